@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Generates the static protobuf module and its typings from proto/ into src/generated/.
+# With --check, generates into a temporary folder and fails if the committed files drifted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=src/generated
+if [[ "${1:-}" == "--check" ]]; then out=$(mktemp -d); fi
+mkdir -p "$out"
+npx pbjs --target static-module --wrap commonjs --no-beautify --no-delimited --force-number \
+  --path proto --out "$out/llm.js" proto/llm/v1/llm.proto
+npx pbts --no-comments --out "$out/llm.d.ts" "$out/llm.js"
+if [[ "${1:-}" == "--check" ]]; then
+  diff -q "$out/llm.js" src/generated/llm.js && diff -q "$out/llm.d.ts" src/generated/llm.d.ts
+  rm -rf "$out"
+fi

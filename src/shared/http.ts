@@ -1,0 +1,100 @@
+import express from 'express';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import client from 'prom-client';
+import { HttpError } from './errors';
+import type { Logger } from './logger';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Reuses a well-formed `X-Request-Id` or makes one, and echoes it on the response. */
+export function requestId(): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get('x-request-id');
+    const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  };
+}
+
+/** JSON bodies only, with a size limit; parse errors become 4xx through `errorHandler`. */
+export function jsonBody(limit = '256kb'): RequestHandler {
+  const parse = express.json({ limit, strict: true, type: () => true });
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const length = Number(req.get('content-length') ?? '0');
+    const hasBody = length > 0 || req.get('transfer-encoding') !== undefined;
+    if (hasBody && !req.is('application/json')) {
+      return next(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'));
+    }
+    parse(req, res, next);
+  };
+}
+
+/** Request count and latency by route and status, plus Node's default metrics, on a private registry. */
+export function createHttpMetrics(prefix: string) {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: `${prefix}_` });
+  const duration = new client.Histogram({
+    name: `${prefix}_http_request_duration_seconds`,
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [registry],
+  });
+  const middleware: RequestHandler = (req, res, next) => {
+    const end = duration.startTimer();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      end({ method: req.method, route: String(route), status: String(res.statusCode) });
+    });
+    next();
+  };
+  const handler: RequestHandler = (_req, res, next) => {
+    registry
+      .metrics()
+      .then((text) => res.type(registry.contentType).send(text))
+      .catch(next);
+  };
+  return { registry, middleware, handler };
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Maps every error to the API's `{error:{code,message,details?}}` shape; only our own bugs are 500s. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const requestId = res.locals.requestId as string | undefined;
+    const http = toHttpError(err);
+    if (http.statusCode >= 500) log.error({ err, requestId, path: req.path }, 'request failed');
+    else log.warn({ requestId, path: req.path, code: http.code, msg: http.message }, 'request rejected');
+    res.status(http.statusCode).json(http.toJSON());
+  };
+}
+
+function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const parserError = err as BodyParserError;
+  switch (parserError.type) {
+    case 'entity.too.large':
+      return new HttpError(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than the limit');
+    case 'entity.parse.failed':
+      return new HttpError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding or charset');
+  }
+  if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return new HttpError(parserError.status, 'BAD_REQUEST', 'The request could not be read');
+  }
+  return new HttpError(500, 'INTERNAL', 'Internal server error', undefined, { cause: err });
+}
+
+/** Answers 404 in the API's error shape for any route not matched. */
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`));
+};
