@@ -6,22 +6,27 @@ const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).def
 const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
 
 /** Every environment variable the services read, with its default. Validated once, at start-up. */
-const schema = z.object({
+const variables = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   LLM_SERVICE_PORT: port(8080),
   CONVERSATION_API_PORT: port(8081),
   GATEWAY_PORT: port(3000),
-  LLM_SERVICE_URL: url('http://127.0.0.1:8080'),
-  API_GATEWAY_URL: url('http://127.0.0.1:3000'),
+  // Where the services find each other; by default on this host at the ports above.
+  LLM_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  API_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(120_000),
   OLLAMA_HOST: url('http://127.0.0.1:11434'),
   OLLAMA_MODEL: z.string().min(1).default('gemma3:270m'),
   LOCAL_MAX_TOKENS: z.coerce.number().int().min(1).max(8192).default(96),
   CLOUD_MAX_TOKENS: z.coerce.number().int().min(1).max(8192).default(160),
   CONVERSATION_MAX_TURNS: z.coerce.number().int().min(1).max(200).default(5),
-  CONVERSATION_TIMEOUT_MINUTES: z.coerce.number().min(0.1).max(24 * 60).default(30),
+  CONVERSATION_TIMEOUT_MINUTES: z.coerce
+    .number()
+    .min(0.1)
+    .max(24 * 60)
+    .default(30),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   BEDROCK_MODEL_ID: z.string().min(1).default('anthropic.claude-3-haiku-20240307-v1:0'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -31,8 +36,15 @@ const schema = z.object({
   OUTPUT_DIR: z.string().min(1).default('./output'),
 });
 
+const schema = variables.transform((c) => ({
+  ...c,
+  LLM_SERVICE_URL: c.LLM_SERVICE_URL ?? `http://127.0.0.1:${c.LLM_SERVICE_PORT}`,
+  API_GATEWAY_URL: c.API_GATEWAY_URL ?? `http://127.0.0.1:${c.GATEWAY_PORT}`,
+}));
+
 export type Config = z.infer<typeof schema>;
-export const configSchema = schema;
+/** The names of all variables, for tooling that checks deployment files against the code. */
+export const CONFIG_VARIABLES = Object.keys(variables.shape);
 
 /** Reads and validates the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

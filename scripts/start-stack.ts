@@ -1,0 +1,98 @@
+/**
+ * `npm start`: the whole local stack in one command: Temporal dev server (SQLite in .data/, Web UI), Ollama
+ * (unless one answers already), the local API Gateway with the Lambda handler, the LLM REST service, the worker
+ * and the Conversation API. Ctrl-C stops everything it started.
+ * `tsx scripts/start-stack.ts temporal` (npm run start:temporal) starts only the named components.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../src/shared/config';
+import { componentSpecs, temporalAddress, type ComponentName } from './stack/components';
+import { dataDir } from './stack/paths';
+import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from './stack/supervisor';
+
+const ORDER: ComponentName[] = ['temporal', 'ollama', 'gateway', 'llm-service', 'worker', 'api'];
+
+async function alreadyServing(name: ComponentName, config: ReturnType<typeof loadConfig>): Promise<boolean> {
+  if (name === 'temporal') {
+    const { host, port } = temporalAddress(config);
+    return tcpOpen(host, port);
+  }
+  if (name === 'ollama') return httpOk(`${config.OLLAMA_HOST}/api/version`).catch(() => false);
+  return false;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const wanted = process.argv.slice(2) as ComponentName[];
+  const unknown = wanted.filter((n) => !ORDER.includes(n));
+  if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}; known: ${ORDER.join(', ')}`);
+  const names = wanted.length > 0 ? ORDER.filter((n) => wanted.includes(n)) : ORDER;
+
+  const logDir = path.join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  let shuttingDown = false;
+  const supervisor = new Supervisor(logDir, (error) => void shutdown(1, error));
+  const specs = componentSpecs(config, logDir);
+
+  async function shutdown(code: number, error?: Error): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    if (error) console.error(`\n[stack] ${error.message}`);
+    console.log('[stack] stopping…');
+    await supervisor.stopAll();
+    console.log('[stack] stopped');
+    process.exit(code);
+  }
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const infra = names.filter((n) => n === 'temporal' || n === 'ollama');
+  const services = names.filter((n) => !infra.includes(n));
+  try {
+    // Infrastructure first (in parallel), then our services, which need it.
+    await Promise.all(
+      infra.map(async (name) => {
+        if (await alreadyServing(name, config)) {
+          console.log(`[stack] ${name}: already running, using it`);
+          return;
+        }
+        console.log(`[stack] ${name}: starting`);
+        await supervisor.start(specs[name]);
+      }),
+    );
+    await Promise.all(
+      services.map(async (name) => {
+        console.log(`[stack] ${name}: starting`);
+        await supervisor.start(specs[name]);
+      }),
+    );
+  } catch (error) {
+    await shutdown(1, error instanceof Error ? error : new Error(String(error)));
+    return;
+  }
+  writeJson(path.join(dataDir, 'stack.json'), { pid: process.pid, components: supervisor.pids() });
+  printReady(config, logDir, names);
+}
+
+function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names: ComponentName[]): void {
+  const api = `http://127.0.0.1:${config.CONVERSATION_API_PORT}`;
+  console.log(`
+[stack] ready (${names.join(', ')}); logs in ${logDir}; Ctrl-C stops everything.
+
+  Conversation API   ${api}   (health ${api}/health)
+  LLM REST service   http://127.0.0.1:${config.LLM_SERVICE_PORT}/api/v1/generate
+  API Gateway        http://127.0.0.1:${config.GATEWAY_PORT}/generate
+  Temporal           ${config.TEMPORAL_ADDRESS}   Web UI ${config.TEMPORAL_UI_URL}
+  Ollama             ${config.OLLAMA_HOST}   model ${config.OLLAMA_MODEL}
+  Output folder      ${path.resolve(config.OUTPUT_DIR)}
+
+Try:
+  curl -X POST ${api}/conversation -H "Content-Type: application/json" -d '{"initialQuery": "Tell me about machine learning", "outputFile": "conversation.csv"}'
+`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`[stack] ${error instanceof ComponentFailedError || error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});
