@@ -1,0 +1,121 @@
+/**
+ * The product's promise, exactly as the README tells it: `npm start`, then the seed curl, then a CSV with
+ * five turns of real model text. Real Temporal dev server, real Ollama with gemma3:270m, real gateway + Lambda
+ * handler + LLM REST service, real worker and Conversation API.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parse } from 'csv-parse/sync';
+import { groupAlive } from '../../scripts/stack/supervisor';
+import { startStack, type StackHandle } from '../helpers/stack';
+
+const HEADER = [
+  'timestamp',
+  'query',
+  'cloud_response',
+  'ollama_response',
+  'processing_time_ms',
+  'conversation_id',
+  'turn',
+  'cloud_model',
+  'local_model',
+  'cloud_latency_ms',
+  'local_latency_ms',
+  'cloud_input_tokens',
+  'cloud_output_tokens',
+  'local_input_tokens',
+  'local_output_tokens',
+];
+const SEED = { initialQuery: 'Tell me about machine learning', outputFile: 'conversation.csv' };
+
+let stack: StackHandle;
+
+beforeAll(async () => {
+  // Few tokens per call keep ten real model calls quick on two CPU cores.
+  stack = await startStack({ CLOUD_MAX_TOKENS: '48', LOCAL_MAX_TOKENS: '32' });
+}, 900_000);
+
+afterAll(async () => {
+  if (!stack) return;
+  const pids = stack.componentPids();
+  await stack.interrupt();
+  // Ctrl-C leaves no orphan: every process group the stack started is gone.
+  expect(pids.filter((pid) => groupAlive(pid))).toEqual([]);
+}, 120_000);
+
+function post(route: string, body: unknown): Promise<Response> {
+  return fetch(`${stack.apiUrl}${route}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function waitUntilFinished(conversationId: string, timeoutMs: number): Promise<{ status: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${stack.apiUrl}/conversation/${conversationId}`);
+    const body = (await res.json()) as { status: string };
+    if (res.ok && body.status !== 'running') return body;
+    if (Date.now() > deadline) throw new Error(`conversation still ${body.status} after ${timeoutMs} ms`);
+    await delay(1000);
+  }
+}
+
+describe('the seed conversation from the README', () => {
+  it('POST /conversation answers 202 and output/conversation.csv gets 5 turns of real model text', async () => {
+    const res = await post('/conversation', SEED);
+    expect(res.status).toBe(202);
+    const started = (await res.json()) as Record<string, string>;
+    expect(started.conversationId).toMatch(/^conversation-[0-9a-f-]{36}$/);
+    expect(started.workflowId).toBe(started.conversationId);
+    expect(started.runId).toBeTruthy();
+    expect(started.statusUrl).toContain(`/conversation/${started.conversationId}`);
+    expect(started.csvUrl).toContain(`/conversation/${started.conversationId}/csv`);
+
+    const finished = await waitUntilFinished(started.conversationId!, 600_000);
+    expect(finished.status).toBe('completed');
+
+    const csvFile = path.join(stack.outputDir, 'conversation.csv');
+    const text = readFileSync(csvFile, 'utf8');
+    const rows = parse(text) as string[][];
+    expect(rows[0]).toEqual(HEADER);
+    const turns = rows.slice(1).map((r) => Object.fromEntries(HEADER.map((h, i) => [h, r[i] ?? ''])));
+    expect(turns).toHaveLength(5);
+    turns.forEach((turn, i) => {
+      expect(turn.turn).toBe(String(i + 1));
+      expect(turn.conversation_id).toBe(started.conversationId);
+      expect(new Date(turn.timestamp!).toISOString()).toBe(turn.timestamp);
+      expect(turn.cloud_response!.trim().length).toBeGreaterThan(0);
+      expect(turn.ollama_response!.trim().length).toBeGreaterThan(0);
+      expect(Number(turn.processing_time_ms)).toBeGreaterThan(0);
+      expect(Number(turn.cloud_output_tokens)).toBeGreaterThan(0);
+      expect(Number(turn.local_output_tokens)).toBeGreaterThan(0);
+      expect(turn.local_model).toBe('gemma3:270m');
+    });
+    expect(turns[0]!.query).toBe(SEED.initialQuery);
+    // Each next query is what the local model wrote in the turn before.
+    for (let i = 1; i < turns.length; i++) expect(turns[i]!.query).toBe(turns[i - 1]!.ollama_response);
+
+    const csv = await fetch(started.csvUrl!);
+    expect(csv.status).toBe(200);
+    expect(await csv.text()).toBe(text);
+  }, 900_000);
+
+  it.each([
+    ['{}', {}, 'initialQuery'],
+    ['a non-string initialQuery', { initialQuery: 42 }, 'initialQuery'],
+    ['an outputFile above the output folder', { initialQuery: 'hi', outputFile: '../x.csv' }, 'outputFile'],
+    ['an absolute outputFile', { initialQuery: 'hi', outputFile: '/etc/x.csv' }, 'outputFile'],
+  ])('refuses %s with a 400 naming the field, and writes nothing', async (_label, body, field) => {
+    const before = existsSync(stack.outputDir) ? readdirSync(stack.outputDir) : [];
+    const res = await post('/conversation', body);
+    expect(res.status).toBe(400);
+    const error = (await res.json()) as { error: { code: string; message: string } };
+    expect(error.error.message).toContain(field);
+    expect(existsSync(stack.outputDir) ? readdirSync(stack.outputDir) : []).toEqual(before);
+    expect(existsSync(path.resolve(stack.outputDir, '..', 'x.csv'))).toBe(false);
+    expect(existsSync('/etc/x.csv')).toBe(false);
+  });
+});
