@@ -34,6 +34,8 @@ const variables = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('llm-conversations'),
   TEMPORAL_UI_URL: url('http://127.0.0.1:8233'),
   OUTPUT_DIR: z.string().min(1).default('./output'),
+  /** Prometheus endpoint (host:port) for the worker's Temporal SDK metrics; empty turns it off. */
+  WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
 });
 
 const schema = variables.transform((c) => ({

@@ -1,0 +1,51 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType } from '../definitions';
+import type { UpstreamError } from '../../shared/errors';
+import type { LlmServiceClient } from './llm-service-client';
+import type { AskCloudInput, AskCloudOutput } from './types';
+
+export interface CloudDeps {
+  client: LlmServiceClient;
+  maxTokens: number;
+}
+
+/** The cloud model answers the last message of the window, through the LLM REST service. */
+export function makeAskCloud({ client, maxTokens }: CloudDeps) {
+  return async function askCloud(input: AskCloudInput): Promise<AskCloudOutput> {
+    const started = Date.now();
+    let result;
+    try {
+      result = await client.generate(
+        { messages: input.messages, system: input.system, maxTokens, temperature: input.temperature },
+        { signal: Context.current().cancellationSignal },
+      );
+    } catch (err) {
+      throw toFailure(err);
+    }
+    const response = result.response.trim();
+    if (response === '') {
+      // Retried: an empty cell in a dataset is worse than a failed turn, and sampling may differ next time.
+      throw ApplicationFailure.retryable('Cloud model returned an empty answer', FailureType.EmptyOutput);
+    }
+    return {
+      response,
+      model: result.model,
+      usage: result.usage,
+      latencyMs: result.latencyMs,
+      requestId: result.requestId,
+      startedAt: new Date(started).toISOString(),
+    };
+  };
+}
+
+function toFailure(err: unknown): unknown {
+  if (!(err instanceof Error) || err.name !== 'UpstreamError') return err;
+  const upstream = err as UpstreamError;
+  return ApplicationFailure.create({
+    type: upstream.retryable ? FailureType.CloudUnavailable : FailureType.CloudRejected,
+    message: `${upstream.code}: ${upstream.message}`,
+    nonRetryable: !upstream.retryable,
+    details: [{ statusCode: upstream.statusCode, code: upstream.code }],
+    cause: upstream,
+  });
+}

@@ -1,0 +1,22 @@
+import { makeAskCloud } from './cloud';
+import type { CloudDeps } from './cloud';
+import { makeAskLocal } from './local';
+import type { LocalDeps } from './local';
+import { makeExportTranscript } from './transcript-export';
+
+export interface ActivitiesDeps {
+  /** The LLM REST service client and the answer length we ask of the cloud model. */
+  llmService: CloudDeps;
+  /** The `ollama` client, the default local model and its answer length. */
+  ollama: LocalDeps;
+  output: { dir: string };
+}
+
+/** The conversation's activities, built over injected clients so tests and benchmarks can pass fakes. */
+export function createActivities({ llmService, ollama, output }: ActivitiesDeps) {
+  return {
+    askCloud: makeAskCloud(llmService),
+    askLocal: makeAskLocal(ollama),
+    exportTranscript: makeExportTranscript(output.dir),
+  };
+}

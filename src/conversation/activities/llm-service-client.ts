@@ -1,0 +1,103 @@
+/** Thin typed client for the LLM REST service's `POST /api/v1/generate`, with the transport injectable. */
+import { z } from 'zod';
+import { UpstreamError } from '../../shared/errors';
+import type { ChatMessage } from './types';
+
+export interface GenerateRequest {
+  messages: ChatMessage[];
+  system?: string;
+  maxTokens: number;
+  temperature?: number;
+}
+
+const generateResponseSchema = z.object({
+  response: z.string(),
+  model: z.string(),
+  stopReason: z.string(),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
+  latencyMs: z.number(),
+  requestId: z.string(),
+});
+export type GenerateResponse = z.infer<typeof generateResponseSchema>;
+
+const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export interface LlmServiceClient {
+  generate(request: GenerateRequest, options?: { signal?: AbortSignal }): Promise<GenerateResponse>;
+}
+
+export interface LlmServiceClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+}
+
+/** Throws UpstreamError: `retryable` is false for 4xx (except 408/429), true for 5xx, timeouts and unreachable. */
+export function createLlmServiceClient({
+  baseUrl,
+  timeoutMs,
+  fetch: doFetch = fetch,
+}: LlmServiceClientOptions): LlmServiceClient {
+  const url = new URL('/api/v1/generate', baseUrl).toString();
+
+  return {
+    async generate(request, options = {}) {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      let res: Response;
+      let text: string;
+      try {
+        res = await doFetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify(request),
+          signal,
+        });
+        text = await res.text();
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        if (timeout.aborted) {
+          throw new UpstreamError(
+            504,
+            'LLM_SERVICE_TIMEOUT',
+            `LLM service did not answer within ${timeoutMs} ms`,
+            true,
+            {
+              cause: err,
+            },
+          );
+        }
+        throw new UpstreamError(503, 'LLM_SERVICE_UNREACHABLE', `LLM service unreachable at ${url}`, true, {
+          cause: err,
+        });
+      }
+      const body = parseJson(text);
+      if (!res.ok) {
+        const error = errorBodySchema.safeParse(body);
+        const { code, message } = error.success
+          ? error.data.error
+          : { code: 'LLM_SERVICE_ERROR', message: `LLM service answered ${res.status}` };
+        const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
+        throw new UpstreamError(res.status, code, message, retryable);
+      }
+      const parsed = generateResponseSchema.safeParse(body);
+      if (!parsed.success) {
+        throw new UpstreamError(
+          502,
+          'BAD_UPSTREAM_RESPONSE',
+          'LLM service answered 200 with an unexpected body',
+          true,
+        );
+      }
+      return parsed.data;
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
