@@ -152,10 +152,13 @@ tctl_cli() {
     return
   fi
   [[ -x "$BIN/tctl" ]] && return
+  # Asked again only by an explicit `npm run setup`, so `npm start`/`npm test` do not repeat the warning.
+  $QUIET && [[ -f "$TOOLS/tctl.unavailable" ]] && return
   if env GOBIN="$BIN" go install "github.com/temporalio/tctl/cmd/tctl@$TCTL_VERSION" >"$LOGS/tctl.log" 2>&1; then
     say "tctl: installed $TCTL_VERSION"
   else
-    warn "tctl $TCTL_VERSION could not be installed: $(head -n 2 "$LOGS/tctl.log" | sed -E 's#https?://[^ ]+#(module proxy)#g' | tr '\n' ' ')"
+    sed -E 's#https?://[^ ]+#(module proxy)#g' "$LOGS/tctl.log" | head -n 2 | tr '\n' ' ' >"$TOOLS/tctl.unavailable"
+    warn "tctl $TCTL_VERSION could not be installed: $(cat "$TOOLS/tctl.unavailable")"
   fi
 }
 

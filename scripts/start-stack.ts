@@ -8,32 +8,36 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/shared/config';
 import { componentSpecs, temporalAddress, type ComponentName } from './stack/components';
+import { closeTaskQueueProbe } from './stack/task-queue';
 import { dataDir } from './stack/paths';
 import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from './stack/supervisor';
 
 const ORDER: ComponentName[] = ['temporal', 'ollama', 'gateway', 'llm-service', 'worker', 'api'];
 
-async function alreadyServing(name: ComponentName, config: ReturnType<typeof loadConfig>): Promise<boolean> {
+async function alreadyServing(
+  name: 'temporal' | 'ollama',
+  config: ReturnType<typeof loadConfig>,
+): Promise<boolean> {
   if (name === 'temporal') {
     const { host, port } = temporalAddress(config);
     return tcpOpen(host, port);
   }
-  if (name === 'ollama') return httpOk(`${config.OLLAMA_HOST}/api/version`).catch(() => false);
-  return false;
+  return httpOk(`${config.OLLAMA_HOST}/api/version`).catch(() => false);
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const wanted = process.argv.slice(2) as ComponentName[];
   const unknown = wanted.filter((n) => !ORDER.includes(n));
-  if (unknown.length > 0) throw new Error(`unknown component(s): ${unknown.join(', ')}; known: ${ORDER.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`unknown component(s): ${unknown.join(', ')}; known: ${ORDER.join(', ')}`);
   const names = wanted.length > 0 ? ORDER.filter((n) => wanted.includes(n)) : ORDER;
 
   const logDir = path.join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   let shuttingDown = false;
   const supervisor = new Supervisor(logDir, (error) => void shutdown(1, error));
-  const specs = componentSpecs(config, logDir);
+  const specs = componentSpecs(config);
 
   async function shutdown(code: number, error?: Error): Promise<void> {
     if (shuttingDown) return;
@@ -41,14 +45,15 @@ async function main(): Promise<void> {
     if (error) console.error(`\n[stack] ${error.message}`);
     console.log('[stack] stopping…');
     await supervisor.stopAll();
+    await closeTaskQueueProbe();
     console.log('[stack] stopped');
     process.exit(code);
   }
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
-  const infra = names.filter((n) => n === 'temporal' || n === 'ollama');
-  const services = names.filter((n) => !infra.includes(n));
+  const infra = names.filter((n): n is 'temporal' | 'ollama' => n === 'temporal' || n === 'ollama');
+  const services = names.filter((n) => n !== 'temporal' && n !== 'ollama');
   try {
     // Infrastructure first (in parallel), then our services, which need it.
     await Promise.all(
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
     await shutdown(1, error instanceof Error ? error : new Error(String(error)));
     return;
   }
+  await closeTaskQueueProbe();
   writeJson(path.join(dataDir, 'stack.json'), { pid: process.pid, components: supervisor.pids() });
   printReady(config, logDir, names);
 }
@@ -85,6 +91,7 @@ function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names
   API Gateway        http://127.0.0.1:${config.GATEWAY_PORT}/generate
   Temporal           ${config.TEMPORAL_ADDRESS}   Web UI ${config.TEMPORAL_UI_URL}
   Ollama             ${config.OLLAMA_HOST}   model ${config.OLLAMA_MODEL}
+  Worker metrics     ${config.WORKER_METRICS_ADDRESS ? `http://${config.WORKER_METRICS_ADDRESS}/metrics` : 'off'}
   Output folder      ${path.resolve(config.OUTPUT_DIR)}
 
 Try:
@@ -93,6 +100,8 @@ Try:
 }
 
 main().catch((error: unknown) => {
-  console.error(`[stack] ${error instanceof ComponentFailedError || error instanceof Error ? error.message : error}`);
+  console.error(
+    `[stack] ${error instanceof ComponentFailedError || error instanceof Error ? error.message : error}`,
+  );
   process.exit(1);
 });

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Config } from '../../src/shared/config';
 import { dataDir, ollamaModelsDir, repoRoot, toolsBin } from './paths';
-import { httpOk, logSays, tcpOpen, type ComponentSpec } from './supervisor';
+import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
+import { workerPolling } from './task-queue';
 
 export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
 
@@ -25,7 +26,7 @@ export function temporalAddress(config: Config) {
   return hostPort(config.TEMPORAL_ADDRESS);
 }
 
-export function componentSpecs(config: Config, logDir: string): Record<ComponentName, ComponentSpec> {
+export function componentSpecs(config: Config): Record<ComponentName, ComponentSpec> {
   const temporal = hostPort(config.TEMPORAL_ADDRESS);
   const ui = hostPort(config.TEMPORAL_UI_URL);
   const ollama = hostPort(config.OLLAMA_HOST);
@@ -62,11 +63,13 @@ export function componentSpecs(config: Config, logDir: string): Record<Component
       ready: () => httpOk(`${config.OLLAMA_HOST}/api/version`),
       readyTimeoutMs: 60_000,
     },
-    gateway: nodeService('gateway', 'src/gateway/server.ts', () => httpOk(local(config.GATEWAY_PORT, '/health'))),
+    gateway: nodeService('gateway', 'src/gateway/server.ts', () =>
+      httpOk(local(config.GATEWAY_PORT, '/health')),
+    ),
     'llm-service': nodeService('llm-service', 'src/llm-service/server.ts', () =>
       httpOk(local(config.LLM_SERVICE_PORT, '/health')),
     ),
-    worker: nodeService('worker', 'src/conversation/worker.ts', logSays(path.join(logDir, 'worker.log'), 'RUNNING')),
+    worker: nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
     api: nodeService('api', 'src/conversation/api/server.ts', () =>
       httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
     ),

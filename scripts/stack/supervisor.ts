@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -63,7 +63,11 @@ export class Supervisor {
       exited = true;
       if (!this.stopping) {
         this.onUnexpectedExit(
-          new ComponentFailedError(spec.name, `exited unexpectedly (code ${code}, signal ${signal})`, logFile),
+          new ComponentFailedError(
+            spec.name,
+            `exited unexpectedly (code ${code}, signal ${signal})`,
+            logFile,
+          ),
         );
       }
     });
@@ -141,17 +145,6 @@ export function tcpOpen(host: string, port: number): Promise<boolean> {
       resolve(false);
     });
   });
-}
-
-/** The worker has no HTTP port; it is ready once its log says so. */
-export function logSays(logFile: string, text: string): () => Promise<boolean> {
-  return async () => {
-    try {
-      return readFileSync(logFile, 'utf8').includes(text);
-    } catch {
-      return false;
-    }
-  };
 }
 
 export function writeJson(file: string, value: unknown): void {

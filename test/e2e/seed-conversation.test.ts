@@ -57,7 +57,7 @@ async function waitUntilFinished(conversationId: string, timeoutMs: number): Pro
   for (;;) {
     const res = await fetch(`${stack.apiUrl}/conversation/${conversationId}`);
     const body = (await res.json()) as { status: string };
-    if (res.ok && body.status !== 'running') return body;
+    if (res.ok && !['running', 'stopping', 'exporting'].includes(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`conversation still ${body.status} after ${timeoutMs} ms`);
     await delay(1000);
   }

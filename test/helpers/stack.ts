@@ -23,9 +23,14 @@ export interface StackHandle {
  * Runs the README's start command (`npm start`) on free ports with its own data and output folders,
  * so it never collides with a stack a developer already runs, and waits until it prints that it is ready.
  */
-export async function startStack(extraEnv: Record<string, string> = {}, readyTimeoutMs = 600_000): Promise<StackHandle> {
+export async function startStack(
+  extraEnv: Record<string, string> = {},
+  readyTimeoutMs = 600_000,
+): Promise<StackHandle> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'llm-conv-e2e-'));
-  const [temporal, ui, ollama, gateway, llm, api] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [temporal, ui, ollama, gateway, llm, api, metrics] = await Promise.all(
+    Array.from({ length: 7 }, freePort),
+  );
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
     TEMPORAL_UI_URL: `http://127.0.0.1:${ui}`,
@@ -33,6 +38,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, readyTim
     GATEWAY_PORT: String(gateway),
     LLM_SERVICE_PORT: String(llm),
     CONVERSATION_API_PORT: String(api),
+    WORKER_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
     STACK_DATA_DIR: path.join(tmp, 'data'),
     OUTPUT_DIR: path.join(tmp, 'output'),
     LOG_LEVEL: 'warn',

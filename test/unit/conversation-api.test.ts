@@ -85,8 +85,8 @@ describe('POST /conversation', () => {
       workflowId: id,
       runId: 'run-1',
       status: 'RUNNING',
-      statusUrl: `/conversation/${id}`,
-      csvUrl: `/conversation/${id}/csv`,
+      statusUrl: expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/conversation/${id}$`)),
+      csvUrl: expect.stringMatching(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/conversation/${id}/csv$`)),
     });
     expect(fake.workflow.start).toHaveBeenCalledWith(WORKFLOW_TYPE, {
       taskQueue: 'llm-conversations',

@@ -65,14 +65,15 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
     };
     const { handle, runId, status } = await start(client, config.TEMPORAL_TASK_QUEUE, input);
     const id = handle.workflowId;
+    const base = `${req.protocol}://${req.get('host') ?? 'localhost'}/conversation/${encodeURIComponent(id)}`;
     logger.info({ workflowId: id, runId, requestId: res.locals.requestId as string }, 'conversation started');
     const started = {
       conversationId: id,
       workflowId: id,
       runId,
       status,
-      statusUrl: `/conversation/${encodeURIComponent(id)}`,
-      csvUrl: `/conversation/${encodeURIComponent(id)}/csv`,
+      statusUrl: base,
+      csvUrl: `${base}/csv`,
     };
     if (req.query.wait !== 'true') {
       res.status(202).json(started);
