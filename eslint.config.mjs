@@ -5,7 +5,19 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', '.tools', '.data', 'output', 'bench-results', 'test-output', 'src/generated', 'coverage'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      '.tools',
+      '.data',
+      'output',
+      'bench-results',
+      'test-output',
+      'src/generated',
+      'coverage',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,7 +34,10 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
     files: ['src/conversation/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeBuiltins, patterns: ['**/activities/*', '!**/activities/types'] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: nodeBuiltins, patterns: ['**/activities/*', '!**/activities/types'] },
+      ],
     },
   },
 );

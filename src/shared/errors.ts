@@ -22,7 +22,11 @@ export class HttpError extends Error {
 
   toJSON(): ErrorBody {
     return {
-      error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) },
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
     };
   }
 }
@@ -51,6 +55,7 @@ export class UpstreamError extends HttpError {
     readonly retryable: boolean,
     options?: { cause?: unknown },
   ) {
-    super(statusCode, code, message, undefined, options);
+    // In the JSON body too, so an HTTP caller (e.g. a Temporal activity) knows whether to retry.
+    super(statusCode, code, message, { retryable }, options);
   }
 }

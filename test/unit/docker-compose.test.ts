@@ -45,7 +45,9 @@ describe('docker-compose.yml', () => {
 
   it.each(ours)('%s names only variables the code reads, with values its config accepts', (name) => {
     const env = services[name]?.environment ?? {};
-    const unknown = Object.keys(env).filter((k) => !CONFIG_VARIABLES.includes(k) && !lambdaVariables.includes(k));
+    const unknown = Object.keys(env).filter(
+      (k) => !CONFIG_VARIABLES.includes(k) && !lambdaVariables.includes(k),
+    );
     expect(unknown).toEqual([]);
     const config = loadConfig(env);
     expect(config.TEMPORAL_TASK_QUEUE).toBe('llm-conversations');

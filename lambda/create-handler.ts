@@ -1,0 +1,106 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  Context,
+} from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { llm } from '../src/generated/llm';
+import { HttpError, UpstreamError } from '../src/shared/errors';
+import type { LambdaConfig } from './config';
+import type { ModelProvider } from './providers/types';
+import { bodyBytes, decodeRequest, toGenerateInput } from './request';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export type ProxyEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
+/** Valid as both a REST (v1) and an HTTP API (v2) proxy result. */
+export type ProxyResult = APIGatewayProxyResult;
+export type GenerateHandler = (
+  event: ProxyEvent,
+  context?: Pick<Context, 'awsRequestId'>,
+) => Promise<ProxyResult>;
+
+export interface HandlerDeps {
+  provider: ModelProvider;
+  config: LambdaConfig;
+  logger: Logger;
+}
+
+/**
+ * Builds the `POST /generate` handler: base64 protobuf GenerateRequest in, GenerateResponse (200) or
+ * ErrorResponse (4xx/5xx) out. It always answers; nothing is thrown to the Lambda runtime.
+ */
+export function createHandler({ provider, config, logger }: HandlerDeps): GenerateHandler {
+  return async (event, context) => {
+    const started = Date.now();
+    let requestId = event.requestContext?.requestId || context?.awsRequestId || randomUUID();
+    // A child per invocation: the local gateway runs invocations concurrently, unlike one Lambda container.
+    const log = logger.createChild();
+    log.appendKeys({ requestId, provider: provider.name });
+    try {
+      const request = decodeRequest(bodyBytes(event));
+      // The caller's id travels in logs and the X-Request-Id header, so take only a well-formed one.
+      if (REQUEST_ID.test(request.requestId)) {
+        requestId = request.requestId;
+        log.appendKeys({ requestId, apiGatewayRequestId: event.requestContext?.requestId });
+      }
+      const input = toGenerateInput(request, config);
+      const output = await provider.generate(input);
+      const latencyMs = Date.now() - started;
+      log.info('generated', {
+        model: output.model,
+        stopReason: output.stopReason,
+        inputTokens: output.inputTokens,
+        outputTokens: output.outputTokens,
+        latencyMs,
+      });
+      const response = llm.v1.GenerateResponse.encode({
+        requestId,
+        text: output.text,
+        model: output.model,
+        stopReason: output.stopReason,
+        usage: { inputTokens: output.inputTokens, outputTokens: output.outputTokens },
+        latencyMs,
+      }).finish();
+      return protobufResult(200, requestId, response);
+    } catch (err) {
+      return errorResult(err, requestId, log);
+    }
+  };
+}
+
+function errorResult(err: unknown, requestId: string, logger: Logger): ProxyResult {
+  const known = err instanceof HttpError;
+  const statusCode = known ? err.statusCode : 500;
+  const code = known ? err.code : 'INTERNAL';
+  const message = known ? err.message : 'Internal error';
+  const retryable = err instanceof UpstreamError ? err.retryable : false;
+  if (statusCode >= 500)
+    logger.error('request failed', { statusCode, code, retryable, error: describe(err) });
+  else logger.warn('request rejected', { statusCode, code, retryable, reason: message });
+  const body = llm.v1.ErrorResponse.encode({ code, message, retryable, requestId }).finish();
+  return protobufResult(statusCode, requestId, body);
+}
+
+function protobufResult(statusCode: number, requestId: string, bytes: Uint8Array): ProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/x-protobuf', 'X-Request-Id': requestId },
+    isBase64Encoded: true,
+    body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+  };
+}
+
+/** A plain object, because HttpError's toJSON (the API shape) would hide the stack and cause from the logger. */
+function describe(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const cause = err.cause instanceof Error ? `${err.cause.name}: ${err.cause.message}` : err.cause;
+  return {
+    name: err.name,
+    message: err.message,
+    stack: err.stack,
+    ...(cause === undefined ? {} : { cause }),
+  };
+}

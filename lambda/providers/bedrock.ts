@@ -1,0 +1,94 @@
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import type { ConverseCommandInput, Message } from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { UpstreamError } from '../../src/shared/errors';
+import { isConnectionError, messageOf, unreachable } from './errors';
+import type { GenerateInput, GenerateOutput, ModelProvider } from './types';
+
+interface ErrorMapping {
+  status: number;
+  code: string;
+  retryable: boolean;
+}
+
+/** Bedrock's modelled exceptions, by `name`, to the status and retryability the caller sees. */
+const BEDROCK_ERRORS: Record<string, ErrorMapping> = {
+  ThrottlingException: { status: 429, code: 'THROTTLED', retryable: true },
+  ServiceQuotaExceededException: { status: 429, code: 'THROTTLED', retryable: true },
+  ServiceUnavailableException: { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true },
+  ModelNotReadyException: { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true },
+  ModelTimeoutException: { status: 504, code: 'UPSTREAM_TIMEOUT', retryable: true },
+  InternalServerException: { status: 502, code: 'UPSTREAM_ERROR', retryable: true },
+  ModelErrorException: { status: 502, code: 'MODEL_ERROR', retryable: false },
+  ValidationException: { status: 400, code: 'INVALID_REQUEST', retryable: false },
+  AccessDeniedException: { status: 403, code: 'ACCESS_DENIED', retryable: false },
+  ResourceNotFoundException: { status: 404, code: 'MODEL_NOT_FOUND', retryable: false },
+};
+
+export interface BedrockProviderOptions {
+  client: BedrockRuntimeClient;
+  modelId: string;
+}
+
+/**
+ * HTTP/1.1 rather than the client's default HTTP/2: Converse is a plain request/response call, and HTTP/1.1
+ * also reaches Bedrock-compatible endpoints such as a local test server (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`).
+ */
+export function createBedrockClient(region: string): BedrockRuntimeClient {
+  return new BedrockRuntimeClient({
+    region,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000 }),
+  });
+}
+
+/** Amazon Bedrock through the Converse API, which gives one request shape for every chat model. */
+export function createBedrockProvider({ client, modelId }: BedrockProviderOptions): ModelProvider {
+  return {
+    name: 'bedrock',
+    async generate(input: GenerateInput): Promise<GenerateOutput> {
+      const model = input.model || modelId;
+      let output;
+      try {
+        output = await client.send(new ConverseCommand(toConverseInput(model, input)));
+      } catch (err) {
+        throw toUpstreamError(err);
+      }
+      const text = (output.output?.message?.content ?? [])
+        .map((block) => block.text ?? '')
+        .join('')
+        .trim();
+      return {
+        text,
+        model,
+        stopReason: output.stopReason ?? 'end_turn',
+        inputTokens: output.usage?.inputTokens ?? 0,
+        outputTokens: output.usage?.outputTokens ?? 0,
+      };
+    },
+  };
+}
+
+function toConverseInput(modelId: string, input: GenerateInput): ConverseCommandInput {
+  const messages: Message[] = input.messages.map((m) => ({ role: m.role, content: [{ text: m.content }] }));
+  return {
+    modelId,
+    messages,
+    ...(input.system ? { system: [{ text: input.system }] } : {}),
+    inferenceConfig: { maxTokens: input.maxTokens, temperature: input.temperature, topP: input.topP },
+  };
+}
+
+function toUpstreamError(err: unknown): UpstreamError {
+  const name = (err as { name?: unknown }).name;
+  const mapped = typeof name === 'string' ? BEDROCK_ERRORS[name] : undefined;
+  const message = `Bedrock: ${messageOf(err)}`;
+  if (mapped) return new UpstreamError(mapped.status, mapped.code, message, mapped.retryable, { cause: err });
+  if (name === 'TimeoutError')
+    return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true, { cause: err });
+  if (isConnectionError(err)) return unreachable('Bedrock', err);
+  // An unmodelled reply: the SDK still says whose fault it was.
+  const clientFault = (err as { $fault?: unknown }).$fault === 'client';
+  return clientFault
+    ? new UpstreamError(400, 'INVALID_REQUEST', message, false, { cause: err })
+    : new UpstreamError(502, 'UPSTREAM_ERROR', message, true, { cause: err });
+}

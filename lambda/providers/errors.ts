@@ -1,0 +1,36 @@
+import { UpstreamError } from '../../src/shared/errors';
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** True when the model could not be reached at all (refused, reset, DNS). */
+export function isConnectionError(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && CONNECTION_CODES.has(code);
+}
+
+export function unreachable(provider: string, err: unknown): UpstreamError {
+  const reason = errorCode(err) ?? messageOf(err);
+  return new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', `${provider} is unreachable: ${reason}`, true, {
+    cause: err,
+  });
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The system error code; `fetch` hides it in `cause` behind a generic "fetch failed". */
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}

@@ -1,0 +1,24 @@
+import type { LambdaConfig } from '../config';
+import { createBedrockClient, createBedrockProvider } from './bedrock';
+import { createOllamaClient, createOllamaProvider } from './ollama';
+import type { ModelProvider } from './types';
+
+export type { GenerateInput, GenerateOutput, ModelProvider } from './types';
+export { createBedrockProvider } from './bedrock';
+export { createOllamaProvider } from './ollama';
+
+/** The provider the configuration names, with its client created once for the container's lifetime. */
+export function createProvider(config: LambdaConfig): ModelProvider {
+  switch (config.MODEL_PROVIDER) {
+    case 'bedrock':
+      return createBedrockProvider({
+        client: createBedrockClient(config.AWS_REGION),
+        modelId: config.BEDROCK_MODEL_ID,
+      });
+    case 'ollama':
+      return createOllamaProvider({
+        client: createOllamaClient(config.OLLAMA_HOST),
+        model: config.OLLAMA_MODEL,
+      });
+  }
+}

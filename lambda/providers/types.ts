@@ -1,0 +1,25 @@
+/** What the handler asks of a model, independent of the vendor behind it. */
+export interface GenerateInput {
+  messages: { role: 'user' | 'assistant'; content: string }[];
+  system?: string;
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  /** Overrides the provider's configured model. */
+  model?: string;
+}
+
+export interface GenerateOutput {
+  text: string;
+  model: string;
+  /** Bedrock's vocabulary (`end_turn`, `max_tokens`, ...), whichever provider answered. */
+  stopReason: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** A model backend. Failures are thrown as `UpstreamError` with the status and retryability the caller should see. */
+export interface ModelProvider {
+  readonly name: string;
+  generate(input: GenerateInput): Promise<GenerateOutput>;
+}

@@ -1,0 +1,76 @@
+import { llm } from '../src/generated/llm';
+import { ValidationError } from '../src/shared/errors';
+import type { LambdaConfig } from './config';
+import type { GenerateInput } from './providers/types';
+
+/** The parts of a REST (v1) or HTTP API (v2) proxy event the handler reads; both shapes have them. */
+export interface ProxyEventBody {
+  body?: string | null;
+  isBase64Encoded?: boolean;
+}
+
+export interface ParsedRequest {
+  requestId: string;
+  input: GenerateInput;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const ROLES: Partial<Record<llm.v1.Role, 'user' | 'assistant'>> = {
+  [llm.v1.Role.ROLE_USER]: 'user',
+  [llm.v1.Role.ROLE_ASSISTANT]: 'assistant',
+};
+
+/** The body's bytes: base64 when API Gateway flagged it (a binary media type), else the string's raw bytes. */
+export function bodyBytes(event: ProxyEventBody): Uint8Array {
+  const body = event.body ?? '';
+  if (body.length === 0)
+    throw new ValidationError('Request body is empty; expected a protobuf llm.v1.GenerateRequest');
+  if (!event.isBase64Encoded) return Buffer.from(body, 'latin1');
+  // Buffer.from(…, 'base64') silently skips bad characters, so check the alphabet and padding first.
+  if (!BASE64.test(body))
+    throw new ValidationError('Request body is flagged isBase64Encoded but is not valid base64');
+  return Buffer.from(body, 'base64');
+}
+
+export function decodeRequest(bytes: Uint8Array): llm.v1.GenerateRequest {
+  try {
+    return llm.v1.GenerateRequest.decode(bytes);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ValidationError(`Request body is not a valid protobuf llm.v1.GenerateRequest: ${reason}`);
+  }
+}
+
+/** Checks what protobuf cannot express (non-empty, known roles, sane ranges, size) and applies defaults. */
+export function toGenerateInput(request: llm.v1.GenerateRequest, config: LambdaConfig): GenerateInput {
+  if (request.messages.length === 0) throw new ValidationError('messages: at least one message is required');
+  const messages = request.messages.map((m, i) => {
+    const role = ROLES[m.role ?? llm.v1.Role.ROLE_UNSPECIFIED];
+    if (!role) throw new ValidationError(`messages[${i}].role: must be ROLE_USER or ROLE_ASSISTANT`);
+    const content = m.content ?? '';
+    if (content.trim().length === 0) throw new ValidationError(`messages[${i}].content: must not be empty`);
+    return { role, content };
+  });
+  const inputChars = messages.reduce((sum, m) => sum + m.content.length, request.system.length);
+  if (inputChars > config.MAX_INPUT_CHARS) {
+    throw new ValidationError(`input is ${inputChars} characters; the limit is ${config.MAX_INPUT_CHARS}`);
+  }
+  const temperature = optional(request.temperature);
+  if (temperature !== undefined && !(temperature >= 0 && temperature <= 2)) {
+    throw new ValidationError('temperature: must be between 0 and 2');
+  }
+  const topP = optional(request.topP);
+  if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new ValidationError('top_p: must be in (0, 1]');
+  return {
+    messages,
+    maxTokens: request.maxTokens || config.DEFAULT_MAX_TOKENS,
+    ...(request.system ? { system: request.system } : {}),
+    ...(temperature === undefined ? {} : { temperature }),
+    ...(topP === undefined ? {} : { topP }),
+    ...(request.model ? { model: request.model } : {}),
+  };
+}
+
+function optional(value: number | null | undefined): number | undefined {
+  return value === null || value === undefined ? undefined : value;
+}

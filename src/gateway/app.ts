@@ -1,0 +1,93 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import express from 'express';
+import type { Express, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { errorHandler, notFound } from '../shared/http';
+import type { Logger } from '../shared/logger';
+import { createLambdaContext, toRestProxyEvent } from './event';
+
+export type LambdaProxyHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+export interface GatewayDeps {
+  handler: LambdaProxyHandler;
+  logger: Logger;
+  stage?: string;
+  /** The integration timeout; API Gateway answers 504 when the Lambda takes longer. */
+  timeoutMs?: number;
+  binaryMediaTypes?: readonly string[];
+}
+
+class IntegrationTimeout extends Error {
+  override readonly name = 'IntegrationTimeout';
+}
+
+/**
+ * A local stand-in for the REST API in lambda/template.yaml: `POST /generate` becomes the same proxy event
+ * API Gateway sends, the Lambda handler's result becomes the HTTP response.
+ */
+export function createGatewayApp({
+  handler,
+  logger,
+  stage = 'local',
+  timeoutMs = 29_000,
+  binaryMediaTypes = ['application/x-protobuf'],
+}: GatewayDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.post('/generate', express.raw({ type: () => true, limit: '6mb' }), async (req, res) => {
+    const requestId = randomUUID();
+    const started = Date.now();
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const event = toRestProxyEvent(req, body, { stage, requestId, now: new Date(started), binaryMediaTypes });
+    res.setHeader('x-amzn-RequestId', requestId);
+    try {
+      const invocation = Promise.resolve().then(() =>
+        handler(event, createLambdaContext(requestId, timeoutMs)),
+      );
+      const result = await withTimeout(invocation, timeoutMs);
+      writeResult(res, result);
+      logger.info({ requestId, status: result.statusCode, latencyMs: Date.now() - started }, 'invoked');
+    } catch (err) {
+      // API Gateway's own replies when the integration fails: JSON `{message}`, not the Lambda's format.
+      if (err instanceof IntegrationTimeout) {
+        logger.error({ requestId, timeoutMs }, 'integration timed out');
+        res.status(504).json({ message: 'Endpoint request timed out' });
+      } else {
+        logger.error({ err, requestId }, 'lambda invocation failed');
+        res.status(502).json({ message: 'Internal server error' });
+      }
+    }
+  });
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function writeResult(res: Response, result: APIGatewayProxyResult): void {
+  if (!Number.isInteger(result?.statusCode) || typeof result.body !== 'string') {
+    throw new Error('Malformed Lambda proxy response: statusCode and body are required');
+  }
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    res.setHeader(name, values.map(String));
+  }
+  const bytes = Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  res.status(result.statusCode).end(bytes);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new IntegrationTimeout()), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,18 @@
+// Load the service config (and .env) before the handler module reads the Lambda's environment at import.
+import { loadConfig } from '../shared/config';
+import { createLogger } from '../shared/logger';
+import { serve } from '../shared/server';
+import { handler } from '../../lambda/handler';
+import { createGatewayApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const app = createGatewayApp({ handler, logger, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  await serve(app, { host: config.HTTP_HOST, port: config.GATEWAY_PORT, logger });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import express from 'express';
+import type { Express } from 'express';
+import client from 'prom-client';
+import { HttpError } from '../shared/errors';
+import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../shared/http';
+import type { Logger } from '../shared/logger';
+import { parseGenerateBody } from './schema';
+import type { LlmUpstream } from './upstream-client';
+
+export interface LlmServiceDeps {
+  upstream: LlmUpstream;
+  logger: Logger;
+  /** Largest JSON body accepted (express `limit` syntax); larger ones get 413. */
+  bodyLimit?: string;
+}
+
+/** The LLM REST service: JSON in, protobuf to API Gateway and the Lambda, JSON out. */
+export function createApp({ upstream, logger, bodyLimit = '256kb' }: LlmServiceDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const metrics = createHttpMetrics('llm_service');
+  const tokens = new client.Counter({
+    name: 'llm_service_tokens_total',
+    help: 'Tokens the cloud model read (input) and wrote (output)',
+    labelNames: ['model', 'direction'] as const,
+    registers: [metrics.registry],
+  });
+  const upstreamErrors = new client.Counter({
+    name: 'llm_service_upstream_errors_total',
+    help: 'Failed generate calls by error code',
+    labelNames: ['code'] as const,
+    registers: [metrics.registry],
+  });
+
+  app.use(requestId());
+  app.use(metrics.middleware);
+  app.use(jsonBody(bodyLimit));
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    if (!(await upstream.isReady()))
+      throw new HttpError(503, 'NOT_READY', 'The API gateway is not answering');
+    res.json({ status: 'ready' });
+  });
+  app.get('/metrics', metrics.handler);
+
+  app.post('/api/v1/generate', async (req, res) => {
+    const id = res.locals.requestId as string;
+    const params = parseGenerateBody(req.body);
+    const started = Date.now();
+    try {
+      const out = await upstream.generate({ requestId: id, ...params });
+      const latencyMs = Date.now() - started;
+      tokens.inc({ model: out.model, direction: 'input' }, out.inputTokens);
+      tokens.inc({ model: out.model, direction: 'output' }, out.outputTokens);
+      logger.info(
+        {
+          requestId: id,
+          model: out.model,
+          inputTokens: out.inputTokens,
+          outputTokens: out.outputTokens,
+          latencyMs,
+        },
+        'generated',
+      );
+      res.json({
+        response: out.text,
+        model: out.model,
+        stopReason: out.stopReason,
+        usage: { inputTokens: out.inputTokens, outputTokens: out.outputTokens },
+        latencyMs,
+        requestId: id,
+      });
+    } catch (err) {
+      upstreamErrors.inc({ code: err instanceof HttpError ? err.code : 'INTERNAL' });
+      throw err;
+    }
+  });
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

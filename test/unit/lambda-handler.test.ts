@@ -1,0 +1,217 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { llm } from '../../src/generated/llm';
+import { UpstreamError } from '../../src/shared/errors';
+import { loadLambdaConfig } from '../../lambda/config';
+import { createHandler } from '../../lambda/handler';
+import type { GenerateInput, ModelProvider } from '../../lambda/providers';
+import type { ProxyResult } from '../../lambda/handler';
+import { httpApiEvent, protobufBody, restEvent, userRequest } from '../fixtures/apigw-events';
+
+const config = loadLambdaConfig({ MAX_INPUT_CHARS: '100', DEFAULT_MAX_TOKENS: '64' });
+const logger = new Logger({ logLevel: 'SILENT' });
+
+function fakeProvider(impl?: (input: GenerateInput) => Promise<never>) {
+  const calls: GenerateInput[] = [];
+  const provider: ModelProvider = {
+    name: 'fake',
+    async generate(input) {
+      calls.push(input);
+      if (impl) return impl(input);
+      return {
+        text: `echo: ${input.messages.at(-1)?.content}`,
+        model: 'fake-model',
+        stopReason: 'end_turn',
+        inputTokens: 7,
+        outputTokens: 3,
+      };
+    },
+  };
+  return { provider, calls };
+}
+
+function expectProtobuf(result: ProxyResult, status: number) {
+  expect(result.statusCode).toBe(status);
+  expect(result.isBase64Encoded).toBe(true);
+  expect(result.headers?.['Content-Type']).toBe('application/x-protobuf');
+  return Buffer.from(result.body, 'base64');
+}
+
+function decodeError(result: ProxyResult, status: number) {
+  return llm.v1.ErrorResponse.decode(expectProtobuf(result, status));
+}
+
+describe('lambda handler', () => {
+  it('answers a REST (v1) event with a base64 GenerateResponse', async () => {
+    const { provider, calls } = fakeProvider();
+    const handler = createHandler({ provider, config, logger });
+    const result = await handler(
+      restEvent(
+        protobufBody(userRequest('Hello 🌍', { requestId: 'svc-1', system: 'Be brief', temperature: 0 })),
+      ),
+    );
+    const response = llm.v1.GenerateResponse.decode(expectProtobuf(result, 200));
+    expect(response).toMatchObject({
+      requestId: 'svc-1',
+      text: 'echo: Hello 🌍',
+      model: 'fake-model',
+      stopReason: 'end_turn',
+      usage: { inputTokens: 7, outputTokens: 3 },
+    });
+    expect(response.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(calls).toEqual([
+      {
+        messages: [{ role: 'user', content: 'Hello 🌍' }],
+        system: 'Be brief',
+        maxTokens: 64,
+        temperature: 0,
+      },
+    ]);
+  });
+
+  it('answers an HTTP API (v2) event and takes the request id from its requestContext', async () => {
+    const handler = createHandler({ ...fakeProvider(), config, logger });
+    const result = await handler(httpApiEvent(protobufBody(userRequest('Hi', { maxTokens: 10 })), 'v2-req'));
+    const response = llm.v1.GenerateResponse.decode(expectProtobuf(result, 200));
+    expect(response.requestId).toBe('v2-req');
+    expect(result.headers?.['X-Request-Id']).toBe('v2-req');
+  });
+
+  it('passes multi-turn history, topP and the model override to the provider', async () => {
+    const { provider, calls } = fakeProvider();
+    const handler = createHandler({ provider, config, logger });
+    const request = {
+      messages: [
+        { role: llm.v1.Role.ROLE_USER, content: 'Q1' },
+        { role: llm.v1.Role.ROLE_ASSISTANT, content: 'A1' },
+        { role: llm.v1.Role.ROLE_USER, content: 'Q2' },
+      ],
+      topP: 0.5,
+      model: 'other-model',
+    };
+    expectProtobuf(await handler(restEvent(protobufBody(request))), 200);
+    expect(calls[0]).toEqual({
+      messages: [
+        { role: 'user', content: 'Q1' },
+        { role: 'assistant', content: 'A1' },
+        { role: 'user', content: 'Q2' },
+      ],
+      maxTokens: 64,
+      topP: 0.5,
+      model: 'other-model',
+    });
+  });
+
+  it('reads an unflagged body as raw bytes', async () => {
+    const handler = createHandler({ ...fakeProvider(), config, logger });
+    const bytes = llm.v1.GenerateRequest.encode(userRequest('raw')).finish();
+    const result = await handler(
+      restEvent({ body: Buffer.from(bytes).toString('latin1'), isBase64Encoded: false }),
+    );
+    expect(llm.v1.GenerateResponse.decode(expectProtobuf(result, 200)).text).toBe('echo: raw');
+  });
+
+  it.each([
+    ['an empty body', { body: '', isBase64Encoded: true }, /body is empty/],
+    ['a null body', { body: null, isBase64Encoded: false }, /body is empty/],
+    ['invalid base64', { body: 'not base64!!', isBase64Encoded: true }, /not valid base64/],
+    ['base64 with bad padding', { body: 'QUJDRA=', isBase64Encoded: true }, /not valid base64/],
+    [
+      'garbage protobuf',
+      { body: Buffer.from([0xff, 0xff, 0xff, 0xff]).toString('base64'), isBase64Encoded: true },
+      /not a valid protobuf/,
+    ],
+  ])('rejects %s with 400 INVALID_REQUEST', async (_name, body, message) => {
+    const { provider, calls } = fakeProvider();
+    const handler = createHandler({ provider, config, logger });
+    const error = decodeError(await handler(restEvent(body, 'bad-1')), 400);
+    expect(error).toMatchObject({ code: 'INVALID_REQUEST', retryable: false, requestId: 'bad-1' });
+    expect(error.message).toMatch(message);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('rejects a truncated GenerateRequest', async () => {
+    const handler = createHandler({ ...fakeProvider(), config, logger });
+    const bytes = llm.v1.GenerateRequest.encode(userRequest('a long enough question')).finish();
+    const body = { body: Buffer.from(bytes.subarray(0, 8)).toString('base64'), isBase64Encoded: true };
+    expect(decodeError(await handler(httpApiEvent(body)), 400).message).toMatch(/not a valid protobuf/);
+  });
+
+  it.each([
+    ['no messages', { requestId: 'x' }, /messages: at least one/],
+    ['empty content', userRequest('   '), /messages\[0\]\.content: must not be empty/],
+    [
+      'an unspecified role',
+      { messages: [{ role: llm.v1.Role.ROLE_UNSPECIFIED, content: 'hi' }] },
+      /messages\[0\]\.role/,
+    ],
+    ['oversize input', userRequest('x'.repeat(101)), /101 characters; the limit is 100/],
+    [
+      'oversize input counting the system prompt',
+      userRequest('x'.repeat(60), { system: 'y'.repeat(41) }),
+      /limit is 100/,
+    ],
+    ['a temperature out of range', userRequest('hi', { temperature: 3 }), /temperature/],
+  ])('rejects %s with 400', async (_name, request, message) => {
+    const { provider, calls } = fakeProvider();
+    const handler = createHandler({ provider, config, logger });
+    const error = decodeError(await handler(restEvent(protobufBody(request))), 400);
+    expect(error.code).toBe('INVALID_REQUEST');
+    expect(error.message).toMatch(message);
+    expect(calls).toHaveLength(0);
+  });
+
+  it.each([
+    [new UpstreamError(429, 'THROTTLED', 'Bedrock: Too many requests', true), 429, true],
+    [new UpstreamError(504, 'UPSTREAM_TIMEOUT', 'Bedrock: model timed out', true), 504, true],
+    [new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', 'Ollama is unreachable', true), 503, true],
+    [new UpstreamError(403, 'ACCESS_DENIED', 'Bedrock: no access to model', false), 403, false],
+    [new UpstreamError(404, 'MODEL_NOT_FOUND', 'Ollama: model not found', false), 404, false],
+  ])('answers provider error %p as an ErrorResponse', async (thrown, status, retryable) => {
+    const handler = createHandler({ ...fakeProvider(() => Promise.reject(thrown)), config, logger });
+    const error = decodeError(
+      await handler(restEvent(protobufBody(userRequest('hi', { requestId: 'p-1' })))),
+      status,
+    );
+    expect(error).toEqual(
+      expect.objectContaining({ code: thrown.code, message: thrown.message, retryable, requestId: 'p-1' }),
+    );
+  });
+
+  it('answers an unexpected provider bug with 500 INTERNAL and hides its details', async () => {
+    const bug = () => Promise.reject(new TypeError('cannot read properties of undefined (secret)'));
+    const handler = createHandler({ ...fakeProvider(bug), config, logger });
+    const error = decodeError(await handler(restEvent(protobufBody(userRequest('hi')))), 500);
+    expect(error).toMatchObject({ code: 'INTERNAL', retryable: false });
+    expect(error.message).not.toMatch(/secret/);
+  });
+
+  it('falls back to the Lambda context request id when the event has none', async () => {
+    const handler = createHandler({ ...fakeProvider(), config, logger });
+    const event = { body: '', isBase64Encoded: true } as unknown as Parameters<typeof handler>[0];
+    const error = decodeError(await handler(event, { awsRequestId: 'lambda-req' }), 400);
+    expect(error.requestId).toBe('lambda-req');
+  });
+});
+
+describe('lambda config', () => {
+  it('has the documented defaults', () => {
+    expect(loadLambdaConfig({})).toEqual({
+      MODEL_PROVIDER: 'ollama',
+      BEDROCK_MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
+      AWS_REGION: 'us-east-1',
+      OLLAMA_HOST: 'http://127.0.0.1:11434',
+      OLLAMA_MODEL: 'gemma3:270m',
+      MAX_INPUT_CHARS: 32000,
+      DEFAULT_MAX_TOKENS: 256,
+    });
+  });
+
+  it.each([
+    [{ MODEL_PROVIDER: 'openai' }, 'MODEL_PROVIDER'],
+    [{ MAX_INPUT_CHARS: 'lots' }, 'MAX_INPUT_CHARS'],
+    [{ DEFAULT_MAX_TOKENS: '0' }, 'DEFAULT_MAX_TOKENS'],
+    [{ OLLAMA_HOST: 'localhost:11434' }, 'OLLAMA_HOST'],
+  ])('rejects %p naming %s', (env, name) => {
+    expect(() => loadLambdaConfig(env)).toThrow(new RegExp(`^Invalid Lambda configuration: ${name}:`));
+  });
+});

@@ -1,0 +1,160 @@
+import { llm } from '../../src/generated/llm';
+import { createUpstreamClient } from '../../src/llm-service/upstream-client';
+import type { UpstreamRequest } from '../../src/llm-service/upstream-client';
+
+const request: UpstreamRequest = {
+  requestId: 'r-1',
+  messages: [{ role: 'user', content: 'Hi ✨' }],
+  maxTokens: 50,
+  temperature: 0,
+};
+
+function protobuf(status: number, bytes: Uint8Array): Response {
+  return new Response(bytes, { status, headers: { 'Content-Type': 'application/x-protobuf' } });
+}
+
+function errorReply(status: number, code: string, message: string, retryable: boolean): Response {
+  return protobuf(
+    status,
+    llm.v1.ErrorResponse.encode({ code, message, retryable, requestId: 'r-1' }).finish(),
+  );
+}
+
+function clientAnswering(reply: () => Promise<Response>) {
+  const calls: { url: string; init: RequestInit }[] = [];
+  const fetch = async (url: string | URL | Request, init?: RequestInit) => {
+    calls.push({ url: String(url), init: init ?? {} });
+    return reply();
+  };
+  const client = createUpstreamClient({
+    baseUrl: 'http://gw.test/prod/',
+    timeoutMs: 1000,
+    fetch: fetch as typeof globalThis.fetch,
+  });
+  return { client, calls };
+}
+
+describe('upstream client', () => {
+  it('POSTs an encoded GenerateRequest and decodes the GenerateResponse', async () => {
+    const response = llm.v1.GenerateResponse.encode({
+      requestId: 'r-1',
+      text: 'Hello',
+      model: 'm',
+      stopReason: 'end_turn',
+      usage: { inputTokens: 5, outputTokens: 1 },
+      latencyMs: 12,
+    }).finish();
+    const { client, calls } = clientAnswering(async () => protobuf(200, response));
+    await expect(client.generate(request)).resolves.toEqual({
+      requestId: 'r-1',
+      text: 'Hello',
+      model: 'm',
+      stopReason: 'end_turn',
+      inputTokens: 5,
+      outputTokens: 1,
+      latencyMs: 12,
+    });
+    expect(calls[0]?.url).toBe('http://gw.test/prod/generate');
+    expect(calls[0]?.init.method).toBe('POST');
+    expect(new Headers(calls[0]?.init.headers).get('content-type')).toBe('application/x-protobuf');
+    const sent = llm.v1.GenerateRequest.decode(calls[0]?.init.body as Uint8Array);
+    expect(sent).toMatchObject({
+      requestId: 'r-1',
+      maxTokens: 50,
+      temperature: 0,
+      messages: [{ role: 1, content: 'Hi ✨' }],
+    });
+    expect(sent.topP ?? undefined).toBeUndefined();
+  });
+
+  const json = (status: number, message: string) =>
+    new Response(JSON.stringify({ message }), { status, headers: { 'Content-Type': 'application/json' } });
+
+  it.each([
+    [
+      'a Lambda 400',
+      400,
+      'INVALID_REQUEST',
+      false,
+      () => errorReply(400, 'INVALID_REQUEST', 'no messages', false),
+    ],
+    ['a Lambda 429', 429, 'THROTTLED', true, () => errorReply(429, 'THROTTLED', 'slow down', true)],
+    [
+      'a Lambda 504',
+      504,
+      'UPSTREAM_TIMEOUT',
+      true,
+      () => errorReply(504, 'UPSTREAM_TIMEOUT', 'model timed out', true),
+    ],
+    [
+      'a Lambda 503',
+      502,
+      'UPSTREAM_UNAVAILABLE',
+      true,
+      () => errorReply(503, 'UPSTREAM_UNAVAILABLE', 'down', true),
+    ],
+    ["the gateway's own 502", 502, 'BAD_UPSTREAM_RESPONSE', true, () => json(502, 'Internal server error')],
+    ["the gateway's own 504", 504, 'UPSTREAM_TIMEOUT', true, () => json(504, 'Endpoint request timed out')],
+    [
+      "the gateway's own 403",
+      502,
+      'BAD_UPSTREAM_RESPONSE',
+      false,
+      () => json(403, 'Missing Authentication Token'),
+    ],
+    [
+      'an undecodable 200',
+      502,
+      'BAD_UPSTREAM_RESPONSE',
+      false,
+      () => protobuf(200, Uint8Array.from([0x0a, 0x05])),
+    ],
+  ])('maps %s to %i %s (retryable: %p)', async (_name, statusCode, code, retryable, reply) => {
+    const { client } = clientAnswering(async () => reply());
+    await expect(client.generate(request)).rejects.toMatchObject({
+      name: 'UpstreamError',
+      statusCode,
+      code,
+      retryable,
+    });
+  });
+
+  it('keeps the Lambda message for 4xx', async () => {
+    const { client } = clientAnswering(async () =>
+      errorReply(400, 'INVALID_REQUEST', 'input is too long', false),
+    );
+    await expect(client.generate(request)).rejects.toThrow(/^input is too long$/);
+  });
+
+  it('maps a refused connection to a retryable 502 and a timeout to a retryable 504', async () => {
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+    });
+    await expect(
+      clientAnswering(() => Promise.reject(refused)).client.generate(request),
+    ).rejects.toMatchObject({
+      statusCode: 502,
+      code: 'UPSTREAM_UNAVAILABLE',
+      retryable: true,
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
+    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    await expect(
+      clientAnswering(() => Promise.reject(timeout)).client.generate(request),
+    ).rejects.toMatchObject({
+      statusCode: 504,
+      code: 'UPSTREAM_TIMEOUT',
+      retryable: true,
+    });
+  });
+
+  it('is ready when the gateway health check answers 2xx', async () => {
+    expect(await clientAnswering(async () => new Response('{}', { status: 200 })).client.isReady()).toBe(
+      true,
+    );
+    expect(await clientAnswering(async () => new Response('', { status: 500 })).client.isReady()).toBe(false);
+    expect(await clientAnswering(() => Promise.reject(new TypeError('fetch failed'))).client.isReady()).toBe(
+      false,
+    );
+  });
+});
