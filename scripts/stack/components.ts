@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/conversation/search-attributes';
 import type { Config } from '../../src/shared/config';
 import { dataDir, ollamaModelsDir, repoRoot, toolsBin } from './paths';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
@@ -51,6 +52,7 @@ export function componentSpecs(config: Config): Record<ComponentName, ComponentS
         '--log-level',
         'warn',
         '--ui-disable-news-fetch',
+        ...DEV_SERVER_SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', a]),
       ],
       ready: async () => (await tcpOpen(temporal.host, temporal.port)) && httpOk(config.TEMPORAL_UI_URL),
       readyTimeoutMs: 90_000,

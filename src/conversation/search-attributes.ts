@@ -1,0 +1,21 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Custom search attributes that make conversations filterable in the Temporal Web UI and CLI, e.g.
+ * `ConversationEndReason = "timeout"`. Defined once: the workflow upserts them, `npm start` registers them
+ * on the dev server.
+ */
+export const CLOUD_MODEL = defineSearchAttributeKey('ConversationCloudModel', SearchAttributeType.KEYWORD);
+export const LOCAL_MODEL = defineSearchAttributeKey('ConversationLocalModel', SearchAttributeType.KEYWORD);
+export const TURNS_COMPLETED = defineSearchAttributeKey('ConversationTurns', SearchAttributeType.INT);
+export const END_REASON = defineSearchAttributeKey('ConversationEndReason', SearchAttributeType.KEYWORD);
+
+const DEV_SERVER_TYPE_NAMES: Partial<Record<SearchAttributeType, string>> = {
+  [SearchAttributeType.KEYWORD]: 'Keyword',
+  [SearchAttributeType.INT]: 'Int',
+};
+
+/** `--search-attribute` values for `temporal server start-dev`. */
+export const DEV_SERVER_SEARCH_ATTRIBUTES = [CLOUD_MODEL, LOCAL_MODEL, TURNS_COMPLETED, END_REASON].map(
+  (key) => `${key.name}=${DEV_SERVER_TYPE_NAMES[key.type]}`,
+);
