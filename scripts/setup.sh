@@ -162,6 +162,19 @@ tctl_cli() {
   fi
 }
 
+# Debian's Chromium, for the end-to-end test that opens the Temporal Web UI (playwright-core drives it;
+# browsers are never downloaded). Only where apt-get can install it; elsewhere the test says what is missing.
+chromium_browser() {
+  [[ -x /usr/bin/chromium ]] && return
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    step apt-update "check that Debian's package archive is reachable" -- apt-get update -qq
+    step chromium "install Debian's chromium package yourself" -- \
+      env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    warn "Chromium is not installed at /usr/bin/chromium (Debian: sudo apt-get install chromium); the Web UI test needs it"
+  fi
+}
+
 mkdir -p "$TOOLS/models"
 node_dependencies
 python_tools
@@ -169,4 +182,5 @@ temporal_cli
 ollama_binary
 ollama_model
 tctl_cli
+chromium_browser
 $QUIET || say "ready: $(ls "$BIN" | tr '\n' ' ')"

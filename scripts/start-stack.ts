@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   mkdirSync(logDir, { recursive: true });
   let shuttingDown = false;
   const supervisor = new Supervisor(logDir, (error) => void shutdown(1, error));
-  const specs = componentSpecs(config);
+  const specs = componentSpecs(config, dataDir);
 
   async function shutdown(code: number, error?: Error): Promise<void> {
     if (shuttingDown) return;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/conversation/search-attributes';
 import type { Config } from '../../src/shared/config';
-import { dataDir, ollamaModelsDir, repoRoot, toolsBin } from './paths';
+import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
 
@@ -27,7 +27,8 @@ export function temporalAddress(config: Config) {
   return hostPort(config.TEMPORAL_ADDRESS);
 }
 
-export function componentSpecs(config: Config): Record<ComponentName, ComponentSpec> {
+/** How each component starts; Temporal keeps its SQLite file in `dataDir`. */
+export function componentSpecs(config: Config, dataDir: string): Record<ComponentName, ComponentSpec> {
   const temporal = hostPort(config.TEMPORAL_ADDRESS);
   const ui = hostPort(config.TEMPORAL_UI_URL);
   const ollama = hostPort(config.OLLAMA_HOST);

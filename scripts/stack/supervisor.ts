@@ -18,6 +18,7 @@ interface Running {
   spec: ComponentSpec;
   child: ChildProcess;
   logFile: string;
+  stopping: boolean;
 }
 
 export class ComponentFailedError extends Error {
@@ -36,8 +37,7 @@ export class ComponentFailedError extends Error {
  * ready, and stops all of them (children of children too) on `stopAll()`.
  */
 export class Supervisor {
-  private readonly running: Running[] = [];
-  private stopping = false;
+  private readonly running = new Map<string, Running>();
 
   constructor(
     private readonly logDir: string,
@@ -56,12 +56,12 @@ export class Supervisor {
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    const entry = { spec, child, logFile };
-    this.running.push(entry);
+    const entry: Running = { spec, child, logFile, stopping: false };
+    this.running.set(spec.name, entry);
     let exited = false;
     child.once('exit', (code, signal) => {
       exited = true;
-      if (!this.stopping) {
+      if (!entry.stopping) {
         this.onUnexpectedExit(
           new ComponentFailedError(
             spec.name,
@@ -85,23 +85,35 @@ export class Supervisor {
   }
 
   pids(): Record<string, number> {
-    return Object.fromEntries(this.running.map((r) => [r.spec.name, r.child.pid ?? -1]));
+    return Object.fromEntries([...this.running].map(([name, r]) => [name, r.child.pid ?? -1]));
   }
 
-  /** SIGTERM to each process group in reverse start order, SIGKILL to what is left after `graceMs`. */
+  /** Stops one component's process group: SIGTERM then SIGKILL after `graceMs`, or straight SIGKILL (a crash). */
+  async stop(name: string, { signal = 'SIGTERM', graceMs = 10_000 }: StopOptions = {}): Promise<void> {
+    const entry = this.running.get(name);
+    if (!entry) return;
+    entry.stopping = true;
+    await stopGroup(entry.child, signal, graceMs);
+    this.running.delete(name);
+  }
+
+  /** Stops every component, in reverse start order. */
   async stopAll(graceMs = 10_000): Promise<void> {
-    this.stopping = true;
-    for (const r of [...this.running].reverse()) {
-      await stopGroup(r.child, graceMs);
+    for (const name of [...this.running.keys()].reverse()) {
+      await this.stop(name, { graceMs });
     }
-    this.running.length = 0;
   }
 }
 
-async function stopGroup(child: ChildProcess, graceMs: number): Promise<void> {
+export interface StopOptions {
+  signal?: 'SIGTERM' | 'SIGKILL';
+  graceMs?: number;
+}
+
+async function stopGroup(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   const pid = child.pid;
   if (pid === undefined || !groupAlive(pid)) return;
-  signalGroup(pid, 'SIGTERM');
+  signalGroup(pid, signal);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && groupAlive(pid)) await delay(100);
   if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
