@@ -4,7 +4,7 @@ import path from 'node:path';
 import { componentSpecs, type ComponentName } from '../../scripts/stack/components';
 import { Supervisor, type ComponentFailedError, type StopOptions } from '../../scripts/stack/supervisor';
 import { loadConfig } from '../../src/shared/config';
-import { freePort } from './ports';
+import { freePort } from '../../scripts/stack/ports';
 
 /**
  * Starts single stack components (the same specs `npm start` uses) with test-specific environment, e.g. a

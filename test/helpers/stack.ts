@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { groupAlive } from '../../scripts/stack/supervisor';
-import { freePort } from './ports';
+import { freePort } from '../../scripts/stack/ports';
 import { repoRoot } from './tools';
 
 export interface StackHandle {

@@ -1,0 +1,100 @@
+/**
+ * The full stack for benchmarks, each part a real process started the way `npm start` starts it: Temporal dev
+ * server, local API Gateway + Lambda handler, LLM REST service, worker, Conversation API. Only the models are
+ * replaced, by a fake Ollama with a fixed latency that serves both sides (the Lambda's Ollama provider for the
+ * cloud side, the worker's Ollama client for the local side), unless `realOllama` is set.
+ */
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { componentSpecs } from '../stack/components';
+import { freePort } from '../stack/ports';
+import { repoRoot } from '../stack/paths';
+import { httpOk, Supervisor } from '../stack/supervisor';
+import { loadConfig } from '../../src/shared/config';
+
+export interface BenchStackOptions {
+  latencyMs: number;
+  realOllama?: boolean;
+  /** Extra environment for every component, e.g. worker tuning. */
+  env?: Record<string, string>;
+}
+
+export interface BenchStack {
+  env: Record<string, string>;
+  apiUrl: string;
+  workerPid: () => number;
+  stop: () => Promise<void>;
+}
+
+export async function startBenchStack({
+  latencyMs,
+  realOllama = false,
+  env = {},
+}: BenchStackOptions): Promise<BenchStack> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'llm-conv-bench-'));
+  mkdirSync(path.join(dir, 'data'));
+  const ports = await Promise.all(Array.from({ length: 8 }, freePort));
+  const [temporal, ui, ollama, gateway, llm, api, metrics] = ports as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const stackEnv: Record<string, string> = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${ui}`,
+    OLLAMA_HOST: `http://127.0.0.1:${ollama}`,
+    GATEWAY_PORT: String(gateway),
+    LLM_SERVICE_PORT: String(llm),
+    CONVERSATION_API_PORT: String(api),
+    WORKER_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
+    OUTPUT_DIR: path.join(dir, 'output'),
+    MODEL_PROVIDER: 'ollama',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  const config = loadConfig(stackEnv);
+  const specs = componentSpecs(config, path.join(dir, 'data'));
+  const failures: string[] = [];
+  const supervisor = new Supervisor(path.join(dir, 'logs'), (e) => failures.push(e.message));
+  const start = async (spec: (typeof specs)[keyof typeof specs]) =>
+    supervisor.start({ ...spec, env: { ...spec.env, ...stackEnv } });
+
+  const models = realOllama
+    ? start(specs.ollama)
+    : supervisor.start({
+        name: 'fake-ollama',
+        command: process.execPath,
+        args: ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/fake-ollama-process.ts')],
+        env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: String(ollama) },
+        ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
+        readyTimeoutMs: 30_000,
+      });
+  await Promise.all([start(specs.temporal), models]);
+  await Promise.all([
+    start(specs.gateway),
+    start(specs['llm-service']),
+    start(specs.worker),
+    start(specs.api),
+  ]);
+  return {
+    env: stackEnv,
+    apiUrl: `http://127.0.0.1:${api}`,
+    workerPid: () => supervisor.pids().worker ?? -1,
+    stop: async () => {
+      await supervisor.stopAll();
+      if (failures.length > 0) throw new Error(`bench stack component failed: ${failures.join('; ')}`);
+    },
+  };
+}
+
+/** Resident set size of a process now, in MB (Linux). */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? '0');
+  return kb / 1024;
+}

@@ -1,0 +1,86 @@
+/**
+ * `npm run bench [-- part...]`: overhead, throughput, real-model and cloud benchmarks (default: all). Prints one
+ * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
+ * Every figure is the median of several runs with min–max; every ratio is computed within one run.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { repoRoot } from '../stack/paths';
+import { runOverheadBench } from './overhead';
+import { runRealModelBench } from './real-model';
+import { fmt, type Summary } from './stats';
+import { runThroughputBench } from './throughput';
+
+const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
+  overhead: () => runOverheadBench(),
+  throughput: () => runThroughputBench(),
+  'real-model': () => runRealModelBench(),
+};
+
+const TARGETS: Record<string, string> = {
+  'overhead.ratio': '≤ 1.05',
+  'throughput.ratio': '≥ 0.8',
+  'throughput.workerPeakRssMb': '≤ 300',
+  'realModel.orchestrationShare': '< 0.02',
+  'cloud.addedP50Ms': '≤ 2',
+  'cloud.reqPerSec': '≥ 2000',
+  'cloud.coldStartRatio': '≤ 1.5',
+};
+
+/** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */
+function setPath(into: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = into;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((p) => !(p in PARTS));
+  if (unknown.length > 0)
+    throw new Error(`unknown part(s) ${unknown.join(', ')}; known: ${Object.keys(PARTS).join(', ')}`);
+  const parts = wanted.length > 0 ? wanted : Object.keys(PARTS);
+
+  const file = path.join(repoRoot, 'bench-results', 'latest.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  let results: Record<string, unknown> = {};
+  try {
+    results = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // first run
+  }
+  const rows: string[][] = [];
+  for (const part of parts) {
+    console.error(`[bench] ${part}…`);
+    const figures = await PARTS[part]!();
+    for (const [key, value] of Object.entries(figures)) {
+      const summary = typeof value === 'number' ? undefined : value;
+      setPath(results, key, summary ? summary.median : value);
+      if (summary) setPath(results, `runs.${key}`, summary);
+      rows.push([key, summary ? fmt(summary) : String(value), TARGETS[key] ?? '']);
+    }
+  }
+  results.machine = {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  results.date = new Date().toISOString();
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+
+  const widths = [0, 1, 2].map((i) =>
+    Math.max(...[['figure', 'median (min–max)', 'target'], ...rows].map((r) => r[i]!.length)),
+  );
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log(line(['figure', 'median (min–max)', 'target']));
+  for (const row of rows) console.log(line(row));
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
