@@ -17,10 +17,10 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export type ProxyEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 /** Valid as both a REST (v1) and an HTTP API (v2) proxy result. */
 export type ProxyResult = APIGatewayProxyResult;
-export type GenerateHandler = (
-  event: ProxyEvent,
-  context?: Pick<Context, 'awsRequestId'>,
-) => Promise<ProxyResult>;
+/** The Lambda context's parts the handler reads; the runtime passes a whole Context. */
+export type InvocationContext = Pick<Context, 'awsRequestId'> &
+  Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
+export type GenerateHandler = (event: ProxyEvent, context?: InvocationContext) => Promise<ProxyResult>;
 
 export interface HandlerDeps {
   provider: ModelProvider;
@@ -28,34 +28,49 @@ export interface HandlerDeps {
   logger: Logger;
 }
 
+/** Time kept back from the invocation's deadline to answer with a 504 before the runtime kills the function. */
+const DEADLINE_MARGIN_MS = 500;
+
 /**
  * Builds the `POST /generate` handler: base64 protobuf GenerateRequest in, GenerateResponse (200) or
  * ErrorResponse (4xx/5xx) out. It always answers; nothing is thrown to the Lambda runtime.
  */
 export function createHandler({ provider, config, logger }: HandlerDeps): GenerateHandler {
+  let coldStart = true;
   return async (event, context) => {
     const started = Date.now();
-    let requestId = event.requestContext?.requestId || context?.awsRequestId || randomUUID();
-    // A child per invocation: the local gateway runs invocations concurrently, unlike one Lambda container.
-    const log = logger.createChild();
-    log.appendKeys({ requestId, provider: provider.name });
+    // Keys go with each log call, not appendKeys: the local gateway runs invocations of one handler concurrently.
+    const keys: Record<string, unknown> = {
+      requestId: event?.requestContext?.requestId || context?.awsRequestId || randomUUID(),
+      awsRequestId: context?.awsRequestId,
+      provider: provider.name,
+      coldStart,
+    };
+    coldStart = false;
     try {
       const request = decodeRequest(bodyBytes(event));
       // The caller's id travels in logs and the X-Request-Id header, so take only a well-formed one.
       if (REQUEST_ID.test(request.requestId)) {
-        requestId = request.requestId;
-        log.appendKeys({ requestId, apiGatewayRequestId: event.requestContext?.requestId });
+        keys.apiGatewayRequestId = keys.requestId;
+        keys.requestId = request.requestId;
       }
       const input = toGenerateInput(request, config);
-      const output = await provider.generate(input);
+      const remainingMs = context?.getRemainingTimeInMillis?.();
+      const signal =
+        remainingMs === undefined
+          ? undefined
+          : AbortSignal.timeout(Math.max(1, remainingMs - DEADLINE_MARGIN_MS));
+      const output = await provider.generate(input, signal ? { signal } : undefined);
       const latencyMs = Date.now() - started;
-      log.info('generated', {
+      logger.info('generated', {
+        ...keys,
         model: output.model,
         stopReason: output.stopReason,
         inputTokens: output.inputTokens,
         outputTokens: output.outputTokens,
         latencyMs,
       });
+      const requestId = String(keys.requestId);
       const response = llm.v1.GenerateResponse.encode({
         requestId,
         text: output.text,
@@ -66,20 +81,21 @@ export function createHandler({ provider, config, logger }: HandlerDeps): Genera
       }).finish();
       return protobufResult(200, requestId, response);
     } catch (err) {
-      return errorResult(err, requestId, log);
+      return errorResult(err, keys, logger);
     }
   };
 }
 
-function errorResult(err: unknown, requestId: string, logger: Logger): ProxyResult {
+function errorResult(err: unknown, keys: Record<string, unknown>, logger: Logger): ProxyResult {
+  const requestId = String(keys.requestId);
   const known = err instanceof HttpError;
   const statusCode = known ? err.statusCode : 500;
   const code = known ? err.code : 'INTERNAL';
   const message = known ? err.message : 'Internal error';
   const retryable = err instanceof UpstreamError ? err.retryable : false;
   if (statusCode >= 500)
-    logger.error('request failed', { statusCode, code, retryable, error: describe(err) });
-  else logger.warn('request rejected', { statusCode, code, retryable, reason: message });
+    logger.error('request failed', { ...keys, statusCode, code, retryable, error: describe(err) });
+  else logger.warn('request rejected', { ...keys, statusCode, code, retryable, reason: message });
   const body = llm.v1.ErrorResponse.encode({ code, message, retryable, requestId }).finish();
   return protobufResult(statusCode, requestId, body);
 }

@@ -4,7 +4,13 @@ import { createHandler } from './create-handler';
 import { createProvider } from './providers';
 
 export { createHandler } from './create-handler';
-export type { GenerateHandler, HandlerDeps, ProxyEvent, ProxyResult } from './create-handler';
+export type {
+  GenerateHandler,
+  HandlerDeps,
+  InvocationContext,
+  ProxyEvent,
+  ProxyResult,
+} from './create-handler';
 
 // Module scope: runs once per container (cold start), so config errors fail init and clients are reused.
 const config = loadLambdaConfig();

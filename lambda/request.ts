@@ -1,12 +1,14 @@
 import { llm } from '../src/generated/llm';
-import { ValidationError } from '../src/shared/errors';
+import { HttpError, ValidationError } from '../src/shared/errors';
 import type { LambdaConfig } from './config';
 import type { GenerateInput } from './providers/types';
 
 /** The parts of a REST (v1) or HTTP API (v2) proxy event the handler reads; both shapes have them. */
 export interface ProxyEventBody {
-  body?: string | null;
+  body?: unknown;
   isBase64Encoded?: boolean;
+  /** REST APIs keep the client's header-name case, HTTP APIs lower-case them. */
+  headers?: Record<string, string | undefined> | null;
 }
 
 export interface ParsedRequest {
@@ -14,6 +16,9 @@ export interface ParsedRequest {
   input: GenerateInput;
 }
 
+const PROTOBUF = 'application/x-protobuf';
+/** Bedrock's largest output limit across the chat models; the REST service enforces the same bound. */
+export const MAX_OUTPUT_TOKENS = 8192;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ROLES: Partial<Record<llm.v1.Role, 'user' | 'assistant'>> = {
   [llm.v1.Role.ROLE_USER]: 'user',
@@ -21,8 +26,19 @@ const ROLES: Partial<Record<llm.v1.Role, 'user' | 'assistant'>> = {
 };
 
 /** The body's bytes: base64 when API Gateway flagged it (a binary media type), else the string's raw bytes. */
-export function bodyBytes(event: ProxyEventBody): Uint8Array {
+export function bodyBytes(event: ProxyEventBody | null | undefined): Uint8Array {
+  if (!event) throw new ValidationError('The proxy event is empty');
+  const contentType = header(event.headers, 'content-type');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType && mediaType !== PROTOBUF) {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type must be ${PROTOBUF} (an encoded llm.v1.GenerateRequest), not ${contentType}`,
+    );
+  }
   const body = event.body ?? '';
+  if (typeof body !== 'string') throw new ValidationError('Request body must be a string in the proxy event');
   if (body.length === 0)
     throw new ValidationError('Request body is empty; expected a protobuf llm.v1.GenerateRequest');
   if (!event.isBase64Encoded) return Buffer.from(body, 'latin1');
@@ -32,6 +48,7 @@ export function bodyBytes(event: ProxyEventBody): Uint8Array {
   return Buffer.from(body, 'base64');
 }
 
+/** protobufjs also refuses strings that are not valid UTF-8, as proto3 requires. */
 export function decodeRequest(bytes: Uint8Array): llm.v1.GenerateRequest {
   try {
     return llm.v1.GenerateRequest.decode(bytes);
@@ -39,6 +56,12 @@ export function decodeRequest(bytes: Uint8Array): llm.v1.GenerateRequest {
     const reason = err instanceof Error ? err.message : String(err);
     throw new ValidationError(`Request body is not a valid protobuf llm.v1.GenerateRequest: ${reason}`);
   }
+}
+
+function header(headers: ProxyEventBody['headers'], name: string): string | undefined {
+  if (!headers) return undefined;
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  return undefined;
 }
 
 /** Checks what protobuf cannot express (non-empty, known roles, sane ranges, size) and applies defaults. */
@@ -59,6 +82,10 @@ export function toGenerateInput(request: llm.v1.GenerateRequest, config: LambdaC
   if (temperature !== undefined && !(temperature >= 0 && temperature <= 2)) {
     throw new ValidationError('temperature: must be between 0 and 2');
   }
+  if (request.maxTokens > MAX_OUTPUT_TOKENS) {
+    throw new ValidationError(`max_tokens: must be at most ${MAX_OUTPUT_TOKENS}`);
+  }
+  if (request.model.length > 256) throw new ValidationError('model: must be at most 256 characters');
   const topP = optional(request.topP);
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new ValidationError('top_p: must be in (0, 1]');
   return {

@@ -3,7 +3,7 @@ import type { ConverseCommandInput, Message } from '@aws-sdk/client-bedrock-runt
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { UpstreamError } from '../../src/shared/errors';
 import { isConnectionError, messageOf, unreachable } from './errors';
-import type { GenerateInput, GenerateOutput, ModelProvider } from './types';
+import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
 interface ErrorMapping {
   status: number;
@@ -30,14 +30,40 @@ export interface BedrockProviderOptions {
   modelId: string;
 }
 
+export interface BedrockClientOptions {
+  region: string;
+  /** Per attempt; the SDK then retries (see maxAttempts) or fails with a TimeoutError. */
+  timeoutMs: number;
+  /** Total attempts in the SDK's standard retry mode (throttling, 5xx, timeouts, with backoff and jitter). */
+  maxAttempts: number;
+  /** Another endpoint than the region's (a test server); `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` works too. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
 /**
- * HTTP/1.1 rather than the client's default HTTP/2: Converse is a plain request/response call, and HTTP/1.1
- * also reaches Bedrock-compatible endpoints such as a local test server (`AWS_ENDPOINT_URL_BEDROCK_RUNTIME`).
+ * Created once per container. HTTP/1.1 rather than the client's default HTTP/2: Converse is a plain
+ * request/response call, and HTTP/1.1 also reaches Bedrock-compatible endpoints such as a local test server.
  */
-export function createBedrockClient(region: string): BedrockRuntimeClient {
+export function createBedrockClient({
+  region,
+  timeoutMs,
+  maxAttempts,
+  endpoint,
+  credentials,
+}: BedrockClientOptions): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     region,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000 }),
+    maxAttempts,
+    retryMode: 'standard',
+    // Without throwOnRequestTimeout, this handler only logs a warning when requestTimeout passes, and waits on.
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+    }),
+    ...(endpoint ? { endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
   });
 }
 
@@ -45,11 +71,14 @@ export function createBedrockClient(region: string): BedrockRuntimeClient {
 export function createBedrockProvider({ client, modelId }: BedrockProviderOptions): ModelProvider {
   return {
     name: 'bedrock',
-    async generate(input: GenerateInput): Promise<GenerateOutput> {
+    async generate(input: GenerateInput, { signal }: GenerateOptions = {}): Promise<GenerateOutput> {
       const model = input.model || modelId;
       let output;
       try {
-        output = await client.send(new ConverseCommand(toConverseInput(model, input)));
+        output = await client.send(
+          new ConverseCommand(toConverseInput(model, input)),
+          signal ? { abortSignal: signal } : {},
+        );
       } catch (err) {
         throw toUpstreamError(err);
       }
@@ -83,7 +112,7 @@ function toUpstreamError(err: unknown): UpstreamError {
   const mapped = typeof name === 'string' ? BEDROCK_ERRORS[name] : undefined;
   const message = `Bedrock: ${messageOf(err)}`;
   if (mapped) return new UpstreamError(mapped.status, mapped.code, message, mapped.retryable, { cause: err });
-  if (name === 'TimeoutError')
+  if (name === 'TimeoutError' || name === 'AbortError')
     return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true, { cause: err });
   if (isConnectionError(err)) return unreachable('Bedrock', err);
   // An unmodelled reply: the SDK still says whose fault it was.

@@ -3,7 +3,7 @@ import { createBedrockClient, createBedrockProvider } from './bedrock';
 import { createOllamaClient, createOllamaProvider } from './ollama';
 import type { ModelProvider } from './types';
 
-export type { GenerateInput, GenerateOutput, ModelProvider } from './types';
+export type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 export { createBedrockProvider } from './bedrock';
 export { createOllamaProvider } from './ollama';
 
@@ -12,7 +12,11 @@ export function createProvider(config: LambdaConfig): ModelProvider {
   switch (config.MODEL_PROVIDER) {
     case 'bedrock':
       return createBedrockProvider({
-        client: createBedrockClient(config.AWS_REGION),
+        client: createBedrockClient({
+          region: config.AWS_REGION,
+          timeoutMs: config.BEDROCK_TIMEOUT_MS,
+          maxAttempts: config.BEDROCK_MAX_ATTEMPTS,
+        }),
         modelId: config.BEDROCK_MODEL_ID,
       });
     case 'ollama':

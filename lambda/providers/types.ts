@@ -18,8 +18,13 @@ export interface GenerateOutput {
   outputTokens: number;
 }
 
+export interface GenerateOptions {
+  /** Aborted when the invocation's deadline is near; providers that can stop waiting do, with a 504. */
+  signal?: AbortSignal;
+}
+
 /** A model backend. Failures are thrown as `UpstreamError` with the status and retryability the caller should see. */
 export interface ModelProvider {
   readonly name: string;
-  generate(input: GenerateInput): Promise<GenerateOutput>;
+  generate(input: GenerateInput, options?: GenerateOptions): Promise<GenerateOutput>;
 }

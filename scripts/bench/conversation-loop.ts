@@ -3,6 +3,7 @@
  * by hand, calling the same model endpoints through the same clients and writing the same CSV, with no Temporal.
  */
 import { Ollama } from 'ollama';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { transcriptToCsv, writeFileAtomic } from '../../src/conversation/activities/transcript-export';
@@ -15,6 +16,7 @@ export interface LoopEndpoints {
 }
 
 export function createPlainLoop({ llmServiceUrl, ollamaHost, outputDir }: LoopEndpoints) {
+  mkdirSync(outputDir, { recursive: true });
   const cloud = createLlmServiceClient({ baseUrl: llmServiceUrl, timeoutMs: 120_000 });
   const local = new Ollama({ host: ollamaHost });
   return async function converse(id: string, initialQuery: string, maxTurns: number): Promise<Turn[]> {

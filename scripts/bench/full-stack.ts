@@ -11,6 +11,7 @@ import { componentSpecs } from '../stack/components';
 import { freePort } from '../stack/ports';
 import { repoRoot } from '../stack/paths';
 import { httpOk, Supervisor } from '../stack/supervisor';
+import { closeTaskQueueProbe } from '../stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 
 export interface BenchStackOptions {
@@ -81,6 +82,7 @@ export async function startBenchStack({
     start(specs.worker),
     start(specs.api),
   ]);
+  await closeTaskQueueProbe();
   return {
     env: stackEnv,
     apiUrl: `http://127.0.0.1:${api}`,

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../stack/paths';
+import { runCloudBench } from './cloud';
 import { runOverheadBench } from './overhead';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
@@ -16,6 +17,7 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   overhead: () => runOverheadBench(),
   throughput: () => runThroughputBench(),
   'real-model': () => runRealModelBench(),
+  cloud: () => runCloudBench(),
 };
 
 const TARGETS: Record<string, string> = {

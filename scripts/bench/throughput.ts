@@ -14,10 +14,9 @@ const TURNS = 5;
 /** Worker settings the README recommends for this load; see its Performance section. */
 export const WORKER_TUNING = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: '1000',
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '200',
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
   WORKER_MAX_CACHED_WORKFLOWS: '1000',
-  WORKER_ACTIVITY_POLLERS: '8',
-  WORKER_WORKFLOW_POLLERS: '8',
+  WORKER_MAX_POLLERS: '20',
 };
 
 async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: string) {

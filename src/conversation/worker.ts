@@ -23,6 +23,23 @@ export interface WorkerDeps {
   activities: ActivitiesDeps;
   /** A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundle;
+  tuning?: WorkerTuning;
+}
+
+export interface WorkerTuning {
+  maxConcurrentActivities: number;
+  maxConcurrentWorkflowTasks: number;
+  maxCachedWorkflows: number;
+  maxPollers: number;
+}
+
+export function workerTuningFromConfig(config: Config): WorkerTuning {
+  return {
+    maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxPollers: config.WORKER_MAX_POLLERS,
+  };
 }
 
 export function createWorker({
@@ -31,12 +48,22 @@ export function createWorker({
   taskQueue,
   activities,
   workflowBundle,
+  tuning,
 }: WorkerDeps): Promise<Worker> {
+  // Conversations spend nearly all their time waiting on models, so activity slots, not CPU, bound throughput.
+  const pollers = tuning && { type: 'autoscaling' as const, maximum: tuning.maxPollers };
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     activities: createActivities(activities),
+    ...(tuning && {
+      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
+      maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
+      maxCachedWorkflows: tuning.maxCachedWorkflows,
+      workflowTaskPollerBehavior: pollers,
+      activityTaskPollerBehavior: pollers,
+    }),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
 }
@@ -104,6 +131,7 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: activitiesDepsFromConfig(config),
+      tuning: workerTuningFromConfig(config),
     });
     logger.info(
       {

@@ -54,7 +54,8 @@ export function createGatewayApp({
       );
       const result = await withTimeout(invocation, timeoutMs);
       writeResult(res, result);
-      logger.info({ requestId, status: result.statusCode, latencyMs: Date.now() - started }, 'invoked');
+      // Debug: the Lambda logs every invocation itself; a second line per request would only cost throughput.
+      logger.debug({ requestId, status: result.statusCode, latencyMs: Date.now() - started }, 'invoked');
     } catch (err) {
       // API Gateway's own replies when the integration fails: JSON `{message}`, not the Lambda's format.
       if (err instanceof IntegrationTimeout) {

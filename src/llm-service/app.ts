@@ -1,44 +1,56 @@
 import express from 'express';
 import type { Express } from 'express';
 import client from 'prom-client';
+import type { Registry } from 'prom-client';
 import { HttpError } from '../shared/errors';
 import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../shared/http';
 import type { Logger } from '../shared/logger';
+import { bearerAuth } from './auth';
 import { parseGenerateBody } from './schema';
 import type { LlmUpstream } from './upstream-client';
 
 export interface LlmServiceDeps {
   upstream: LlmUpstream;
   logger: Logger;
-  /** Largest JSON body accepted (express `limit` syntax); larger ones get 413. */
-  bodyLimit?: string;
+  /** Largest JSON body accepted (bytes, or express `limit` syntax); larger ones get 413. */
+  bodyLimit?: string | number;
+  /** When set, every route but /health needs `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Where the metrics go; shared with the upstream client's metrics so /metrics shows both. */
+  registry?: Registry;
 }
 
 /** The LLM REST service: JSON in, protobuf to API Gateway and the Lambda, JSON out. */
-export function createApp({ upstream, logger, bodyLimit = '256kb' }: LlmServiceDeps): Express {
+export function createApp({
+  upstream,
+  logger,
+  bodyLimit = '256kb',
+  apiKey,
+  registry = new client.Registry(),
+}: LlmServiceDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const metrics = createHttpMetrics('llm_service');
+  const metrics = createHttpMetrics('llm_service', registry);
   const tokens = new client.Counter({
     name: 'llm_service_tokens_total',
     help: 'Tokens the cloud model read (input) and wrote (output)',
     labelNames: ['model', 'direction'] as const,
-    registers: [metrics.registry],
+    registers: [registry],
   });
   const upstreamErrors = new client.Counter({
     name: 'llm_service_upstream_errors_total',
     help: 'Failed generate calls by error code',
     labelNames: ['code'] as const,
-    registers: [metrics.registry],
+    registers: [registry],
   });
 
   app.use(requestId());
   app.use(metrics.middleware);
-  app.use(jsonBody(bodyLimit));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  if (apiKey) app.use(bearerAuth(apiKey));
   app.get('/ready', async (_req, res) => {
     if (!(await upstream.isReady()))
       throw new HttpError(503, 'NOT_READY', 'The API gateway is not answering');
@@ -46,7 +58,7 @@ export function createApp({ upstream, logger, bodyLimit = '256kb' }: LlmServiceD
   });
   app.get('/metrics', metrics.handler);
 
-  app.post('/api/v1/generate', async (req, res) => {
+  app.post('/api/v1/generate', jsonBody({ limit: bodyLimit, required: true }), async (req, res) => {
     const id = res.locals.requestId as string;
     const params = parseGenerateBody(req.body);
     const started = Date.now();

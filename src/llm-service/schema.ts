@@ -17,20 +17,26 @@ const options = {
   model: z.string().min(1).max(256).optional(),
 };
 
+// Strict objects: an unknown key (a typo such as max_tokens, or __proto__ / constructor) is a 400, not ignored.
 /** The original API's body. */
-const promptBody = z.object({
+const promptBody = z.strictObject({
   inputText: z
     .string({
-      error: (issue) => (issue.input === undefined ? 'required (or send messages)' : 'must be a string'),
+      error: (issue) =>
+        issue.code !== 'invalid_type'
+          ? undefined
+          : issue.input === undefined
+            ? 'required (or send messages)'
+            : 'must be a string',
     })
     .max(MAX_TEXT)
     .refine(notBlank, 'must not be blank'),
   ...options,
 });
 
-const chatBody = z.object({
+const chatBody = z.strictObject({
   messages: z
-    .array(z.object({ role: z.enum(['user', 'assistant']), content: text }))
+    .array(z.strictObject({ role: z.enum(['user', 'assistant']), content: text }))
     .min(1)
     .max(200),
   ...options,
@@ -47,6 +53,8 @@ export interface GenerateParams {
 
 /** Validates either body shape into one request; a 400 names the first bad field. */
 export function parseGenerateBody(body: unknown): GenerateParams {
+  if (body === undefined)
+    throw new ValidationError('Request body is required: a JSON object with inputText or messages');
   const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
   if (isObject && 'messages' in body) {
     if ('inputText' in body)

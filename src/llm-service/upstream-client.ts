@@ -1,5 +1,7 @@
 import { llm } from '../generated/llm';
-import { UpstreamError } from '../shared/errors';
+import { createHttpTransport } from './http-transport';
+import type { HttpReply, HttpTransport } from './http-transport';
+import { UpstreamError, UpstreamTimeoutError } from '../shared/errors';
 
 export interface ChatMessage {
   role: 'user' | 'assistant';
@@ -27,10 +29,13 @@ export interface UpstreamResponse {
   latencyMs: number;
 }
 
-/** The cloud model behind API Gateway. Errors are `UpstreamError`s whose status is what this service answers. */
+/**
+ * The cloud model behind API Gateway. Errors are `UpstreamError`s whose status is what this service answers:
+ * 400 when the Lambda refused the input, 504 when nobody answered in time, 502 for any other upstream failure.
+ */
 export interface LlmUpstream {
   generate(request: UpstreamRequest): Promise<UpstreamResponse>;
-  /** True when the gateway answers its health check. */
+  /** True when the gateway answers at all (API Gateway has no /health route: its 403 still means it is up). */
   isReady(): Promise<boolean>;
 }
 
@@ -39,18 +44,22 @@ export interface UpstreamClientOptions {
   baseUrl: string;
   timeoutMs: number;
   readyTimeoutMs?: number;
-  fetch?: typeof fetch;
+  transport?: HttpTransport;
 }
 
 const PROTOBUF = 'application/x-protobuf';
 const ROLES = { user: llm.v1.Role.ROLE_USER, assistant: llm.v1.Role.ROLE_ASSISTANT } as const;
 
-/** POSTs protobuf `GenerateRequest`s to API Gateway and decodes `GenerateResponse` or `ErrorResponse`. */
+/**
+ * POSTs protobuf `GenerateRequest`s to API Gateway and decodes `GenerateResponse` or `ErrorResponse`; one attempt
+ * per call (retries and the circuit breaker wrap this, see resilient-upstream.ts). Connections are kept alive
+ * (see http-transport.ts), so consecutive calls share a TCP (and TLS) connection.
+ */
 export function createUpstreamClient({
   baseUrl,
   timeoutMs,
   readyTimeoutMs = 2_000,
-  fetch: fetchImpl = fetch,
+  transport = createHttpTransport(),
 }: UpstreamClientOptions): LlmUpstream {
   const root = baseUrl.replace(/\/+$/, '');
   const generateUrl = `${root}/generate`;
@@ -66,23 +75,21 @@ export function createUpstreamClient({
         topP: request.topP,
         model: request.model,
       }).finish();
-      let res: Response;
-      let bytes: Uint8Array;
+      let res: HttpReply;
       try {
-        res = await fetchImpl(generateUrl, {
+        res = await transport({
+          url: generateUrl,
           method: 'POST',
           headers: { 'Content-Type': PROTOBUF, Accept: PROTOBUF, 'X-Request-Id': request.requestId },
           body,
-          signal: AbortSignal.timeout(timeoutMs),
+          timeoutMs,
         });
-        bytes = new Uint8Array(await res.arrayBuffer());
       } catch (err) {
         throw transportError(err, generateUrl, timeoutMs);
       }
-      const isProtobuf = res.headers.get('content-type')?.startsWith(PROTOBUF) ?? false;
-      if (!isProtobuf) throw gatewayError(res.status, bytes);
-      if (res.status !== 200) throw fromErrorResponse(res.status, bytes);
-      const decoded = decode(llm.v1.GenerateResponse, bytes);
+      if (!res.contentType.startsWith(PROTOBUF)) throw gatewayError(res.status, res.body);
+      if (res.status !== 200) throw fromErrorResponse(res.status, res.body);
+      const decoded = decode(llm.v1.GenerateResponse, res.body);
       return {
         requestId: decoded.requestId || request.requestId,
         text: decoded.text,
@@ -96,9 +103,13 @@ export function createUpstreamClient({
 
     async isReady() {
       try {
-        const res = await fetchImpl(`${root}/health`, { signal: AbortSignal.timeout(readyTimeoutMs) });
-        await res.arrayBuffer();
-        return res.ok;
+        const res = await transport({
+          url: `${root}/health`,
+          method: 'GET',
+          headers: {},
+          timeoutMs: readyTimeoutMs,
+        });
+        return res.status < 500;
       } catch {
         return false;
       }
@@ -106,16 +117,16 @@ export function createUpstreamClient({
   };
 }
 
-/** Our status for the Lambda's: its 4xx verdicts pass through, a timeout stays 504, any other failure is 502. */
+/** Only the Lambda's verdict on the input (400) and timeouts keep their status; any other failure is ours to call 502. */
 function serviceStatus(upstreamStatus: number): number {
-  if (upstreamStatus >= 400 && upstreamStatus < 500) return upstreamStatus;
-  return upstreamStatus === 504 ? 504 : 502;
+  if (upstreamStatus === 400 || upstreamStatus === 504) return upstreamStatus;
+  return 502;
 }
 
 function fromErrorResponse(status: number, bytes: Uint8Array): UpstreamError {
   const error = decode(llm.v1.ErrorResponse, bytes);
   const message =
-    status >= 500 ? `Upstream failed (${status} ${error.code}): ${error.message}` : error.message;
+    status === 400 ? error.message : `Upstream failed (${status} ${error.code}): ${error.message}`;
   return new UpstreamError(serviceStatus(status), error.code || 'UPSTREAM_ERROR', message, error.retryable);
 }
 
@@ -123,7 +134,7 @@ function fromErrorResponse(status: number, bytes: Uint8Array): UpstreamError {
 function gatewayError(status: number, bytes: Uint8Array): UpstreamError {
   const text = Buffer.from(bytes).toString('utf8').slice(0, 200);
   const message = `API gateway answered ${status} without a protobuf body: ${text}`;
-  if (status === 429) return new UpstreamError(429, 'THROTTLED', message, true);
+  if (status === 429) return new UpstreamError(502, 'THROTTLED', message, true);
   if (status === 504) return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true);
   // A 4xx from the gateway itself means our URL or request is wrong, which retrying will not fix.
   return new UpstreamError(502, 'BAD_UPSTREAM_RESPONSE', message, status >= 500);
@@ -131,12 +142,9 @@ function gatewayError(status: number, bytes: Uint8Array): UpstreamError {
 
 function transportError(err: unknown, url: string, timeoutMs: number): UpstreamError {
   if ((err as { name?: unknown }).name === 'TimeoutError') {
-    return new UpstreamError(504, 'UPSTREAM_TIMEOUT', `No answer from ${url} within ${timeoutMs} ms`, true, {
-      cause: err,
-    });
+    return new UpstreamTimeoutError(`No answer from ${url} within ${timeoutMs} ms`, { cause: err });
   }
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
-  const reason = String(cause?.code ?? cause?.message ?? (err as Error).message);
+  const reason = String((err as { code?: unknown }).code ?? (err as Error).message);
   return new UpstreamError(502, 'UPSTREAM_UNAVAILABLE', `Cannot reach ${url}: ${reason}`, true, {
     cause: err,
   });
@@ -151,9 +159,7 @@ function decode<T>(type: { decode(bytes: Uint8Array): T }, bytes: Uint8Array): T
       'BAD_UPSTREAM_RESPONSE',
       `Undecodable protobuf from upstream: ${(err as Error).message}`,
       false,
-      {
-        cause: err,
-      },
+      { cause: err },
     );
   }
 }

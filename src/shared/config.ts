@@ -4,6 +4,13 @@ import { ConfigError } from './errors';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
+const int = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+/** Unset and empty mean "not configured", so a blank `API_KEY=` in .env does not demand an empty token. */
+const secret = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.string().min(16, 'must be at least 16 characters').optional(),
+);
 
 /** Every environment variable the services read, with its default. Validated once, at start-up. */
 const variables = z.object({
@@ -16,7 +23,18 @@ const variables = z.object({
   // Where the services find each other; by default on this host at the ports above.
   LLM_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
   API_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
-  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(900_000).default(120_000),
+  UPSTREAM_TIMEOUT_MS: int(100, 900_000, 120_000),
+  // The REST service's resilience towards the gateway: retries with backoff, then a circuit breaker.
+  UPSTREAM_RETRIES: int(0, 10, 2),
+  UPSTREAM_RETRY_BASE_MS: int(1, 60_000, 100),
+  UPSTREAM_RETRY_MAX_MS: int(1, 300_000, 2_000),
+  CIRCUIT_ERROR_THRESHOLD_PERCENT: int(1, 100, 50),
+  CIRCUIT_VOLUME_THRESHOLD: int(1, 10_000, 5),
+  CIRCUIT_WINDOW_MS: int(1_000, 3_600_000, 10_000),
+  CIRCUIT_RESET_MS: int(100, 3_600_000, 10_000),
+  LLM_SERVICE_BODY_LIMIT_BYTES: int(1_024, 10 * 1024 * 1024, 256 * 1024),
+  /** When set, every LLM REST service route but /health needs `Authorization: Bearer <API_KEY>`. */
+  API_KEY: secret,
   OLLAMA_HOST: url('http://127.0.0.1:11434'),
   OLLAMA_MODEL: z.string().min(1).default('gemma3:270m'),
   LOCAL_MAX_TOKENS: z.coerce.number().int().min(1).max(8192).default(96),
@@ -36,6 +54,11 @@ const variables = z.object({
   OUTPUT_DIR: z.string().min(1).default('./output'),
   /** Prometheus endpoint (host:port) for the worker's Temporal SDK metrics; empty turns it off. */
   WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
+  // Worker capacity; see the README's Performance section for what these buy.
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(200),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  WORKER_MAX_POLLERS: z.coerce.number().int().min(1).max(100).default(10),
 });
 
 const schema = variables.transform((c) => ({

@@ -8,16 +8,24 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
+export interface HttpErrorOptions {
+  cause?: unknown;
+  /** Response headers that go with this error, e.g. `Retry-After`. */
+  headers?: Record<string, string>;
+}
+
 export class HttpError extends Error {
   override readonly name: string = 'HttpError';
+  readonly headers: Record<string, string>;
   constructor(
     readonly statusCode: number,
     readonly code: string,
     message: string,
     readonly details?: unknown,
-    options?: { cause?: unknown },
+    options: HttpErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.headers = options.headers ?? {};
   }
 
   toJSON(): ErrorBody {
@@ -47,15 +55,33 @@ export class NotFoundError extends HttpError {
 
 /** The model upstream (gateway, Lambda, Bedrock, Ollama) failed; `retryable` tells callers whether to try again. */
 export class UpstreamError extends HttpError {
-  override readonly name = 'UpstreamError';
+  override readonly name: string = 'UpstreamError';
   constructor(
     statusCode: number,
     code: string,
     message: string,
     readonly retryable: boolean,
-    options?: { cause?: unknown },
+    options?: HttpErrorOptions,
   ) {
     // In the JSON body too, so an HTTP caller (e.g. a Temporal activity) knows whether to retry.
     super(statusCode, code, message, { retryable }, options);
+  }
+}
+
+/** The upstream did not answer within the client's own per-request timeout. */
+export class UpstreamTimeoutError extends UpstreamError {
+  override readonly name = 'UpstreamTimeoutError';
+  constructor(message: string, options?: HttpErrorOptions) {
+    super(504, 'UPSTREAM_TIMEOUT', message, true, options);
+  }
+}
+
+/** The circuit breaker is open: the upstream failed repeatedly, so calls fail fast until a probe succeeds. */
+export class CircuitOpenError extends UpstreamError {
+  override readonly name = 'CircuitOpenError';
+  constructor(retryAfterMs: number) {
+    super(503, 'CIRCUIT_OPEN', 'The model upstream is failing; requests are paused until it recovers', true, {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+    });
   }
 }

@@ -1,8 +1,9 @@
 import express from 'express';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
-import { HttpError } from './errors';
+import { HttpError, ValidationError } from './errors';
 import type { Logger } from './logger';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -18,24 +19,47 @@ export function requestId(): RequestHandler {
   };
 }
 
-/** JSON bodies only, with a size limit; parse errors become 4xx through `errorHandler`. */
-export function jsonBody(limit = '256kb'): RequestHandler {
-  const parse = express.json({ limit, strict: true, type: () => true });
+export interface JsonBodyOptions {
+  limit?: string | number;
+  /** Refuse a request without a body (400) instead of reading it as `{}`. */
+  required?: boolean;
+}
+
+/** JSON bodies only (UTF-8, with a size limit); every way a body can be wrong becomes a 4xx through `errorHandler`. */
+export function jsonBody({ limit = '256kb', required = false }: JsonBodyOptions = {}): RequestHandler {
+  const parse = express.json({ limit, strict: true, type: () => true, verify: requireUtf8 });
   return (req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
     const length = Number(req.get('content-length') ?? '0');
     const hasBody = length > 0 || req.get('transfer-encoding') !== undefined;
+    if (required && !hasBody) {
+      return next(new ValidationError('Request body is required: a JSON object'));
+    }
     if (hasBody && !req.is('application/json')) {
       return next(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json'));
+    }
+    const charset = /;\s*charset="?([^";]+)/i.exec(req.get('content-type') ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return next(new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'JSON bodies must be UTF-8 (charset=utf-8)'));
     }
     parse(req, res, next);
   };
 }
 
+/** The JSON parser would quietly turn invalid UTF-8 into U+FFFD; refuse it instead. */
+function requireUtf8(_req: unknown, _res: unknown, buf: Buffer): void {
+  if (!isUtf8(buf)) throw new HttpError(400, 'INVALID_UTF8', 'Request body is not valid UTF-8');
+}
+
 /** Request count and latency by route and status, plus Node's default metrics, on a private registry. */
-export function createHttpMetrics(prefix: string) {
-  const registry = new client.Registry();
+export function createHttpMetrics(prefix: string, registry = new client.Registry()) {
   client.collectDefaultMetrics({ register: registry, prefix: `${prefix}_` });
+  const requests = new client.Counter({
+    name: `${prefix}_http_requests_total`,
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
   const duration = new client.Histogram({
     name: `${prefix}_http_request_duration_seconds`,
     help: 'HTTP request latency by route and status',
@@ -47,7 +71,9 @@ export function createHttpMetrics(prefix: string) {
     const end = duration.startTimer();
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      end({ method: req.method, route: String(route), status: String(res.statusCode) });
+      const labels = { method: req.method, route: String(route), status: String(res.statusCode) };
+      requests.inc(labels);
+      end(labels);
     });
     next();
   };
@@ -63,6 +89,8 @@ export function createHttpMetrics(prefix: string) {
 interface BodyParserError {
   type?: string;
   status?: number;
+  message?: string;
+  limit?: number;
 }
 
 /** Maps every error to the API's `{error:{code,message,details?}}` shape; only our own bugs are 500s. */
@@ -72,7 +100,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const http = toHttpError(err);
     if (http.statusCode >= 500) log.error({ err, requestId, path: req.path }, 'request failed');
     else log.warn({ requestId, path: req.path, code: http.code, msg: http.message }, 'request rejected');
-    res.status(http.statusCode).json(http.toJSON());
+    res.status(http.statusCode).set(http.headers).json(http.toJSON());
   };
 }
 
@@ -81,9 +109,15 @@ function toHttpError(err: unknown): HttpError {
   const parserError = err as BodyParserError;
   switch (parserError.type) {
     case 'entity.too.large':
-      return new HttpError(413, 'PAYLOAD_TOO_LARGE', 'Request body is larger than the limit');
+      return new HttpError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `Request body is larger than the limit of ${parserError.limit ?? '?'} bytes`,
+      );
     case 'entity.parse.failed':
-      return new HttpError(400, 'INVALID_JSON', 'Request body is not valid JSON');
+      return new HttpError(400, 'INVALID_JSON', 'Request body is not a valid JSON object', {
+        reason: parserError.message,
+      });
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding or charset');

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { componentSpecs, type ComponentName } from '../../scripts/stack/components';
 import { Supervisor, type ComponentFailedError, type StopOptions } from '../../scripts/stack/supervisor';
+import { closeTaskQueueProbe } from '../../scripts/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 import { freePort } from '../../scripts/stack/ports';
 
@@ -36,6 +37,7 @@ export class TestComponents {
   async start(name: ComponentName, label: string = name): Promise<void> {
     const spec = componentSpecs(loadConfig(this.env), this.env.STACK_DATA_DIR!)[name];
     await this.supervisor.start({ ...spec, name: label, env: { ...spec.env, ...this.env } });
+    await closeTaskQueueProbe();
   }
 
   stop(label: string, options?: StopOptions): Promise<void> {

@@ -1,78 +1,52 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Logger as LambdaLogger } from '@aws-lambda-powertools/logger';
 import request from 'supertest';
-import { loadLambdaConfig } from '../../lambda/config';
-import { createHandler } from '../../lambda/handler';
-import type { GenerateInput, GenerateOutput, ModelProvider } from '../../lambda/providers';
-import { createGatewayApp } from '../../src/gateway/app';
-import { createApp } from '../../src/llm-service/app';
-import { createUpstreamClient } from '../../src/llm-service/upstream-client';
+import { llm } from '../../src/generated/llm';
 import { UpstreamError } from '../../src/shared/errors';
-import { createLogger } from '../../src/shared/logger';
+import type { GenerateInput, GenerateOutput } from '../../lambda/providers';
+import { close, echoReply, listen, ScriptedProvider, startCloudStack } from '../fixtures/cloud-stack';
+import type { CloudStack } from '../fixtures/cloud-stack';
 
-type Reply = (input: GenerateInput) => Promise<GenerateOutput>;
+/** Answers, but only after every timeout in these tests. */
+const slowReply = (input: GenerateInput) =>
+  new Promise<GenerateOutput>((resolve) => setTimeout(() => resolve(echoReply(input)), 800));
+const failing = (err: UpstreamError) => () => Promise.reject(err);
+const unavailable = () =>
+  new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', 'Bedrock: service unavailable', true);
 
-const echoReply: Reply = async (input) => ({
-  text: `You said: ${input.messages.at(-1)?.content}`,
-  model: 'scripted-model',
-  stopReason: 'end_turn',
-  inputTokens: 17,
-  outputTokens: 5,
-});
+async function metric(stack: CloudStack, line: RegExp): Promise<number> {
+  const text = (await request(stack.serviceUrl).get('/metrics').expect(200)).text;
+  const match = text.split('\n').find((l) => line.test(l));
+  return match ? Number(match.split(' ').at(-1)) : 0;
+}
 
-/** A scripted model: answers with `reply`, records what it was asked. */
-const calls: GenerateInput[] = [];
-let reply: Reply = echoReply;
-const provider: ModelProvider = {
-  name: 'scripted',
-  generate: (input) => {
-    calls.push(input);
-    return reply(input);
-  },
-};
+describe('cloud path: llm-service → gateway → Lambda handler, on real sockets', () => {
+  const provider = new ScriptedProvider();
+  const lambdaLines: string[] = [];
+  let stack: CloudStack;
 
-const events: APIGatewayProxyEvent[] = [];
-const lambda = createHandler({
-  provider,
-  config: loadLambdaConfig({}),
-  logger: new Logger({ logLevel: 'SILENT' }),
-});
-const logger = createLogger('cloud-path-test', 'silent');
-
-let gateway: Server;
-let llmService: ReturnType<typeof createApp>;
-
-beforeAll(async () => {
-  const gatewayApp = createGatewayApp({
-    logger,
-    handler: async (event, context) => {
-      events.push(event);
-      return lambda(event, context);
-    },
+  beforeAll(async () => {
+    // Powertools writes JSON lines to stdout; keep the handler's lines to check what CloudWatch would get.
+    const lambdaLogger = new LambdaLogger({ serviceName: 'llm-lambda', logLevel: 'INFO' });
+    for (const stream of [process.stdout, process.stderr]) {
+      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        lambdaLines.push(String(chunk));
+        return true;
+      });
+    }
+    stack = await startCloudStack({ provider, lambdaLogger });
   });
-  gateway = await new Promise<Server>((resolve) => {
-    const server = gatewayApp.listen(0, '127.0.0.1', () => resolve(server));
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await stack.close();
   });
-  const { port } = gateway.address() as AddressInfo;
-  const upstream = createUpstreamClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 5_000 });
-  llmService = createApp({ upstream, logger });
-});
+  beforeEach(() => {
+    provider.calls.length = 0;
+    stack.events.length = 0;
+    provider.reply = echoReply;
+  });
 
-afterAll(async () => {
-  await new Promise<void>((resolve, reject) => gateway.close((err) => (err ? reject(err) : resolve())));
-});
-
-beforeEach(() => {
-  events.length = 0;
-  calls.length = 0;
-  reply = echoReply;
-});
-
-describe('cloud path: llm-service → gateway → Lambda handler', () => {
-  it('turns JSON into protobuf and back', async () => {
-    const res = await request(llmService)
+  it('turns JSON into protobuf and back, carrying the request id everywhere', async () => {
+    const res = await request(stack.serviceUrl)
       .post('/api/v1/generate')
       .set('X-Request-Id', 'it-happy-1')
       .send({ inputText: 'Wie geht es dir? 🤖', maxTokens: 40, temperature: 0 })
@@ -86,46 +60,51 @@ describe('cloud path: llm-service → gateway → Lambda handler', () => {
       latencyMs: expect.any(Number),
       requestId: 'it-happy-1',
     });
-    expect(calls).toEqual([
+    expect(res.headers['x-request-id']).toBe('it-happy-1');
+    expect(provider.calls).toEqual([
       { messages: [{ role: 'user', content: 'Wie geht es dir? 🤖' }], maxTokens: 40, temperature: 0 },
     ]);
 
-    // The Lambda saw what API Gateway sends for a binary media type.
-    const [event] = events;
+    // The Lambda saw what API Gateway sends for a binary media type, with the id in the protobuf.
+    const [event] = stack.events;
     expect(event).toMatchObject({
       resource: '/generate',
-      path: '/generate',
       httpMethod: 'POST',
       isBase64Encoded: true,
-      queryStringParameters: null,
-      requestContext: {
-        httpMethod: 'POST',
-        path: '/local/generate',
-        stage: 'local',
-        resourcePath: '/generate',
-        identity: { sourceIp: '127.0.0.1' },
-      },
+      requestContext: { path: '/local/generate', stage: 'local', identity: { sourceIp: '127.0.0.1' } },
     });
-    // REST APIs keep header names as the client sent them.
     expect(event?.headers['Content-Type']).toBe('application/x-protobuf');
-    expect(event?.multiValueHeaders['X-Request-Id']).toEqual(['it-happy-1']);
-    expect(event?.headers['X-Forwarded-For']).toBe('127.0.0.1');
-    expect(event?.body).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    expect(event?.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const sent = llm.v1.GenerateRequest.decode(Buffer.from(event?.body ?? '', 'base64'));
+    expect(sent.requestId).toBe('it-happy-1');
+
+    // And the Lambda's log line carries it too.
+    const logged = lambdaLines
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'generated');
+    expect(logged).toMatchObject({
+      level: 'INFO',
+      service: 'llm-lambda',
+      requestId: 'it-happy-1',
+      apiGatewayRequestId: event?.requestContext.requestId,
+      model: 'scripted-model',
+      inputTokens: 17,
+    });
   });
 
-  it('carries the chat body with history and a system prompt', async () => {
-    const messages = [
-      { role: 'user', content: 'Q1' },
-      { role: 'assistant', content: 'A1' },
-      { role: 'user', content: 'Q2' },
-    ];
-    await request(llmService)
+  it('generates a request id when none (or a malformed one) is given', async () => {
+    const res = await request(stack.serviceUrl)
       .post('/api/v1/generate')
-      .send({ messages, system: 'Be terse', topP: 0.8 })
+      .set('X-Request-Id', 'spaces are not allowed')
+      .send({ messages: [{ role: 'user', content: 'Q1' }], system: 'Be terse', topP: 0.8 })
       .expect(200);
-    expect(calls[0]).toEqual({
-      messages,
+    expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(llm.v1.GenerateRequest.decode(Buffer.from(stack.events[0]?.body ?? '', 'base64')).requestId).toBe(
+      res.body.requestId,
+    );
+    expect(provider.calls[0]).toEqual({
+      messages: [{ role: 'user', content: 'Q1' }],
       system: 'Be terse',
       maxTokens: 150,
       temperature: 0.7,
@@ -133,50 +112,199 @@ describe('cloud path: llm-service → gateway → Lambda handler', () => {
     });
   });
 
-  it('propagates a non-retryable ErrorResponse as its 4xx', async () => {
-    reply = () =>
-      Promise.reject(
-        new UpstreamError(403, 'ACCESS_DENIED', 'Bedrock: You do not have access to the model', false),
-      );
-    const res = await request(llmService).post('/api/v1/generate').send({ inputText: 'hi' }).expect(403);
-    expect(res.body).toEqual({
-      error: {
-        code: 'ACCESS_DENIED',
-        message: 'Bedrock: You do not have access to the model',
-        details: { retryable: false },
-      },
-    });
+  it('reuses one kept-alive connection to the gateway', async () => {
+    let connections = 0;
+    const count = () => connections++;
+    stack.gatewayServer.on('connection', count);
+    try {
+      for (let i = 0; i < 5; i++) {
+        await request(stack.serviceUrl)
+          .post('/api/v1/generate')
+          .send({ inputText: `n${i}` })
+          .expect(200);
+      }
+    } finally {
+      stack.gatewayServer.off('connection', count);
+    }
+    expect(connections).toBeLessThanOrEqual(1);
   });
 
-  it('propagates a retryable model failure as 502 and a model timeout as 504', async () => {
-    reply = () =>
-      Promise.reject(new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', 'Ollama is unreachable', true));
-    const unavailable = await request(llmService)
+  it('answers 400 naming the field, without calling the gateway', async () => {
+    const res = await request(stack.serviceUrl)
+      .post('/api/v1/generate')
+      .send({ inputText: 'hi', temperature: 7 })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(res.body.error.message).toMatch(/^Invalid request body: temperature: /);
+    expect(stack.events).toHaveLength(0);
+  });
+
+  it("answers 400 with the Lambda's own verdict, not retried", async () => {
+    const messages = [
+      { role: 'user', content: 'x'.repeat(20_000) },
+      { role: 'assistant', content: 'y'.repeat(20_000) },
+    ];
+    const res = await request(stack.serviceUrl).post('/api/v1/generate').send({ messages }).expect(400);
+    expect(res.body.error).toEqual({
+      code: 'INVALID_REQUEST',
+      message: 'input is 40000 characters; the limit is 32000',
+      details: { retryable: false },
+    });
+    expect(stack.events).toHaveLength(1);
+  });
+
+  it('answers 413 over the body limit and 415 for another content type', async () => {
+    const big = await request(stack.serviceUrl)
+      .post('/api/v1/generate')
+      .send({ inputText: 'x'.repeat(70 * 1024) })
+      .expect(413);
+    expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    const text = await request(stack.serviceUrl)
+      .post('/api/v1/generate')
+      .set('Content-Type', 'text/plain')
+      .send('inputText=hi')
+      .expect(415);
+    expect(text.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(stack.events).toHaveLength(0);
+  });
+
+  it('answers 502 for a permanent model error, without retrying', async () => {
+    provider.reply = failing(
+      new UpstreamError(403, 'ACCESS_DENIED', 'Bedrock: You do not have access to the model', false),
+    );
+    const res = await request(stack.serviceUrl)
       .post('/api/v1/generate')
       .send({ inputText: 'hi' })
       .expect(502);
-    expect(unavailable.body.error).toMatchObject({
-      code: 'UPSTREAM_UNAVAILABLE',
-      details: { retryable: true },
+    expect(res.body.error).toEqual({
+      code: 'ACCESS_DENIED',
+      message: 'Upstream failed (403 ACCESS_DENIED): Bedrock: You do not have access to the model',
+      details: { retryable: false },
     });
-    expect(unavailable.body.error.message).toContain('Ollama is unreachable');
-
-    reply = () =>
-      Promise.reject(new UpstreamError(504, 'UPSTREAM_TIMEOUT', 'Bedrock: model timed out', true));
-    const timedOut = await request(llmService).post('/api/v1/generate').send({ inputText: 'hi' }).expect(504);
-    expect(timedOut.body.error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', details: { retryable: true } });
+    expect(provider.calls).toHaveLength(1);
   });
 
-  it("answers the Lambda's own validation as 400 with its message", async () => {
-    const res = await request(llmService)
-      .post('/api/v1/generate')
-      .send({ inputText: 'x'.repeat(32_001) })
-      .expect(400);
-    expect(res.body.error.code).toBe('INVALID_REQUEST');
-    expect(calls).toHaveLength(0);
+  it('retries a transient failure, succeeds, and counts the retries in /metrics', async () => {
+    const before = await metric(stack, /^llm_service_upstream_retries_total\{code="THROTTLED"\}/);
+    let n = 0;
+    provider.reply = (input) =>
+      ++n <= 2
+        ? Promise.reject(new UpstreamError(429, 'THROTTLED', 'Bedrock: Too many requests', true))
+        : echoReply(input);
+    await request(stack.serviceUrl).post('/api/v1/generate').send({ inputText: 'hi' }).expect(200);
+    expect(provider.calls).toHaveLength(3);
+    expect(await metric(stack, /^llm_service_upstream_retries_total\{code="THROTTLED"\}/)).toBe(before + 2);
+    expect(
+      await metric(
+        stack,
+        /^llm_service_http_requests_total\{method="POST",route="\/api\/v1\/generate",status="200"\}/,
+      ),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric(stack, /^llm_service_upstream_request_duration_seconds_count\{outcome="THROTTLED"\}/),
+    ).toBe(2);
   });
 
   it('is ready while the gateway answers', async () => {
-    await request(llmService).get('/ready').expect(200, { status: 'ready' });
+    await request(stack.serviceUrl).get('/ready').expect(200, { status: 'ready' });
+  });
+});
+
+describe('cloud path: timeouts', () => {
+  it('answers 504 when the model outlives the service timeout, without retrying', async () => {
+    const provider = new ScriptedProvider();
+    provider.reply = slowReply;
+    const stack = await startCloudStack({ provider, service: { timeoutMs: 300 } });
+    try {
+      const res = await request(stack.serviceUrl)
+        .post('/api/v1/generate')
+        .send({ inputText: 'hi' })
+        .expect(504);
+      expect(res.body.error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', details: { retryable: true } });
+      expect(provider.calls).toHaveLength(1);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("answers 504 when the gateway's integration times out", async () => {
+    const provider = new ScriptedProvider();
+    provider.reply = slowReply;
+    const stack = await startCloudStack({
+      provider,
+      gatewayTimeoutMs: 200,
+      service: { retry: { retries: 0, baseMs: 1, maxMs: 1 } },
+    });
+    try {
+      const res = await request(stack.serviceUrl)
+        .post('/api/v1/generate')
+        .send({ inputText: 'hi' })
+        .expect(504);
+      expect(res.body.error.code).toBe('UPSTREAM_TIMEOUT');
+      expect(res.body.error.message).toMatch(/Endpoint request timed out/);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('cloud path: circuit breaker', () => {
+  it('opens after repeated failures (503 without calling), half-opens, and closes after recovery', async () => {
+    const provider = new ScriptedProvider();
+    provider.reply = failing(unavailable());
+    const stack = await startCloudStack({
+      provider,
+      service: {
+        retry: { retries: 1, baseMs: 1, maxMs: 5 },
+        circuit: { errorThresholdPercent: 50, volumeThreshold: 4, windowMs: 10_000, resetMs: 400 },
+      },
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await request(stack.serviceUrl).post('/api/v1/generate').send({ inputText: 'hi' });
+        expect(res.status).toBe(502);
+        expect(res.body.error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', details: { retryable: true } });
+      }
+      expect(provider.calls).toHaveLength(4);
+      expect(await metric(stack, /^llm_service_upstream_circuit_state /)).toBe(2);
+
+      const open = await request(stack.serviceUrl)
+        .post('/api/v1/generate')
+        .send({ inputText: 'hi' })
+        .expect(503);
+      expect(open.body.error).toMatchObject({ code: 'CIRCUIT_OPEN', details: { retryable: true } });
+      expect(open.headers['retry-after']).toBe('1');
+      expect(provider.calls).toHaveLength(4);
+
+      provider.reply = echoReply;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await metric(stack, /^llm_service_upstream_circuit_state /)).toBe(1);
+      await request(stack.serviceUrl).post('/api/v1/generate').send({ inputText: 'probe' }).expect(200);
+      expect(await metric(stack, /^llm_service_upstream_circuit_state /)).toBe(0);
+      await request(stack.serviceUrl).post('/api/v1/generate').send({ inputText: 'again' }).expect(200);
+      expect(await metric(stack, /^llm_service_upstream_circuit_rejections_total /)).toBe(1);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('counts a gateway that cannot be reached as a retryable 502, and is not ready', async () => {
+    const parked = await listen((_req, res) => res.end());
+    await close(parked.server);
+    const stack = await startCloudStack({ service: { gatewayUrl: parked.url } });
+    try {
+      const res = await request(stack.serviceUrl)
+        .post('/api/v1/generate')
+        .send({ inputText: 'hi' })
+        .expect(502);
+      expect(res.body.error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', details: { retryable: true } });
+      expect(res.body.error.message).toMatch(/ECONNREFUSED/);
+      expect(await metric(stack, /^llm_service_upstream_retries_total\{code="UPSTREAM_UNAVAILABLE"\}/)).toBe(
+        2,
+      );
+      await request(stack.serviceUrl).get('/ready').expect(503);
+    } finally {
+      await stack.close();
+    }
   });
 });

@@ -129,6 +129,63 @@ describe('lambda handler', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it.each([
+    ['a JSON content type (v1 header case)', { 'Content-Type': 'application/json' }],
+    ['a text content type (v2 header case)', { 'content-type': 'text/plain; charset=utf-8' }],
+  ])('rejects %s with 415', async (_name, headers) => {
+    const { provider, calls } = fakeProvider();
+    const handler = createHandler({ provider, config, logger });
+    const event = { ...restEvent({ body: '{"inputText":"hi"}', isBase64Encoded: false }), headers };
+    const error = decodeError(await handler(event), 415);
+    expect(error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(error.message).toMatch(/application\/x-protobuf/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('rejects protobuf strings that are not valid UTF-8, and keeps a real U+FFFD', async () => {
+    const handler = createHandler({ ...fakeProvider(), config, logger });
+    const good = Buffer.from(llm.v1.GenerateRequest.encode(userRequest('ab')).finish());
+    const bad = Buffer.from(good);
+    bad[bad.length - 1] = 0xff;
+    const body = { body: bad.toString('base64'), isBase64Encoded: true };
+    expect(decodeError(await handler(restEvent(body)), 400).message).toMatch(
+      /not a valid protobuf llm.v1.GenerateRequest: .*utf-8/,
+    );
+    expectProtobuf(await handler(restEvent(protobufBody(userRequest('a \uFFFD b')))), 200);
+  });
+
+  it.each([
+    ['a null event', null],
+    ['a body that is not a string', { body: 42, isBase64Encoded: false }],
+  ])('answers %s with 400 instead of throwing', async (_name, event) => {
+    const handler = createHandler({ ...fakeProvider(), config, logger });
+    const result = await handler(event as unknown as Parameters<typeof handler>[0]);
+    expect(result.statusCode).toBe(400);
+  });
+
+  it('gives the provider a signal that aborts before the invocation deadline', async () => {
+    let signal: AbortSignal | undefined;
+    const provider: ModelProvider = {
+      name: 'slow',
+      generate: (_input, options) =>
+        new Promise((_resolve, reject) => {
+          signal = options?.signal;
+          signal?.addEventListener('abort', () =>
+            reject(new UpstreamError(504, 'UPSTREAM_TIMEOUT', 'Bedrock: aborted', true)),
+          );
+        }),
+    };
+    const handler = createHandler({ provider, config, logger });
+    const started = Date.now();
+    const result = await handler(restEvent(protobufBody(userRequest('hi'))), {
+      awsRequestId: 'deadline-1',
+      getRemainingTimeInMillis: () => 600,
+    });
+    expect(decodeError(result, 504)).toMatchObject({ code: 'UPSTREAM_TIMEOUT', retryable: true });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(signal?.aborted).toBe(true);
+  });
+
   it('rejects a truncated GenerateRequest', async () => {
     const handler = createHandler({ ...fakeProvider(), config, logger });
     const bytes = llm.v1.GenerateRequest.encode(userRequest('a long enough question')).finish();
@@ -151,6 +208,11 @@ describe('lambda handler', () => {
       /limit is 100/,
     ],
     ['a temperature out of range', userRequest('hi', { temperature: 3 }), /temperature/],
+    [
+      'max_tokens above the limit',
+      userRequest('hi', { maxTokens: 100_000 }),
+      /max_tokens: must be at most 8192/,
+    ],
   ])('rejects %s with 400', async (_name, request, message) => {
     const { provider, calls } = fakeProvider();
     const handler = createHandler({ provider, config, logger });
@@ -203,6 +265,8 @@ describe('lambda config', () => {
       OLLAMA_MODEL: 'gemma3:270m',
       MAX_INPUT_CHARS: 32000,
       DEFAULT_MAX_TOKENS: 256,
+      BEDROCK_TIMEOUT_MS: 20000,
+      BEDROCK_MAX_ATTEMPTS: 3,
     });
   });
 
@@ -211,6 +275,8 @@ describe('lambda config', () => {
     [{ MAX_INPUT_CHARS: 'lots' }, 'MAX_INPUT_CHARS'],
     [{ DEFAULT_MAX_TOKENS: '0' }, 'DEFAULT_MAX_TOKENS'],
     [{ OLLAMA_HOST: 'localhost:11434' }, 'OLLAMA_HOST'],
+    [{ BEDROCK_TIMEOUT_MS: '10' }, 'BEDROCK_TIMEOUT_MS'],
+    [{ BEDROCK_MAX_ATTEMPTS: '0' }, 'BEDROCK_MAX_ATTEMPTS'],
   ])('rejects %p naming %s', (env, name) => {
     expect(() => loadLambdaConfig(env)).toThrow(new RegExp(`^Invalid Lambda configuration: ${name}:`));
   });

@@ -119,6 +119,16 @@ describe('LLM REST service', () => {
       expect(res.body.error.code).toBe('INVALID_JSON');
     });
 
+    // Invalid UTF-8 is in test/integration/cloud-malformed.test.ts: supertest re-encodes raw bytes.
+    it('rejects a JSON body in another charset than UTF-8 with 415', async () => {
+      const res = await request(createApp({ ...fakeUpstream(), logger }))
+        .post('/api/v1/generate')
+        .set('Content-Type', 'application/json; charset=latin1')
+        .send('{"inputText":"hi"}')
+        .expect(415);
+      expect(res.body.error.message).toMatch(/UTF-8/);
+    });
+
     it('rejects a non-JSON content type with 415', async () => {
       const res = await request(createApp({ ...fakeUpstream(), logger }))
         .post('/api/v1/generate')
@@ -143,7 +153,7 @@ describe('LLM REST service', () => {
         new UpstreamError(400, 'INVALID_REQUEST', 'input is 40000 characters; the limit is 32000', false),
         400,
       ],
-      [new UpstreamError(429, 'THROTTLED', 'Bedrock: Too many requests', true), 429],
+      [new UpstreamError(502, 'THROTTLED', 'Upstream failed (429 THROTTLED): Too many requests', true), 502],
       [
         new UpstreamError(
           502,
@@ -171,6 +181,47 @@ describe('LLM REST service', () => {
         .expect(500);
       expect(res.body.error.code).toBe('INTERNAL');
       expect(JSON.stringify(res.body)).not.toContain('secret');
+    });
+  });
+
+  describe('bearer token (API_KEY)', () => {
+    const apiKey = 'k'.repeat(32);
+    const app = () => createApp({ ...fakeUpstream(), logger, apiKey });
+
+    it('leaves /health open and guards every other route', async () => {
+      await request(app()).get('/health').expect(200);
+      for (const [method, path] of [
+        ['get', '/ready'],
+        ['get', '/metrics'],
+        ['post', '/api/v1/generate'],
+        ['get', '/nope'],
+      ] as const) {
+        const res = await request(app())[method](path).expect(401);
+        expect(res.body.error.code).toBe('UNAUTHORIZED');
+        expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      }
+    });
+
+    it.each([
+      ['a wrong token', `Bearer ${'x'.repeat(32)}`],
+      ['a prefix of the token', `Bearer ${apiKey.slice(0, 16)}`],
+      ['another scheme', `Basic ${apiKey}`],
+    ])('refuses %s', async (_name, authorization) => {
+      const { upstream, calls } = fakeUpstream();
+      await request(createApp({ upstream, logger, apiKey }))
+        .post('/api/v1/generate')
+        .set('Authorization', authorization)
+        .send({ inputText: 'hi' })
+        .expect(401);
+      expect(calls).toHaveLength(0);
+    });
+
+    it('accepts the token', async () => {
+      await request(app())
+        .post('/api/v1/generate')
+        .set('Authorization', `Bearer ${apiKey}`)
+        .send({ inputText: 'hi' })
+        .expect(200);
     });
   });
 

@@ -1,6 +1,8 @@
 import { llm } from '../../src/generated/llm';
 import { createUpstreamClient } from '../../src/llm-service/upstream-client';
 import type { UpstreamRequest } from '../../src/llm-service/upstream-client';
+import { TimeoutError } from '../../src/llm-service/http-transport';
+import type { HttpRequest, HttpTransport } from '../../src/llm-service/http-transport';
 
 const request: UpstreamRequest = {
   requestId: 'r-1',
@@ -20,17 +22,19 @@ function errorReply(status: number, code: string, message: string, retryable: bo
   );
 }
 
+/** A transport answering with a fetch `Response`, which is the handiest way to write replies. */
 function clientAnswering(reply: () => Promise<Response>) {
-  const calls: { url: string; init: RequestInit }[] = [];
-  const fetch = async (url: string | URL | Request, init?: RequestInit) => {
-    calls.push({ url: String(url), init: init ?? {} });
-    return reply();
+  const calls: HttpRequest[] = [];
+  const transport: HttpTransport = async (req) => {
+    calls.push(req);
+    const res = await reply();
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type') ?? '',
+      body: new Uint8Array(await res.arrayBuffer()),
+    };
   };
-  const client = createUpstreamClient({
-    baseUrl: 'http://gw.test/prod/',
-    timeoutMs: 1000,
-    fetch: fetch as typeof globalThis.fetch,
-  });
+  const client = createUpstreamClient({ baseUrl: 'http://gw.test/prod/', timeoutMs: 1000, transport });
   return { client, calls };
 }
 
@@ -54,10 +58,13 @@ describe('upstream client', () => {
       outputTokens: 1,
       latencyMs: 12,
     });
-    expect(calls[0]?.url).toBe('http://gw.test/prod/generate');
-    expect(calls[0]?.init.method).toBe('POST');
-    expect(new Headers(calls[0]?.init.headers).get('content-type')).toBe('application/x-protobuf');
-    const sent = llm.v1.GenerateRequest.decode(calls[0]?.init.body as Uint8Array);
+    expect(calls[0]).toMatchObject({
+      url: 'http://gw.test/prod/generate',
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-protobuf', 'X-Request-Id': 'r-1' },
+      timeoutMs: 1000,
+    });
+    const sent = llm.v1.GenerateRequest.decode(calls[0]!.body!);
     expect(sent).toMatchObject({
       requestId: 'r-1',
       maxTokens: 50,
@@ -78,7 +85,15 @@ describe('upstream client', () => {
       false,
       () => errorReply(400, 'INVALID_REQUEST', 'no messages', false),
     ],
-    ['a Lambda 429', 429, 'THROTTLED', true, () => errorReply(429, 'THROTTLED', 'slow down', true)],
+    ['a Lambda 429', 502, 'THROTTLED', true, () => errorReply(429, 'THROTTLED', 'slow down', true)],
+    [
+      'a Lambda 403',
+      502,
+      'ACCESS_DENIED',
+      false,
+      () => errorReply(403, 'ACCESS_DENIED', 'Bedrock: no access to the model', false),
+    ],
+    ["the gateway's own 429", 502, 'THROTTLED', true, () => json(429, 'Too Many Requests')],
     [
       'a Lambda 504',
       504,
@@ -126,10 +141,13 @@ describe('upstream client', () => {
     await expect(client.generate(request)).rejects.toThrow(/^input is too long$/);
   });
 
+  it('names the upstream status in the message of a non-400 ErrorResponse', async () => {
+    const { client } = clientAnswering(async () => errorReply(403, 'ACCESS_DENIED', 'no access', false));
+    await expect(client.generate(request)).rejects.toThrow('Upstream failed (403 ACCESS_DENIED): no access');
+  });
+
   it('maps a refused connection to a retryable 502 and a timeout to a retryable 504', async () => {
-    const refused = new TypeError('fetch failed', {
-      cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
-    });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     await expect(
       clientAnswering(() => Promise.reject(refused)).client.generate(request),
     ).rejects.toMatchObject({
@@ -138,20 +156,25 @@ describe('upstream client', () => {
       retryable: true,
       message: expect.stringContaining('ECONNREFUSED'),
     });
-    const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    const timeout = new TimeoutError('No answer within 1000 ms');
     await expect(
       clientAnswering(() => Promise.reject(timeout)).client.generate(request),
     ).rejects.toMatchObject({
+      name: 'UpstreamTimeoutError',
       statusCode: 504,
       code: 'UPSTREAM_TIMEOUT',
       retryable: true,
     });
   });
 
-  it('is ready when the gateway health check answers 2xx', async () => {
+  it('is ready when the gateway answers its health check below 500', async () => {
     expect(await clientAnswering(async () => new Response('{}', { status: 200 })).client.isReady()).toBe(
       true,
     );
+    // What a real API Gateway stage answers for a route it does not have.
+    expect(
+      await clientAnswering(async () => json(403, 'Missing Authentication Token')).client.isReady(),
+    ).toBe(true);
     expect(await clientAnswering(async () => new Response('', { status: 500 })).client.isReady()).toBe(false);
     expect(await clientAnswering(() => Promise.reject(new TypeError('fetch failed'))).client.isReady()).toBe(
       false,
