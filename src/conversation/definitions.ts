@@ -8,9 +8,45 @@ import { z } from 'zod';
 export const WORKFLOW_TYPE = 'conversationWorkflow';
 export const WORKFLOW_ID_PREFIX = 'conversation-';
 
-/** Used by the workflow when it is started without them (e.g. `temporal workflow start`); the API fills them from config. */
+/**
+ * Used by the workflow when it is started without them (e.g. `temporal workflow start`). The API and the CLI fill
+ * maxTurns, timeoutMinutes, the local model and both maxTokens from config (src/conversation/start.ts); the
+ * activities fall back to the worker's config for a model or maxTokens the input does not name.
+ */
 export const DEFAULT_MAX_TURNS = 5;
 export const DEFAULT_TIMEOUT_MINUTES = 30;
+/** The config defaults of CLOUD_MAX_TOKENS and LOCAL_MAX_TOKENS, used only for the transcript budget below. */
+export const DEFAULT_CLOUD_MAX_TOKENS = 160;
+export const DEFAULT_LOCAL_MAX_TOKENS = 96;
+/** Two messages at least this similar (token Jaccard, 0..1) within the window end the run as `repetition`. */
+export const DEFAULT_REPETITION_THRESHOLD = 0.9;
+/**
+ * How many earlier messages each new message is compared with; 0 turns the check off. Off by default: small
+ * models echo their prompt often enough that a default check would end ordinary runs early (gemma3:270m runs
+ * measured here reach 0.97–1.0 similarity within four messages); ask for it with `repetitionWindow`.
+ */
+export const DEFAULT_REPETITION_WINDOW = 0;
+
+export const DEFAULT_LOCAL_SYSTEM_PROMPT =
+  'You are a curious learner talking with an expert. Read the expert answer and ask ONE short follow-up ' +
+  'question about it. Reply with the question only: a single sentence, no preamble, no answer.';
+/** `{answer}` (required) is the cloud model's answer, `{question}` the question it answered. */
+export const DEFAULT_QUESTION_TEMPLATE =
+  'Previous question: {question}\n\nExpert answer:\n{answer}\n\nWrite one short follow-up question.';
+export const ANSWER_PLACEHOLDER = '{answer}';
+
+/** The local model's prompt: the template with `{answer}` and `{question}` filled in (in one pass). */
+export function renderQuestionPrompt(template: string, values: { question: string; answer: string }): string {
+  return template.replace(/\{(answer|question)\}/g, (_, key: 'answer' | 'question') => values[key]);
+}
+
+/**
+ * The carried turns are the workflow's input after a continue-as-new, its export input and its result, so
+ * their size is bounded up front: maxTurns × (cloud maxTokens + 2 × local maxTokens, since each question is
+ * also the next turn's query) stays under this many tokens, about 1.2 MB of text at 5 bytes a token, below
+ * Temporal's 2 MB payload limit.
+ */
+export const MAX_TRANSCRIPT_TOKENS = 250_000;
 
 const CONVERSATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const FILE_SEGMENT = /^[\w.@+-]+$/u;
@@ -41,6 +77,36 @@ export const conversationIdSchema = z
     'must be 1..128 characters of letters, digits, . _ - (starting with a letter or digit)',
   );
 
+const modelName = z.string().trim().min(1).max(200);
+const systemPrompt = z.string().trim().min(1).max(4000);
+const maxTokens = z.number().int().min(1).max(8192);
+
+/** The cloud side (Bedrock through the LLM REST service): unset fields are the cloud side's own defaults. */
+export const cloudOptionsSchema = z
+  .object({
+    model: modelName.optional(),
+    systemPrompt: systemPrompt.optional(),
+    temperature: z.number().min(0).max(1).optional(),
+    maxTokens: maxTokens.optional(),
+  })
+  .strict();
+
+/** The local side (Ollama), which reads each answer and writes the next question. */
+export const localOptionsSchema = z
+  .object({
+    model: modelName.optional(),
+    systemPrompt: systemPrompt.optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: maxTokens.optional(),
+    questionTemplate: z
+      .string()
+      .min(1)
+      .max(4000)
+      .refine((t) => t.includes(ANSWER_PLACEHOLDER), `must contain the ${ANSWER_PLACEHOLDER} placeholder`)
+      .optional(),
+  })
+  .strict();
+
 export const conversationInputSchema = z
   .object({
     initialQuery: z.string().trim().min(1).max(8000),
@@ -53,29 +119,49 @@ export const conversationInputSchema = z
       .optional(),
     maxTurns: z.number().int().min(1).max(200).optional(),
     conversationId: conversationIdSchema.optional(),
-    timeoutMinutes: z
-      .number()
-      .min(0.1)
-      .max(24 * 60)
-      .optional(),
+    cloud: cloudOptionsSchema.optional(),
+    local: localOptionsSchema.optional(),
+    /** Case-insensitive; a turn whose answer or question contains one ends the run as `stop_phrase`. */
+    stopPhrases: z.array(z.string().trim().min(1).max(200)).max(20).optional(),
+    repetitionThreshold: z.number().min(0.5).max(1).optional(),
+    repetitionWindow: z.number().int().min(0).max(20).optional(),
     delayBetweenTurnsMs: z
       .number()
       .int()
       .min(0)
       .max(60 * 60_000)
       .optional(),
-    temperature: z.number().min(0).max(1).optional(),
-    systemPrompt: z.string().min(1).max(4000).optional(),
-    localModel: z.string().min(1).max(200).optional(),
-    stopPhrases: z.array(z.string().min(1).max(200)).max(20).optional(),
+    timeoutMinutes: z
+      .number()
+      .min(0.1)
+      .max(24 * 60)
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((input, ctx) => {
+    const tokens =
+      (input.maxTurns ?? DEFAULT_MAX_TURNS) *
+      ((input.cloud?.maxTokens ?? DEFAULT_CLOUD_MAX_TOKENS) +
+        2 * (input.local?.maxTokens ?? DEFAULT_LOCAL_MAX_TOKENS));
+    if (tokens > MAX_TRANSCRIPT_TOKENS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxTurns'],
+        message:
+          `maxTurns × (cloud.maxTokens + 2 × local.maxTokens) is ${tokens}, over the ${MAX_TRANSCRIPT_TOKENS} ` +
+          'a conversation may carry: lower maxTurns or the maxTokens',
+      });
+    }
+  });
 
 export type ConversationInput = z.infer<typeof conversationInputSchema>;
+export type CloudOptions = z.infer<typeof cloudOptionsSchema>;
+export type LocalOptions = z.infer<typeof localOptionsSchema>;
 
 /** 'cancelled' only appears in the exported JSONL: a cancelled workflow exports, then fails as cancelled. */
-export type EndReason = 'max_turns' | 'stop_signal' | 'stop_phrase' | 'timeout' | 'error' | 'cancelled';
-export type ConversationStatus = 'running' | 'stopping' | 'exporting' | 'completed';
+export type EndReason =
+  'max_turns' | 'stop_signal' | 'stop_phrase' | 'repetition' | 'timeout' | 'error' | 'cancelled';
+export type ConversationStatus = 'running' | 'paused' | 'stopping' | 'exporting' | 'completed';
 
 export interface TokenUsage {
   inputTokens: number;
@@ -101,9 +187,29 @@ export interface Turn {
 
 export interface TranscriptState {
   status: ConversationStatus;
+  /** A `pause` signal holds the run before its next turn until `resume` (or `stop`, or the timeout). */
+  paused: boolean;
   turns: Turn[];
   completedTurns: number;
   maxTurns: number;
+  /** ISO 8601 UTC: when the conversation's timeout fires (paused time counts). */
+  deadline: string;
+  /** Set once the conversation has ended (status `exporting` or `completed`). */
+  endReason?: EndReason;
+}
+
+/**
+ * What a run hands to the next one when it continues-as-new: the turns so far, the signals received, and the
+ * absolute deadline (so the timeout is not restarted). Internal: the workflow's second argument.
+ */
+export interface ConversationContinuation {
+  turns: Turn[];
+  paused: boolean;
+  stopRequested: boolean;
+  /** Epoch milliseconds. */
+  deadline: number;
+  /** How many runs came before this one. */
+  runs: number;
 }
 
 export interface ConversationResult {
@@ -111,6 +217,7 @@ export interface ConversationResult {
   endReason: EndReason;
   turns: Turn[];
   completedTurns: number;
+  maxTurns: number;
   csvPath: string;
   jsonlPath: string;
   averageProcessingTimeMs: number;
@@ -143,3 +250,5 @@ export function averageProcessingTimeMs(turns: Turn[]): number {
 
 export const transcriptQuery = defineQuery<TranscriptState>('transcript');
 export const stopSignal = defineSignal('stop');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');

@@ -10,12 +10,15 @@ export const LOCAL_MODEL = defineSearchAttributeKey('ConversationLocalModel', Se
 export const TURNS_COMPLETED = defineSearchAttributeKey('ConversationTurns', SearchAttributeType.INT);
 export const END_REASON = defineSearchAttributeKey('ConversationEndReason', SearchAttributeType.KEYWORD);
 
+/** Every key the workflow upserts: a server must know them all (INVALID_ARGUMENT otherwise). */
+export const CONVERSATION_SEARCH_ATTRIBUTES = [CLOUD_MODEL, LOCAL_MODEL, TURNS_COMPLETED, END_REASON];
+
 const DEV_SERVER_TYPE_NAMES: Partial<Record<SearchAttributeType, string>> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',
   [SearchAttributeType.INT]: 'Int',
 };
 
 /** `--search-attribute` values for `temporal server start-dev`. */
-export const DEV_SERVER_SEARCH_ATTRIBUTES = [CLOUD_MODEL, LOCAL_MODEL, TURNS_COMPLETED, END_REASON].map(
+export const DEV_SERVER_SEARCH_ATTRIBUTES = CONVERSATION_SEARCH_ATTRIBUTES.map(
   (key) => `${key.name}=${DEV_SERVER_TYPE_NAMES[key.type]}`,
 );

@@ -75,6 +75,7 @@ export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
       client: createLlmServiceClient({
         baseUrl: config.LLM_SERVICE_URL,
         timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+        apiKey: config.API_KEY,
       }),
       maxTokens: config.CLOUD_MAX_TOKENS,
     },

@@ -14,10 +14,23 @@ import type {
   LlmServiceClient,
 } from '../../src/conversation/activities/llm-service-client';
 import type { OllamaChatClient } from '../../src/conversation/activities/local';
-import { stopSignal, transcriptQuery, WORKFLOW_TYPE } from '../../src/conversation/definitions';
-import type { ConversationInput, ConversationResult } from '../../src/conversation/definitions';
-import type { conversationWorkflow } from '../../src/conversation/workflows';
+import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../../src/conversation/definitions';
+import type {
+  ConversationInput,
+  ConversationResult,
+  TranscriptState,
+} from '../../src/conversation/definitions';
+import {
+  CLOUD_MODEL,
+  END_REASON,
+  LOCAL_MODEL,
+  TURNS_COMPLETED,
+} from '../../src/conversation/search-attributes';
+import { startConversation } from '../../src/conversation/start';
+import type { ConversationHandle } from '../../src/conversation/start';
 import { createWorker } from '../../src/conversation/worker';
+import { TURNS_PER_RUN } from '../../src/conversation/workflows/conversation';
+import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
 
 jest.setTimeout(120_000);
@@ -38,6 +51,7 @@ beforeAll(async () => {
       logger: new DefaultLogger('WARN'),
     }),
   ]);
+  await registerConversationSearchAttributes(env.connection, env.namespace ?? 'default');
 }, 300_000);
 
 afterAll(async () => {
@@ -68,28 +82,39 @@ function fakeLlmService(step: CloudStep = async (call) => answer(call)) {
   return { client, requests };
 }
 
-function fakeOllama(): OllamaChatClient {
+type LocalStep = (call: number) => Promise<string>;
+
+/** Ollama as the activity sees it: `step` gives each call's question (or throws, like a dead server). */
+function fakeOllama(step: LocalStep = async (call) => `  Follow-up question ${call}?\n`) {
   let calls = 0;
-  return {
+  const client: OllamaChatClient = {
     chat: async (request) => {
       calls++;
       return {
         model: request.model,
-        message: { role: 'assistant', content: `  Follow-up question ${calls}?\n` },
+        message: { role: 'assistant', content: await step(calls) },
         prompt_eval_count: 30,
         eval_count: 7,
       } as ChatResponse;
     },
   };
+  return { client, calls: () => calls };
 }
 
-async function runConversation(
+interface Run {
+  result: ConversationResult;
+  handle: ConversationHandle;
+  /** The run the start created; a later one means the workflow continued-as-new. */
+  firstRunId: string;
+}
+
+/** Starts a conversation the way the API and the CLI do (start.ts), on its own task queue, and awaits it. */
+async function runConversationWithHandle(
   input: Omit<ConversationInput, 'conversationId'>,
   llm: LlmServiceClient,
-  during?: (
-    handle: Awaited<ReturnType<typeof env.client.workflow.start<typeof conversationWorkflow>>>,
-  ) => Promise<void>,
-): Promise<ConversationResult> {
+  during?: (handle: ConversationHandle) => Promise<void>,
+  ollama: OllamaChatClient = fakeOllama().client,
+): Promise<Run> {
   const taskQueue = `conversation-test-${randomUUID()}`;
   const worker = await createWorker({
     connection: env.nativeConnection,
@@ -98,20 +123,52 @@ async function runConversation(
     workflowBundle,
     activities: {
       llmService: { client: llm, maxTokens: 100 },
-      ollama: { client: fakeOllama(), model: 'fake-local', maxTokens: 50 },
+      ollama: { client: ollama, model: 'fake-local', maxTokens: 50 },
       output: { dir: outputDir },
     },
   });
   return worker.runUntil(async () => {
     const conversationId = `conversation-${randomUUID()}`;
-    const handle = await env.client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-      taskQueue,
-      workflowId: conversationId,
-      args: [{ ...input, conversationId }],
-    });
+    const { handle, runId } = await startConversation(env.client, taskQueue, { ...input, conversationId });
     await during?.(handle);
-    return handle.result();
+    return { result: await handle.result(), handle, firstRunId: runId };
   });
+}
+
+async function runConversation(
+  input: Omit<ConversationInput, 'conversationId'>,
+  llm: LlmServiceClient,
+  during?: (handle: ConversationHandle) => Promise<void>,
+  ollama?: OllamaChatClient,
+): Promise<ConversationResult> {
+  return (await runConversationWithHandle(input, llm, during, ollama)).result;
+}
+
+/** Polls the transcript query until `done` holds (no time passes on the test server meanwhile). */
+async function waitForTranscript(
+  handle: ConversationHandle,
+  done: (t: TranscriptState) => boolean,
+): Promise<TranscriptState> {
+  for (;;) {
+    const transcript = await handle.query(transcriptQuery);
+    if (done(transcript)) return transcript;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A cloud model whose `blockedCall`-th call waits until released. */
+function blockingLlm(blockedCall: number) {
+  let release!: () => void;
+  let reached!: () => void;
+  const blocked = new Promise<void>((resolve) => (reached = resolve));
+  const llm = fakeLlmService(async (call) => {
+    if (call === blockedCall) {
+      reached();
+      await new Promise<void>((resolve) => (release = resolve));
+    }
+    return answer(call);
+  });
+  return { llm, blocked, release: () => release() };
 }
 
 async function exportedRows(result: ConversationResult): Promise<string[]> {
@@ -235,3 +292,237 @@ test('a permanent cloud failure ends with error, and the completed turns are sti
   expect(await exportedRows(result)).toHaveLength(1);
   expect((await exportedJsonl(result)).endReason).toBe('error');
 });
+
+test('a stop phrase in either side ends the conversation as stop_phrase', async () => {
+  const llm = fakeLlmService(async (call) => ({
+    ...answer(call),
+    response: call === 2 ? 'That is all. GOODBYE for now.' : answer(call).response,
+  }));
+
+  const result = await runConversation(
+    { initialQuery: 'Hello', maxTurns: 10, stopPhrases: ['goodbye'] },
+    llm.client,
+  );
+
+  expect(result.endReason).toBe('stop_phrase');
+  expect(result.completedTurns).toBe(2);
+  expect(await exportedRows(result)).toHaveLength(2);
+  expect((await exportedJsonl(result)).endReason).toBe('stop_phrase');
+});
+
+test('the sides looping on near-identical text end the conversation as repetition', async () => {
+  const llm = fakeLlmService(async (call) => ({
+    ...answer(call),
+    response:
+      call % 2
+        ? 'Machine learning learns patterns from data.'
+        : 'Machine learning learns patterns from data!',
+  }));
+
+  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 10 }, llm.client);
+
+  expect(result.endReason).toBe('repetition');
+  expect(result.completedTurns).toBe(2);
+  expect(await exportedRows(result)).toHaveLength(2);
+  expect((await exportedJsonl(result)).endReason).toBe('repetition');
+});
+
+test('options reach the models: per-side model, persona, temperature, max tokens and the question template', async () => {
+  const llm = fakeLlmService();
+  const chats: Parameters<OllamaChatClient['chat']>[0][] = [];
+  const ollama: OllamaChatClient = {
+    chat: async (request) => {
+      chats.push(request);
+      return { model: request.model, message: { role: 'assistant', content: 'Why?' } } as ChatResponse;
+    },
+  };
+
+  await runConversation(
+    {
+      initialQuery: 'Hello',
+      maxTurns: 1,
+      cloud: { model: 'cloud-x', systemPrompt: 'You are a pirate.', temperature: 0.2, maxTokens: 42 },
+      local: {
+        model: 'local-y',
+        systemPrompt: 'You are a child.',
+        temperature: 1.5,
+        maxTokens: 12,
+        questionTemplate: 'Q: {question} A: {answer} -> ask why',
+      },
+    },
+    llm.client,
+    undefined,
+    ollama,
+  );
+
+  expect(llm.requests[0]).toMatchObject({
+    model: 'cloud-x',
+    system: 'You are a pirate.',
+    temperature: 0.2,
+    maxTokens: 42,
+  });
+  expect(chats[0]).toMatchObject({
+    model: 'local-y',
+    options: { num_predict: 12, temperature: 1.5 },
+    messages: [
+      { role: 'system', content: 'You are a child.' },
+      { role: 'user', content: 'Q: Hello A: Answer 1, with a comma -> ask why' },
+    ],
+  });
+});
+
+test('a paused run does not advance until resumed, then completes', async () => {
+  const { llm, blocked, release } = blockingLlm(2);
+
+  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 4 }, llm.client, async (handle) => {
+    await blocked;
+    await handle.signal(pauseSignal);
+    release();
+    // The turn in flight completes; then the run waits.
+    const paused = await waitForTranscript(handle, (t) => t.completedTurns === 2);
+    expect(paused).toMatchObject({ status: 'paused', paused: true, completedTurns: 2, maxTurns: 4 });
+    // What the Web UI shows as the run's current details.
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(metadata.currentDetails).toMatch(
+      /^\*\*paused\*\* · turn 2 of 4 · times out at .*\n\n"Hello" · cloud/,
+    );
+
+    await env.sleep('20 minutes'); // free on the time-skipping server
+    expect(await handle.query(transcriptQuery)).toMatchObject({ status: 'paused', completedTurns: 2 });
+    expect(llm.requests).toHaveLength(2);
+
+    await handle.signal(resumeSignal);
+  });
+
+  expect(result.endReason).toBe('max_turns');
+  expect(result.completedTurns).toBe(4);
+  expect(result.turns.map((t) => t.turn)).toEqual([1, 2, 3, 4]);
+  expect(await exportedRows(result)).toHaveLength(4);
+});
+
+test('a stop signal ends a paused run at once, still exporting', async () => {
+  const { llm, blocked, release } = blockingLlm(2);
+
+  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 5 }, llm.client, async (handle) => {
+    await blocked;
+    await handle.signal(pauseSignal);
+    release();
+    await waitForTranscript(handle, (t) => t.completedTurns === 2);
+    await handle.signal(stopSignal);
+  });
+
+  expect(result.endReason).toBe('stop_signal');
+  expect(result.completedTurns).toBe(2);
+  expect(await exportedRows(result)).toHaveLength(2);
+});
+
+test('the timeout still fires while a run is paused, and the turns done are exported', async () => {
+  const { llm, blocked, release } = blockingLlm(2);
+
+  const { result, handle } = await runConversationWithHandle(
+    { initialQuery: 'Hello', maxTurns: 10, timeoutMinutes: 30 },
+    llm.client,
+    async (h) => {
+      await blocked;
+      await h.signal(pauseSignal);
+      release();
+      await waitForTranscript(h, (t) => t.completedTurns === 2);
+    },
+  );
+
+  expect(result.endReason).toBe('timeout');
+  expect(result.completedTurns).toBe(2);
+  expect(await exportedRows(result)).toHaveLength(2);
+  expect((await exportedJsonl(result)).endReason).toBe('timeout');
+  const description = await handle.describe();
+  const elapsedMs = description.closeTime!.getTime() - description.startTime.getTime();
+  expect(elapsedMs).toBeGreaterThanOrEqual(30 * 60_000);
+  expect(elapsedMs).toBeLessThan(31 * 60_000);
+});
+
+test('Ollama unreachable for 20 s is survived by the default retry policy', async () => {
+  // Retries come at 1, 3, 7, 15 and 25 s after the first attempt: six refused calls span 25 s.
+  const ollama = fakeOllama(async (call) => {
+    if (call >= 2 && call <= 7) throw new TypeError('fetch failed');
+    return `Follow-up question ${call}?`;
+  });
+
+  const result = await runConversation(
+    { initialQuery: 'Hello', maxTurns: 3 },
+    fakeLlmService().client,
+    undefined,
+    ollama.client,
+  );
+
+  expect(result.endReason).toBe('max_turns');
+  expect(result.completedTurns).toBe(3);
+  expect(ollama.calls()).toBe(9);
+});
+
+test('search attributes and summaries make the run findable in the Web UI', async () => {
+  const { result, handle } = await runConversationWithHandle(
+    { initialQuery: 'Tell me about machine learning', maxTurns: 2, local: { model: 'fake-local' } },
+    fakeLlmService().client,
+  );
+  expect(result.endReason).toBe('max_turns');
+
+  const description = await handle.describe();
+  expect(description.typedSearchAttributes.get(CLOUD_MODEL)).toBe('fake-cloud');
+  expect(description.typedSearchAttributes.get(LOCAL_MODEL)).toBe('fake-local');
+  expect(description.typedSearchAttributes.get(TURNS_COMPLETED)).toBe(2);
+  expect(description.typedSearchAttributes.get(END_REASON)).toBe('max_turns');
+  expect(await description.staticSummary()).toBe(
+    '"Tell me about machine learning" · cloud (default) ⇄ local fake-local',
+  );
+
+  const history = await handle.fetchHistory();
+  const summaries = (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => {
+      const data = e.userMetadata?.summary?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as string) : undefined;
+    });
+  expect(summaries).toEqual([
+    'turn 1 · cloud',
+    'turn 1 · local',
+    'turn 2 · cloud',
+    'turn 2 · local',
+    'export · 2 turns · max_turns',
+  ]);
+});
+
+test('200 turns complete through continue-as-new: every turn once, exported, history bounded', async () => {
+  const llm = fakeLlmService();
+  const { result, handle, firstRunId } = await runConversationWithHandle(
+    { initialQuery: 'Tell me about machine learning', maxTurns: 200 },
+    llm.client,
+  );
+
+  expect(result.endReason).toBe('max_turns');
+  expect(result.completedTurns).toBe(200);
+  expect(result.turns.map((t) => t.turn)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  expect(llm.requests).toHaveLength(200);
+  const rows = await exportedRows(result);
+  expect(rows).toHaveLength(200);
+  expect(rows[199]).toContain(`,${result.conversationId},200,`);
+
+  const description = await handle.describe();
+  expect(description.runId).not.toBe(firstRunId);
+  expect(description.typedSearchAttributes.get(TURNS_COMPLETED)).toBe(200);
+  // The last run did at most TURNS_PER_RUN turns: ~13 events a turn, not 200 turns' worth.
+  expect(description.historyLength).toBeLessThan(TURNS_PER_RUN * 20);
+}, 600_000);
+
+test('the timeout is one absolute deadline across continue-as-new, not restarted by each run', async () => {
+  const { result, handle, firstRunId } = await runConversationWithHandle(
+    { initialQuery: 'Hello', maxTurns: 200, delayBetweenTurnsMs: 60_000, timeoutMinutes: 40.5 },
+    fakeLlmService().client,
+  );
+
+  // Turn n starts at minute n − 1; a new run starts after turn 25. A restarted timer would allow ~65 turns.
+  expect(result.endReason).toBe('timeout');
+  expect(result.completedTurns).toBeGreaterThanOrEqual(40);
+  expect(result.completedTurns).toBeLessThanOrEqual(41);
+  expect(await exportedRows(result)).toHaveLength(result.completedTurns);
+  expect((await handle.describe()).runId).not.toBe(firstRunId);
+}, 300_000);

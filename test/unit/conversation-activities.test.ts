@@ -142,3 +142,109 @@ describe('askLocal', () => {
     });
   });
 });
+
+describe('conversation options and heartbeats', () => {
+  test('askLocal uses the conversation persona, temperature, length and question template', async () => {
+    const chat = jest.fn(
+      async () => ({ model: 'm', message: { role: 'assistant', content: 'Why?' } }) as ChatResponse,
+    );
+    const askLocal = makeAskLocal({ client: { chat }, model: 'gemma3:270m', maxTokens: 96 });
+    await activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+      question: 'Q?',
+      answer: 'A.',
+      model: 'other',
+      systemPrompt: 'You are a child.',
+      temperature: 1.2,
+      maxTokens: 10,
+      questionTemplate: '{answer} — so {question}',
+    });
+    expect(chat).toHaveBeenCalledWith({
+      model: 'other',
+      stream: false,
+      messages: [
+        { role: 'system', content: 'You are a child.' },
+        { role: 'user', content: 'A. — so Q?' },
+      ],
+      options: { num_predict: 10, temperature: 1.2 },
+    });
+  });
+
+  test('askCloud sends the conversation model and length', async () => {
+    const fetch = jest.fn(json(200, ok));
+    const client = createLlmServiceClient({ baseUrl: 'http://llm.test:8080', timeoutMs: 1000, fetch });
+    const askCloud = makeAskCloud({ client, maxTokens: 160 });
+    await activityEnvironment().run<[AskCloudInput], AskCloudOutput, typeof askCloud>(askCloud, {
+      messages: [{ role: 'user', content: 'Hi' }],
+      model: 'claude-x',
+      maxTokens: 33,
+      temperature: 0.1,
+    });
+    const [, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect(JSON.parse(init.body as string)).toMatchObject({
+      model: 'claude-x',
+      maxTokens: 33,
+      temperature: 0.1,
+    });
+  });
+
+  test('a long model call heartbeats while it waits', async () => {
+    const env = new MockActivityEnvironment(
+      { heartbeatTimeoutMs: 300 },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    const heartbeats = jest.fn();
+    env.on('heartbeat', heartbeats);
+    const chat = jest.fn(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      return { model: 'm', message: { role: 'assistant', content: 'Why?' } } as ChatResponse;
+    });
+    const askLocal = makeAskLocal({ client: { chat }, model: 'm', maxTokens: 9 });
+    await env.run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, { question: 'Q', answer: 'A' });
+    expect(heartbeats.mock.calls.length).toBeGreaterThanOrEqual(3);
+  });
+
+  test('a cancelled model call ends at once as a cancellation, not as a model failure', async () => {
+    const env = activityEnvironment();
+    const chat = jest.fn(() => new Promise<ChatResponse>(() => undefined));
+    const askLocal = makeAskLocal({ client: { chat }, model: 'm', maxTokens: 9 });
+    const running = env.run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+      question: 'Q',
+      answer: 'A',
+    });
+    setTimeout(() => env.cancel(), 20);
+    await expect(running).rejects.toMatchObject({ name: 'CancelledFailure' });
+  });
+});
+
+describe('the LLM service client', () => {
+  const request = { messages: [{ role: 'user' as const, content: 'Hi' }], maxTokens: 10 };
+
+  test('sends the API key as a bearer token when one is configured', async () => {
+    const fetch = jest.fn(json(200, ok));
+    const client = createLlmServiceClient({
+      baseUrl: 'http://llm.test',
+      timeoutMs: 1000,
+      apiKey: 'k'.repeat(20),
+      fetch,
+    });
+    await client.generate(request);
+    const [, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+    expect((init.headers as Record<string, string>).authorization).toBe(`Bearer ${'k'.repeat(20)}`);
+  });
+
+  test.each([
+    [502, { retryable: false }, false],
+    [502, { retryable: true }, true],
+    [502, undefined, true],
+    [400, undefined, false],
+    [429, undefined, true],
+  ])('a %i with details %j is retryable: %s', async (status, details, retryable) => {
+    const fetch = jest.fn(json(status, { error: { code: 'X', message: 'no', ...(details && { details }) } }));
+    const client = createLlmServiceClient({ baseUrl: 'http://llm.test', timeoutMs: 1000, fetch });
+    await expect(client.generate(request)).rejects.toMatchObject({
+      name: 'UpstreamError',
+      statusCode: status,
+      retryable,
+    });
+  });
+});

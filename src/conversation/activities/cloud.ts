@@ -1,11 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../definitions';
 import type { UpstreamError } from '../../shared/errors';
+import { withHeartbeats } from './heartbeat';
 import type { LlmServiceClient } from './llm-service-client';
 import type { AskCloudInput, AskCloudOutput } from './types';
 
 export interface CloudDeps {
   client: LlmServiceClient;
+  /** Used when the conversation does not set cloud.maxTokens (config CLOUD_MAX_TOKENS). */
   maxTokens: number;
 }
 
@@ -15,9 +17,17 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps) {
     const started = Date.now();
     let result;
     try {
-      result = await client.generate(
-        { messages: input.messages, system: input.system, maxTokens, temperature: input.temperature },
-        { signal: Context.current().cancellationSignal },
+      result = await withHeartbeats(
+        client.generate(
+          {
+            messages: input.messages,
+            system: input.system,
+            maxTokens: input.maxTokens ?? maxTokens,
+            temperature: input.temperature,
+            model: input.model,
+          },
+          { signal: Context.current().cancellationSignal },
+        ),
       );
     } catch (err) {
       throw toFailure(err);

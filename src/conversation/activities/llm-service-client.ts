@@ -8,6 +8,7 @@ export interface GenerateRequest {
   system?: string;
   maxTokens: number;
   temperature?: number;
+  model?: string;
 }
 
 const generateResponseSchema = z.object({
@@ -20,7 +21,13 @@ const generateResponseSchema = z.object({
 });
 export type GenerateResponse = z.infer<typeof generateResponseSchema>;
 
-const errorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.object({ retryable: z.boolean() }).partial().optional().catch(undefined),
+  }),
+});
 
 export interface LlmServiceClient {
   generate(request: GenerateRequest, options?: { signal?: AbortSignal }): Promise<GenerateResponse>;
@@ -29,16 +36,24 @@ export interface LlmServiceClient {
 export interface LlmServiceClientOptions {
   baseUrl: string;
   timeoutMs: number;
+  /** Sent as a bearer token when the service requires one (its API_KEY). */
+  apiKey?: string;
   fetch?: typeof fetch;
 }
 
-/** Throws UpstreamError: `retryable` is false for 4xx (except 408/429), true for 5xx, timeouts and unreachable. */
+/**
+ * Throws UpstreamError. `retryable` is the service's own verdict (`error.details.retryable`) when it gives one,
+ * else false for 4xx (except 408/429) and true for 5xx, timeouts and an unreachable service.
+ */
 export function createLlmServiceClient({
   baseUrl,
   timeoutMs,
+  apiKey,
   fetch: doFetch = fetch,
 }: LlmServiceClientOptions): LlmServiceClient {
   const url = new URL('/api/v1/generate', baseUrl).toString();
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
 
   return {
     async generate(request, options = {}) {
@@ -49,7 +64,7 @@ export function createLlmServiceClient({
       try {
         res = await doFetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          headers,
           body: JSON.stringify(request),
           signal,
         });
@@ -74,10 +89,11 @@ export function createLlmServiceClient({
       const body = parseJson(text);
       if (!res.ok) {
         const error = errorBodySchema.safeParse(body);
-        const { code, message } = error.success
+        const { code, message, details } = error.success
           ? error.data.error
-          : { code: 'LLM_SERVICE_ERROR', message: `LLM service answered ${res.status}` };
-        const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
+          : { code: 'LLM_SERVICE_ERROR', message: `LLM service answered ${res.status}`, details: undefined };
+        const retryable =
+          details?.retryable ?? (res.status >= 500 || res.status === 408 || res.status === 429);
         throw new UpstreamError(res.status, code, message, retryable);
       }
       const parsed = generateResponseSchema.safeParse(body);

@@ -1,6 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ChatRequest, ChatResponse } from 'ollama';
-import { FailureType } from '../definitions';
+import {
+  DEFAULT_LOCAL_SYSTEM_PROMPT,
+  DEFAULT_QUESTION_TEMPLATE,
+  FailureType,
+  renderQuestionPrompt,
+} from '../definitions';
+import { withHeartbeats } from './heartbeat';
 import type { AskLocalInput, AskLocalOutput } from './types';
 
 /** The part of the `ollama` client we use; a real `new Ollama({ host })` satisfies it. */
@@ -10,16 +16,14 @@ export interface OllamaChatClient {
 
 export interface LocalDeps {
   client: OllamaChatClient;
+  /** Used when the conversation does not set local.model / local.maxTokens (config OLLAMA_MODEL, LOCAL_MAX_TOKENS). */
   model: string;
   maxTokens: number;
 }
 
-const SYSTEM_PROMPT =
-  'You are a curious learner talking with an expert. Read the expert answer and ask ONE short follow-up ' +
-  'question about it. Reply with the question only: a single sentence, no preamble, no answer.';
-
+/** The default prompt; a conversation may set its own `local.questionTemplate`. */
 export function followUpPrompt(question: string, answer: string): string {
-  return `Previous question: ${question}\n\nExpert answer:\n${answer}\n\nWrite one short follow-up question.`;
+  return renderQuestionPrompt(DEFAULT_QUESTION_TEMPLATE, { question, answer });
 }
 
 /** The local model reads the cloud answer and writes the next question. */
@@ -29,15 +33,21 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDe
     const started = Date.now();
     let res: ChatResponse;
     try {
-      res = await client.chat({
-        model,
-        stream: false,
-        messages: [
-          { role: 'system', content: SYSTEM_PROMPT },
-          { role: 'user', content: followUpPrompt(input.question, input.answer) },
-        ],
-        options: { num_predict: maxTokens },
-      });
+      const prompt = renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input);
+      res = await withHeartbeats(
+        client.chat({
+          model,
+          stream: false,
+          messages: [
+            { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
+            { role: 'user', content: prompt },
+          ],
+          options: {
+            num_predict: input.maxTokens ?? maxTokens,
+            ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+          },
+        }),
+      );
     } catch (err) {
       throw toFailure(err, model);
     }
@@ -63,7 +73,8 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDe
 
 /** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. */
 function toFailure(err: unknown, model: string): unknown {
-  if (!(err instanceof Error)) return err;
+  // A cancellation (the conversation timed out or was cancelled) stays what it is.
+  if (!(err instanceof Error) || err.name === 'CancelledFailure') return err;
   const status =
     err.name === 'ResponseError' ? (err as Error & { status_code?: number }).status_code : undefined;
   const permanent = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;

@@ -14,6 +14,10 @@ export interface AskCloudInput {
   messages: ChatMessage[];
   system?: string;
   temperature?: number;
+  /** Unset: the cloud side's default (BEDROCK_MODEL_ID in the Lambda). */
+  model?: string;
+  /** Unset: the worker's CLOUD_MAX_TOKENS. */
+  maxTokens?: number;
 }
 
 export interface AskCloudOutput {
@@ -29,7 +33,16 @@ export interface AskCloudOutput {
 export interface AskLocalInput {
   question: string;
   answer: string;
+  /** Unset: the worker's OLLAMA_MODEL. */
   model?: string;
+  /** Unset: DEFAULT_LOCAL_SYSTEM_PROMPT. */
+  systemPrompt?: string;
+  /** Unset: the model's own default. */
+  temperature?: number;
+  /** Unset: the worker's LOCAL_MAX_TOKENS. */
+  maxTokens?: number;
+  /** Unset: DEFAULT_QUESTION_TEMPLATE. */
+  questionTemplate?: string;
 }
 
 export interface AskLocalOutput {

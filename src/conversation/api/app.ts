@@ -1,7 +1,6 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import express from 'express';
-import type { NextFunction, Response } from 'express';
-import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../shared/config';
@@ -12,29 +11,29 @@ import { parseOrThrow } from '../../shared/validation';
 import {
   conversationIdSchema,
   conversationInputSchema,
+  pauseSignal,
+  resumeSignal,
   stopSignal,
   transcriptQuery,
-  WORKFLOW_ID_PREFIX,
-  WORKFLOW_TYPE,
 } from '../definitions';
-import type { ConversationInput } from '../definitions';
+import type { ConversationResult, EndReason, TranscriptState } from '../definitions';
+import { END_REASON, TURNS_COMPLETED } from '../search-attributes';
+import { startConversation, withConfigDefaults } from '../start';
+import type { ConversationHandle, StartConfig } from '../start';
 import type { conversationWorkflow } from '../workflows';
 
 /** The parts of a Temporal `Client` the API uses (tests pass a fake). */
-export type ConversationClient = Pick<Client, 'workflow' | 'workflowService'>;
+export type ConversationClient = Pick<Client, 'workflow' | 'workflowService' | 'withDeadline'>;
 
 export interface AppDeps {
   client: ConversationClient;
-  config: Pick<
-    Config,
-    'TEMPORAL_TASK_QUEUE' | 'CONVERSATION_MAX_TURNS' | 'CONVERSATION_TIMEOUT_MINUTES' | 'OUTPUT_DIR'
-  >;
+  config: StartConfig & Pick<Config, 'OUTPUT_DIR'>;
   logger: Logger;
 }
 
-type ConversationHandle = WorkflowHandle<typeof conversationWorkflow>;
-
 const READY_TIMEOUT_MS = 3000;
+/** A query needs a worker; when none answers in this time, the status comes from Temporal's own records. */
+const QUERY_TIMEOUT_MS = 3000;
 
 export function createApp({ client, config, logger }: AppDeps): express.Express {
   const app = express();
@@ -57,14 +56,15 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
 
   app.post('/conversation', async (req, res) => {
     const body = parseOrThrow(conversationInputSchema, req.body ?? {});
-    const input: ConversationInput = {
-      ...body,
-      conversationId: body.conversationId ?? `${WORKFLOW_ID_PREFIX}${randomUUID()}`,
-      maxTurns: body.maxTurns ?? config.CONVERSATION_MAX_TURNS,
-      timeoutMinutes: body.timeoutMinutes ?? config.CONVERSATION_TIMEOUT_MINUTES,
-    };
-    const { handle, runId, status } = await start(client, config.TEMPORAL_TASK_QUEUE, input);
-    const id = handle.workflowId;
+    const input = withConfigDefaults(body, config);
+    const {
+      handle,
+      workflowId: id,
+      runId,
+      status,
+    } = await startConversation(client, config.TEMPORAL_TASK_QUEUE, input).catch(
+      temporalErrors(input.conversationId!),
+    );
     const base = `${req.protocol}://${req.get('host') ?? 'localhost'}/conversation/${encodeURIComponent(id)}`;
     logger.info({ workflowId: id, runId, requestId: res.locals.requestId as string }, 'conversation started');
     const started = {
@@ -98,26 +98,59 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
     });
   });
 
+  /**
+   * The `transcript` query while a worker can answer it; for a completed conversation the workflow result
+   * (no worker needed); otherwise what Temporal itself knows (status, turns done, end reason).
+   */
   app.get('/conversation/:id', async (req, res) => {
-    const id = parseOrThrow(conversationIdSchema, req.params.id, 'conversation id');
-    const transcript = await handleFor(client, id).query(transcriptQuery).catch(notFoundAs(id));
-    res.json({ conversationId: id, ...transcript });
+    const id = conversationId(req);
+    const handle = handleFor(client, id);
+    const description = await handle.describe().catch(temporalErrors(id));
+    const workflowStatus = description.status.name;
+    if (workflowStatus === 'COMPLETED') {
+      const result = await handle.result().catch(temporalErrors(id));
+      res.json({ conversationId: id, workflowStatus, ...transcriptOfResult(result) });
+      return;
+    }
+    const transcript = await client
+      .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(transcriptQuery))
+      .catch((err: unknown) => {
+        logger.debug({ err, workflowId: id }, 'transcript query not answered');
+        return undefined;
+      });
+    res.json({ conversationId: id, workflowStatus, ...(transcript ?? transcriptOfDescription(description)) });
   });
 
-  app.post('/conversation/:id/stop', async (req, res) => {
-    const id = parseOrThrow(conversationIdSchema, req.params.id, 'conversation id');
-    await handleFor(client, id).signal(stopSignal).catch(notFoundAs(id));
-    res.status(202).json({ conversationId: id, status: 'stopping' });
-  });
+  for (const [action, signal, status] of [
+    ['stop', stopSignal, 'stopping'],
+    ['pause', pauseSignal, 'paused'],
+    ['resume', resumeSignal, 'running'],
+  ] as const) {
+    app.post(`/conversation/:id/${action}`, async (req, res) => {
+      const id = conversationId(req);
+      const handle = handleFor(client, id);
+      await handle.signal(signal).catch(async (err: unknown) => {
+        if (!isNotFound(err)) return temporalErrors(id)(err);
+        // Signalling a closed workflow is "not found" too: tell the two apart.
+        const description = await handle.describe().catch(temporalErrors(id));
+        throw new HttpError(
+          409,
+          'CONVERSATION_FINISHED',
+          `Conversation ${id} has already finished (${description.status.name})`,
+        );
+      });
+      res.status(202).json({ conversationId: id, status });
+    });
+  }
 
   app.get('/conversation/:id/csv', async (req, res, next) => {
-    const id = parseOrThrow(conversationIdSchema, req.params.id, 'conversation id');
+    const id = conversationId(req);
     const handle = handleFor(client, id);
-    const description = await handle.describe().catch(notFoundAs(id));
+    const description = await handle.describe().catch(temporalErrors(id));
     if (description.status.name !== 'COMPLETED') {
       throw new NotFoundError(`The CSV of ${id} is not available (workflow ${description.status.name})`);
     }
-    const { csvPath } = await handle.result();
+    const { csvPath } = await handle.result().catch(temporalErrors(id));
     const root = path.resolve(config.OUTPUT_DIR);
     const relative = path.relative(root, path.resolve(csvPath));
     if (relative.startsWith('..') || path.isAbsolute(relative)) {
@@ -131,37 +164,69 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
   return app;
 }
 
-/** Starting an id twice returns the existing run: USE_EXISTING while it runs, the closed run after. */
-async function start(client: ConversationClient, taskQueue: string, input: ConversationInput) {
-  const workflowId = input.conversationId!;
-  try {
-    const handle = await client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-      taskQueue,
-      workflowId,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    });
-    return { handle: handle as ConversationHandle, runId: handle.firstExecutionRunId, status: 'RUNNING' };
-  } catch (err) {
-    if (!(err instanceof Error) || err.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
-    const handle = handleFor(client, workflowId);
-    const description = await handle.describe();
-    return { handle, runId: description.runId, status: description.status.name };
-  }
+function conversationId(req: Request): string {
+  return parseOrThrow(conversationIdSchema, req.params.id, 'conversation id');
 }
 
 function handleFor(client: ConversationClient, id: string): ConversationHandle {
   return client.workflow.getHandle<typeof conversationWorkflow>(id);
 }
 
-function notFoundAs(id: string) {
+function transcriptOfResult(result: ConversationResult) {
+  const transcript: Omit<TranscriptState, 'deadline'> = {
+    status: 'completed',
+    paused: false,
+    turns: result.turns,
+    completedTurns: result.completedTurns,
+    maxTurns: result.maxTurns,
+    endReason: result.endReason,
+  };
+  return {
+    ...transcript,
+    csvPath: result.csvPath,
+    jsonlPath: result.jsonlPath,
+    ...(result.error ? { error: result.error } : {}),
+  };
+}
+
+/** No worker answered: the workflow status and the search attributes the workflow keeps up to date. */
+function transcriptOfDescription(description: WorkflowExecutionDescription) {
+  const attributes = description.typedSearchAttributes;
+  const endReason = attributes.get(END_REASON) as EndReason | undefined;
+  return {
+    status: description.status.name === 'RUNNING' ? 'running' : description.status.name.toLowerCase(),
+    completedTurns: attributes.get(TURNS_COMPLETED) ?? 0,
+    turns: null,
+    ...(endReason ? { endReason } : {}),
+    note: 'No worker answered the transcript query: turns are shown once a worker is running.',
+  };
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && err.name === 'WorkflowNotFoundError';
+}
+
+/** Unknown id → 404; Temporal unreachable → 503; anything else is ours (500). */
+function temporalErrors(id: string) {
   return (err: unknown): never => {
-    if (err instanceof Error && err.name === 'WorkflowNotFoundError') {
-      throw new NotFoundError(`No conversation with id ${id}`);
+    if (isNotFound(err)) throw new NotFoundError(`No conversation with id ${id}`);
+    if (isUnavailable(err)) {
+      throw new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is not reachable', undefined, {
+        cause: err,
+      });
     }
     throw err;
   };
+}
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+function isUnavailable(err: unknown): boolean {
+  const codes = [err, (err as { cause?: unknown } | undefined)?.cause].map(
+    (e) => (e as { code?: unknown } | undefined)?.code,
+  );
+  return codes.some((code) => code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED);
 }
 
 function sendCsv(res: Response, next: NextFunction, file: string, id: string): void {

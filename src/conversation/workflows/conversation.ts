@@ -4,137 +4,276 @@ import {
   condition,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ActivityFailure } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { ActivityFailure, ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import {
   averageProcessingTimeMs,
   conversationInputSchema,
   DEFAULT_MAX_TURNS,
+  DEFAULT_REPETITION_THRESHOLD,
+  DEFAULT_REPETITION_WINDOW,
   DEFAULT_TIMEOUT_MINUTES,
   FailureType,
   NON_RETRYABLE_FAILURE_TYPES,
+  pauseSignal,
+  resumeSignal,
   stopSignal,
   transcriptQuery,
 } from '../definitions';
 import type {
+  ConversationContinuation,
   ConversationInput,
   ConversationResult,
   ConversationStatus,
   EndReason,
+  TranscriptState,
   Turn,
 } from '../definitions';
+import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
+import { staticSummary } from '../summary';
 import type { ChatMessage, ConversationActivities } from '../activities/types';
+import { repeatsItself } from './repetition';
 
 /** How many earlier turns the cloud model sees besides the current query. */
 const HISTORY_TURNS = 4;
 
-const retry = {
+/**
+ * Continue-as-new design: a run does at most this many turns (or fewer when the server suggests it), then
+ * continues-as-new carrying the turns so far, the options, the pause/stop state and the absolute deadline.
+ * Each run's history stays around 25 × 2 activities (~150 events) whatever maxTurns is, replay stays fast,
+ * and nothing leaves the workflow: the `transcript` query, signals (sent to the workflow id, so to the latest
+ * run), the timeout (an absolute deadline, re-armed with what is left) and the export (all turns are in
+ * memory at the end) keep working across runs. The carried turns are bounded by the input schema's
+ * transcript budget (MAX_TRANSCRIPT_TOKENS), well under Temporal's payload limit. Continuing only between
+ * turns, never with an activity in flight, keeps every turn exactly once.
+ */
+export const TURNS_PER_RUN = 25;
+
+/**
+ * Transient failures (Ollama down, 5xx, 429, timeouts) are retried with backoff and no attempt limit, bounded
+ * by each activity's scheduleToCloseTimeout: attempts at 0, 1, 3, 7, 15, 25, 35 s… survive a model server
+ * that is down for minutes. Permanent ones (4xx, validation) are non-retryable ApplicationFailures.
+ */
+const retry: RetryPolicy = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
-  maximumInterval: '30 seconds',
-  maximumAttempts: 5,
+  maximumInterval: '10 seconds',
+  maximumAttempts: Infinity,
   nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
 };
 
-const { askCloud } = proxyActivities<ConversationActivities>({ startToCloseTimeout: '3 minutes', retry });
-// A CPU-only local model can be slow on a small machine.
-const { askLocal } = proxyActivities<ConversationActivities>({ startToCloseTimeout: '5 minutes', retry });
+/** Model calls heartbeat while they wait, so a dead worker is noticed in 30 s rather than at startToClose. */
+const cloudOptions: ActivityOptions = {
+  // Above the LLM service's UPSTREAM_TIMEOUT_MS (default 120 s).
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '30 seconds',
+  scheduleToCloseTimeout: '15 minutes',
+  retry,
+};
+const localOptions: ActivityOptions = {
+  // A CPU-only local model can be slow on a small machine.
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  scheduleToCloseTimeout: '20 minutes',
+  retry,
+};
+const { askCloud } = proxyActivities<ConversationActivities>(cloudOptions);
+const { askLocal } = proxyActivities<ConversationActivities>(localOptions);
 const { exportTranscript } = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { ...retry, maximumAttempts: 10 },
+  scheduleToCloseTimeout: '10 minutes',
+  retry,
 });
 
-type Settings = ConversationInput & { conversationId: string; maxTurns: number; timeoutMinutes: number };
+type Settings = ConversationInput & {
+  conversationId: string;
+  maxTurns: number;
+  timeoutMinutes: number;
+  repetitionThreshold: number;
+  repetitionWindow: number;
+};
+
+interface State {
+  turns: Turn[];
+  paused: boolean;
+  stopRequested: boolean;
+  deadline: number;
+  runs: number;
+  phase: 'talking' | 'exporting' | 'completed';
+  endReason?: EndReason;
+}
+
+const CONTINUE_AS_NEW = 'continue_as_new';
 
 /**
- * Two models talk for up to `maxTurns` turns. Ends at maxTurns, a `stop` signal, a stop phrase, the
- * durable timeout, or a permanent activity failure; in every case the turns said so far are exported.
+ * Two models talk for up to `maxTurns` turns. Ends at maxTurns, a `stop` signal, a stop phrase, repetition,
+ * the durable timeout, or a permanent activity failure; in every case the turns said so far are exported.
+ * `continuation` is internal: the state a previous run carried over (see TURNS_PER_RUN).
  */
-export async function conversationWorkflow(rawInput: ConversationInput): Promise<ConversationResult> {
+export async function conversationWorkflow(
+  rawInput: ConversationInput,
+  continuation?: ConversationContinuation,
+): Promise<ConversationResult> {
   const settings = withDefaults(rawInput);
-  const turns: Turn[] = [];
-  let status: ConversationStatus = 'running';
-  let stopRequested = false;
+  const state: State = {
+    turns: continuation?.turns ?? [],
+    paused: continuation?.paused ?? false,
+    stopRequested: continuation?.stopRequested ?? false,
+    deadline: continuation?.deadline ?? workflowInfo().startTime.getTime() + settings.timeoutMinutes * 60_000,
+    runs: continuation?.runs ?? 0,
+    phase: 'talking',
+  };
+  const showDetails = () => setCurrentDetails(currentDetails(settings, state));
 
-  setHandler(transcriptQuery, () => ({
-    status,
-    turns,
-    completedTurns: turns.length,
-    maxTurns: settings.maxTurns,
-  }));
+  setHandler(transcriptQuery, () => transcript(settings, state));
   setHandler(stopSignal, () => {
-    stopRequested = true;
-    if (status === 'running') status = 'stopping';
+    state.stopRequested = true;
+    showDetails();
   });
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+    showDetails();
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    showDetails();
+  });
+  upsertSearchAttributes([
+    ...(settings.cloud?.model ? [{ key: CLOUD_MODEL, value: settings.cloud.model }] : []),
+    ...(settings.local?.model ? [{ key: LOCAL_MODEL, value: settings.local.model }] : []),
+    { key: TURNS_COMPLETED, value: state.turns.length },
+  ]);
+  showDetails();
 
-  const loopScope = new CancellationScope();
-  let loopSettled = false;
-  const loop = loopScope.run(() => runTurns(settings, turns, () => stopRequested));
-  loop.then(
-    () => (loopSettled = true),
-    () => (loopSettled = true),
-  );
-
-  let endReason: EndReason;
+  let outcome: EndReason | typeof CONTINUE_AS_NEW;
   let error: ConversationResult['error'];
   let workflowCancelled: unknown;
   try {
-    const finishedInTime = await condition(() => loopSettled, settings.timeoutMinutes * 60_000);
-    if (!finishedInTime) loopScope.cancel();
-    try {
-      endReason = await loop;
-    } catch (err) {
-      if (!finishedInTime && isCancellation(err)) {
-        endReason = 'timeout';
-      } else {
-        endReason = 'error';
-        error = describeFailure(err);
-        log.warn('conversation ended by a failure', { ...error, completedTurns: turns.length });
+    const remainingMs = state.deadline - Date.now();
+    if (remainingMs <= 0) {
+      outcome = 'timeout';
+    } else {
+      const loopScope = new CancellationScope();
+      let loopSettled = false;
+      const loop = loopScope.run(() => runTurns(settings, state, showDetails));
+      loop.then(
+        () => (loopSettled = true),
+        () => (loopSettled = true),
+      );
+      const finishedInTime = await condition(() => loopSettled, remainingMs, {
+        summary: 'conversation timeout',
+      });
+      if (!finishedInTime) loopScope.cancel();
+      try {
+        outcome = await loop;
+      } catch (err) {
+        if (!finishedInTime && isCancellation(err)) {
+          outcome = 'timeout';
+        } else {
+          outcome = 'error';
+          error = describeFailure(err);
+          log.warn('conversation ended by a failure', { ...error, completedTurns: state.turns.length });
+        }
       }
     }
   } catch (err) {
     if (!isCancellation(err)) throw err;
     // The workflow itself was cancelled: still export what was said, then report the cancellation.
     workflowCancelled = err;
-    endReason = 'cancelled';
+    outcome = 'cancelled';
   }
 
-  status = 'exporting';
+  if (outcome === CONTINUE_AS_NEW) {
+    log.info('continuing as new', { completedTurns: state.turns.length, runs: state.runs + 1 });
+    // The search attributes set so far go along, so filters keep matching during the next run.
+    const continueWithState = makeContinueAsNewFunc<typeof conversationWorkflow>({
+      typedSearchAttributes: workflowInfo().typedSearchAttributes,
+    });
+    return continueWithState(settings, {
+      turns: state.turns,
+      paused: state.paused,
+      stopRequested: state.stopRequested,
+      deadline: state.deadline,
+      runs: state.runs + 1,
+    });
+  }
+
+  const endReason: EndReason = outcome;
+  state.endReason = endReason;
+  state.phase = 'exporting';
+  upsertSearchAttributes([
+    { key: TURNS_COMPLETED, value: state.turns.length },
+    { key: END_REASON, value: endReason },
+  ]);
+  showDetails();
   const paths = await CancellationScope.nonCancellable(() =>
-    exportTranscript({
-      conversationId: settings.conversationId,
-      outputFile: settings.outputFile,
-      endReason,
-      turns,
-    }),
+    exportTranscript.executeWithOptions({ summary: `export · ${state.turns.length} turns · ${endReason}` }, [
+      {
+        conversationId: settings.conversationId,
+        outputFile: settings.outputFile,
+        endReason,
+        turns: state.turns,
+      },
+    ]),
   );
-  status = 'completed';
+  state.phase = 'completed';
+  showDetails();
   if (workflowCancelled) throw workflowCancelled;
 
   return {
     conversationId: settings.conversationId,
     endReason,
-    turns,
-    completedTurns: turns.length,
+    turns: state.turns,
+    completedTurns: state.turns.length,
+    maxTurns: settings.maxTurns,
     ...paths,
-    averageProcessingTimeMs: averageProcessingTimeMs(turns),
+    averageProcessingTimeMs: averageProcessingTimeMs(state.turns),
     ...(error ? { error } : {}),
   };
 }
 
-async function runTurns(settings: Settings, turns: Turn[], stopRequested: () => boolean): Promise<EndReason> {
-  let query = settings.initialQuery;
-  for (let n = 1; n <= settings.maxTurns; n++) {
-    if (stopRequested()) return 'stop_signal';
-    const cloud = await askCloud({
-      messages: [...historyWindow(turns), { role: 'user', content: query }],
-      system: settings.systemPrompt,
-      temperature: settings.temperature,
-    });
-    const local = await askLocal({ question: query, answer: cloud.response, model: settings.localModel });
+async function runTurns(
+  settings: Settings,
+  state: State,
+  showDetails: () => void,
+): Promise<EndReason | typeof CONTINUE_AS_NEW> {
+  const { turns } = state;
+  let turnsThisRun = 0;
+  for (;;) {
+    // A durable wait with no timer of its own: the run holds no worker slot while paused.
+    if (state.paused && !state.stopRequested) await condition(() => !state.paused || state.stopRequested);
+    if (state.stopRequested) return 'stop_signal';
+    if (turns.length >= settings.maxTurns) return 'max_turns';
+
+    const n = turns.length + 1;
+    const query = turns.at(-1)?.localResponse ?? settings.initialQuery;
+    const cloud = await askCloud.executeWithOptions({ summary: `turn ${n} · cloud` }, [
+      {
+        messages: [...historyWindow(turns), { role: 'user', content: query }],
+        system: settings.cloud?.systemPrompt,
+        temperature: settings.cloud?.temperature,
+        model: settings.cloud?.model,
+        maxTokens: settings.cloud?.maxTokens,
+      },
+    ]);
+    const local = await askLocal.executeWithOptions({ summary: `turn ${n} · local` }, [
+      {
+        question: query,
+        answer: cloud.response,
+        model: settings.local?.model,
+        systemPrompt: settings.local?.systemPrompt,
+        temperature: settings.local?.temperature,
+        maxTokens: settings.local?.maxTokens,
+        questionTemplate: settings.local?.questionTemplate,
+      },
+    ]);
     turns.push({
       turn: n,
       timestamp: cloud.startedAt,
@@ -149,13 +288,66 @@ async function runTurns(settings: Settings, turns: Turn[], stopRequested: () => 
       cloudUsage: cloud.usage,
       localUsage: local.usage,
     });
+    turnsThisRun++;
+    upsertSearchAttributes(turnAttributes(turns.length, cloud.model, local.model));
+    showDetails();
+
     if (saysStopPhrase(settings.stopPhrases, cloud.response, local.question)) return 'stop_phrase';
-    query = local.question;
-    // A durable pause that a stop signal cuts short.
-    if (settings.delayBetweenTurnsMs && n < settings.maxTurns)
-      await condition(stopRequested, settings.delayBetweenTurnsMs);
+    if (repeatsItself(turns, settings.repetitionThreshold, settings.repetitionWindow)) return 'repetition';
+    if (n >= settings.maxTurns) return 'max_turns';
+    // A durable pause between turns that a stop signal cuts short.
+    if (settings.delayBetweenTurnsMs) {
+      await condition(() => state.stopRequested, settings.delayBetweenTurnsMs, {
+        summary: 'delay between turns',
+      });
+    }
+    if (turnsThisRun >= TURNS_PER_RUN || workflowInfo().continueAsNewSuggested) return CONTINUE_AS_NEW;
   }
-  return 'max_turns';
+}
+
+function turnAttributes(
+  completed: number,
+  cloudModel: string,
+  localModel: string,
+): SearchAttributeUpdatePair[] {
+  const current = workflowInfo().typedSearchAttributes;
+  return [
+    { key: TURNS_COMPLETED, value: completed },
+    // The models that actually answered: the input may leave them to the defaults of each side.
+    ...(current.get(CLOUD_MODEL) === cloudModel ? [] : [{ key: CLOUD_MODEL, value: cloudModel }]),
+    ...(current.get(LOCAL_MODEL) === localModel ? [] : [{ key: LOCAL_MODEL, value: localModel }]),
+  ];
+}
+
+function status(state: State): ConversationStatus {
+  if (state.phase !== 'talking') return state.phase;
+  if (state.stopRequested) return 'stopping';
+  return state.paused ? 'paused' : 'running';
+}
+
+function transcript(settings: Settings, state: State): TranscriptState {
+  return {
+    status: status(state),
+    paused: state.paused,
+    turns: state.turns,
+    completedTurns: state.turns.length,
+    maxTurns: settings.maxTurns,
+    deadline: new Date(state.deadline).toISOString(),
+    ...(state.endReason ? { endReason: state.endReason } : {}),
+  };
+}
+
+/**
+ * The Web UI's "current details" of the run: progress, then the summary (a run that continued-as-new has no
+ * static summary of its own, SDK 1.24's continueAsNew cannot set one).
+ */
+function currentDetails(settings: Settings, state: State): string {
+  const progress = `turn ${state.turns.length} of ${settings.maxTurns}`;
+  const line = state.endReason
+    ? `**${status(state)}** · ${progress} · ended by \`${state.endReason}\``
+    : `**${status(state)}** · ${progress} · times out at ${new Date(state.deadline).toISOString()}`;
+  const run = state.runs ? ` · run ${state.runs + 1} (continued as new)` : '';
+  return `${line}${run}\n\n${staticSummary(settings)}`;
 }
 
 function historyWindow(turns: Turn[]): ChatMessage[] {
@@ -187,6 +379,8 @@ function withDefaults(rawInput: ConversationInput): Settings {
     conversationId: input.conversationId ?? workflowInfo().workflowId,
     maxTurns: input.maxTurns ?? DEFAULT_MAX_TURNS,
     timeoutMinutes: input.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES,
+    repetitionThreshold: input.repetitionThreshold ?? DEFAULT_REPETITION_THRESHOLD,
+    repetitionWindow: input.repetitionWindow ?? DEFAULT_REPETITION_WINDOW,
   };
 }
 
