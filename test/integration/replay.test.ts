@@ -1,0 +1,36 @@
+/**
+ * Histories recorded from real runs (npm run histories:record) replay against the current workflow code: a change
+ * that would break conversations already running (a non-determinism error) fails here, not in production.
+ */
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const dir = path.join(__dirname, '..', 'fixtures', 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+beforeAll(() => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+});
+
+test('there are recorded histories for every way a conversation ends', () => {
+  expect(files.map((f) => f.replace('.json', '')).sort()).toEqual(
+    ['continue-as-new', 'max-turns', 'pause-resume', 'stop-phrase', 'stop-signal', 'timeout'].sort(),
+  );
+});
+
+test('every recorded history replays against the current workflow code', async () => {
+  const histories = files.map((f) => ({
+    workflowId: `replay-${f}`,
+    history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))),
+  }));
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories(
+    { workflowsPath: require.resolve('../../src/conversation/workflows') },
+    histories,
+  )) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failures).toEqual([]);
+}, 120_000);
