@@ -310,6 +310,18 @@ test('a stop phrase in either side ends the conversation as stop_phrase', async 
   expect((await exportedJsonl(result)).endReason).toBe('stop_phrase');
 });
 
+test('the repetition check is off unless asked for: looping text runs to maxTurns', async () => {
+  const llm = fakeLlmService(async (call) => ({
+    ...answer(call),
+    response: 'Machine learning learns patterns.',
+  }));
+
+  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 3 }, llm.client);
+
+  expect(result.endReason).toBe('max_turns');
+  expect(result.completedTurns).toBe(3);
+});
+
 test('the sides looping on near-identical text end the conversation as repetition', async () => {
   const llm = fakeLlmService(async (call) => ({
     ...answer(call),
@@ -319,7 +331,10 @@ test('the sides looping on near-identical text end the conversation as repetitio
         : 'Machine learning learns patterns from data!',
   }));
 
-  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 10 }, llm.client);
+  const result = await runConversation(
+    { initialQuery: 'Hello', maxTurns: 10, repetitionWindow: 4 },
+    llm.client,
+  );
 
   expect(result.endReason).toBe('repetition');
   expect(result.completedTurns).toBe(2);
