@@ -8,6 +8,9 @@ COPY tsconfig.json ./
 COPY proto ./proto
 COPY src ./src
 COPY lambda ./lambda
+COPY scripts ./scripts
+# Prebuilt workflow bundle: the worker loads it instead of running webpack at start (WORKFLOW_BUNDLE_PATH).
+RUN node --import tsx scripts/bundle-workflows.ts dist/workflow-bundle.js
 # The services bind to all interfaces inside the container; compose publishes the ports.
 ENV HTTP_HOST=0.0.0.0 OUTPUT_DIR=/app/output
 USER node

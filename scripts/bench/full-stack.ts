@@ -25,6 +25,8 @@ export interface BenchStack {
   env: Record<string, string>;
   apiUrl: string;
   workerPid: () => number;
+  /** CPU seconds each component has used so far, for attributing where a run's time went. */
+  cpuSeconds: () => Record<string, number>;
   stop: () => Promise<void>;
 }
 
@@ -87,6 +89,8 @@ export async function startBenchStack({
     env: stackEnv,
     apiUrl: `http://127.0.0.1:${api}`,
     workerPid: () => supervisor.pids().worker ?? -1,
+    cpuSeconds: () =>
+      Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
     stop: async () => {
       await supervisor.stopAll();
       if (failures.length > 0) throw new Error(`bench stack component failed: ${failures.join('; ')}`);
@@ -99,4 +103,10 @@ export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? '0');
   return kb / 1024;
+}
+
+function cpuSecondsOf(pid: number): number {
+  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../../src/shared/config';
 import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
+import { writeWorkflowBundle } from '../bundle-workflows';
 
 export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
 
@@ -33,6 +34,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   const ui = hostPort(config.TEMPORAL_UI_URL);
   const ollama = hostPort(config.OLLAMA_HOST);
   const local = (port: number, route: string) => `http://127.0.0.1:${port}${route}`;
+  const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
   return {
     temporal: {
       name: 'temporal',
@@ -80,7 +82,12 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     'llm-service': nodeService('llm-service', 'src/llm-service/server.ts', () =>
       httpOk(local(config.LLM_SERVICE_PORT, '/health')),
     ),
-    worker: nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
+    worker: {
+      ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
+      // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
+      prepare: () => writeWorkflowBundle(workflowBundle),
+      env: { WORKFLOW_BUNDLE_PATH: workflowBundle },
+    },
     api: nodeService('api', 'src/conversation/api/server.ts', () =>
       httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
     ),

@@ -9,6 +9,8 @@ export interface ComponentSpec {
   command: string;
   args: string[];
   env?: NodeJS.ProcessEnv;
+  /** Work done before the process starts, e.g. building what it loads. */
+  prepare?: () => Promise<unknown>;
   /** Resolves once the component serves; rejects if it never does within `readyTimeoutMs`. */
   ready: () => Promise<boolean>;
   readyTimeoutMs: number;
@@ -47,6 +49,7 @@ export class Supervisor {
   }
 
   async start(spec: ComponentSpec): Promise<void> {
+    await spec.prepare?.();
     const logFile = path.join(this.logDir, `${spec.name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(spec.command, spec.args, {

@@ -6,7 +6,7 @@ import {
   Runtime,
   Worker,
 } from '@temporalio/worker';
-import type { LogLevel, WorkflowBundle } from '@temporalio/worker';
+import type { LogLevel, WorkflowBundleOption } from '@temporalio/worker';
 import { Ollama } from 'ollama';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
@@ -22,7 +22,7 @@ export interface WorkerDeps {
   taskQueue: string;
   activities: ActivitiesDeps;
   /** A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   tuning?: WorkerTuning;
 }
 
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       activities: activitiesDepsFromConfig(config),
       tuning: workerTuningFromConfig(config),
+      ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     });
     logger.info(
       {

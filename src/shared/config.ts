@@ -59,6 +59,8 @@ const variables = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
   WORKER_MAX_POLLERS: z.coerce.number().int().min(1).max(100).default(10),
+  /** A workflow bundle prebuilt by `npm run build:workflows`; unset, the worker bundles the workflows at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 });
 
 const schema = variables.transform((c) => ({
