@@ -4,15 +4,14 @@
  * replaced, by a fake Ollama with a fixed latency that serves both sides (the Lambda's Ollama provider for the
  * cloud side, the worker's Ollama client for the local side), unless `realOllama` is set.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { componentSpecs } from '../stack/components';
-import { freePort } from '../stack/ports';
 import { repoRoot } from '../stack/paths';
 import { httpOk, Supervisor } from '../stack/supervisor';
 import { closeTaskQueueProbe } from '../stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
+import { isolatedStackEnv } from '../stack/isolated-env';
 
 export interface BenchStackOptions {
   latencyMs: number;
@@ -35,35 +34,18 @@ export async function startBenchStack({
   realOllama = false,
   env = {},
 }: BenchStackOptions): Promise<BenchStack> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'llm-conv-bench-'));
-  mkdirSync(path.join(dir, 'data'));
-  const ports = await Promise.all(Array.from({ length: 8 }, freePort));
-  const [temporal, ui, ollama, gateway, llm, api, metrics] = ports as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
   const stackEnv: Record<string, string> = {
-    TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
-    TEMPORAL_UI_URL: `http://127.0.0.1:${ui}`,
-    OLLAMA_HOST: `http://127.0.0.1:${ollama}`,
-    GATEWAY_PORT: String(gateway),
-    LLM_SERVICE_PORT: String(llm),
-    CONVERSATION_API_PORT: String(api),
-    WORKER_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
-    OUTPUT_DIR: path.join(dir, 'output'),
+    ...(await isolatedStackEnv('llm-conv-bench-')),
     MODEL_PROVIDER: 'ollama',
     LOG_LEVEL: 'warn',
     ...env,
   };
   const config = loadConfig(stackEnv);
-  const specs = componentSpecs(config, path.join(dir, 'data'));
+  const specs = componentSpecs(config, stackEnv.STACK_DATA_DIR!);
   const failures: string[] = [];
-  const supervisor = new Supervisor(path.join(dir, 'logs'), (e) => failures.push(e.message));
+  const supervisor = new Supervisor(path.join(stackEnv.STACK_DATA_DIR!, 'logs'), (e) =>
+    failures.push(e.message),
+  );
   const start = async (spec: (typeof specs)[keyof typeof specs]) =>
     supervisor.start({ ...spec, env: { ...spec.env, ...stackEnv } });
 
@@ -73,7 +55,7 @@ export async function startBenchStack({
         name: 'fake-ollama',
         command: process.execPath,
         args: ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/fake-ollama-process.ts')],
-        env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: String(ollama) },
+        env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: new URL(stackEnv.OLLAMA_HOST!).port },
         ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
         readyTimeoutMs: 30_000,
       });
@@ -87,7 +69,7 @@ export async function startBenchStack({
   await closeTaskQueueProbe();
   return {
     env: stackEnv,
-    apiUrl: `http://127.0.0.1:${api}`,
+    apiUrl: `http://127.0.0.1:${stackEnv.CONVERSATION_API_PORT}`,
     workerPid: () => supervisor.pids().worker ?? -1,
     cpuSeconds: () =>
       Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, cpuSecondsOf(pid)])),

@@ -20,5 +20,5 @@ export function percentile(values: number[], p: number): number {
 }
 
 export function fmt(s: Summary, digits = 2): string {
-  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)}, n=${s.runs})`;
 }

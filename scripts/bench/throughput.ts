@@ -50,6 +50,8 @@ async function plainTurnsPerSec(stack: BenchStack, concurrency: number, tag: str
 export async function runThroughputBench(
   runs = 5,
   concurrencies = [50, 200, 800],
+  // The scaling levels other than 200 take minutes per run on two cores; BENCH_SCALE_RUNS sets how many.
+  scaleRuns = Number(process.env.BENCH_SCALE_RUNS ?? '2'),
 ): Promise<Record<string, Summary>> {
   const out: Record<string, Summary> = {};
   const stack = await startBenchStack({ latencyMs: 500, env: WORKER_TUNING });
@@ -60,7 +62,7 @@ export async function runThroughputBench(
       const durable: number[] = [];
       const plain: number[] = [];
       const rss: number[] = [];
-      for (let i = 0; i < runs; i++) {
+      for (let i = 0; i < (n === 200 ? runs : scaleRuns); i++) {
         const d = await durableTurnsPerSec(stack, n, `c${n}r${i}`);
         const p = await plainTurnsPerSec(stack, n, `c${n}r${i}`);
         durable.push(d.turnsPerSec);

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { groupAlive } from '../../scripts/stack/supervisor';
-import { freePort } from '../../scripts/stack/ports';
 import { repoRoot } from './tools';
+import { isolatedStackEnv } from '../../scripts/stack/isolated-env';
 
 export interface StackHandle {
   env: Record<string, string>;
@@ -27,23 +26,7 @@ export async function startStack(
   extraEnv: Record<string, string> = {},
   readyTimeoutMs = 600_000,
 ): Promise<StackHandle> {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'llm-conv-e2e-'));
-  const [temporal, ui, ollama, gateway, llm, api, metrics] = await Promise.all(
-    Array.from({ length: 7 }, freePort),
-  );
-  const env: Record<string, string> = {
-    TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
-    TEMPORAL_UI_URL: `http://127.0.0.1:${ui}`,
-    OLLAMA_HOST: `http://127.0.0.1:${ollama}`,
-    GATEWAY_PORT: String(gateway),
-    LLM_SERVICE_PORT: String(llm),
-    CONVERSATION_API_PORT: String(api),
-    WORKER_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
-    STACK_DATA_DIR: path.join(tmp, 'data'),
-    OUTPUT_DIR: path.join(tmp, 'output'),
-    LOG_LEVEL: 'warn',
-    ...extraEnv,
-  };
+  const env = { ...(await isolatedStackEnv('llm-conv-e2e-')), ...extraEnv };
   let output = '';
   const child: ChildProcess = spawn('npm', ['start'], {
     cwd: repoRoot,
@@ -57,7 +40,7 @@ export async function startStack(
 
   const handle: StackHandle = {
     env,
-    apiUrl: `http://127.0.0.1:${api}`,
+    apiUrl: `http://127.0.0.1:${env.CONVERSATION_API_PORT}`,
     outputDir: env.OUTPUT_DIR!,
     dataDir: env.STACK_DATA_DIR!,
     output: () => output,

@@ -16,16 +16,10 @@ import {
 } from '../../src/conversation/definitions';
 import type { ConversationResult } from '../../src/conversation/definitions';
 import { END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
+import { loadConfig } from '../../src/shared/config';
 
-const config = {
-  TEMPORAL_TASK_QUEUE: 'llm-conversations',
-  CONVERSATION_MAX_TURNS: 5,
-  CONVERSATION_TIMEOUT_MINUTES: 30,
-  OLLAMA_MODEL: 'gemma3:270m',
-  CLOUD_MAX_TOKENS: 160,
-  LOCAL_MAX_TOKENS: 96,
-  OUTPUT_DIR: '',
-};
+/** The configuration's own defaults (what a fresh `.env`-less start uses). */
+const config = { ...loadConfig({}), OUTPUT_DIR: '' };
 
 let outputDir: string;
 beforeAll(async () => {

@@ -6,15 +6,10 @@ import {
 import type { Turn } from '../../src/conversation/definitions';
 import { staticDetails, staticSummary, withConfigDefaults } from '../../src/conversation/start';
 import { repeatsItself, similarity } from '../../src/conversation/workflows/repetition';
+import { loadConfig } from '../../src/shared/config';
 
-const config = {
-  TEMPORAL_TASK_QUEUE: 'llm-conversations',
-  CONVERSATION_MAX_TURNS: 5,
-  CONVERSATION_TIMEOUT_MINUTES: 30,
-  OLLAMA_MODEL: 'gemma3:270m',
-  CLOUD_MAX_TOKENS: 160,
-  LOCAL_MAX_TOKENS: 96,
-};
+/** The configuration's own defaults (what a fresh `.env`-less start uses). */
+const config = loadConfig({});
 
 function turns(...pairs: [string, string][]): Turn[] {
   return pairs.map(([cloudResponse, localResponse], i) => ({

@@ -1,14 +1,9 @@
 import { formatEnd, formatTurn, parseCliArgs, progressLines, snippet, USAGE } from '../../src/cli/converse';
 import type { Turn } from '../../src/conversation/definitions';
+import { loadConfig } from '../../src/shared/config';
 
-const config = {
-  TEMPORAL_TASK_QUEUE: 'llm-conversations',
-  CONVERSATION_MAX_TURNS: 5,
-  CONVERSATION_TIMEOUT_MINUTES: 30,
-  OLLAMA_MODEL: 'gemma3:270m',
-  CLOUD_MAX_TOKENS: 160,
-  LOCAL_MAX_TOKENS: 96,
-};
+/** The configuration's own defaults (what a fresh `.env`-less start uses). */
+const config = loadConfig({});
 
 const parse = (...argv: string[]) => parseCliArgs(argv, config);
 
