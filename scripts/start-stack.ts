@@ -56,22 +56,15 @@ async function main(): Promise<void> {
   const services = names.filter((n) => n !== 'temporal' && n !== 'ollama');
   try {
     // Infrastructure first (in parallel), then our services, which need it.
-    await Promise.all(
-      infra.map(async (name) => {
-        if (await alreadyServing(name, config)) {
-          console.log(`[stack] ${name}: already running, using it`);
-          return;
-        }
-        console.log(`[stack] ${name}: starting`);
-        await supervisor.start(specs[name]);
-      }),
-    );
-    await Promise.all(
-      services.map(async (name) => {
-        console.log(`[stack] ${name}: starting`);
-        await supervisor.start(specs[name]);
-      }),
-    );
+    const missing: ComponentName[] = [];
+    for (const name of infra) {
+      if (await alreadyServing(name, config)) console.log(`[stack] ${name}: already running, using it`);
+      else missing.push(name);
+    }
+    for (const group of [missing, services]) {
+      for (const name of group) console.log(`[stack] ${name}: starting`);
+      await supervisor.startAll(group.map((name) => specs[name]));
+    }
   } catch (error) {
     await shutdown(1, error instanceof Error ? error : new Error(String(error)));
     return;

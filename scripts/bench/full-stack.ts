@@ -46,26 +46,35 @@ export async function startBenchStack({
   const supervisor = new Supervisor(path.join(stackEnv.STACK_DATA_DIR!, 'logs'), (e) =>
     failures.push(e.message),
   );
-  const start = async (spec: (typeof specs)[keyof typeof specs]) =>
-    supervisor.start({ ...spec, env: { ...spec.env, ...stackEnv } });
+  const withEnv = (spec: (typeof specs)[keyof typeof specs]) => ({
+    ...spec,
+    env: { ...spec.env, ...stackEnv },
+  });
 
-  const models = realOllama
-    ? start(specs.ollama)
-    : supervisor.start({
-        name: 'fake-ollama',
-        command: process.execPath,
-        args: ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/fake-ollama-process.ts')],
-        env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: new URL(stackEnv.OLLAMA_HOST!).port },
-        ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
-        readyTimeoutMs: 30_000,
-      });
-  await Promise.all([start(specs.temporal), models]);
-  await Promise.all([
-    start(specs.gateway),
-    start(specs['llm-service']),
-    start(specs.worker),
-    start(specs.api),
-  ]);
+  try {
+    await supervisor.startAll([
+      realOllama
+        ? withEnv(specs.ollama)
+        : {
+            name: 'fake-ollama',
+            command: process.execPath,
+            args: ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/fake-ollama-process.ts')],
+            env: {
+              FAKE_LATENCY_MS: String(latencyMs),
+              FAKE_OLLAMA_PORT: new URL(stackEnv.OLLAMA_HOST!).port,
+            },
+            ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
+            readyTimeoutMs: 30_000,
+          },
+      withEnv(specs.temporal),
+    ]);
+    await supervisor.startAll([specs.gateway, specs['llm-service'], specs.worker, specs.api].map(withEnv));
+  } catch (err) {
+    // Whatever did start must not outlive a failed start.
+    await supervisor.stopAll();
+    await closeTaskQueueProbe();
+    throw err;
+  }
   await closeTaskQueueProbe();
   return {
     env: stackEnv,

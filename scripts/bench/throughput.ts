@@ -21,7 +21,13 @@ export const WORKER_TUNING = {
 
 async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: string) {
   let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(stack.workerPid()))), 100);
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, rssMb(stack.workerPid()));
+    } catch {
+      // The worker is gone; the run fails on its own and stop() reports which component died.
+    }
+  }, 100);
   const started = performance.now();
   const results = await Promise.all(
     Array.from({ length: concurrency }, (_, i) =>

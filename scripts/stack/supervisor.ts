@@ -87,6 +87,13 @@ export class Supervisor {
     throw new ComponentFailedError(spec.name, `not ready after ${spec.readyTimeoutMs} ms`, logFile);
   }
 
+  /** Starts several components at once; waits for all of them, even when one fails, so none is left behind. */
+  async startAll(specs: ComponentSpec[]): Promise<void> {
+    const results = await Promise.allSettled(specs.map((spec) => this.start(spec)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   pids(): Record<string, number> {
     return Object.fromEntries([...this.running].map(([name, r]) => [name, r.child.pid ?? -1]));
   }
