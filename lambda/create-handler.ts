@@ -8,11 +8,10 @@ import type {
 import { randomUUID } from 'node:crypto';
 import { llm } from '../src/generated/llm';
 import { HttpError, UpstreamError } from '../src/shared/errors';
+import { isWellFormedRequestId } from '../src/shared/request-id';
 import type { LambdaConfig } from './config';
 import type { ModelProvider } from './providers/types';
 import { bodyBytes, decodeRequest, toGenerateInput } from './request';
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export type ProxyEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 /** Valid as both a REST (v1) and an HTTP API (v2) proxy result. */
@@ -50,7 +49,7 @@ export function createHandler({ provider, config, logger }: HandlerDeps): Genera
     try {
       const request = decodeRequest(bodyBytes(event));
       // The caller's id travels in logs and the X-Request-Id header, so take only a well-formed one.
-      if (REQUEST_ID.test(request.requestId)) {
+      if (isWellFormedRequestId(request.requestId)) {
         keys.apiGatewayRequestId = keys.requestId;
         keys.requestId = request.requestId;
       }

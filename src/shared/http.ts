@@ -5,14 +5,13 @@ import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
 import { HttpError, ValidationError } from './errors';
 import type { Logger } from './logger';
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+import { isWellFormedRequestId } from './request-id';
 
 /** Reuses a well-formed `X-Request-Id` or makes one, and echoes it on the response. */
 export function requestId(): RequestHandler {
   return (req, res, next) => {
     const given = req.get('x-request-id');
-    const id = given && REQUEST_ID.test(given) ? given : randomUUID();
+    const id = given && isWellFormedRequestId(given) ? given : randomUUID();
     res.locals.requestId = id;
     res.setHeader('X-Request-Id', id);
     next();
