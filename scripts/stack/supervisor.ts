@@ -57,8 +57,10 @@ export class Supervisor {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Two sources, one file: neither may end it (the other could still write), the child's 'close' does.
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.once('close', () => log.end());
     const entry: Running = { spec, child, logFile, stopping: false };
     this.running.set(spec.name, entry);
     let exited = false;

@@ -83,6 +83,7 @@ describe('parseCliArgs', () => {
       '0.8',
       '--repetition-window',
       '0',
+      '--local-activities',
       '--poll',
       '250',
       '--detach',
@@ -109,6 +110,7 @@ describe('parseCliArgs', () => {
         stopPhrases: ['bye', 'the end'],
         repetitionThreshold: 0.8,
         repetitionWindow: 0,
+        localActivities: true,
       },
     });
   });
