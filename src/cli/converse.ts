@@ -43,7 +43,6 @@ Options (defaults from the environment / .env, as for the services):
       --stop-phrase <text>        end when either side says it (repeatable)
       --repetition-threshold <x>  similarity (0.5..1) at which near-identical messages end the run (0.9)
       --repetition-window <n>     earlier messages each new one is compared with; 0 (default) turns it off; try 4
-      --local-activities          run the model calls as Temporal local activities (for fast models)
       --poll <ms>                 how often progress is polled (default 1000)
       --detach                    start the run, print its id and leave
   -h, --help                      this help
@@ -76,7 +75,6 @@ const OPTIONS = {
   'stop-phrase': { type: 'string', multiple: true },
   'repetition-threshold': { type: 'string' },
   'repetition-window': { type: 'string' },
-  'local-activities': { type: 'boolean' },
   poll: { type: 'string' },
   detach: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -102,7 +100,6 @@ const FLAG_OF_FIELD: Record<string, string> = {
   stopPhrases: '--stop-phrase',
   repetitionThreshold: '--repetition-threshold',
   repetitionWindow: '--repetition-window',
-  localActivities: '--local-activities',
 };
 
 /**
@@ -150,7 +147,6 @@ export function parseCliArgs(argv: string[], config: StartConfig): CliCommand {
       stopPhrases: values['stop-phrase'],
       repetitionThreshold: num('repetition-threshold'),
       repetitionWindow: num('repetition-window'),
-      localActivities: values['local-activities'],
       cloud: defined({
         model: values['cloud-model'],
         systemPrompt: values['cloud-system'],

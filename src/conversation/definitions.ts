@@ -131,8 +131,6 @@ export const conversationInputSchema = z
       .min(0)
       .max(60 * 60_000)
       .optional(),
-    /** Run the model calls as Temporal local activities: for fast models; see the README's Performance. */
-    localActivities: z.boolean().optional(),
     timeoutMinutes: z
       .number()
       .min(0.1)

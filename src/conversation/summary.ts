@@ -25,7 +25,6 @@ export function staticDetails(input: ConversationInput): string {
     ['stop phrases', input.stopPhrases],
     ['repetition threshold / window', [input.repetitionThreshold, input.repetitionWindow]],
     ['delay between turns (ms)', input.delayBetweenTurnsMs],
-    ['model calls', input.localActivities ? 'local activities' : undefined],
     ['output file', input.outputFile],
   ];
   return rows

@@ -59,7 +59,6 @@ export function createWorker({
     activities: createActivities(activities),
     ...(tuning && {
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
-      maxConcurrentLocalActivityExecutions: tuning.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
       maxCachedWorkflows: tuning.maxCachedWorkflows,
       workflowTaskPollerBehavior: pollers,

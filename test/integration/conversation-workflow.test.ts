@@ -474,32 +474,6 @@ test('Ollama unreachable for 20 s is survived by the default retry policy', asyn
   expect(ollama.calls()).toBe(9);
 });
 
-test('localActivities: the model calls run as local activities, with the same turns and retries', async () => {
-  const ollama = fakeOllama(async (call) => {
-    if (call === 2) throw new TypeError('fetch failed');
-    return `Follow-up question ${call}?`;
-  });
-  const { result, handle } = await runConversationWithHandle(
-    { initialQuery: 'Hello', maxTurns: 3, localActivities: true },
-    fakeLlmService().client,
-    undefined,
-    ollama.client,
-  );
-
-  expect(result.endReason).toBe('max_turns');
-  expect(result.turns.map((t) => t.localResponse)).toEqual([
-    'Follow-up question 1?',
-    'Follow-up question 3?',
-    'Follow-up question 4?',
-  ]);
-  expect(ollama.calls()).toBe(4);
-  const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-  expect(scheduled).toEqual(['exportTranscript']);
-  const markers = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-  expect(markers).toHaveLength(6);
-});
-
 test('search attributes and summaries make the run findable in the Web UI', async () => {
   const { result, handle } = await runConversationWithHandle(
     { initialQuery: 'Tell me about machine learning', maxTurns: 2, local: { model: 'fake-local' } },

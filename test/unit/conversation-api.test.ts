@@ -196,11 +196,6 @@ describe('POST /conversation', () => {
     ['a negative delay', { initialQuery: 'Hi', delayBetweenTurnsMs: -1 }, 'delayBetweenTurnsMs'],
     ['a zero timeout', { initialQuery: 'Hi', timeoutMinutes: 0 }, 'timeoutMinutes'],
     [
-      'localActivities that is not a boolean',
-      { initialQuery: 'Hi', localActivities: 'yes' },
-      'localActivities',
-    ],
-    [
       'a transcript too large to carry',
       { initialQuery: 'Hi', maxTurns: 200, cloud: { maxTokens: 8192 } },
       'maxTurns',
@@ -234,7 +229,6 @@ describe('POST /conversation', () => {
       stopPhrases: ['bye'],
       repetitionThreshold: 0.8,
       repetitionWindow: 2,
-      localActivities: true,
     };
     expect((await request(app).post('/conversation').send(body)).status).toBe(202);
     expect(fake.workflow.start.mock.calls[0]?.[1]).toMatchObject({

@@ -83,7 +83,6 @@ describe('parseCliArgs', () => {
       '0.8',
       '--repetition-window',
       '0',
-      '--local-activities',
       '--poll',
       '250',
       '--detach',
@@ -110,7 +109,6 @@ describe('parseCliArgs', () => {
         stopPhrases: ['bye', 'the end'],
         repetitionThreshold: 0.8,
         repetitionWindow: 0,
-        localActivities: true,
       },
     });
   });

@@ -6,7 +6,6 @@ import {
   log,
   makeContinueAsNewFunc,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -87,18 +86,6 @@ const localOptions: ActivityOptions = {
 };
 const { askCloud } = proxyActivities<ConversationActivities>(cloudOptions);
 const { askLocal } = proxyActivities<ConversationActivities>(localOptions);
-/**
- * `localActivities: true`: the same activities run as local activities, in the worker that runs the workflow
- * task, with the same timeouts and retries (no heartbeat: the worker keeps the workflow task alive instead).
- * A turn then costs no round trip through the Temporal server; the price is that queries and signals wait for
- * the open workflow task (up to ~8 s), and the Web UI shows the calls as markers once that task completes.
- */
-const asLocal = ({ heartbeatTimeout: _, ...options }: ActivityOptions) => options;
-const modelCallsLocally = {
-  askCloud: proxyLocalActivities<ConversationActivities>(asLocal(cloudOptions)).askCloud,
-  askLocal: proxyLocalActivities<ConversationActivities>(asLocal(localOptions)).askLocal,
-};
-const modelCalls = { askCloud, askLocal };
 const { exportTranscript } = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '10 minutes',
@@ -258,7 +245,6 @@ async function runTurns(
   showDetails: () => void,
 ): Promise<EndReason | typeof CONTINUE_AS_NEW> {
   const { turns } = state;
-  const calls = settings.localActivities ? modelCallsLocally : modelCalls;
   let turnsThisRun = 0;
   for (;;) {
     // A durable wait with no timer of its own: the run holds no worker slot while paused.
@@ -268,7 +254,7 @@ async function runTurns(
 
     const n = turns.length + 1;
     const query = turns.at(-1)?.localResponse ?? settings.initialQuery;
-    const cloud = await calls.askCloud.executeWithOptions({ summary: `turn ${n} · cloud` }, [
+    const cloud = await askCloud.executeWithOptions({ summary: `turn ${n} · cloud` }, [
       {
         messages: [...historyWindow(turns), { role: 'user', content: query }],
         system: settings.cloud?.systemPrompt,
@@ -277,7 +263,7 @@ async function runTurns(
         maxTokens: settings.cloud?.maxTokens,
       },
     ]);
-    const local = await calls.askLocal.executeWithOptions({ summary: `turn ${n} · local` }, [
+    const local = await askLocal.executeWithOptions({ summary: `turn ${n} · local` }, [
       {
         question: query,
         answer: cloud.response,
