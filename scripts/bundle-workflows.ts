@@ -6,13 +6,14 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { workflowBundling } from '../src/conversation/workflow-bundle';
 import { repoRoot } from './stack/paths';
 
 export const DEFAULT_BUNDLE_PATH = path.join(repoRoot, 'dist', 'workflow-bundle.js');
 
 export async function writeWorkflowBundle(file = DEFAULT_BUNDLE_PATH): Promise<string> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(repoRoot, 'src', 'conversation', 'workflows'),
+    ...workflowBundling,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   mkdirSync(path.dirname(file), { recursive: true });

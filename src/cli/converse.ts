@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
-import { conversationInputSchema, stopSignal, transcriptQuery } from '../conversation/definitions';
+import { inputSchemas, stopSignal, transcriptQuery } from '../conversation/definitions';
 import type {
   ConversationInput,
   ConversationResult,
@@ -162,7 +162,7 @@ export function parseCliArgs(argv: string[], config: StartConfig): CliCommand {
       }),
     }),
   };
-  const checked = conversationInputSchema.safeParse(withConfigDefaults(raw, config));
+  const checked = inputSchemas().conversationInput.safeParse(withConfigDefaults(raw, config));
   if (!checked.success) {
     const issue = checked.error.issues[0]!;
     const field = issue.path.filter((p) => typeof p !== 'number').join('.');

@@ -1,6 +1,7 @@
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { ChatResponse } from 'ollama';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -30,6 +31,7 @@ import { startConversation } from '../../src/conversation/start';
 import type { ConversationHandle } from '../../src/conversation/start';
 import { createWorker } from '../../src/conversation/worker';
 import { TURNS_PER_RUN } from '../../src/conversation/workflows/conversation';
+import { workflowBundling } from '../../src/conversation/workflow-bundle';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
 
@@ -47,7 +49,7 @@ beforeAll(async () => {
       server: { executable: { type: 'existing-path', path: requireTool('temporal-test-server') } },
     }),
     bundleWorkflowCode({
-      workflowsPath: require.resolve('../../src/conversation/workflows'),
+      ...workflowBundling,
       logger: new DefaultLogger('WARN'),
     }),
   ]);
@@ -227,6 +229,35 @@ test('runs maxTurns turns, each query being the previous follow-up, and exports 
   expect(path.isAbsolute(result.csvPath)).toBe(true);
   expect(await exportedJsonl(result)).toMatchObject({ endReason: 'max_turns', messages: expect.any(Array) });
   expect((await exportedJsonl(result)).messages).toHaveLength(6);
+});
+
+test('a start that skips the API with an invalid input fails at once, naming the field', async () => {
+  const taskQueue = `conversation-test-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    activities: {
+      llmService: { client: fakeLlmService().client, maxTokens: 100 },
+      ollama: { client: fakeOllama().client, model: 'fake-local', maxTokens: 50 },
+      output: { dir: outputDir },
+    },
+  });
+  const failure = await worker.runUntil(
+    env.client.workflow
+      .execute('conversationWorkflow', {
+        taskQueue,
+        workflowId: `conversation-${randomUUID()}`,
+        args: [{ initialQuery: 'Hi', maxTurns: 0 }],
+      })
+      .catch((err: unknown) => err),
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  expect((failure as WorkflowFailedError).cause).toMatchObject({
+    type: 'InvalidConversationInput',
+    message: expect.stringMatching(/^Invalid conversation input: maxTurns: /),
+  });
 });
 
 test('a stop signal finishes the current turn, then exports what was said', async () => {

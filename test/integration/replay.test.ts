@@ -6,6 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { workflowBundling } from '../../src/conversation/workflow-bundle';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -27,7 +28,10 @@ test('every recorded history replays against the current workflow code', async (
   }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowsPath: require.resolve('../../src/conversation/workflows') },
+    {
+      workflowsPath: workflowBundling.workflowsPath,
+      bundlerOptions: { preloadModules: workflowBundling.preloadModules },
+    },
     histories,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

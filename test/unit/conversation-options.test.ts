@@ -1,5 +1,5 @@
 import {
-  conversationInputSchema,
+  inputSchemas,
   DEFAULT_QUESTION_TEMPLATE,
   renderQuestionPrompt,
 } from '../../src/conversation/definitions';
@@ -95,7 +95,7 @@ describe('withConfigDefaults', () => {
       cloud: { maxTokens: 160 },
       local: { model: 'gemma3:270m', maxTokens: 96 },
     });
-    expect(conversationInputSchema.safeParse(input).success).toBe(true);
+    expect(inputSchemas().conversationInput.safeParse(input).success).toBe(true);
   });
 
   test('keeps what the caller set', () => {

@@ -8,14 +8,7 @@ import { HttpError, NotFoundError } from '../../shared/errors';
 import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../../shared/http';
 import type { Logger } from '../../shared/logger';
 import { parseOrThrow } from '../../shared/validation';
-import {
-  conversationIdSchema,
-  conversationInputSchema,
-  pauseSignal,
-  resumeSignal,
-  stopSignal,
-  transcriptQuery,
-} from '../definitions';
+import { inputSchemas, pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../definitions';
 import type { ConversationResult, EndReason, TranscriptState } from '../definitions';
 import { END_REASON, TURNS_COMPLETED } from '../search-attributes';
 import { startConversation, withConfigDefaults } from '../start';
@@ -55,7 +48,7 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
   app.get('/metrics', metrics.handler);
 
   app.post('/conversation', async (req, res) => {
-    const body = parseOrThrow(conversationInputSchema, req.body ?? {});
+    const body = parseOrThrow(inputSchemas().conversationInput, req.body ?? {});
     const input = withConfigDefaults(body, config);
     const {
       handle,
@@ -165,7 +158,7 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
 }
 
 function conversationId(req: Request): string {
-  return parseOrThrow(conversationIdSchema, req.params.id, 'conversation id');
+  return parseOrThrow(inputSchemas().conversationId, req.params.id, 'conversation id');
 }
 
 function handleFor(client: ConversationClient, id: string): ConversationHandle {

@@ -15,7 +15,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ActivityFailure, ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import {
   averageProcessingTimeMs,
-  conversationInputSchema,
+  inputSchemas,
   DEFAULT_MAX_TURNS,
   DEFAULT_REPETITION_THRESHOLD,
   DEFAULT_REPETITION_WINDOW,
@@ -365,7 +365,7 @@ function saysStopPhrase(phrases: string[] | undefined, ...texts: string[]): bool
 
 /** The API validates before starting; this covers starts from the Temporal CLI or UI. */
 function withDefaults(rawInput: ConversationInput): Settings {
-  const parsed = conversationInputSchema.safeParse(rawInput);
+  const parsed = inputSchemas().conversationInput.safeParse(rawInput);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw ApplicationFailure.nonRetryable(

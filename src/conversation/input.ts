@@ -1,0 +1,169 @@
+/**
+ * The conversation's input: its limits and defaults, and the zod schemas that the API, the CLI and the workflow
+ * validate it with. Pure (no Node built-ins, no Temporal): the workflow bundle preloads this module once per worker
+ * thread and shares it between workflows (see workflow-bundle.ts), where importing zod and building the schemas
+ * per workflow cost about 1.5 MB and 15 ms of CPU each. The SDK freezes what a preloaded module exports, and
+ * zod's own lazily-set state once preloading is done; a zod schema cannot be frozen. So the schemas are built
+ * while the module loads (zod sets its state then) and kept out of the exports, behind `inputSchemas()`.
+ */
+import { z } from 'zod';
+
+/**
+ * Used by the workflow when it is started without them (e.g. `temporal workflow start`). The API and the CLI fill
+ * maxTurns, timeoutMinutes, the local model and both maxTokens from config (src/conversation/start.ts); the
+ * activities fall back to the worker's config for a model or maxTokens the input does not name.
+ */
+export const DEFAULT_MAX_TURNS = 5;
+export const DEFAULT_TIMEOUT_MINUTES = 30;
+/** The config defaults of CLOUD_MAX_TOKENS and LOCAL_MAX_TOKENS, used only for the transcript budget below. */
+export const DEFAULT_CLOUD_MAX_TOKENS = 160;
+export const DEFAULT_LOCAL_MAX_TOKENS = 96;
+/** Two messages at least this similar (token Jaccard, 0..1) within the window end the run as `repetition`. */
+export const DEFAULT_REPETITION_THRESHOLD = 0.9;
+/**
+ * How many earlier messages each new message is compared with; 0 turns the check off. Off by default: small
+ * models echo their prompt often enough that a default check would end ordinary runs early (gemma3:270m runs
+ * measured here reach 0.97–1.0 similarity within four messages); ask for it with `repetitionWindow`.
+ */
+export const DEFAULT_REPETITION_WINDOW = 0;
+
+export const DEFAULT_LOCAL_SYSTEM_PROMPT =
+  'You are a curious learner talking with an expert. Read the expert answer and ask ONE short follow-up ' +
+  'question about it. Reply with the question only: a single sentence, no preamble, no answer.';
+/** `{answer}` (required) is the cloud model's answer, `{question}` the question it answered. */
+export const DEFAULT_QUESTION_TEMPLATE =
+  'Previous question: {question}\n\nExpert answer:\n{answer}\n\nWrite one short follow-up question.';
+export const ANSWER_PLACEHOLDER = '{answer}';
+
+/** The local model's prompt: the template with `{answer}` and `{question}` filled in (in one pass). */
+export function renderQuestionPrompt(template: string, values: { question: string; answer: string }): string {
+  return template.replace(/\{(answer|question)\}/g, (_, key: 'answer' | 'question') => values[key]);
+}
+
+/**
+ * The carried turns are the workflow's input after a continue-as-new, its export input and its result, so
+ * their size is bounded up front: maxTurns × (cloud maxTokens + 2 × local maxTokens, since each question is
+ * also the next turn's query) stays under this many tokens, about 1.2 MB of text at 5 bytes a token, below
+ * Temporal's 2 MB payload limit.
+ */
+export const MAX_TRANSCRIPT_TOKENS = 250_000;
+
+const CONVERSATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const FILE_SEGMENT = /^[\w.@+-]+$/u;
+
+/**
+ * Why a requested output file name cannot be used, or undefined when it is a safe relative `.csv`
+ * path that stays inside the output folder. Checked on the string alone (no `path`), so the same
+ * rule runs in the API, the workflow sandbox and the export activity.
+ */
+export function outputFileProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > 255) return 'must be 1..255 characters';
+  if (name.includes('\0')) return 'must not contain NUL';
+  if (name.includes('\\')) return 'must not contain backslashes';
+  if (name.startsWith('/')) return 'must be a relative path inside the output folder';
+  if (!name.toLowerCase().endsWith('.csv')) return 'must end with .csv';
+  const segments = name.split('/');
+  if (segments.some((s) => s === '..')) return 'must not contain ".." segments';
+  if (segments.some((s) => s === '' || s === '.' || !FILE_SEGMENT.test(s))) {
+    return 'path segments may only use letters, digits and . _ - @ +';
+  }
+  return undefined;
+}
+
+function buildSchemas() {
+  const conversationId = z
+    .string()
+    .regex(
+      CONVERSATION_ID,
+      'must be 1..128 characters of letters, digits, . _ - (starting with a letter or digit)',
+    );
+
+  const modelName = z.string().trim().min(1).max(200);
+  const systemPrompt = z.string().trim().min(1).max(4000);
+  const maxTokens = z.number().int().min(1).max(8192);
+
+  /** The cloud side (Bedrock through the LLM REST service): unset fields are the cloud side's own defaults. */
+  const cloudOptions = z
+    .object({
+      model: modelName.optional(),
+      systemPrompt: systemPrompt.optional(),
+      temperature: z.number().min(0).max(1).optional(),
+      maxTokens: maxTokens.optional(),
+    })
+    .strict();
+
+  /** The local side (Ollama), which reads each answer and writes the next question. */
+  const localOptions = z
+    .object({
+      model: modelName.optional(),
+      systemPrompt: systemPrompt.optional(),
+      temperature: z.number().min(0).max(2).optional(),
+      maxTokens: maxTokens.optional(),
+      questionTemplate: z
+        .string()
+        .min(1)
+        .max(4000)
+        .refine((t) => t.includes(ANSWER_PLACEHOLDER), `must contain the ${ANSWER_PLACEHOLDER} placeholder`)
+        .optional(),
+    })
+    .strict();
+
+  const conversationInput = z
+    .object({
+      initialQuery: z.string().trim().min(1).max(8000),
+      outputFile: z
+        .string()
+        .superRefine((name, ctx) => {
+          const problem = outputFileProblem(name);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
+      maxTurns: z.number().int().min(1).max(200).optional(),
+      conversationId: conversationId.optional(),
+      cloud: cloudOptions.optional(),
+      local: localOptions.optional(),
+      /** Case-insensitive; a turn whose answer or question contains one ends the run as `stop_phrase`. */
+      stopPhrases: z.array(z.string().trim().min(1).max(200)).max(20).optional(),
+      repetitionThreshold: z.number().min(0.5).max(1).optional(),
+      repetitionWindow: z.number().int().min(0).max(20).optional(),
+      delayBetweenTurnsMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(60 * 60_000)
+        .optional(),
+      timeoutMinutes: z
+        .number()
+        .min(0.1)
+        .max(24 * 60)
+        .optional(),
+    })
+    .strict()
+    .superRefine((input, ctx) => {
+      const tokens =
+        (input.maxTurns ?? DEFAULT_MAX_TURNS) *
+        ((input.cloud?.maxTokens ?? DEFAULT_CLOUD_MAX_TOKENS) +
+          2 * (input.local?.maxTokens ?? DEFAULT_LOCAL_MAX_TOKENS));
+      if (tokens > MAX_TRANSCRIPT_TOKENS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxTurns'],
+          message:
+            `maxTurns × (cloud.maxTokens + 2 × local.maxTokens) is ${tokens}, over the ${MAX_TRANSCRIPT_TOKENS} ` +
+            'a conversation may carry: lower maxTurns or the maxTokens',
+        });
+      }
+    });
+  return { conversationId, cloudOptions, localOptions, conversationInput };
+}
+
+type InputSchemas = ReturnType<typeof buildSchemas>;
+const schemas = buildSchemas();
+
+export function inputSchemas(): InputSchemas {
+  return schemas;
+}
+
+export type ConversationInput = z.infer<InputSchemas['conversationInput']>;
+export type CloudOptions = z.infer<InputSchemas['cloudOptions']>;
+export type LocalOptions = z.infer<InputSchemas['localOptions']>;

@@ -1,0 +1,13 @@
+/**
+ * How the workflow code is bundled, the same everywhere: the worker (when it bundles at start), the prebuilt
+ * bundle (scripts/bundle-workflows.ts), the tests and the replayer.
+ */
+export const workflowBundling = {
+  workflowsPath: require.resolve('./workflows'),
+  /**
+   * Loaded once per worker thread and shared by every workflow, instead of once per workflow: the input module
+   * and zod, which it imports. Both are stateless (see input.ts). Measured at 200 concurrent conversations:
+   * worker peak RSS 677 → 385 MB.
+   */
+  preloadModules: [require.resolve('./input')],
+};
