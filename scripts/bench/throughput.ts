@@ -28,6 +28,7 @@ async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: s
       // The worker is gone; the run fails on its own and stop() reports which component died.
     }
   }, 100);
+  const cpuBefore = stack.cpuSeconds();
   const started = performance.now();
   const results = await Promise.all(
     Array.from({ length: concurrency }, (_, i) =>
@@ -39,7 +40,14 @@ async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: s
   const turns = results.reduce((n, r) => n + r.completedTurns, 0);
   if (turns !== concurrency * TURNS)
     throw new Error(`only ${turns} of ${concurrency * TURNS} turns completed`);
-  return { turnsPerSec: turns / seconds, peakRss };
+  // Where the machine's two cores went: CPU milliseconds per turn of each process of the stack.
+  const cpuMsPerTurn = Object.fromEntries(
+    Object.entries(stack.cpuSeconds()).map(([name, s]) => [
+      name,
+      ((s - (cpuBefore[name] ?? 0)) * 1000) / turns,
+    ]),
+  );
+  return { turnsPerSec: turns / seconds, peakRss, cpuMsPerTurn };
 }
 
 async function plainTurnsPerSec(stack: BenchStack, concurrency: number, tag: string): Promise<number> {
@@ -68,18 +76,22 @@ export async function runThroughputBench(
       const durable: number[] = [];
       const plain: number[] = [];
       const rss: number[] = [];
+      const cpu: Record<string, number[]> = {};
       for (let i = 0; i < (n === 200 ? runs : scaleRuns); i++) {
         const d = await durableTurnsPerSec(stack, n, `c${n}r${i}`);
         const p = await plainTurnsPerSec(stack, n, `c${n}r${i}`);
         durable.push(d.turnsPerSec);
         plain.push(p);
         rss.push(d.peakRss);
+        for (const [name, ms] of Object.entries(d.cpuMsPerTurn)) (cpu[name] ??= []).push(ms);
         ratios.push(d.turnsPerSec / p);
       }
       out[`throughput.c${n}.ratio`] = summarize(ratios);
       out[`throughput.c${n}.turnsPerSec`] = summarize(durable);
       out[`throughput.c${n}.plainTurnsPerSec`] = summarize(plain);
       out[`throughput.c${n}.workerPeakRssMb`] = summarize(rss);
+      for (const [name, ms] of Object.entries(cpu))
+        out[`throughput.c${n}.cpuMsPerTurn.${name}`] = summarize(ms);
     }
   } finally {
     await stack.stop();
