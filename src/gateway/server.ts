@@ -1,5 +1,6 @@
 // Load the service config (and .env) before the handler module reads the Lambda's environment at import.
 import { loadConfig } from '../shared/config';
+import './lambda-log-level';
 import { createLogger } from '../shared/logger';
 import { serve } from '../shared/server';
 import { handler } from '../../lambda/handler';

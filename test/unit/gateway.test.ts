@@ -112,3 +112,30 @@ describe('local API gateway', () => {
     await request(app).get('/generate').expect(404);
   });
 });
+
+describe('the local Lambda log level', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  const loadLevel = () => {
+    jest.isolateModules(() => jest.requireActual('../../src/gateway/lambda-log-level'));
+    return process.env.POWERTOOLS_LOG_LEVEL;
+  };
+
+  test('follows LOG_LEVEL when POWERTOOLS_LOG_LEVEL is not set', () => {
+    delete process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.LOG_LEVEL = 'warn';
+    expect(loadLevel()).toBe('WARN');
+    delete process.env.POWERTOOLS_LOG_LEVEL;
+    process.env.LOG_LEVEL = 'fatal';
+    expect(loadLevel()).toBe('CRITICAL');
+  });
+
+  test('leaves an explicit POWERTOOLS_LOG_LEVEL alone', () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+    process.env.LOG_LEVEL = 'warn';
+    expect(loadLevel()).toBe('DEBUG');
+  });
+});
