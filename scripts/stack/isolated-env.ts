@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports';
+import { freePorts } from './ports';
 
 /**
  * Environment for a whole stack on free ports of 127.0.0.1, with its own data and output folders in a new temp
@@ -10,9 +10,7 @@ import { freePort } from './ports';
 export async function isolatedStackEnv(prefix: string): Promise<Record<string, string>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   mkdirSync(path.join(dir, 'data'));
-  const [temporal, ui, ollama, gateway, llm, api, metrics] = await Promise.all(
-    Array.from({ length: 7 }, freePort),
-  );
+  const [temporal, ui, ollama, gateway, llm, api, metrics] = await freePorts(7);
   return {
     TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
     TEMPORAL_UI_URL: `http://127.0.0.1:${ui}`,
