@@ -15,7 +15,7 @@ import type { Logger } from '../shared/logger';
 import { createActivities } from './activities';
 import type { ActivitiesDeps } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
-import { workflowBundling } from './workflow-bundle';
+import { workerWorkflowSource } from './workflow-bundle';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -65,12 +65,7 @@ export function createWorker({
       workflowTaskPollerBehavior: pollers,
       activityTaskPollerBehavior: pollers,
     }),
-    ...(workflowBundle
-      ? { workflowBundle }
-      : {
-          workflowsPath: workflowBundling.workflowsPath,
-          bundlerOptions: { preloadModules: workflowBundling.preloadModules },
-        }),
+    ...(workflowBundle ? { workflowBundle } : workerWorkflowSource),
   });
 }
 

@@ -11,3 +11,9 @@ export const workflowBundling = {
    */
   preloadModules: [require.resolve('./input')],
 };
+
+/** The same, as the Worker and the replayer take it when they bundle the workflows themselves. */
+export const workerWorkflowSource = {
+  workflowsPath: workflowBundling.workflowsPath,
+  bundlerOptions: { preloadModules: workflowBundling.preloadModules },
+};

@@ -110,13 +110,8 @@ interface Run {
   firstRunId: string;
 }
 
-/** Starts a conversation the way the API and the CLI do (start.ts), on its own task queue, and awaits it. */
-async function runConversationWithHandle(
-  input: Omit<ConversationInput, 'conversationId'>,
-  llm: LlmServiceClient,
-  during?: (handle: ConversationHandle) => Promise<void>,
-  ollama: OllamaChatClient = fakeOllama().client,
-): Promise<Run> {
+/** A worker on a task queue of its own, with the given model clients. */
+async function testWorker(llm: LlmServiceClient, ollama: OllamaChatClient = fakeOllama().client) {
   const taskQueue = `conversation-test-${randomUUID()}`;
   const worker = await createWorker({
     connection: env.nativeConnection,
@@ -129,6 +124,17 @@ async function runConversationWithHandle(
       output: { dir: outputDir },
     },
   });
+  return { worker, taskQueue };
+}
+
+/** Starts a conversation the way the API and the CLI do (start.ts), on its own task queue, and awaits it. */
+async function runConversationWithHandle(
+  input: Omit<ConversationInput, 'conversationId'>,
+  llm: LlmServiceClient,
+  during?: (handle: ConversationHandle) => Promise<void>,
+  ollama?: OllamaChatClient,
+): Promise<Run> {
+  const { worker, taskQueue } = await testWorker(llm, ollama);
   return worker.runUntil(async () => {
     const conversationId = `conversation-${randomUUID()}`;
     const { handle, runId } = await startConversation(env.client, taskQueue, { ...input, conversationId });
@@ -232,18 +238,7 @@ test('runs maxTurns turns, each query being the previous follow-up, and exports 
 });
 
 test('a start that skips the API with an invalid input fails at once, naming the field', async () => {
-  const taskQueue = `conversation-test-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    activities: {
-      llmService: { client: fakeLlmService().client, maxTokens: 100 },
-      ollama: { client: fakeOllama().client, model: 'fake-local', maxTokens: 50 },
-      output: { dir: outputDir },
-    },
-  });
+  const { worker, taskQueue } = await testWorker(fakeLlmService().client);
   const failure = await worker.runUntil(
     env.client.workflow
       .execute('conversationWorkflow', {

@@ -6,7 +6,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { workflowBundling } from '../../src/conversation/workflow-bundle';
+import { workerWorkflowSource } from '../../src/conversation/workflow-bundle';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -27,13 +27,7 @@ test('every recorded history replays against the current workflow code', async (
     history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))),
   }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories(
-    {
-      workflowsPath: workflowBundling.workflowsPath,
-      bundlerOptions: { preloadModules: workflowBundling.preloadModules },
-    },
-    histories,
-  )) {
+  for await (const result of Worker.runReplayHistories(workerWorkflowSource, histories)) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failures).toEqual([]);
