@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
-import { ConfigError } from '../src/shared/errors';
+import { ConfigError } from '../src/contracts/errors';
+import { DEFAULT_CLOUD_MAX_TOKENS, MAX_MESSAGE_CHARS, MAX_OUTPUT_TOKENS } from '../src/contracts/limits';
 
 // zod/mini with only the English messages: the classic `z` would add ~400 KiB (every locale) to the bundle,
 // which costs cold-start time on every new container.
@@ -17,8 +18,8 @@ const schema = z.object({
   AWS_REGION: text('us-east-1'),
   OLLAMA_HOST: z._default(z.url({ protocol: /^https?$/ }), 'http://127.0.0.1:11434'),
   OLLAMA_MODEL: text('gemma3:270m'),
-  MAX_INPUT_CHARS: int(1, 1_000_000, 32_000),
-  DEFAULT_MAX_TOKENS: int(1, 8192, 256),
+  MAX_INPUT_CHARS: int(1, 1_000_000, MAX_MESSAGE_CHARS),
+  DEFAULT_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_CLOUD_MAX_TOKENS),
   /** Per attempt: how long the Bedrock client waits for an answer before it gives up on that attempt. */
   BEDROCK_TIMEOUT_MS: int(100, 900_000, 20_000),
   /** Total attempts of the Bedrock client (its standard retry mode: throttling, 5xx, timeouts); 1 = no retries. */

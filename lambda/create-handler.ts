@@ -7,7 +7,7 @@ import type {
 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { llm } from '../src/generated/llm';
-import { HttpError, UpstreamError } from '../src/shared/errors';
+import { HttpError, UpstreamError } from '../src/contracts/errors';
 import { isWellFormedRequestId } from '../src/shared/request-id';
 import type { LambdaConfig } from './config';
 import type { ModelProvider } from './providers/types';

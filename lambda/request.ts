@@ -1,5 +1,6 @@
 import { llm } from '../src/generated/llm';
-import { HttpError, ValidationError } from '../src/shared/errors';
+import { HttpError, ValidationError } from '../src/contracts/errors';
+import { CLOUD_TEMPERATURE, MAX_MODEL_ID_CHARS, MAX_OUTPUT_TOKENS } from '../src/contracts/limits';
 import type { LambdaConfig } from './config';
 import type { GenerateInput } from './providers/types';
 
@@ -17,8 +18,6 @@ export interface ParsedRequest {
 }
 
 const PROTOBUF = 'application/x-protobuf';
-/** Bedrock's largest output limit across the chat models; the REST service enforces the same bound. */
-export const MAX_OUTPUT_TOKENS = 8192;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ROLES: Partial<Record<llm.v1.Role, 'user' | 'assistant'>> = {
   [llm.v1.Role.ROLE_USER]: 'user',
@@ -79,13 +78,20 @@ export function toGenerateInput(request: llm.v1.GenerateRequest, config: LambdaC
     throw new ValidationError(`input is ${inputChars} characters; the limit is ${config.MAX_INPUT_CHARS}`);
   }
   const temperature = optional(request.temperature);
-  if (temperature !== undefined && !(temperature >= 0 && temperature <= 2)) {
-    throw new ValidationError('temperature: must be between 0 and 2');
+  if (
+    temperature !== undefined &&
+    !(temperature >= CLOUD_TEMPERATURE.min && temperature <= CLOUD_TEMPERATURE.max)
+  ) {
+    throw new ValidationError(
+      `temperature: must be between ${CLOUD_TEMPERATURE.min} and ${CLOUD_TEMPERATURE.max} (Bedrock Converse's range)`,
+    );
   }
   if (request.maxTokens > MAX_OUTPUT_TOKENS) {
     throw new ValidationError(`max_tokens: must be at most ${MAX_OUTPUT_TOKENS}`);
   }
-  if (request.model.length > 256) throw new ValidationError('model: must be at most 256 characters');
+  if (request.model.length > MAX_MODEL_ID_CHARS) {
+    throw new ValidationError(`model: must be at most ${MAX_MODEL_ID_CHARS} characters`);
+  }
   const topP = optional(request.topP);
   if (topP !== undefined && !(topP > 0 && topP <= 1)) throw new ValidationError('top_p: must be in (0, 1]');
   return {

@@ -1,7 +1,7 @@
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import type { ConverseCommandInput, Message } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { UpstreamError } from '../../src/shared/errors';
+import { isAbortError, isTimeoutError, UpstreamError } from '../../src/contracts/errors';
 import { isConnectionError, messageOf, unreachable } from './errors';
 import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
@@ -112,7 +112,7 @@ function toUpstreamError(err: unknown): UpstreamError {
   const mapped = typeof name === 'string' ? BEDROCK_ERRORS[name] : undefined;
   const message = `Bedrock: ${messageOf(err)}`;
   if (mapped) return new UpstreamError(mapped.status, mapped.code, message, mapped.retryable, { cause: err });
-  if (name === 'TimeoutError' || name === 'AbortError')
+  if (isTimeoutError(err) || isAbortError(err))
     return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true, { cause: err });
   if (isConnectionError(err)) return unreachable('Bedrock', err);
   // An unmodelled reply: the SDK still says whose fault it was.

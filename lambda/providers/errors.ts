@@ -1,4 +1,4 @@
-import { UpstreamError } from '../../src/shared/errors';
+import { UpstreamError } from '../../src/contracts/errors';
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',

@@ -1,6 +1,6 @@
 import { Ollama } from 'ollama';
 import type { ChatResponse, Message } from 'ollama';
-import { UpstreamError } from '../../src/shared/errors';
+import { UpstreamError } from '../../src/contracts/errors';
 import { isConnectionError, messageOf, unreachable } from './errors';
 import type { GenerateInput, GenerateOutput, ModelProvider } from './types';
 

@@ -3,7 +3,7 @@
  * prints each turn as it completes, sends `stop` on Ctrl-C (the run still exports), and ends by printing
  * where the CSV and JSONL are and why the conversation ended.
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../shared/config';
@@ -247,7 +247,7 @@ export async function follow(
       progressLines(transcript, seen).forEach(io.out);
     } catch (err) {
       if (settled) break;
-      if (err instanceof Error && err.name === 'WorkflowNotFoundError') throw err;
+      if (err instanceof WorkflowNotFoundError) throw err;
       if (!waitingNoted) {
         io.err(`… no answer from a worker on task queue ${taskQueue} yet (is the worker running?)`);
         waitingNoted = true;

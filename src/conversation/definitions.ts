@@ -8,11 +8,8 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 export const WORKFLOW_TYPE = 'conversationWorkflow';
 export const WORKFLOW_ID_PREFIX = 'conversation-';
 
+export { DEFAULT_MAX_TURNS, DEFAULT_TIMEOUT_MINUTES } from '../contracts/limits';
 export {
-  DEFAULT_MAX_TURNS,
-  DEFAULT_TIMEOUT_MINUTES,
-  DEFAULT_CLOUD_MAX_TOKENS,
-  DEFAULT_LOCAL_MAX_TOKENS,
   DEFAULT_REPETITION_THRESHOLD,
   DEFAULT_REPETITION_WINDOW,
   DEFAULT_LOCAL_SYSTEM_PROMPT,

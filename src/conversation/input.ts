@@ -7,17 +7,20 @@
  * while the module loads (zod sets its state then) and kept out of the exports, behind `inputSchemas()`.
  */
 import { z } from 'zod';
+import {
+  CLOUD_TEMPERATURE,
+  DEFAULT_CLOUD_MAX_TOKENS,
+  DEFAULT_LOCAL_MAX_TOKENS,
+  DEFAULT_MAX_TURNS,
+  LOCAL_TEMPERATURE,
+  MAX_MODEL_ID_CHARS,
+  MAX_OUTPUT_TOKENS,
+  MAX_QUERY_CHARS,
+  MAX_SYSTEM_PROMPT_CHARS,
+  MAX_TIMEOUT_MINUTES,
+  MAX_TURNS,
+} from '../contracts/limits';
 
-/**
- * Used by the workflow when it is started without them (e.g. `temporal workflow start`). The API and the CLI fill
- * maxTurns, timeoutMinutes, the local model and both maxTokens from config (src/conversation/start.ts); the
- * activities fall back to the worker's config for a model or maxTokens the input does not name.
- */
-export const DEFAULT_MAX_TURNS = 5;
-export const DEFAULT_TIMEOUT_MINUTES = 30;
-/** The config defaults of CLOUD_MAX_TOKENS and LOCAL_MAX_TOKENS, used only for the transcript budget below. */
-export const DEFAULT_CLOUD_MAX_TOKENS = 160;
-export const DEFAULT_LOCAL_MAX_TOKENS = 96;
 /** Two messages at least this similar (token Jaccard, 0..1) within the window end the run as `repetition`. */
 export const DEFAULT_REPETITION_THRESHOLD = 0.9;
 /**
@@ -78,16 +81,16 @@ function buildSchemas() {
       'must be 1..128 characters of letters, digits, . _ - (starting with a letter or digit)',
     );
 
-  const modelName = z.string().trim().min(1).max(200);
-  const systemPrompt = z.string().trim().min(1).max(4000);
-  const maxTokens = z.number().int().min(1).max(8192);
+  const modelName = z.string().trim().min(1).max(MAX_MODEL_ID_CHARS);
+  const systemPrompt = z.string().trim().min(1).max(MAX_SYSTEM_PROMPT_CHARS);
+  const maxTokens = z.number().int().min(1).max(MAX_OUTPUT_TOKENS);
 
   /** The cloud side (Bedrock through the LLM REST service): unset fields are the cloud side's own defaults. */
   const cloudOptions = z
     .object({
       model: modelName.optional(),
       systemPrompt: systemPrompt.optional(),
-      temperature: z.number().min(0).max(1).optional(),
+      temperature: z.number().min(CLOUD_TEMPERATURE.min).max(CLOUD_TEMPERATURE.max).optional(),
       maxTokens: maxTokens.optional(),
     })
     .strict();
@@ -97,12 +100,12 @@ function buildSchemas() {
     .object({
       model: modelName.optional(),
       systemPrompt: systemPrompt.optional(),
-      temperature: z.number().min(0).max(2).optional(),
+      temperature: z.number().min(LOCAL_TEMPERATURE.min).max(LOCAL_TEMPERATURE.max).optional(),
       maxTokens: maxTokens.optional(),
       questionTemplate: z
         .string()
         .min(1)
-        .max(4000)
+        .max(MAX_SYSTEM_PROMPT_CHARS)
         .refine((t) => t.includes(ANSWER_PLACEHOLDER), `must contain the ${ANSWER_PLACEHOLDER} placeholder`)
         .optional(),
     })
@@ -110,7 +113,7 @@ function buildSchemas() {
 
   const conversationInput = z
     .object({
-      initialQuery: z.string().trim().min(1).max(8000),
+      initialQuery: z.string().trim().min(1).max(MAX_QUERY_CHARS),
       outputFile: z
         .string()
         .superRefine((name, ctx) => {
@@ -118,7 +121,7 @@ function buildSchemas() {
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })
         .optional(),
-      maxTurns: z.number().int().min(1).max(200).optional(),
+      maxTurns: z.number().int().min(1).max(MAX_TURNS).optional(),
       conversationId: conversationId.optional(),
       cloud: cloudOptions.optional(),
       local: localOptions.optional(),
@@ -132,11 +135,7 @@ function buildSchemas() {
         .min(0)
         .max(60 * 60_000)
         .optional(),
-      timeoutMinutes: z
-        .number()
-        .min(0.1)
-        .max(24 * 60)
-        .optional(),
+      timeoutMinutes: z.number().min(0.1).max(MAX_TIMEOUT_MINUTES).optional(),
     })
     .strict()
     .superRefine((input, ctx) => {

@@ -2,6 +2,7 @@
  * Starting a conversation, shared by the Conversation API and the CLI: the same defaults from config, the
  * same workflow id, the same Web UI summary, and the same answer when the id already exists.
  */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../shared/config';
@@ -76,7 +77,7 @@ export async function startConversation(
     });
     return { handle, workflowId, runId: handle.firstExecutionRunId, status: 'RUNNING' };
   } catch (err) {
-    if (!(err instanceof Error) || err.name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const handle = client.workflow.getHandle<typeof conversationWorkflow>(workflowId);
     const description = await handle.describe();
     return { handle, workflowId, runId: description.runId, status: description.status.name };

@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import client from 'prom-client';
 import type { Registry } from 'prom-client';
-import { HttpError } from '../shared/errors';
+import { HttpError } from '../contracts/errors';
 import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { bearerAuth } from './auth';

@@ -1,5 +1,10 @@
 import CircuitBreaker from 'opossum';
-import { CircuitOpenError } from '../shared/errors';
+import {
+  CircuitOpenError,
+  isHttpError,
+  isRetryableUpstreamError,
+  UpstreamTimeoutError,
+} from '../contracts/errors';
 import type { Logger } from '../shared/logger';
 import { CIRCUIT_STATES } from './metrics';
 import type { CircuitState, UpstreamMetrics } from './metrics';
@@ -33,9 +38,7 @@ export interface ResilientUpstream extends LlmUpstream {
   close(): void;
 }
 
-const name = (err: unknown) => (err as { name?: unknown } | null)?.name;
-const retryable = (err: unknown) => (err as { retryable?: unknown } | null)?.retryable === true;
-const code = (err: unknown) => String((err as { code?: unknown } | null)?.code ?? 'INTERNAL');
+const code = (err: unknown) => (isHttpError(err) ? err.code : 'INTERNAL');
 
 /**
  * Wraps the gateway client: each attempt goes through a circuit breaker (opossum), failed attempts that may
@@ -55,7 +58,7 @@ export function createResilientUpstream(
     rollingCountBuckets: 10,
     resetTimeout: circuit.resetMs,
     // A refusal of the input (400) or a permanent error means the upstream is healthy and answering.
-    errorFilter: (err: unknown) => !retryable(err),
+    errorFilter: (err: unknown) => !isRetryableUpstreamError(err),
     rollingPercentilesEnabled: false,
     enableSnapshots: false,
   });
@@ -100,7 +103,9 @@ export function createResilientUpstream(
     generate: (request) =>
       withRetries(() => attempt(request), retry, {
         shouldRetry: (err) =>
-          retryable(err) && name(err) !== 'UpstreamTimeoutError' && name(err) !== 'CircuitOpenError',
+          isRetryableUpstreamError(err) &&
+          !(err instanceof UpstreamTimeoutError) &&
+          !(err instanceof CircuitOpenError),
         onRetry: (err, n, delayMs) => {
           metrics?.retries.inc({ code: code(err) });
           logger.warn(

@@ -1,12 +1,8 @@
 import { llm } from '../generated/llm';
 import { createHttpTransport } from './http-transport';
 import type { HttpReply, HttpTransport } from './http-transport';
-import { UpstreamError, UpstreamTimeoutError } from '../shared/errors';
-
-export interface ChatMessage {
-  role: 'user' | 'assistant';
-  content: string;
-}
+import type { ChatMessage } from '../contracts/chat';
+import { isTimeoutError, UpstreamError, UpstreamTimeoutError } from '../contracts/errors';
 
 export interface UpstreamRequest {
   requestId: string;
@@ -141,7 +137,7 @@ function gatewayError(status: number, bytes: Uint8Array): UpstreamError {
 }
 
 function transportError(err: unknown, url: string, timeoutMs: number): UpstreamError {
-  if ((err as { name?: unknown }).name === 'TimeoutError') {
+  if (isTimeoutError(err)) {
     return new UpstreamTimeoutError(`No answer from ${url} within ${timeoutMs} ms`, { cause: err });
   }
   const reason = String((err as { code?: unknown }).code ?? (err as Error).message);

@@ -1,6 +1,15 @@
 import 'dotenv/config';
 import { z } from 'zod';
-import { ConfigError } from './errors';
+import { ConfigError } from '../contracts/errors';
+import {
+  DEFAULT_CLOUD_MAX_TOKENS,
+  DEFAULT_LOCAL_MAX_TOKENS,
+  DEFAULT_MAX_TURNS,
+  DEFAULT_TIMEOUT_MINUTES,
+  MAX_OUTPUT_TOKENS,
+  MAX_TIMEOUT_MINUTES,
+  MAX_TURNS,
+} from '../contracts/limits';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
@@ -37,16 +46,14 @@ const variables = z.object({
   API_KEY: secret,
   OLLAMA_HOST: url('http://127.0.0.1:11434'),
   OLLAMA_MODEL: z.string().min(1).default('gemma3:270m'),
-  LOCAL_MAX_TOKENS: z.coerce.number().int().min(1).max(8192).default(96),
-  CLOUD_MAX_TOKENS: z.coerce.number().int().min(1).max(8192).default(160),
-  CONVERSATION_MAX_TURNS: z.coerce.number().int().min(1).max(200).default(5),
+  LOCAL_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_LOCAL_MAX_TOKENS),
+  CLOUD_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_CLOUD_MAX_TOKENS),
+  CONVERSATION_MAX_TURNS: int(1, MAX_TURNS, DEFAULT_MAX_TURNS),
   CONVERSATION_TIMEOUT_MINUTES: z.coerce
     .number()
     .min(0.1)
-    .max(24 * 60)
-    .default(30),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  BEDROCK_MODEL_ID: z.string().min(1).default('anthropic.claude-3-haiku-20240307-v1:0'),
+    .max(MAX_TIMEOUT_MINUTES)
+    .default(DEFAULT_TIMEOUT_MINUTES),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('llm-conversations'),

@@ -3,7 +3,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
-import { HttpError, ValidationError } from './errors';
+import { HttpError, ValidationError } from '../contracts/errors';
 import type { Logger } from './logger';
 import { isWellFormedRequestId } from './request-id';
 

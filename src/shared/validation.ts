@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from './errors';
+import { ValidationError } from '../contracts/errors';
 
 /** Parses `input` with `schema`; on failure throws a 400 ValidationError whose message names the first bad field. */
 export function parseOrThrow<S extends z.ZodType>(

@@ -81,10 +81,10 @@ const serviceCases: Record<string, Case> = {
     status: 400,
     says: /temperature: .*>=0/,
   },
-  'temperature above 2': {
-    body: json({ inputText: 'hi', temperature: 2.5 }),
+  "temperature above Converse's 1": {
+    body: json({ inputText: 'hi', temperature: 1.5 }),
     status: 400,
-    says: /temperature: .*<=2/,
+    says: /temperature: .*<=1/,
   },
   'maxTokens 0': { body: json({ inputText: 'hi', maxTokens: 0 }), status: 400, says: /maxTokens: .*>=1/ },
   'a fractional maxTokens': {

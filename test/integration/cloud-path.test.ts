@@ -1,7 +1,7 @@
 import { Logger as LambdaLogger } from '@aws-lambda-powertools/logger';
 import request from 'supertest';
 import { llm } from '../../src/generated/llm';
-import { UpstreamError } from '../../src/shared/errors';
+import { UpstreamError } from '../../src/contracts/errors';
 import type { GenerateInput, GenerateOutput } from '../../lambda/providers';
 import { close, echoReply, listen, ScriptedProvider, startCloudStack } from '../fixtures/cloud-stack';
 import type { CloudStack } from '../fixtures/cloud-stack';

@@ -7,13 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { UpstreamError } from '../../src/shared/errors';
+import { UpstreamError } from '../../src/contracts/errors';
 import { CSV_COLUMNS } from '../../src/conversation/activities/transcript-export';
+import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import type {
-  GenerateRequest,
-  GenerateResponse,
-  LlmServiceClient,
-} from '../../src/conversation/activities/llm-service-client';
+  GenerateRequestBody as GenerateRequest,
+  GenerateResponseBody as GenerateResponse,
+} from '../../src/contracts/llm-rest';
 import type { OllamaChatClient } from '../../src/conversation/activities/local';
 import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../../src/conversation/definitions';
 import type {

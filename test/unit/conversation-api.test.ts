@@ -1,3 +1,4 @@
+import { Metadata, status } from '@grpc/grpc-js';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -127,7 +128,7 @@ describe('POST /conversation', () => {
           conversationId: id,
           maxTurns: 5,
           timeoutMinutes: 30,
-          cloud: { maxTokens: 160 },
+          cloud: { maxTokens: 150 },
           local: { model: 'gemma3:270m', maxTokens: 96 },
         },
       ],
@@ -251,7 +252,13 @@ describe('POST /conversation', () => {
 
   test('answers 503, not 500, when Temporal cannot be reached', async () => {
     const { app, fake } = fakeClient();
-    fake.workflow.start.mockRejectedValueOnce(Object.assign(new Error('14 UNAVAILABLE'), { code: 14 }));
+    fake.workflow.start.mockRejectedValueOnce(
+      Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+        code: status.UNAVAILABLE,
+        details: 'No connection established',
+        metadata: new Metadata(),
+      }),
+    );
     const res = await request(app).post('/conversation').send({ initialQuery: 'Hi' });
 
     expect(res.status).toBe(503);

@@ -92,7 +92,7 @@ describe('withConfigDefaults', () => {
       conversationId: expect.stringMatching(/^conversation-[0-9a-f-]{36}$/),
       maxTurns: 5,
       timeoutMinutes: 30,
-      cloud: { maxTokens: 160 },
+      cloud: { maxTokens: 150 },
       local: { model: 'gemma3:270m', maxTokens: 96 },
     });
     expect(inputSchemas().conversationInput.safeParse(input).success).toBe(true);

@@ -38,7 +38,7 @@ describe('parseCliArgs', () => {
         outputFile: 'x.csv',
         conversationId: expect.stringMatching(/^conversation-[0-9a-f-]{36}$/),
         timeoutMinutes: 30,
-        cloud: { maxTokens: 160 },
+        cloud: { maxTokens: 150 },
         local: { model: 'gemma3:270m', maxTokens: 96 },
       },
     });

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { llm } from '../../src/generated/llm';
-import { UpstreamError } from '../../src/shared/errors';
+import { UpstreamError } from '../../src/contracts/errors';
 import { loadLambdaConfig } from '../../lambda/config';
 import { createHandler } from '../../lambda/handler';
 import type { GenerateInput, ModelProvider } from '../../lambda/providers';
@@ -264,7 +264,7 @@ describe('lambda config', () => {
       OLLAMA_HOST: 'http://127.0.0.1:11434',
       OLLAMA_MODEL: 'gemma3:270m',
       MAX_INPUT_CHARS: 32000,
-      DEFAULT_MAX_TOKENS: 256,
+      DEFAULT_MAX_TOKENS: 150,
       BEDROCK_TIMEOUT_MS: 20000,
       BEDROCK_MAX_ATTEMPTS: 3,
     });

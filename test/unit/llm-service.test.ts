@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { createApp } from '../../src/llm-service/app';
 import type { LlmUpstream, UpstreamRequest } from '../../src/llm-service/upstream-client';
-import { UpstreamError } from '../../src/shared/errors';
+import { UpstreamError } from '../../src/contracts/errors';
 import { createLogger } from '../../src/shared/logger';
 
 const logger = createLogger('llm-service-test', 'silent');

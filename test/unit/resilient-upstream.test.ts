@@ -4,7 +4,7 @@ import { createResilientUpstream } from '../../src/llm-service/resilient-upstrea
 import type { CircuitPolicy } from '../../src/llm-service/resilient-upstream';
 import { backoffDelay, withRetries } from '../../src/llm-service/retry';
 import type { LlmUpstream, UpstreamRequest, UpstreamResponse } from '../../src/llm-service/upstream-client';
-import { UpstreamError, UpstreamTimeoutError } from '../../src/shared/errors';
+import { UpstreamError, UpstreamTimeoutError } from '../../src/contracts/errors';
 import { createLogger } from '../../src/shared/logger';
 
 const logger = createLogger('resilience-test', 'silent');

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../definitions';
-import type { UpstreamError } from '../../shared/errors';
+import { isUpstreamError } from '../../contracts/errors';
 import { withHeartbeats } from './heartbeat';
 import type { LlmServiceClient } from './llm-service-client';
 import type { AskCloudInput, AskCloudOutput } from './types';
@@ -49,8 +49,8 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps) {
 }
 
 function toFailure(err: unknown): unknown {
-  if (!(err instanceof Error) || err.name !== 'UpstreamError') return err;
-  const upstream = err as UpstreamError;
+  if (!isUpstreamError(err)) return err;
+  const upstream = err;
   return ApplicationFailure.create({
     type: upstream.retryable ? FailureType.CloudUnavailable : FailureType.CloudRejected,
     message: `${upstream.code}: ${upstream.message}`,

@@ -1,36 +1,10 @@
 /** Thin typed client for the LLM REST service's `POST /api/v1/generate`, with the transport injectable. */
-import { z } from 'zod';
-import { UpstreamError } from '../../shared/errors';
-import type { ChatMessage } from './types';
-
-export interface GenerateRequest {
-  messages: ChatMessage[];
-  system?: string;
-  maxTokens: number;
-  temperature?: number;
-  model?: string;
-}
-
-const generateResponseSchema = z.object({
-  response: z.string(),
-  model: z.string(),
-  stopReason: z.string(),
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
-  latencyMs: z.number(),
-  requestId: z.string(),
-});
-export type GenerateResponse = z.infer<typeof generateResponseSchema>;
-
-const errorBodySchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.object({ retryable: z.boolean() }).partial().optional().catch(undefined),
-  }),
-});
+import { UpstreamError } from '../../contracts/errors';
+import { errorBodySchema, generateResponseSchema } from '../../contracts/llm-rest';
+import type { GenerateRequestBody, GenerateResponseBody } from '../../contracts/llm-rest';
 
 export interface LlmServiceClient {
-  generate(request: GenerateRequest, options?: { signal?: AbortSignal }): Promise<GenerateResponse>;
+  generate(request: GenerateRequestBody, options?: { signal?: AbortSignal }): Promise<GenerateResponseBody>;
 }
 
 export interface LlmServiceClientOptions {

@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { httpStatusOf } from '../../contracts/errors';
 import type { ChatRequest, ChatResponse } from 'ollama';
 import {
   DEFAULT_LOCAL_SYSTEM_PROMPT,
@@ -74,9 +75,8 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDe
 /** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. */
 function toFailure(err: unknown, model: string): unknown {
   // A cancellation (the conversation timed out or was cancelled) stays what it is.
-  if (!(err instanceof Error) || err.name === 'CancelledFailure') return err;
-  const status =
-    err.name === 'ResponseError' ? (err as Error & { status_code?: number }).status_code : undefined;
+  if (!(err instanceof Error) || err instanceof CancelledFailure) return err;
+  const status = httpStatusOf(err);
   const permanent = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
   return ApplicationFailure.create({
     type: permanent ? FailureType.LocalRejected : FailureType.LocalUnavailable,

@@ -124,7 +124,7 @@ export function makeExportTranscript(outputDir: string) {
     try {
       paths = await resolveOutputPaths(outputDir, input.conversationId, input.outputFile);
     } catch (err) {
-      if (err instanceof Error && err.name === 'OutputPathError') {
+      if (err instanceof OutputPathError) {
         throw ApplicationFailure.nonRetryable(err.message, FailureType.InvalidOutputPath);
       }
       throw err;

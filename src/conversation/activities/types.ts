@@ -1,13 +1,9 @@
 /** Activity inputs and outputs. Type-only, so the workflow may import it (the workflow bundle never loads activity code). */
+import type { ChatMessage } from '../../contracts/chat';
 import type { EndReason, TokenUsage, Turn } from '../definitions';
 import type { createActivities } from './index';
 
 export type ConversationActivities = ReturnType<typeof createActivities>;
-
-export interface ChatMessage {
-  role: 'user' | 'assistant';
-  content: string;
-}
 
 export interface AskCloudInput {
   /** The recent conversation window, ending with the query to answer. */

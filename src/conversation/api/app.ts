@@ -1,12 +1,14 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../shared/config';
-import { HttpError, NotFoundError } from '../../shared/errors';
+import { HttpError, NotFoundError } from '../../contracts/errors';
 import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../../shared/http';
 import type { Logger } from '../../shared/logger';
+import { isTemporalUnavailable } from '../../shared/temporal-errors';
 import { parseOrThrow } from '../../shared/validation';
 import { inputSchemas, pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../definitions';
 import type { ConversationResult, EndReason, TranscriptState } from '../definitions';
@@ -123,7 +125,7 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
       const id = conversationId(req);
       const handle = handleFor(client, id);
       await handle.signal(signal).catch(async (err: unknown) => {
-        if (!isNotFound(err)) return temporalErrors(id)(err);
+        if (!(err instanceof WorkflowNotFoundError)) return temporalErrors(id)(err);
         // Signalling a closed workflow is "not found" too: tell the two apart.
         const description = await handle.describe().catch(temporalErrors(id));
         throw new HttpError(
@@ -195,31 +197,17 @@ function transcriptOfDescription(description: WorkflowExecutionDescription) {
   };
 }
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof Error && err.name === 'WorkflowNotFoundError';
-}
-
 /** Unknown id → 404; Temporal unreachable → 503; anything else is ours (500). */
 function temporalErrors(id: string) {
   return (err: unknown): never => {
-    if (isNotFound(err)) throw new NotFoundError(`No conversation with id ${id}`);
-    if (isUnavailable(err)) {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`No conversation with id ${id}`);
+    if (isTemporalUnavailable(err)) {
       throw new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is not reachable', undefined, {
         cause: err,
       });
     }
     throw err;
   };
-}
-
-const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
-
-function isUnavailable(err: unknown): boolean {
-  const codes = [err, (err as { cause?: unknown } | undefined)?.cause].map(
-    (e) => (e as { code?: unknown } | undefined)?.code,
-  );
-  return codes.some((code) => code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED);
 }
 
 function sendCsv(res: Response, next: NextFunction, file: string, id: string): void {

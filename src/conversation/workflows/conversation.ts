@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -12,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { ActivityFailure, ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import {
   averageProcessingTimeMs,
   inputSchemas,
@@ -38,7 +39,8 @@ import type {
 } from '../definitions';
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';
-import type { ChatMessage, ConversationActivities } from '../activities/types';
+import type { ChatMessage } from '../../contracts/chat';
+import type { ConversationActivities } from '../activities/types';
 import { repeatsItself } from './repetition';
 
 /** How many earlier turns the cloud model sees besides the current query. */
@@ -385,10 +387,9 @@ function withDefaults(rawInput: ConversationInput): Settings {
 }
 
 function describeFailure(err: unknown): { type: string; message: string } {
-  const cause = err instanceof Error && err.name === 'ActivityFailure' ? (err as ActivityFailure).cause : err;
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof Error) {
-    const type =
-      cause.name === 'ApplicationFailure' ? ((cause as ApplicationFailure).type ?? cause.name) : cause.name;
+    const type = cause instanceof ApplicationFailure ? (cause.type ?? cause.name) : cause.name;
     return { type, message: cause.message };
   }
   return { type: 'Error', message: String(cause) };

@@ -85,3 +85,44 @@ export class CircuitOpenError extends UpstreamError {
     });
   }
 }
+
+/*
+ * Classification: the only place that looks at an error's shape. Callers use these guards (or `instanceof` on
+ * our classes and the Temporal SDK's symbol-based ones), never `err.name` comparisons of their own.
+ */
+
+export function isHttpError(err: unknown): err is HttpError {
+  return err instanceof HttpError;
+}
+
+export function isUpstreamError(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError;
+}
+
+/** An upstream failure that may succeed when tried again. */
+export function isRetryableUpstreamError(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.retryable;
+}
+
+/**
+ * A call given up because its time ran out: `AbortSignal.timeout()` (a DOMException), the AWS SDK's request
+ * handler and our HTTP transport all name it `TimeoutError`, and share no class.
+ */
+export function isTimeoutError(err: unknown): boolean {
+  return nameOf(err) === 'TimeoutError';
+}
+
+/** A call aborted through an AbortSignal (fetch, the AWS SDK). */
+export function isAbortError(err: unknown): boolean {
+  return nameOf(err) === 'AbortError';
+}
+
+/** The HTTP status a client library attached to its error (the `ollama` client's `status_code`), if any. */
+export function httpStatusOf(err: unknown): number | undefined {
+  const status = (err as { status_code?: unknown } | null | undefined)?.status_code;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function nameOf(err: unknown): unknown {
+  return (err as { name?: unknown } | null | undefined)?.name;
+}

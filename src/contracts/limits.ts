@@ -1,0 +1,31 @@
+/**
+ * Limits and defaults shared by every side of the system (the Conversation API and CLI, the workflow, the
+ * activities, the LLM REST service and the Lambda). Each value is written here once. Pure: the workflow
+ * sandbox and the Lambda bundle import it.
+ */
+
+/** Bedrock's largest output limit across its chat models; every schema caps maxTokens here. */
+export const MAX_OUTPUT_TOKENS = 8192;
+/** The cloud answer's length when nobody sets it: the original service's default (`CLOUD_MAX_TOKENS`). */
+export const DEFAULT_CLOUD_MAX_TOKENS = 150;
+/** The local model's question length when nobody sets it (`LOCAL_MAX_TOKENS`). */
+export const DEFAULT_LOCAL_MAX_TOKENS = 96;
+
+/** Bedrock Converse's temperature range. */
+export const CLOUD_TEMPERATURE = { min: 0, max: 1 } as const;
+/** Ollama's. */
+export const LOCAL_TEMPERATURE = { min: 0, max: 2 } as const;
+/** The original REST service's default temperature. */
+export const DEFAULT_TEMPERATURE = 0.7;
+
+/** One message's text, and all of a request's text together, as the REST service and the Lambda accept it. */
+export const MAX_MESSAGE_CHARS = 32_000;
+export const MAX_MESSAGES = 200;
+export const MAX_MODEL_ID_CHARS = 256;
+export const MAX_SYSTEM_PROMPT_CHARS = 4000;
+
+export const MAX_QUERY_CHARS = 8000;
+export const MAX_TURNS = 200;
+export const DEFAULT_MAX_TURNS = 5;
+export const DEFAULT_TIMEOUT_MINUTES = 30;
+export const MAX_TIMEOUT_MINUTES = 24 * 60;
