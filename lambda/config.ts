@@ -27,6 +27,8 @@ const schema = z.object({
 });
 
 export type LambdaConfig = z.infer<typeof schema>;
+/** The names of all variables, for tooling that checks documentation and deployment files against the code. */
+export const LAMBDA_CONFIG_VARIABLES = Object.keys(schema.shape);
 
 /** Parses the Lambda's environment; throws a ConfigError naming every bad variable. */
 export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaConfig {

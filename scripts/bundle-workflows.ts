@@ -1,31 +1,10 @@
-/**
- * Bundles the workflow code once, ahead of the worker (`npm run build:workflows`, and `npm start` before it
- * starts the worker), so the worker process loads a prebuilt file instead of running webpack itself: it starts
- * faster and stays hundreds of MB smaller.
- */
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { mkdirSync, writeFileSync } from 'node:fs';
+/** `npm run build:workflows [file]`: writes the prebuilt workflow bundle (default dist/workflow-bundle.js). */
 import path from 'node:path';
-import { workflowBundling } from '../src/conversation/workflow-bundle';
-import { repoRoot } from './stack/paths';
+import { writeWorkflowBundle } from '../src/stack/workflow-bundle-file';
 
-export const DEFAULT_BUNDLE_PATH = path.join(repoRoot, 'dist', 'workflow-bundle.js');
-
-export async function writeWorkflowBundle(file = DEFAULT_BUNDLE_PATH): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    ...workflowBundling,
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+writeWorkflowBundle(process.argv[2])
+  .then((file) => console.log(`workflow bundle written to ${path.relative(process.cwd(), file)}`))
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
   });
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, code);
-  return file;
-}
-
-if (require.main === module) {
-  writeWorkflowBundle(process.argv[2])
-    .then((file) => console.log(`workflow bundle written to ${path.relative(process.cwd(), file)}`))
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
-}

@@ -20,7 +20,7 @@ import {
 } from '../src/conversation/definitions';
 import type { conversationWorkflow } from '../src/conversation/workflows';
 import { startBenchStack } from './bench/full-stack';
-import { repoRoot } from './stack/paths';
+import { repoRoot } from '../src/stack/paths';
 
 const OUT = path.join(repoRoot, 'test', 'fixtures', 'histories');
 

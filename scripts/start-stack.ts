@@ -7,10 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/shared/config';
-import { componentSpecs, temporalAddress, type ComponentName } from './stack/components';
-import { closeTaskQueueProbe } from './stack/task-queue';
-import { dataDir } from './stack/paths';
-import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from './stack/supervisor';
+import { componentSpecs, temporalAddress, type ComponentName } from '../src/stack/components';
+import { closeTaskQueueProbe } from '../src/stack/task-queue';
+import { dataDir } from '../src/stack/paths';
+import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from '../src/stack/supervisor';
 
 const ORDER: ComponentName[] = ['temporal', 'ollama', 'gateway', 'llm-service', 'worker', 'api'];
 

@@ -6,12 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { componentSpecs } from '../stack/components';
-import { repoRoot } from '../stack/paths';
-import { httpOk, Supervisor } from '../stack/supervisor';
-import { closeTaskQueueProbe } from '../stack/task-queue';
+import { componentSpecs } from '../../src/stack/components';
+import { repoRoot } from '../../src/stack/paths';
+import { httpOk, Supervisor } from '../../src/stack/supervisor';
+import { closeTaskQueueProbe } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
-import { isolatedStackEnv } from '../stack/isolated-env';
+import { isolatedStackEnv } from '../../src/stack/isolated-env';
 
 export interface BenchStackOptions {
   latencyMs: number;
@@ -58,7 +58,7 @@ export async function startBenchStack({
         : {
             name: 'fake-ollama',
             command: process.execPath,
-            args: ['--import', 'tsx', path.join(repoRoot, 'scripts/bench/fake-ollama-process.ts')],
+            args: ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/fake-ollama-process.ts')],
             env: {
               FAKE_LATENCY_MS: String(latencyMs),
               FAKE_OLLAMA_PORT: new URL(stackEnv.OLLAMA_HOST!).port,

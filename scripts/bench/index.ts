@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../stack/paths';
+import { repoRoot } from '../../src/stack/paths';
 import { runCloudBench } from './cloud';
 import { runOverheadBench } from './overhead';
 import { runRealModelBench } from './real-model';

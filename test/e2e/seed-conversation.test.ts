@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
-import { groupAlive } from '../../scripts/stack/supervisor';
+import { groupAlive } from '../../src/stack/supervisor';
 import { startStack, type StackHandle } from '../helpers/stack';
 
 const HEADER = [

@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { componentSpecs, type ComponentName } from '../../scripts/stack/components';
-import { Supervisor, type ComponentFailedError, type StopOptions } from '../../scripts/stack/supervisor';
-import { closeTaskQueueProbe } from '../../scripts/stack/task-queue';
+import { componentSpecs, type ComponentName } from '../../src/stack/components';
+import { Supervisor, type ComponentFailedError, type StopOptions } from '../../src/stack/supervisor';
+import { closeTaskQueueProbe } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
-import { isolatedStackEnv } from '../../scripts/stack/isolated-env';
+import { isolatedStackEnv } from '../../src/stack/isolated-env';
 
 /**
  * Starts single stack components (the same specs `npm start` uses) with test-specific environment, e.g. a

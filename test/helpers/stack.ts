@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { groupAlive } from '../../scripts/stack/supervisor';
+import { groupAlive } from '../../src/stack/supervisor';
 import { repoRoot } from './tools';
-import { isolatedStackEnv } from '../../scripts/stack/isolated-env';
+import { isolatedStackEnv } from '../../src/stack/isolated-env';
 
 export interface StackHandle {
   env: Record<string, string>;

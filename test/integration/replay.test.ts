@@ -16,8 +16,16 @@ beforeAll(() => {
 });
 
 test('there are recorded histories for every way a conversation ends', () => {
-  expect(files.map((f) => f.replace('.json', '')).sort()).toEqual(
-    ['continue-as-new', 'max-turns', 'pause-resume', 'stop-phrase', 'stop-signal', 'timeout'].sort(),
+  // At least these: histories kept from before a patched change sit beside them under other names.
+  expect(files.map((f) => f.replace('.json', ''))).toEqual(
+    expect.arrayContaining([
+      'continue-as-new',
+      'max-turns',
+      'pause-resume',
+      'stop-phrase',
+      'stop-signal',
+      'timeout',
+    ]),
   );
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { freePorts } from '../../scripts/stack/ports';
+import { freePorts } from '../../src/stack/ports';
 
 test('free ports are distinct, bindable, and below the range the OS hands out for port 0', async () => {
   const ephemeralStart = Number(

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { groupAlive, Supervisor } from '../../scripts/stack/supervisor';
+import { groupAlive, Supervisor } from '../../src/stack/supervisor';
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'supervisor-'))));

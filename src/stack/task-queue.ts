@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { Config } from '../../src/shared/config';
+import type { Config } from '../shared/config';
 
 const connections = new Map<string, Promise<Connection>>();
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/conversation/search-attributes';
-import type { Config } from '../../src/shared/config';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../conversation/search-attributes';
+import type { Config } from '../shared/config';
 import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
-import { writeWorkflowBundle } from '../bundle-workflows';
+import { writeWorkflowBundle } from './workflow-bundle-file';
 
 export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
 
