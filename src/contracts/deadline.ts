@@ -82,6 +82,10 @@ export function parseRequestTimeout(value: string | string[] | null | undefined)
  * How long a hop may take: its own limit, or what its caller will still wait less this hop's margin when that is
  * shorter. Zero or less: the caller's deadline has passed (or will before an answer could reach it).
  */
-export function hopBudgetMs(ownLimitMs: number, callerTimeoutMs: number | undefined, marginMs: number): number {
+export function hopBudgetMs(
+  ownLimitMs: number,
+  callerTimeoutMs: number | undefined,
+  marginMs: number,
+): number {
   return callerTimeoutMs === undefined ? ownLimitMs : Math.min(ownLimitMs, callerTimeoutMs - marginMs);
 }

@@ -17,7 +17,11 @@ import { followUpPrompt, makeAskLocal } from '../../src/conversation/activities/
  */
 const activityEnvironment = () =>
   new MockActivityEnvironment(
-    { startToCloseTimeoutMs: 90_000, scheduleToCloseTimeoutMs: 15 * 60_000, scheduledTimestampMs: Date.now() },
+    {
+      startToCloseTimeoutMs: 90_000,
+      scheduleToCloseTimeoutMs: 15 * 60_000,
+      scheduledTimestampMs: Date.now(),
+    },
     { logger: new DefaultLogger('ERROR') },
   );
 
