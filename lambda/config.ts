@@ -22,8 +22,12 @@ const schema = z.object({
   DEFAULT_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_CLOUD_MAX_TOKENS),
   /** Per attempt: how long the Bedrock client waits for an answer before it gives up on that attempt. */
   BEDROCK_TIMEOUT_MS: int(100, 900_000, 20_000),
-  /** Total attempts of the Bedrock client (its standard retry mode: throttling, 5xx, timeouts); 1 = no retries. */
-  BEDROCK_MAX_ATTEMPTS: int(1, 10, 3),
+  /**
+   * Total attempts of the Bedrock client (its standard retry mode: throttling, 5xx, timeouts). 1: the SDK does not
+   * retry, because the REST service owns the one inner retry (UPSTREAM_RETRIES) and Temporal the rest; 2 only with
+   * UPSTREAM_RETRIES=0, or a struggling model sees 2 × 2 calls per activity attempt.
+   */
+  BEDROCK_MAX_ATTEMPTS: int(1, 2, 1),
 });
 
 export type LambdaConfig = z.infer<typeof schema>;

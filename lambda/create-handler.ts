@@ -7,7 +7,13 @@ import type {
 } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { llm } from '../src/generated/llm';
-import { HttpError, UpstreamError } from '../src/contracts/errors';
+import {
+  API_GATEWAY_TIMEOUT_MS,
+  LAMBDA_DEADLINE_MARGIN_MS,
+  parseRequestTimeout,
+  REQUEST_TIMEOUT_HEADER,
+} from '../src/contracts/deadline';
+import { DeadlineExceededError, HttpError, UpstreamError } from '../src/contracts/errors';
 import { isWellFormedRequestId } from '../src/shared/request-id';
 import type { LambdaConfig } from './config';
 import type { ModelProvider } from './providers/types';
@@ -26,9 +32,6 @@ export interface HandlerDeps {
   config: LambdaConfig;
   logger: Logger;
 }
-
-/** Time kept back from the invocation's deadline to answer with a 504 before the runtime kills the function. */
-const DEADLINE_MARGIN_MS = 500;
 
 /**
  * Builds the `POST /generate` handler: base64 protobuf GenerateRequest in, GenerateResponse (200) or
@@ -54,12 +57,13 @@ export function createHandler({ provider, config, logger }: HandlerDeps): Genera
         keys.requestId = request.requestId;
       }
       const input = toGenerateInput(request, config);
-      const remainingMs = context?.getRemainingTimeInMillis?.();
-      const signal =
-        remainingMs === undefined
-          ? undefined
-          : AbortSignal.timeout(Math.max(1, remainingMs - DEADLINE_MARGIN_MS));
-      const output = await provider.generate(input, signal ? { signal } : undefined);
+      const deadline = deadlineOf(event, context, started);
+      const timeLeftMs = deadline - Date.now();
+      if (timeLeftMs <= 0) throw new DeadlineExceededError();
+      const output = await provider.generate(
+        input,
+        Number.isFinite(deadline) ? { signal: AbortSignal.timeout(timeLeftMs), deadline } : undefined,
+      );
       const latencyMs = Date.now() - started;
       logger.info('generated', {
         ...keys,
@@ -83,6 +87,40 @@ export function createHandler({ provider, config, logger }: HandlerDeps): Genera
       return errorResult(err, keys, logger);
     }
   };
+}
+
+/**
+ * When the model call must be done (epoch ms; Infinity when nothing bounds it): LAMBDA_DEADLINE_MARGIN_MS before
+ * the earlier of the invocation's own end and the caller's `X-Request-Timeout-Ms`, counted from when API Gateway
+ * received the request, so a cold start or a queue in front of the function is not given to the model twice.
+ */
+function deadlineOf(event: ProxyEvent, context: InvocationContext | undefined, started: number): number {
+  const remainingMs = context?.getRemainingTimeInMillis?.();
+  const invocationEnds = remainingMs === undefined ? Infinity : started + remainingMs;
+  const callerTimeoutMs = parseRequestTimeout(headerOf(event, REQUEST_TIMEOUT_HEADER));
+  const callerEnds = callerTimeoutMs === undefined ? Infinity : receivedAt(event, started) + callerTimeoutMs;
+  return Math.min(invocationEnds, callerEnds) - LAMBDA_DEADLINE_MARGIN_MS;
+}
+
+/** REST (v1) events keep the header's case as sent, HTTP API (v2) events lower-case it. */
+function headerOf(event: ProxyEvent, name: string): string | undefined {
+  const headers = (event?.headers ?? {}) as Record<string, string | undefined>;
+  const wanted = name.toLowerCase();
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === wanted);
+  return key === undefined ? undefined : headers[key];
+}
+
+/**
+ * When API Gateway received the request (`requestTimeEpoch`, v2 `timeEpoch`; AWS's clock, the Lambda's too). A
+ * value in the future or older than API Gateway's integration timeout cannot be this request's own (a replayed or
+ * hand-written event): then the handler's start stands in.
+ */
+function receivedAt(event: ProxyEvent, started: number): number {
+  const context = (event?.requestContext ?? {}) as { requestTimeEpoch?: unknown; timeEpoch?: unknown };
+  const epoch = context.requestTimeEpoch ?? context.timeEpoch;
+  return typeof epoch === 'number' && epoch <= started && epoch >= started - API_GATEWAY_TIMEOUT_MS
+    ? epoch
+    : started;
 }
 
 function errorResult(err: unknown, keys: Record<string, unknown>, logger: Logger): ProxyResult {

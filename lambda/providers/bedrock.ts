@@ -28,6 +28,8 @@ const BEDROCK_ERRORS: Record<string, ErrorMapping> = {
 export interface BedrockProviderOptions {
   client: BedrockRuntimeClient;
   modelId: string;
+  /** The client's per-attempt timeout (BEDROCK_TIMEOUT_MS); each call caps it to what its deadline leaves. */
+  timeoutMs?: number;
 }
 
 export interface BedrockClientOptions {
@@ -68,17 +70,25 @@ export function createBedrockClient({
 }
 
 /** Amazon Bedrock through the Converse API, which gives one request shape for every chat model. */
-export function createBedrockProvider({ client, modelId }: BedrockProviderOptions): ModelProvider {
+export function createBedrockProvider({ client, modelId, timeoutMs }: BedrockProviderOptions): ModelProvider {
   return {
     name: 'bedrock',
-    async generate(input: GenerateInput, { signal }: GenerateOptions = {}): Promise<GenerateOutput> {
+    async generate(
+      input: GenerateInput,
+      { signal, deadline }: GenerateOptions = {},
+    ): Promise<GenerateOutput> {
       const model = input.model || modelId;
+      // Per attempt: the configured timeout, or less when the deadline is nearer; the signal ends the whole call.
+      const requestTimeout =
+        deadline === undefined
+          ? undefined
+          : Math.max(1, Math.min(timeoutMs ?? Infinity, deadline - Date.now()));
       let output;
       try {
-        output = await client.send(
-          new ConverseCommand(toConverseInput(model, input)),
-          signal ? { abortSignal: signal } : {},
-        );
+        output = await client.send(new ConverseCommand(toConverseInput(model, input)), {
+          ...(signal ? { abortSignal: signal } : {}),
+          ...(requestTimeout === undefined ? {} : { requestTimeout }),
+        });
       } catch (err) {
         throw toUpstreamError(err);
       }

@@ -18,6 +18,7 @@ export function createProvider(config: LambdaConfig): ModelProvider {
           maxAttempts: config.BEDROCK_MAX_ATTEMPTS,
         }),
         modelId: config.BEDROCK_MODEL_ID,
+        timeoutMs: config.BEDROCK_TIMEOUT_MS,
       });
     case 'ollama':
       return createOllamaProvider({

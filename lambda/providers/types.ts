@@ -21,6 +21,8 @@ export interface GenerateOutput {
 export interface GenerateOptions {
   /** Aborted when the invocation's deadline is near; providers that can stop waiting do, with a 504. */
   signal?: AbortSignal;
+  /** Epoch ms by which the call must be done (when `signal` fires); providers cap their per-attempt timeouts to it. */
+  deadline?: number;
 }
 
 /** A model backend. Failures are thrown as `UpstreamError` with the status and retryability the caller should see. */

@@ -76,6 +76,17 @@ export class UpstreamTimeoutError extends UpstreamError {
   }
 }
 
+/**
+ * The caller's deadline (its `X-Request-Timeout-Ms`, or the activity's own timeout) leaves no time for the call,
+ * so it was not made. Retryable: the next activity attempt starts with a fresh deadline.
+ */
+export class DeadlineExceededError extends UpstreamError {
+  override readonly name = 'DeadlineExceededError';
+  constructor(message = 'No time left before the deadline; the call was not made') {
+    super(504, 'DEADLINE_EXCEEDED', message, true);
+  }
+}
+
 /** The circuit breaker is open: the upstream failed repeatedly, so calls fail fast until a probe succeeds. */
 export class CircuitOpenError extends UpstreamError {
   override readonly name = 'CircuitOpenError';
@@ -102,6 +113,25 @@ export function isUpstreamError(err: unknown): err is UpstreamError {
 /** An upstream failure that may succeed when tried again. */
 export function isRetryableUpstreamError(err: unknown): err is UpstreamError {
   return err instanceof UpstreamError && err.retryable;
+}
+
+/**
+ * An upstream failure that is a timeout at some layer: ours, the caller's deadline, the gateway's integration
+ * timeout or the model's (all 504). Inner layers do not retry these: the time is spent, and a slow provider is the
+ * one that must not get more calls.
+ */
+export function isUpstreamTimeout(err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.statusCode === 504;
+}
+
+/** The circuit breaker refused the call: nothing was sent. */
+export function isCircuitOpenError(err: unknown): err is CircuitOpenError {
+  return err instanceof CircuitOpenError;
+}
+
+/** opossum's rejection of a call while its circuit is open (or its half-open probe is still out). */
+export function isBreakerRejection(err: unknown): boolean {
+  return (err as { code?: unknown } | null | undefined)?.code === 'EOPENBREAKER';
 }
 
 /**

@@ -1,7 +1,14 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import express from 'express';
-import type { Express, Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import {
+  API_GATEWAY_TIMEOUT_MS,
+  GATEWAY_DEADLINE_MARGIN_MS,
+  hopBudgetMs,
+  parseRequestTimeout,
+  REQUEST_TIMEOUT_HEADER,
+} from '../contracts/deadline';
 import { errorHandler, notFound } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { createLambdaContext, toRestProxyEvent } from './event';
@@ -15,7 +22,11 @@ export interface GatewayDeps {
   handler: LambdaProxyHandler;
   logger: Logger;
   stage?: string;
-  /** The integration timeout; API Gateway answers 504 when the Lambda takes longer. */
+  /**
+   * The integration timeout (API Gateway's 29 s cap by default); API Gateway answers 504 when the Lambda takes
+   * longer. A caller's shorter `X-Request-Timeout-Ms` (less GATEWAY_DEADLINE_MARGIN_MS) shortens it, and with it
+   * the Lambda context's remaining time.
+   */
   timeoutMs?: number;
   binaryMediaTypes?: readonly string[];
 }
@@ -32,7 +43,7 @@ export function createGatewayApp({
   handler,
   logger,
   stage = 'local',
-  timeoutMs = 29_000,
+  timeoutMs = API_GATEWAY_TIMEOUT_MS,
   binaryMediaTypes = ['application/x-protobuf'],
 }: GatewayDeps): Express {
   const app = express();
@@ -46,20 +57,27 @@ export function createGatewayApp({
     const requestId = randomUUID();
     const started = Date.now();
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    // The event carries the caller's header as sent, like API Gateway's; the Lambda judges it (a malformed one: 400).
     const event = toRestProxyEvent(req, body, { stage, requestId, now: new Date(started), binaryMediaTypes });
     res.setHeader('x-amzn-RequestId', requestId);
+    const integrationMs = hopBudgetMs(timeoutMs, callerTimeout(req), GATEWAY_DEADLINE_MARGIN_MS);
+    if (integrationMs <= 0) {
+      logger.warn({ requestId }, "caller's deadline passed on arrival: not invoking");
+      res.status(504).json({ message: 'Endpoint request timed out' });
+      return;
+    }
     try {
       const invocation = Promise.resolve().then(() =>
-        handler(event, createLambdaContext(requestId, timeoutMs)),
+        handler(event, createLambdaContext(requestId, integrationMs)),
       );
-      const result = await withTimeout(invocation, timeoutMs);
+      const result = await withTimeout(invocation, integrationMs);
       writeResult(res, result);
       // Debug: the Lambda logs every invocation itself; a second line per request would only cost throughput.
       logger.debug({ requestId, status: result.statusCode, latencyMs: Date.now() - started }, 'invoked');
     } catch (err) {
       // API Gateway's own replies when the integration fails: JSON `{message}`, not the Lambda's format.
       if (err instanceof IntegrationTimeout) {
-        logger.error({ requestId, timeoutMs }, 'integration timed out');
+        logger.error({ requestId, timeoutMs: integrationMs }, 'integration timed out');
         res.status(504).json({ message: 'Endpoint request timed out' });
       } else {
         logger.error({ err, requestId }, 'lambda invocation failed');
@@ -71,6 +89,15 @@ export function createGatewayApp({
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/** The caller's X-Request-Timeout-Ms; a malformed one is ignored here (API Gateway does not read it either). */
+function callerTimeout(req: Request): number | undefined {
+  try {
+    return parseRequestTimeout(req.headers[REQUEST_TIMEOUT_HEADER.toLowerCase()]);
+  } catch {
+    return undefined;
+  }
 }
 
 function writeResult(res: Response, result: APIGatewayProxyResult): void {

@@ -9,7 +9,8 @@ import { createGatewayApp } from './app';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
-  const app = createGatewayApp({ handler, logger, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
+  // The integration timeout is API Gateway's 29 s cap (createGatewayApp's default), shortened by callers' deadlines.
+  const app = createGatewayApp({ handler, logger });
   await serve(app, { host: config.HTTP_HOST, port: config.GATEWAY_PORT, logger });
 }
 

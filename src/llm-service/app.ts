@@ -1,7 +1,14 @@
 import express from 'express';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import client from 'prom-client';
 import type { Registry } from 'prom-client';
+import {
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  hopBudgetMs,
+  parseRequestTimeout,
+  REQUEST_TIMEOUT_HEADER,
+  SERVICE_DEADLINE_MARGIN_MS,
+} from '../contracts/deadline';
 import { HttpError } from '../contracts/errors';
 import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../shared/http';
 import type { Logger } from '../shared/logger';
@@ -12,6 +19,11 @@ import type { LlmUpstream } from './upstream-client';
 export interface LlmServiceDeps {
   upstream: LlmUpstream;
   logger: Logger;
+  /**
+   * `UPSTREAM_TIMEOUT_MS`: the most a generate call may take, its retry included; a caller's shorter
+   * `X-Request-Timeout-Ms` (less SERVICE_DEADLINE_MARGIN_MS) shortens it.
+   */
+  timeoutMs?: number;
   /** Largest JSON body accepted (bytes, or express `limit` syntax); larger ones get 413. */
   bodyLimit?: string | number;
   /** When set, every route but /health needs `Authorization: Bearer <apiKey>`. */
@@ -24,6 +36,7 @@ export interface LlmServiceDeps {
 export function createApp({
   upstream,
   logger,
+  timeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS,
   bodyLimit = '256kb',
   apiKey,
   registry = new client.Registry(),
@@ -58,12 +71,13 @@ export function createApp({
   });
   app.get('/metrics', metrics.handler);
 
-  app.post('/api/v1/generate', jsonBody({ limit: bodyLimit, required: true }), async (req, res) => {
+  const body = jsonBody({ limit: bodyLimit, required: true });
+  app.post('/api/v1/generate', callerDeadline(timeoutMs), body, async (req, res) => {
     const id = res.locals.requestId as string;
     const params = parseGenerateBody(req.body);
     const started = Date.now();
     try {
-      const out = await upstream.generate({ requestId: id, ...params });
+      const out = await upstream.generate({ requestId: id, ...params }, { deadline: deadlineOf(res) });
       const latencyMs = Date.now() - started;
       tokens.inc({ model: out.model, direction: 'input' }, out.inputTokens);
       tokens.inc({ model: out.model, direction: 'output' }, out.outputTokens);
@@ -95,3 +109,17 @@ export function createApp({
   app.use(errorHandler(logger));
   return app;
 }
+
+/**
+ * Sets `res.locals.deadline`, before the body is read (the caller's clock started when it sent the request):
+ * now + min(timeoutMs, the caller's X-Request-Timeout-Ms − SERVICE_DEADLINE_MARGIN_MS). A malformed header is a 400.
+ */
+function callerDeadline(timeoutMs: number): RequestHandler {
+  return (req, res, next) => {
+    const callerTimeoutMs = parseRequestTimeout(req.headers[REQUEST_TIMEOUT_HEADER.toLowerCase()]);
+    res.locals.deadline = Date.now() + hopBudgetMs(timeoutMs, callerTimeoutMs, SERVICE_DEADLINE_MARGIN_MS);
+    next();
+  };
+}
+
+const deadlineOf = (res: { locals: Record<string, unknown> }) => res.locals.deadline as number;

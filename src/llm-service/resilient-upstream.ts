@@ -1,16 +1,19 @@
 import CircuitBreaker from 'opossum';
 import {
   CircuitOpenError,
+  DeadlineExceededError,
+  isBreakerRejection,
+  isCircuitOpenError,
   isHttpError,
   isRetryableUpstreamError,
-  UpstreamTimeoutError,
+  isUpstreamTimeout,
 } from '../contracts/errors';
 import type { Logger } from '../shared/logger';
 import { CIRCUIT_STATES } from './metrics';
 import type { CircuitState, UpstreamMetrics } from './metrics';
 import { withRetries } from './retry';
 import type { RetryPolicy } from './retry';
-import type { LlmUpstream, UpstreamRequest, UpstreamResponse } from './upstream-client';
+import type { LlmUpstream, UpstreamCallOptions, UpstreamRequest, UpstreamResponse } from './upstream-client';
 
 export interface CircuitPolicy {
   /** Failure percentage within the window above which the circuit opens. */
@@ -41,27 +44,32 @@ export interface ResilientUpstream extends LlmUpstream {
 const code = (err: unknown) => (isHttpError(err) ? err.code : 'INTERNAL');
 
 /**
- * Wraps the gateway client: each attempt goes through a circuit breaker (opossum), failed attempts that may
- * succeed later are retried with exponential backoff and jitter. Our own timeout is not retried: a model that
- * did not answer within UPSTREAM_TIMEOUT_MS would only make the caller wait that long again.
+ * Wraps the gateway client: each attempt goes through a circuit breaker (opossum), and a failed attempt that may
+ * succeed later is retried at most `retry.retries` (0 or 1) times, with exponential backoff and jitter, and only
+ * while the call's deadline leaves `retry.minAttemptMs` for it. Timeouts are not retried (ours, the gateway's or the
+ * model's): the time is spent, and a slow provider must not get more calls. Temporal's activity retries own
+ * everything beyond that one retry. A call whose deadline has passed is not sent, and not counted by the breaker.
  */
 export function createResilientUpstream(
   transport: LlmUpstream,
   { retry, circuit, logger, metrics, sleep, random }: ResilienceOptions,
 ): ResilientUpstream {
-  const breaker = new CircuitBreaker((request: UpstreamRequest) => transport.generate(request), {
-    // The transport has its own per-request timeout, which also aborts the request.
-    timeout: false,
-    errorThresholdPercentage: circuit.errorThresholdPercent,
-    volumeThreshold: circuit.volumeThreshold,
-    rollingCountTimeout: circuit.windowMs,
-    rollingCountBuckets: 10,
-    resetTimeout: circuit.resetMs,
-    // A refusal of the input (400) or a permanent error means the upstream is healthy and answering.
-    errorFilter: (err: unknown) => !isRetryableUpstreamError(err),
-    rollingPercentilesEnabled: false,
-    enableSnapshots: false,
-  });
+  const breaker = new CircuitBreaker(
+    (request: UpstreamRequest, options: UpstreamCallOptions) => transport.generate(request, options),
+    {
+      // The transport has its own per-request timeout, which also aborts the request.
+      timeout: false,
+      errorThresholdPercentage: circuit.errorThresholdPercent,
+      volumeThreshold: circuit.volumeThreshold,
+      rollingCountTimeout: circuit.windowMs,
+      rollingCountBuckets: 10,
+      resetTimeout: circuit.resetMs,
+      // A refusal of the input (400) or a permanent error means the upstream is healthy and answering.
+      errorFilter: (err: unknown) => !isRetryableUpstreamError(err),
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+    },
+  );
   let state: CircuitState = 'closed';
   let openedAt = 0;
   const enter = (next: CircuitState) => {
@@ -83,14 +91,17 @@ export function createResilientUpstream(
     logger.info('upstream circuit closed');
   });
 
-  const attempt = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
+  const attempt = async (
+    request: UpstreamRequest,
+    options: UpstreamCallOptions,
+  ): Promise<UpstreamResponse> => {
     const end = metrics?.latency.startTimer();
     try {
-      const response = await breaker.fire(request);
+      const response = await breaker.fire(request, options);
       end?.({ outcome: 'ok' });
       return response;
     } catch (err) {
-      if ((err as { code?: unknown }).code === 'EOPENBREAKER') {
+      if (isBreakerRejection(err)) {
         metrics?.circuitRejections.inc();
         throw new CircuitOpenError(Math.max(0, openedAt + circuit.resetMs - Date.now()));
       }
@@ -100,12 +111,11 @@ export function createResilientUpstream(
   };
 
   return {
-    generate: (request) =>
-      withRetries(() => attempt(request), retry, {
+    async generate(request, options) {
+      if (options.deadline <= Date.now()) throw new DeadlineExceededError();
+      return withRetries(() => attempt(request, options), retry, {
         shouldRetry: (err) =>
-          isRetryableUpstreamError(err) &&
-          !(err instanceof UpstreamTimeoutError) &&
-          !(err instanceof CircuitOpenError),
+          isRetryableUpstreamError(err) && !isUpstreamTimeout(err) && !isCircuitOpenError(err),
         onRetry: (err, n, delayMs) => {
           metrics?.retries.inc({ code: code(err) });
           logger.warn(
@@ -113,9 +123,17 @@ export function createResilientUpstream(
             'retrying upstream',
           );
         },
+        onDeadline: (err, remainingMs) => {
+          logger.info(
+            { requestId: request.requestId, remainingMs, code: code(err) },
+            'not retrying upstream: too little time left before the deadline',
+          );
+        },
+        deadline: options.deadline,
         sleep,
         random,
-      }),
+      });
+    },
     isReady: () => transport.isReady(),
     circuitState: () => state,
     close: () => breaker.shutdown(),

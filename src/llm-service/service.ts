@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import client from 'prom-client';
 import type { Registry } from 'prom-client';
+import { MIN_RETRY_BUDGET_MS } from '../contracts/deadline';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import { createApp } from './app';
@@ -13,6 +14,7 @@ import { createUpstreamClient } from './upstream-client';
 export interface LlmServiceOptions {
   /** `API_GATEWAY_URL`. */
   gatewayUrl: string;
+  /** `UPSTREAM_TIMEOUT_MS`: a generate call's whole budget, retry included (a caller's deadline may shorten it). */
   timeoutMs: number;
   retry: RetryPolicy;
   circuit: CircuitPolicy;
@@ -30,18 +32,16 @@ export interface LlmService {
 /** The REST service wired up: gateway client → retries and circuit breaker → Express app, one metrics registry. */
 export function createLlmService(options: LlmServiceOptions): LlmService {
   const registry = new client.Registry();
-  const upstream = createResilientUpstream(
-    createUpstreamClient({ baseUrl: options.gatewayUrl, timeoutMs: options.timeoutMs }),
-    {
-      retry: options.retry,
-      circuit: options.circuit,
-      logger: options.logger,
-      metrics: createUpstreamMetrics(registry),
-    },
-  );
+  const upstream = createResilientUpstream(createUpstreamClient({ baseUrl: options.gatewayUrl }), {
+    retry: options.retry,
+    circuit: options.circuit,
+    logger: options.logger,
+    metrics: createUpstreamMetrics(registry),
+  });
   const app = createApp({
     upstream,
     logger: options.logger,
+    timeoutMs: options.timeoutMs,
     bodyLimit: options.bodyLimitBytes,
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     registry,
@@ -57,6 +57,7 @@ export function llmServiceOptions(config: Config, logger: Logger): LlmServiceOpt
       retries: config.UPSTREAM_RETRIES,
       baseMs: config.UPSTREAM_RETRY_BASE_MS,
       maxMs: config.UPSTREAM_RETRY_MAX_MS,
+      minAttemptMs: MIN_RETRY_BUDGET_MS,
     },
     circuit: {
       errorThresholdPercent: config.CIRCUIT_ERROR_THRESHOLD_PERCENT,

@@ -2,7 +2,13 @@ import { llm } from '../generated/llm';
 import { createHttpTransport } from './http-transport';
 import type { HttpReply, HttpTransport } from './http-transport';
 import type { ChatMessage } from '../contracts/chat';
-import { isTimeoutError, UpstreamError, UpstreamTimeoutError } from '../contracts/errors';
+import { REQUEST_TIMEOUT_HEADER } from '../contracts/deadline';
+import {
+  DeadlineExceededError,
+  isTimeoutError,
+  UpstreamError,
+  UpstreamTimeoutError,
+} from '../contracts/errors';
 
 export interface UpstreamRequest {
   requestId: string;
@@ -25,12 +31,20 @@ export interface UpstreamResponse {
   latencyMs: number;
 }
 
+export interface UpstreamCallOptions {
+  /**
+   * Epoch ms (this host's clock) by which the answer must be in: the call waits until then and tells the gateway
+   * how long that is (`X-Request-Timeout-Ms`). Already passed: a DeadlineExceededError without a call.
+   */
+  deadline: number;
+}
+
 /**
  * The cloud model behind API Gateway. Errors are `UpstreamError`s whose status is what this service answers:
  * 400 when the Lambda refused the input, 504 when nobody answered in time, 502 for any other upstream failure.
  */
 export interface LlmUpstream {
-  generate(request: UpstreamRequest): Promise<UpstreamResponse>;
+  generate(request: UpstreamRequest, options: UpstreamCallOptions): Promise<UpstreamResponse>;
   /** True when the gateway answers at all (API Gateway has no /health route: its 403 still means it is up). */
   isReady(): Promise<boolean>;
 }
@@ -38,7 +52,6 @@ export interface LlmUpstream {
 export interface UpstreamClientOptions {
   /** `API_GATEWAY_URL`: the stage URL; requests go to `${baseUrl}/generate`. */
   baseUrl: string;
-  timeoutMs: number;
   readyTimeoutMs?: number;
   transport?: HttpTransport;
 }
@@ -53,7 +66,6 @@ const ROLES = { user: llm.v1.Role.ROLE_USER, assistant: llm.v1.Role.ROLE_ASSISTA
  */
 export function createUpstreamClient({
   baseUrl,
-  timeoutMs,
   readyTimeoutMs = 2_000,
   transport = createHttpTransport(),
 }: UpstreamClientOptions): LlmUpstream {
@@ -61,7 +73,7 @@ export function createUpstreamClient({
   const generateUrl = `${root}/generate`;
 
   return {
-    async generate(request) {
+    async generate(request, { deadline }) {
       const body = llm.v1.GenerateRequest.encode({
         requestId: request.requestId,
         messages: request.messages.map((m) => ({ role: ROLES[m.role], content: m.content })),
@@ -71,12 +83,19 @@ export function createUpstreamClient({
         topP: request.topP,
         model: request.model,
       }).finish();
+      const timeoutMs = deadline - Date.now();
+      if (timeoutMs <= 0) throw new DeadlineExceededError();
       let res: HttpReply;
       try {
         res = await transport({
           url: generateUrl,
           method: 'POST',
-          headers: { 'Content-Type': PROTOBUF, Accept: PROTOBUF, 'X-Request-Id': request.requestId },
+          headers: {
+            'Content-Type': PROTOBUF,
+            Accept: PROTOBUF,
+            'X-Request-Id': request.requestId,
+            [REQUEST_TIMEOUT_HEADER]: String(timeoutMs),
+          },
           body,
           timeoutMs,
         });

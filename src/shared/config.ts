@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import { z } from 'zod';
+import { DEFAULT_UPSTREAM_TIMEOUT_MS } from '../contracts/deadline';
 import { ConfigError } from '../contracts/errors';
 import {
   DEFAULT_CLOUD_MAX_TOKENS,
@@ -32,9 +33,12 @@ const variables = z.object({
   // Where the services find each other; by default on this host at the ports above.
   LLM_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
   API_GATEWAY_URL: z.url({ protocol: /^https?$/ }).optional(),
-  UPSTREAM_TIMEOUT_MS: int(100, 900_000, 120_000),
-  // The REST service's resilience towards the gateway: retries with backoff, then a circuit breaker.
-  UPSTREAM_RETRIES: int(0, 10, 2),
+  // The whole generate call, retry included (the REST service), and the worker's longest wait on it; a caller's
+  // X-Request-Timeout-Ms shortens it (src/contracts/deadline.ts).
+  UPSTREAM_TIMEOUT_MS: int(100, 900_000, DEFAULT_UPSTREAM_TIMEOUT_MS),
+  // The REST service's resilience towards the gateway: at most one retry (Temporal owns the others), then a
+  // circuit breaker.
+  UPSTREAM_RETRIES: int(0, 1, 1),
   UPSTREAM_RETRY_BASE_MS: int(1, 60_000, 100),
   UPSTREAM_RETRY_MAX_MS: int(1, 300_000, 2_000),
   CIRCUIT_ERROR_THRESHOLD_PERCENT: int(1, 100, 50),

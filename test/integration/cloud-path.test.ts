@@ -6,9 +6,9 @@ import type { GenerateInput, GenerateOutput } from '../../lambda/providers';
 import { close, echoReply, listen, ScriptedProvider, startCloudStack } from '../fixtures/cloud-stack';
 import type { CloudStack } from '../fixtures/cloud-stack';
 
-/** Answers, but only after every timeout in these tests. */
+/** Answers, but only after every timeout in these tests (and ignores the Lambda's abort signal). */
 const slowReply = (input: GenerateInput) =>
-  new Promise<GenerateOutput>((resolve) => setTimeout(() => resolve(echoReply(input)), 800));
+  new Promise<GenerateOutput>((resolve) => setTimeout(() => resolve(echoReply(input)), 3_000));
 const failing = (err: UpstreamError) => () => Promise.reject(err);
 const unavailable = () =>
   new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', 'Bedrock: service unavailable', true);
@@ -184,16 +184,16 @@ describe('cloud path: llm-service → gateway → Lambda handler, on real socket
     expect(provider.calls).toHaveLength(1);
   });
 
-  it('retries a transient failure, succeeds, and counts the retries in /metrics', async () => {
+  it('retries a transient failure once, succeeds, and counts the retry in /metrics', async () => {
     const before = await metric(stack, /^llm_service_upstream_retries_total\{code="THROTTLED"\}/);
     let n = 0;
     provider.reply = (input) =>
-      ++n <= 2
+      ++n <= 1
         ? Promise.reject(new UpstreamError(429, 'THROTTLED', 'Bedrock: Too many requests', true))
         : echoReply(input);
     await request(stack.serviceUrl).post('/api/v1/generate').send({ inputText: 'hi' }).expect(200);
-    expect(provider.calls).toHaveLength(3);
-    expect(await metric(stack, /^llm_service_upstream_retries_total\{code="THROTTLED"\}/)).toBe(before + 2);
+    expect(provider.calls).toHaveLength(2);
+    expect(await metric(stack, /^llm_service_upstream_retries_total\{code="THROTTLED"\}/)).toBe(before + 1);
     expect(
       await metric(
         stack,
@@ -202,7 +202,17 @@ describe('cloud path: llm-service → gateway → Lambda handler, on real socket
     ).toBeGreaterThanOrEqual(1);
     expect(
       await metric(stack, /^llm_service_upstream_request_duration_seconds_count\{outcome="THROTTLED"\}/),
-    ).toBe(2);
+    ).toBe(1);
+  });
+
+  it('retries at most once: a second failure is the answer', async () => {
+    provider.reply = failing(new UpstreamError(429, 'THROTTLED', 'Bedrock: Too many requests', true));
+    const res = await request(stack.serviceUrl)
+      .post('/api/v1/generate')
+      .send({ inputText: 'hi' })
+      .expect(502);
+    expect(res.body.error).toMatchObject({ code: 'THROTTLED', details: { retryable: true } });
+    expect(provider.calls).toHaveLength(2);
   });
 
   it('is ready while the gateway answers', async () => {
@@ -211,16 +221,20 @@ describe('cloud path: llm-service → gateway → Lambda handler, on real socket
 });
 
 describe('cloud path: timeouts', () => {
-  it('answers 504 when the model outlives the service timeout, without retrying', async () => {
+  it('answers 504 within the service timeout when the model outlives it: the inner hop gives up first, no retry', async () => {
     const provider = new ScriptedProvider();
     provider.reply = slowReply;
-    const stack = await startCloudStack({ provider, service: { timeoutMs: 300 } });
+    const stack = await startCloudStack({ provider, service: { timeoutMs: 1_500 } });
     try {
+      const started = Date.now();
       const res = await request(stack.serviceUrl)
         .post('/api/v1/generate')
         .send({ inputText: 'hi' })
         .expect(504);
+      expect(Date.now() - started).toBeLessThan(1_500);
       expect(res.body.error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', details: { retryable: true } });
+      // The gateway's integration timeout, shortened by the service's deadline, answered.
+      expect(res.body.error.message).toMatch(/Endpoint request timed out/);
       expect(provider.calls).toHaveLength(1);
     } finally {
       await stack.close();
@@ -232,8 +246,8 @@ describe('cloud path: timeouts', () => {
     provider.reply = slowReply;
     const stack = await startCloudStack({
       provider,
-      gatewayTimeoutMs: 200,
-      service: { retry: { retries: 0, baseMs: 1, maxMs: 1 } },
+      gatewayTimeoutMs: 1_000,
+      service: { retry: { retries: 0, baseMs: 1, maxMs: 1, minAttemptMs: 50 } },
     });
     try {
       const res = await request(stack.serviceUrl)
@@ -255,7 +269,7 @@ describe('cloud path: circuit breaker', () => {
     const stack = await startCloudStack({
       provider,
       service: {
-        retry: { retries: 1, baseMs: 1, maxMs: 5 },
+        retry: { retries: 1, baseMs: 1, maxMs: 5, minAttemptMs: 50 },
         circuit: { errorThresholdPercent: 50, volumeThreshold: 4, windowMs: 10_000, resetMs: 400 },
       },
     });
@@ -300,7 +314,7 @@ describe('cloud path: circuit breaker', () => {
       expect(res.body.error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', details: { retryable: true } });
       expect(res.body.error.message).toMatch(/ECONNREFUSED/);
       expect(await metric(stack, /^llm_service_upstream_retries_total\{code="UPSTREAM_UNAVAILABLE"\}/)).toBe(
-        2,
+        1,
       );
       await request(stack.serviceUrl).get('/ready').expect(503);
     } finally {

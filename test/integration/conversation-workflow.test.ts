@@ -319,6 +319,25 @@ test('a permanent cloud failure ends with error, and the completed turns are sti
   expect((await exportedJsonl(result)).endReason).toBe('error');
 });
 
+test('a cloud outage is retried by Temporal a finite number of times, then ends with error and exports', async () => {
+  // The only retry owner across attempts: 6 attempts (at 0, 2, 6, 14, 30, 62 s), not an unbounded stream.
+  const llm = fakeLlmService(async (call) => {
+    if (call >= 2) throw new UpstreamError(503, 'CIRCUIT_OPEN', 'The model upstream is failing', true);
+    return answer(call);
+  });
+
+  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 5 }, llm.client);
+
+  expect(result.endReason).toBe('error');
+  expect(result.error).toEqual({
+    type: 'CloudUnavailable',
+    message: 'CIRCUIT_OPEN: The model upstream is failing',
+  });
+  expect(result.completedTurns).toBe(1);
+  expect(llm.requests).toHaveLength(1 + 6);
+  expect(await exportedRows(result)).toHaveLength(1);
+});
+
 test('a stop phrase in either side ends the conversation as stop_phrase', async () => {
   const llm = fakeLlmService(async (call) => ({
     ...answer(call),
@@ -482,7 +501,7 @@ test('the timeout still fires while a run is paused, and the turns done are expo
 });
 
 test('Ollama unreachable for 20 s is survived by the default retry policy', async () => {
-  // Retries come at 1, 3, 7, 15 and 25 s after the first attempt: six refused calls span 25 s.
+  // Retries come at 1, 3, 7, 15 and 31 s after the first attempt: six refused calls span 31 s.
   const ollama = fakeOllama(async (call) => {
     if (call >= 2 && call <= 7) throw new TypeError('fetch failed');
     return `Follow-up question ${call}?`;

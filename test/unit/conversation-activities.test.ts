@@ -11,9 +11,19 @@ import type {
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { followUpPrompt, makeAskLocal } from '../../src/conversation/activities/local';
 
-/** Activity failures are expected here; keep the SDK's logging of them quiet. */
+/**
+ * Activity failures are expected here; keep the SDK's logging of them quiet. The mock's default timeouts (1 s,
+ * scheduled in 1970) would leave askCloud no time for its call: use askCloud's own.
+ */
 const activityEnvironment = () =>
-  new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  new MockActivityEnvironment(
+    {
+      startToCloseTimeoutMs: 90_000,
+      scheduleToCloseTimeoutMs: 15 * 60_000,
+      scheduledTimestampMs: Date.now(),
+    },
+    { logger: new DefaultLogger('ERROR') },
+  );
 
 const ok = {
   response: '  An answer.  ',

@@ -266,7 +266,7 @@ describe('lambda config', () => {
       MAX_INPUT_CHARS: 32000,
       DEFAULT_MAX_TOKENS: 150,
       BEDROCK_TIMEOUT_MS: 20000,
-      BEDROCK_MAX_ATTEMPTS: 3,
+      BEDROCK_MAX_ATTEMPTS: 1,
     });
   });
 
@@ -277,6 +277,8 @@ describe('lambda config', () => {
     [{ OLLAMA_HOST: 'localhost:11434' }, 'OLLAMA_HOST'],
     [{ BEDROCK_TIMEOUT_MS: '10' }, 'BEDROCK_TIMEOUT_MS'],
     [{ BEDROCK_MAX_ATTEMPTS: '0' }, 'BEDROCK_MAX_ATTEMPTS'],
+    // One inner retry owner: at most one SDK retry, and only with the REST service's off.
+    [{ BEDROCK_MAX_ATTEMPTS: '3' }, 'BEDROCK_MAX_ATTEMPTS'],
   ])('rejects %p naming %s', (env, name) => {
     expect(() => loadLambdaConfig(env)).toThrow(new RegExp(`^Invalid Lambda configuration: ${name}:`));
   });

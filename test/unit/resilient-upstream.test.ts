@@ -3,7 +3,12 @@ import { createUpstreamMetrics } from '../../src/llm-service/metrics';
 import { createResilientUpstream } from '../../src/llm-service/resilient-upstream';
 import type { CircuitPolicy } from '../../src/llm-service/resilient-upstream';
 import { backoffDelay, withRetries } from '../../src/llm-service/retry';
-import type { LlmUpstream, UpstreamRequest, UpstreamResponse } from '../../src/llm-service/upstream-client';
+import type {
+  LlmUpstream,
+  UpstreamCallOptions,
+  UpstreamRequest,
+  UpstreamResponse,
+} from '../../src/llm-service/upstream-client';
 import { UpstreamError, UpstreamTimeoutError } from '../../src/contracts/errors';
 import { createLogger } from '../../src/shared/logger';
 
@@ -23,10 +28,12 @@ const ok: UpstreamResponse = {
   latencyMs: 1,
 };
 const unavailable = () => new UpstreamError(502, 'UPSTREAM_UNAVAILABLE', 'down', true);
+/** Plenty of time for every call. */
+const inTime = (): UpstreamCallOptions => ({ deadline: Date.now() + 60_000 });
 const invalid = () => new UpstreamError(400, 'INVALID_REQUEST', 'bad input', false);
 
 describe('backoff', () => {
-  const policy = { retries: 5, baseMs: 100, maxMs: 1_000 };
+  const policy = { retries: 5, baseMs: 100, maxMs: 1_000, minAttemptMs: 0 };
 
   it('grows exponentially up to the cap, scaled by the jitter', () => {
     const top = () => 0.999_999;
@@ -47,7 +54,7 @@ describe('backoff', () => {
           calls++;
           throw unavailable();
         },
-        { retries: 3, baseMs: 10, maxMs: 1_000 },
+        { retries: 3, baseMs: 10, maxMs: 1_000, minAttemptMs: 0 },
         { shouldRetry: () => true, sleep, random: () => 0.5 },
       ),
     ).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
@@ -61,11 +68,40 @@ describe('backoff', () => {
           calls++;
           throw invalid();
         },
-        { retries: 3, baseMs: 10, maxMs: 1_000 },
+        { retries: 3, baseMs: 10, maxMs: 1_000, minAttemptMs: 0 },
         { shouldRetry: () => false, sleep },
       ),
     ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     expect(calls).toBe(1);
+  });
+
+  it('does not retry when the deadline, after the backoff, leaves less than minAttemptMs', async () => {
+    const skipped = jest.fn();
+    let calls = 0;
+    let now = 1_000;
+    const attempt = async () => {
+      calls++;
+      now += 400;
+      throw unavailable();
+    };
+    const policy = { retries: 1, baseMs: 200, maxMs: 200, minAttemptMs: 500 };
+    const hooks = {
+      shouldRetry: () => true,
+      sleep: async () => undefined,
+      random: () => 0.5,
+      now: () => now,
+    };
+    // Failed at 1400; the retry would start at 1500 with 500 left: enough.
+    await expect(withRetries(attempt, policy, { ...hooks, deadline: 2_000 })).rejects.toBeDefined();
+    expect(calls).toBe(2);
+    // 1 ms less: not retried, and told why.
+    calls = 0;
+    now = 1_000;
+    await expect(
+      withRetries(attempt, policy, { ...hooks, deadline: 1_999, onDeadline: skipped }),
+    ).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(calls).toBe(1);
+    expect(skipped).toHaveBeenCalledWith(expect.objectContaining({ code: 'UPSTREAM_UNAVAILABLE' }), 499);
   });
 });
 
@@ -78,25 +114,28 @@ describe('resilient upstream', () => {
   };
   const noSleep = async () => undefined;
 
-  function scripted(...steps: (UpstreamResponse | Error)[]) {
-    const calls: UpstreamRequest[] = [];
+  type Step = UpstreamResponse | Error | (() => Promise<UpstreamResponse>);
+
+  function scripted(...steps: Step[]) {
+    const calls: { request: UpstreamRequest; options: UpstreamCallOptions }[] = [];
     const transport: LlmUpstream = {
-      async generate(req) {
-        calls.push(req);
+      async generate(request, options) {
+        calls.push({ request, options });
         const step = steps.length > 1 ? steps.shift()! : steps[0]!;
         if (step instanceof Error) throw step;
-        return step;
+        return typeof step === 'function' ? step() : step;
       },
       isReady: async () => true,
     };
     const registry = new client.Registry();
     const upstream = createResilientUpstream(transport, {
-      retry: { retries: 2, baseMs: 1, maxMs: 5 },
+      retry: { retries: 1, baseMs: 1, maxMs: 5, minAttemptMs: 1_000 },
       circuit,
       logger,
       metrics: createUpstreamMetrics(registry),
       sleep: noSleep,
     });
+    opened.push(upstream);
     return { upstream, calls, registry };
   }
 
@@ -106,25 +145,64 @@ describe('resilient upstream', () => {
     opened = [];
   });
 
-  it('retries retryable failures and counts them', async () => {
-    const { upstream, calls, registry } = scripted(unavailable(), unavailable(), ok);
-    opened.push(upstream);
-    await expect(upstream.generate(request)).resolves.toEqual(ok);
-    expect(calls).toHaveLength(3);
-    expect(calls.every((c) => c.requestId === 'r-1')).toBe(true);
+  it('retries a retryable failure once, with the same deadline, and counts it', async () => {
+    const { upstream, calls, registry } = scripted(unavailable(), ok);
+    const options = inTime();
+    await expect(upstream.generate(request, options)).resolves.toEqual(ok);
+    expect(calls).toHaveLength(2);
+    expect(calls.every((c) => c.request.requestId === 'r-1' && c.options === options)).toBe(true);
     const metrics = await registry.metrics();
-    expect(metrics).toContain('llm_service_upstream_retries_total{code="UPSTREAM_UNAVAILABLE"} 2');
+    expect(metrics).toContain('llm_service_upstream_retries_total{code="UPSTREAM_UNAVAILABLE"} 1');
     expect(metrics).toMatch(/llm_service_upstream_request_duration_seconds_count\{outcome="ok"\} 1/);
   });
 
-  it('does not retry a refused input or its own timeout', async () => {
-    const refused = scripted(invalid());
-    const timedOut = scripted(new UpstreamTimeoutError('No answer within 10 ms'));
-    opened.push(refused.upstream, timedOut.upstream);
-    await expect(refused.upstream.generate(request)).rejects.toMatchObject({ statusCode: 400 });
-    await expect(timedOut.upstream.generate(request)).rejects.toMatchObject({ statusCode: 504 });
-    expect(refused.calls).toHaveLength(1);
-    expect(timedOut.calls).toHaveLength(1);
+  it('retries at most once: Temporal owns the other retries', async () => {
+    const { upstream, calls } = scripted(unavailable());
+    await expect(upstream.generate(request, inTime())).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not retry a refused input, nor a timeout at any layer', async () => {
+    for (const err of [
+      invalid(),
+      new UpstreamTimeoutError('No answer within 10 ms'),
+      new UpstreamError(
+        504,
+        'UPSTREAM_TIMEOUT',
+        'API gateway answered 504: Endpoint request timed out',
+        true,
+      ),
+      new UpstreamError(504, 'UPSTREAM_TIMEOUT', 'Bedrock: aborted', true),
+    ]) {
+      const { upstream, calls } = scripted(err);
+      await expect(upstream.generate(request, inTime())).rejects.toBe(err);
+      expect(calls).toHaveLength(1);
+    }
+  });
+
+  it('skips the retry when the deadline leaves less than an attempt needs', async () => {
+    const { upstream, calls, registry } = scripted(unavailable(), ok);
+    await expect(upstream.generate(request, { deadline: Date.now() + 500 })).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
+    expect(calls).toHaveLength(1);
+    expect(await registry.metrics()).not.toContain('llm_service_upstream_retries_total{');
+  });
+
+  it('answers 504 DEADLINE_EXCEEDED without calling when the deadline has passed, and the breaker does not count it', async () => {
+    const { upstream, calls } = scripted(ok);
+    for (let i = 0; i < 10; i++) {
+      await expect(upstream.generate(request, { deadline: Date.now() - 1 })).rejects.toMatchObject({
+        name: 'DeadlineExceededError',
+        statusCode: 504,
+        code: 'DEADLINE_EXCEEDED',
+        retryable: true,
+      });
+    }
+    expect(calls).toHaveLength(0);
+    expect(upstream.circuitState()).toBe('closed');
   });
 
   it('opens after repeated failures, answers 503 without calling, then half-opens and closes on success', async () => {
@@ -135,35 +213,59 @@ describe('resilient upstream', () => {
       unavailable(),
       ok,
     );
-    opened.push(upstream);
-    // Three attempts (one call, two retries), then the fourth failure opens the circuit.
-    await expect(upstream.generate(request)).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
-    await expect(upstream.generate(request)).rejects.toMatchObject({
-      name: 'CircuitOpenError',
-      statusCode: 503,
-      code: 'CIRCUIT_OPEN',
-      headers: { 'Retry-After': '1' },
-    });
+    // Two calls of two attempts each; the fourth failure opens the circuit.
+    for (let i = 0; i < 2; i++) {
+      await expect(upstream.generate(request, inTime())).rejects.toMatchObject({
+        code: 'UPSTREAM_UNAVAILABLE',
+      });
+    }
     expect(upstream.circuitState()).toBe('open');
     expect(calls).toHaveLength(4);
-    await expect(upstream.generate(request)).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    for (let i = 0; i < 2; i++) {
+      await expect(upstream.generate(request, inTime())).rejects.toMatchObject({
+        name: 'CircuitOpenError',
+        statusCode: 503,
+        code: 'CIRCUIT_OPEN',
+        retryable: true,
+        headers: { 'Retry-After': '1' },
+      });
+    }
     expect(calls).toHaveLength(4);
     expect(await registry.metrics()).toContain('llm_service_upstream_circuit_state 2');
 
     await new Promise((r) => setTimeout(r, circuit.resetMs + 20));
     expect(upstream.circuitState()).toBe('halfOpen');
-    await expect(upstream.generate(request)).resolves.toEqual(ok);
+    await expect(upstream.generate(request, inTime())).resolves.toEqual(ok);
     expect(upstream.circuitState()).toBe('closed');
     const metrics = await registry.metrics();
     expect(metrics).toContain('llm_service_upstream_circuit_state 0');
     expect(metrics).toContain('llm_service_upstream_circuit_rejections_total 2');
   });
 
+  it('lets exactly one probe through while half-open, however many calls arrive, and reopens when it fails', async () => {
+    let failProbe: (err: Error) => void = () => undefined;
+    const probe = () => new Promise<UpstreamResponse>((_resolve, reject) => (failProbe = reject));
+    const { upstream, calls } = scripted(unavailable(), unavailable(), unavailable(), unavailable(), probe);
+    for (let i = 0; i < 2; i++) await upstream.generate(request, inTime()).catch(() => undefined);
+    expect(upstream.circuitState()).toBe('open');
+    await new Promise((r) => setTimeout(r, circuit.resetMs + 20));
+
+    const burst = Array.from({ length: 5 }, () => upstream.generate(request, inTime()));
+    const results = burst.map((p) => p.catch((err: unknown) => err));
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(5);
+    failProbe(unavailable());
+    const errors = (await Promise.all(results)) as { code: string }[];
+    // The probe's own retry meets the reopened circuit.
+    expect(errors.map((e) => e.code)).toEqual(Array(5).fill('CIRCUIT_OPEN'));
+    expect(upstream.circuitState()).toBe('open');
+    expect(calls).toHaveLength(5);
+  });
+
   it('is not opened by refused inputs', async () => {
     const { upstream, calls } = scripted(invalid());
-    opened.push(upstream);
     for (let i = 0; i < 10; i++)
-      await expect(upstream.generate(request)).rejects.toMatchObject({ statusCode: 400 });
+      await expect(upstream.generate(request, inTime())).rejects.toMatchObject({ statusCode: 400 });
     expect(upstream.circuitState()).toBe('closed');
     expect(calls).toHaveLength(10);
   });

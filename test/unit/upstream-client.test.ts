@@ -2,6 +2,7 @@ import { llm } from '../../src/generated/llm';
 import { createUpstreamClient } from '../../src/llm-service/upstream-client';
 import type { UpstreamRequest } from '../../src/llm-service/upstream-client';
 import { TimeoutError } from '../../src/llm-service/http-transport';
+import { REQUEST_TIMEOUT_HEADER } from '../../src/contracts/deadline';
 import type { HttpRequest, HttpTransport } from '../../src/llm-service/http-transport';
 
 const request: UpstreamRequest = {
@@ -34,9 +35,12 @@ function clientAnswering(reply: () => Promise<Response>) {
       body: new Uint8Array(await res.arrayBuffer()),
     };
   };
-  const client = createUpstreamClient({ baseUrl: 'http://gw.test/prod/', timeoutMs: 1000, transport });
-  return { client, calls };
+  const upstream = createUpstreamClient({ baseUrl: 'http://gw.test/prod/', transport });
+  const client = { ...upstream, generate: (req: UpstreamRequest) => upstream.generate(req, inOneSecond()) };
+  return { client, upstream, calls };
 }
+
+const inOneSecond = () => ({ deadline: Date.now() + 1000 });
 
 describe('upstream client', () => {
   it('POSTs an encoded GenerateRequest and decodes the GenerateResponse', async () => {
@@ -62,8 +66,12 @@ describe('upstream client', () => {
       url: 'http://gw.test/prod/generate',
       method: 'POST',
       headers: { 'Content-Type': 'application/x-protobuf', 'X-Request-Id': 'r-1' },
-      timeoutMs: 1000,
     });
+    // It waits until the deadline, and tells the gateway so.
+    const { timeoutMs, headers } = calls[0]!;
+    expect(timeoutMs).toBeGreaterThan(950);
+    expect(timeoutMs).toBeLessThanOrEqual(1000);
+    expect(headers[REQUEST_TIMEOUT_HEADER]).toBe(String(timeoutMs));
     const sent = llm.v1.GenerateRequest.decode(calls[0]!.body!);
     expect(sent).toMatchObject({
       requestId: 'r-1',
@@ -165,6 +173,17 @@ describe('upstream client', () => {
       code: 'UPSTREAM_TIMEOUT',
       retryable: true,
     });
+  });
+
+  it('sends nothing once the deadline has passed: 504 DEADLINE_EXCEEDED, retryable', async () => {
+    const { upstream, calls } = clientAnswering(async () => protobuf(200, new Uint8Array()));
+    await expect(upstream.generate(request, { deadline: Date.now() })).rejects.toMatchObject({
+      name: 'DeadlineExceededError',
+      statusCode: 504,
+      code: 'DEADLINE_EXCEEDED',
+      retryable: true,
+    });
+    expect(calls).toHaveLength(0);
   });
 
   it('is ready when the gateway answers its health check below 500', async () => {

@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../definitions';
 import { isUpstreamError } from '../../contracts/errors';
+import { attemptTimeLeftMs } from './deadline';
 import { withHeartbeats } from './heartbeat';
 import type { LlmServiceClient } from './llm-service-client';
 import type { AskCloudInput, AskCloudOutput } from './types';
@@ -11,10 +12,16 @@ export interface CloudDeps {
   maxTokens: number;
 }
 
-/** The cloud model answers the last message of the window, through the LLM REST service. */
+/**
+ * The cloud model answers the last message of the window, through the LLM REST service. The call gets what is left
+ * of this attempt (see attemptTimeLeftMs), which the service and every hop behind it shrink further, so a failure
+ * comes back as the upstream's own retryable error in time for Temporal to retry the activity: Temporal owns the
+ * retries across attempts.
+ */
 export function makeAskCloud({ client, maxTokens }: CloudDeps) {
   return async function askCloud(input: AskCloudInput): Promise<AskCloudOutput> {
     const started = Date.now();
+    const context = Context.current();
     let result;
     try {
       result = await withHeartbeats(
@@ -26,7 +33,10 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps) {
             temperature: input.temperature,
             model: input.model,
           },
-          { signal: Context.current().cancellationSignal },
+          {
+            signal: context.cancellationSignal,
+            timeoutMs: attemptTimeLeftMs(context.info, started),
+          },
         ),
       );
     } catch (err) {

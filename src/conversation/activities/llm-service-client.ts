@@ -1,14 +1,23 @@
 /** Thin typed client for the LLM REST service's `POST /api/v1/generate`, with the transport injectable. */
-import { UpstreamError } from '../../contracts/errors';
+import { REQUEST_TIMEOUT_HEADER } from '../../contracts/deadline';
+import { DeadlineExceededError, UpstreamError } from '../../contracts/errors';
 import { errorBodySchema, generateResponseSchema } from '../../contracts/llm-rest';
 import type { GenerateRequestBody, GenerateResponseBody } from '../../contracts/llm-rest';
 
+export interface GenerateOptions {
+  /** Aborts the call (the activity was cancelled). */
+  signal?: AbortSignal;
+  /** This call's time, when shorter than the client's `timeoutMs` (the activity's remaining time). */
+  timeoutMs?: number;
+}
+
 export interface LlmServiceClient {
-  generate(request: GenerateRequestBody, options?: { signal?: AbortSignal }): Promise<GenerateResponseBody>;
+  generate(request: GenerateRequestBody, options?: GenerateOptions): Promise<GenerateResponseBody>;
 }
 
 export interface LlmServiceClientOptions {
   baseUrl: string;
+  /** The longest any call waits (UPSTREAM_TIMEOUT_MS); the service is told it as `X-Request-Timeout-Ms`. */
   timeoutMs: number;
   /** Sent as a bearer token when the service requires one (its API_KEY). */
   apiKey?: string;
@@ -16,7 +25,9 @@ export interface LlmServiceClientOptions {
 }
 
 /**
- * Throws UpstreamError. `retryable` is the service's own verdict (`error.details.retryable`) when it gives one,
+ * Each call waits at most min(timeoutMs, options.timeoutMs) and tells the service so in `X-Request-Timeout-Ms`,
+ * so the service (and every hop behind it) gives up first and answers; none left: a DeadlineExceededError without
+ * a call. Throws UpstreamError. `retryable` is the service's own verdict (`error.details.retryable`) when it gives one,
  * else false for 4xx (except 408/429) and true for 5xx, timeouts and an unreachable service.
  */
 export function createLlmServiceClient({
@@ -31,14 +42,16 @@ export function createLlmServiceClient({
 
   return {
     async generate(request, options = {}) {
-      const timeout = AbortSignal.timeout(timeoutMs);
+      const callTimeoutMs = Math.floor(Math.min(timeoutMs, options.timeoutMs ?? Infinity));
+      if (callTimeoutMs <= 0) throw new DeadlineExceededError();
+      const timeout = AbortSignal.timeout(callTimeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
       let res: Response;
       let text: string;
       try {
         res = await doFetch(url, {
           method: 'POST',
-          headers,
+          headers: { ...headers, [REQUEST_TIMEOUT_HEADER.toLowerCase()]: String(callTimeoutMs) },
           body: JSON.stringify(request),
           signal,
         });
@@ -49,7 +62,7 @@ export function createLlmServiceClient({
           throw new UpstreamError(
             504,
             'LLM_SERVICE_TIMEOUT',
-            `LLM service did not answer within ${timeoutMs} ms`,
+            `LLM service did not answer within ${callTimeoutMs} ms`,
             true,
             {
               cause: err,
