@@ -327,7 +327,7 @@ describe('exportTranscript', () => {
       expect(result).toMatchObject({
         csvPath: path.join(dir, 'conversation-42.csv'),
         requestedOutputFile: outputFile,
-        exportNote: expect.stringContaining('could not be written (outputFile'),
+        exportNote: expect.stringContaining('could not be written (the name is refused: '),
       });
       expect(await tree(dir)).toEqual(['conversation-42.csv', 'conversation-42.jsonl']);
       expect(await tree(outside)).toEqual([]);

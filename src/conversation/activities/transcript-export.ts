@@ -118,7 +118,7 @@ export interface OutputPaths {
  */
 export async function resolveOutputPaths(outputDir: string, name: string): Promise<OutputPaths> {
   const problem = outputFileProblem(name);
-  if (problem) throw new OutputPathError(`outputFile ${JSON.stringify(name)} ${problem}`);
+  if (problem) throw new OutputPathError(`the name is refused: ${problem}`);
   await mkdir(outputDir, { recursive: true });
   const root = await realpath(outputDir);
   const folders = name.split('/');
