@@ -331,6 +331,8 @@ describe('the transcript is never lost to its file name', () => {
     // as new carries its input into a run that must go on.
     const { worker, taskQueue } = await testWorker(fakeLlmService().client);
     const workflowId = `conversation-${randomUUID()}`;
+    // The deadline is on the test server's clock, which earlier tests' time skipping has moved on.
+    const deadline = (await env.currentTimeMs()) + 3_600_000;
     const result = await worker.runUntil(
       env.client.workflow.execute('conversationWorkflow', {
         taskQueue,
@@ -341,7 +343,7 @@ describe('the transcript is never lost to its file name', () => {
             turns: [],
             paused: false,
             stopRequested: false,
-            deadline: Date.now() + 365 * 86_400_000,
+            deadline,
             runs: 1,
           },
         ],

@@ -113,8 +113,10 @@ export interface OutputPaths {
  * The name must pass outputFileProblem (the rule the API and the workflow applied). OUTPUT_DIR itself is the
  * user's choice and may be a symlink: it is created if missing and resolved once. Below it nothing may be one:
  * each folder of the name is created on its own (non-recursively) if missing, then checked with lstat (not a
- * symlink, a folder) and realpath (still where it should be), before the next one is touched, so nothing is ever
- * created through a symlink. Returns both the reported and the real paths; writeFileAtomic checks again.
+ * symlink, a folder) and realpath (still where it should be), before the next one is touched, so a symlink on the
+ * way is refused before anything is made beyond it. (A folder swapped for a symlink by someone writing into
+ * OUTPUT_DIR at the same moment could get one empty folder made through it before the check refuses it: Node has
+ * no mkdirat.) Returns both the reported and the real paths; writeFileAtomic checks again.
  */
 export async function resolveOutputPaths(outputDir: string, name: string): Promise<OutputPaths> {
   const problem = outputFileProblem(name);
