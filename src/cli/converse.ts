@@ -218,6 +218,7 @@ export function formatEnd(result: ConversationResult): string[] {
     ...(result.error ? [`error: ${result.error.type}: ${result.error.message}`] : []),
     `CSV:   ${result.csvPath}`,
     `JSONL: ${result.jsonlPath}`,
+    ...(result.exportNote ? [`note:  ${result.exportNote}`] : []),
   ];
 }
 

@@ -97,6 +97,14 @@ export class CircuitOpenError extends UpstreamError {
   }
 }
 
+/**
+ * A transcript cannot be written where it was asked to go: the name breaks the output file rule, or a folder on
+ * the way is a symbolic link, not a folder, or resolves outside OUTPUT_DIR. Permanent for that name.
+ */
+export class OutputPathError extends Error {
+  override readonly name = 'OutputPathError';
+}
+
 /*
  * Classification: the only place that looks at an error's shape. Callers use these guards (or `instanceof` on
  * our classes and the Temporal SDK's symbol-based ones), never `err.name` comparisons of their own.
@@ -108,6 +116,25 @@ export function isHttpError(err: unknown): err is HttpError {
 
 export function isUpstreamError(err: unknown): err is UpstreamError {
   return err instanceof UpstreamError;
+}
+
+export function isOutputPathError(err: unknown): err is OutputPathError {
+  return err instanceof OutputPathError;
+}
+
+/**
+ * The `code` of a Node file-system error (`ENOENT`, `EACCES`, `EEXIST`…), if it is one. By shape: Node's own
+ * errors may come from another realm (a test runner's sandbox), where `instanceof Error` is false.
+ */
+export function fileErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? code : undefined;
+}
+
+/** An error's message, whatever was thrown. */
+export function messageOf(err: unknown): string {
+  const message = (err as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' ? message : String(err);
 }
 
 /** An upstream failure that may succeed when tried again. */

@@ -29,3 +29,14 @@ export const MAX_TURNS = 200;
 export const DEFAULT_MAX_TURNS = 5;
 export const DEFAULT_TIMEOUT_MINUTES = 30;
 export const MAX_TIMEOUT_MINUTES = 24 * 60;
+
+/**
+ * A requested output file name (relative to OUTPUT_DIR), and each of its `/`-separated parts. A part stays well
+ * under the file systems' 255-byte name limit, leaving room for the `.jsonl` twin and the export's temp name
+ * (`.<name>.<uuid>.tmp`, 42 characters more).
+ */
+export const MAX_OUTPUT_FILE_CHARS = 255;
+export const MAX_OUTPUT_NAME_PART_CHARS = 200;
+
+/** Whether CSV text cells that a spreadsheet would evaluate as a formula are escaped (`CSV_ESCAPE_FORMULAS`). */
+export const DEFAULT_CSV_ESCAPE_FORMULAS = true;

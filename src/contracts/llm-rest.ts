@@ -14,17 +14,21 @@ import {
   MAX_MODEL_ID_CHARS,
   MAX_OUTPUT_TOKENS,
 } from './limits';
+import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from './text';
 
 const notBlank = (s: string) => s.trim().length > 0;
-const text = z.string().max(MAX_MESSAGE_CHARS).refine(notBlank, 'must not be blank');
+/** Every text field: a lone surrogate is refused here (400 naming the field), not by the protobuf encoder later. */
+const wellFormed = <T extends z.ZodString>(schema: T) =>
+  schema.refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
+const text = wellFormed(z.string().max(MAX_MESSAGE_CHARS)).refine(notBlank, 'must not be blank');
 
 /** Options both body shapes accept; the defaults are the original service's. */
 const options = {
-  system: z.string().max(MAX_MESSAGE_CHARS).optional(),
+  system: wellFormed(z.string().max(MAX_MESSAGE_CHARS)).optional(),
   maxTokens: z.number().int().min(1).max(MAX_OUTPUT_TOKENS).default(DEFAULT_CLOUD_MAX_TOKENS),
   temperature: z.number().min(CLOUD_TEMPERATURE.min).max(CLOUD_TEMPERATURE.max).default(DEFAULT_TEMPERATURE),
   topP: z.number().gt(0).max(1).optional(),
-  model: z.string().min(1).max(MAX_MODEL_ID_CHARS).optional(),
+  model: wellFormed(z.string().min(1).max(MAX_MODEL_ID_CHARS)).optional(),
 };
 
 // Strict objects: an unknown key (a typo such as max_tokens, or __proto__ / constructor) is a 400, not ignored.
@@ -40,6 +44,7 @@ export const promptBodySchema = z.strictObject({
             : 'must be a string',
     })
     .max(MAX_MESSAGE_CHARS)
+    .refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE)
     .refine(notBlank, 'must not be blank'),
   ...options,
 });

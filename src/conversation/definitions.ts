@@ -18,6 +18,7 @@ export {
   renderQuestionPrompt,
   MAX_TRANSCRIPT_TOKENS,
   outputFileProblem,
+  defaultOutputFile,
   inputSchemas,
 } from './input';
 export type { CloudOptions, ConversationInput, LocalOptions } from './input';
@@ -84,6 +85,12 @@ export interface ConversationResult {
   maxTurns: number;
   csvPath: string;
   jsonlPath: string;
+  /**
+   * Set when the requested outputFile could not be written (e.g. its folder is a symlink): the transcript is then
+   * at `<conversationId>.csv` at the top of OUTPUT_DIR (csvPath), and exportNote says why.
+   */
+  requestedOutputFile?: string;
+  exportNote?: string;
   averageProcessingTimeMs: number;
   /** Set when endReason is 'error': the failure that ended the conversation. */
   error?: { type: string; message: string };

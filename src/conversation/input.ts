@@ -14,12 +14,15 @@ import {
   DEFAULT_MAX_TURNS,
   LOCAL_TEMPERATURE,
   MAX_MODEL_ID_CHARS,
+  MAX_OUTPUT_FILE_CHARS,
+  MAX_OUTPUT_NAME_PART_CHARS,
   MAX_OUTPUT_TOKENS,
   MAX_QUERY_CHARS,
   MAX_SYSTEM_PROMPT_CHARS,
   MAX_TIMEOUT_MINUTES,
   MAX_TURNS,
 } from '../contracts/limits';
+import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from '../contracts/text';
 
 /** Two messages at least this similar (token Jaccard, 0..1) within the window end the run as `repetition`. */
 export const DEFAULT_REPETITION_THRESHOLD = 0.9;
@@ -52,14 +55,66 @@ export function renderQuestionPrompt(template: string, values: { question: strin
 export const MAX_TRANSCRIPT_TOKENS = 250_000;
 
 const CONVERSATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const FILE_SEGMENT = /^[\w.@+-]+$/u;
+const NAME_PART = /^[A-Za-z0-9_.@+-]+$/;
 
 /**
- * Why a requested output file name cannot be used, or undefined when it is a safe relative `.csv`
- * path that stays inside the output folder. Checked on the string alone (no `path`), so the same
- * rule runs in the API, the workflow sandbox and the export activity.
+ * Why a requested output file name cannot be used, or undefined when it can: the one rule the API, the CLI, the
+ * workflow's input check and the export activity all apply, so whatever is accepted can be written. Checked on
+ * the string alone (no `path`, no file system), so it runs in the workflow sandbox too. The name is taken
+ * literally (never percent- or otherwise decoded) and must be a relative `.csv` path whose `/`-separated parts
+ * use only ASCII letters, digits and `. _ - @ +`; no part is empty, `.` or `..`, starts with a dot (`..x.csv`,
+ * `.hidden.csv`: navigation look-alikes and hidden names) or ends with one (Windows drops trailing dots, so
+ * `a./` would be `a/`). Dots elsewhere are fine (`a..b.csv`). The file system is checked at export time.
  */
 export function outputFileProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > MAX_OUTPUT_FILE_CHARS) {
+    return `must be 1..${MAX_OUTPUT_FILE_CHARS} characters`;
+  }
+  if (name.includes('\0')) return 'must not contain NUL';
+  if (name.includes('\\')) return 'must not contain backslashes';
+  if (name.startsWith('/')) return 'must be a relative path inside the output folder';
+  if (!name.toLowerCase().endsWith('.csv')) return 'must end with .csv';
+  const parts = name.split('/');
+  if (parts.some((p) => p === '..')) return 'must not contain ".." segments';
+  if (parts.some((p) => p === '' || p === '.')) return 'must not contain empty or "." path segments';
+  if (parts.some((p) => !NAME_PART.test(p)))
+    return 'path segments may only use letters, digits and . _ - @ +';
+  if (parts.some((p) => p.startsWith('.'))) return 'path segments must not start with "." (no hidden names)';
+  if (parts.some((p) => p.endsWith('.'))) return 'path segments must not end with "."';
+  if (parts.some((p) => p.length > MAX_OUTPUT_NAME_PART_CHARS)) {
+    return `path segments must be at most ${MAX_OUTPUT_NAME_PART_CHARS} characters`;
+  }
+  return undefined;
+}
+
+/**
+ * The transcript's name when none is requested, and where an export falls back when the requested one cannot be
+ * written: `<conversationId>.csv` at the top of OUTPUT_DIR, made to pass outputFileProblem whatever the id (a
+ * workflow started from the Temporal CLI may have any id): other characters become `_`, a leading dot too, and a
+ * long id is cut, with a hash of the whole id so two long ids keep apart.
+ */
+export function defaultOutputFile(conversationId: string): string {
+  let stem = conversationId.replace(/[^\w.-]/g, '_').replace(/^\./, '_') || '_';
+  const room = MAX_OUTPUT_NAME_PART_CHARS - '.csv'.length;
+  if (stem.length > room) stem = `${stem.slice(0, room - 9)}-${fnv1a(conversationId)}`;
+  return `${stem}.csv`;
+}
+
+/** FNV-1a, 32 bits, as 8 hex digits: a short stable digest that needs no Node built-in. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+/**
+ * The output file rule before input rules v2: kept only for conversations accepted under it (see
+ * `conversationInputV1`). Do not use it for new input.
+ */
+function outputFileProblemV1(name: string): string | undefined {
   if (name.length === 0 || name.length > 255) return 'must be 1..255 characters';
   if (name.includes('\0')) return 'must not contain NUL';
   if (name.includes('\\')) return 'must not contain backslashes';
@@ -67,13 +122,25 @@ export function outputFileProblem(name: string): string | undefined {
   if (!name.toLowerCase().endsWith('.csv')) return 'must end with .csv';
   const segments = name.split('/');
   if (segments.some((s) => s === '..')) return 'must not contain ".." segments';
-  if (segments.some((s) => s === '' || s === '.' || !FILE_SEGMENT.test(s))) {
+  if (segments.some((s) => s === '' || s === '.' || !/^[\w.@+-]+$/u.test(s))) {
     return 'path segments may only use letters, digits and . _ - @ +';
   }
   return undefined;
 }
 
-function buildSchemas() {
+/**
+ * Input rules v2 (well-formed text in every free-text field; the stricter output file name) apply to new
+ * conversations. `v1` builds the rules as they were before, which the workflow applies to a conversation that
+ * was accepted under them, so a rule added later never fails a conversation already running.
+ */
+type InputRules = 'v1' | 'v2';
+
+function buildSchemas(rules: InputRules) {
+  /** Free text: from v2 on, only text the wire can carry (see isWellFormedText). */
+  const text = <T extends z.ZodString>(schema: T) =>
+    rules === 'v1' ? schema : schema.refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
+  const fileProblem = rules === 'v1' ? outputFileProblemV1 : outputFileProblem;
+
   const conversationId = z
     .string()
     .regex(
@@ -81,8 +148,8 @@ function buildSchemas() {
       'must be 1..128 characters of letters, digits, . _ - (starting with a letter or digit)',
     );
 
-  const modelName = z.string().trim().min(1).max(MAX_MODEL_ID_CHARS);
-  const systemPrompt = z.string().trim().min(1).max(MAX_SYSTEM_PROMPT_CHARS);
+  const modelName = text(z.string().trim().min(1).max(MAX_MODEL_ID_CHARS));
+  const systemPrompt = text(z.string().trim().min(1).max(MAX_SYSTEM_PROMPT_CHARS));
   const maxTokens = z.number().int().min(1).max(MAX_OUTPUT_TOKENS);
 
   /** The cloud side (Bedrock through the LLM REST service): unset fields are the cloud side's own defaults. */
@@ -102,10 +169,7 @@ function buildSchemas() {
       systemPrompt: systemPrompt.optional(),
       temperature: z.number().min(LOCAL_TEMPERATURE.min).max(LOCAL_TEMPERATURE.max).optional(),
       maxTokens: maxTokens.optional(),
-      questionTemplate: z
-        .string()
-        .min(1)
-        .max(MAX_SYSTEM_PROMPT_CHARS)
+      questionTemplate: text(z.string().min(1).max(MAX_SYSTEM_PROMPT_CHARS))
         .refine((t) => t.includes(ANSWER_PLACEHOLDER), `must contain the ${ANSWER_PLACEHOLDER} placeholder`)
         .optional(),
     })
@@ -113,11 +177,11 @@ function buildSchemas() {
 
   const conversationInput = z
     .object({
-      initialQuery: z.string().trim().min(1).max(MAX_QUERY_CHARS),
+      initialQuery: text(z.string().trim().min(1).max(MAX_QUERY_CHARS)),
       outputFile: z
         .string()
         .superRefine((name, ctx) => {
-          const problem = outputFileProblem(name);
+          const problem = fileProblem(name);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })
         .optional(),
@@ -126,7 +190,10 @@ function buildSchemas() {
       cloud: cloudOptions.optional(),
       local: localOptions.optional(),
       /** Case-insensitive; a turn whose answer or question contains one ends the run as `stop_phrase`. */
-      stopPhrases: z.array(z.string().trim().min(1).max(200)).max(20).optional(),
+      stopPhrases: z
+        .array(text(z.string().trim().min(1).max(200)))
+        .max(20)
+        .optional(),
       repetitionThreshold: z.number().min(0.5).max(1).optional(),
       repetitionWindow: z.number().int().min(0).max(20).optional(),
       delayBetweenTurnsMs: z
@@ -156,8 +223,12 @@ function buildSchemas() {
   return { conversationId, cloudOptions, localOptions, conversationInput };
 }
 
-type InputSchemas = ReturnType<typeof buildSchemas>;
-const schemas = buildSchemas();
+const schemas = {
+  ...buildSchemas('v2'),
+  /** Only for conversations accepted before input rules v2 (see InputRules); never for new input. */
+  conversationInputV1: buildSchemas('v1').conversationInput,
+};
+type InputSchemas = typeof schemas;
 
 export function inputSchemas(): InputSchemas {
   return schemas;

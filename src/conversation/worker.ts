@@ -85,7 +85,7 @@ export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
       model: config.OLLAMA_MODEL,
       maxTokens: config.LOCAL_MAX_TOKENS,
     },
-    output: { dir: config.OUTPUT_DIR },
+    output: { dir: config.OUTPUT_DIR, escapeFormulas: config.CSV_ESCAPE_FORMULAS },
   };
 }
 

@@ -4,6 +4,7 @@ import { DEFAULT_UPSTREAM_TIMEOUT_MS } from '../contracts/deadline';
 import { ConfigError } from '../contracts/errors';
 import {
   DEFAULT_CLOUD_MAX_TOKENS,
+  DEFAULT_CSV_ESCAPE_FORMULAS,
   DEFAULT_LOCAL_MAX_TOKENS,
   DEFAULT_MAX_TURNS,
   DEFAULT_TIMEOUT_MINUTES,
@@ -63,6 +64,8 @@ const variables = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('llm-conversations'),
   TEMPORAL_UI_URL: url('http://127.0.0.1:8233'),
   OUTPUT_DIR: z.string().min(1).default('./output'),
+  /** Escape CSV text cells a spreadsheet would evaluate as formulas (OWASP's leading `'`); `false` writes them raw. */
+  CSV_ESCAPE_FORMULAS: z.stringbool().default(DEFAULT_CSV_ESCAPE_FORMULAS),
   /** Prometheus endpoint (host:port) for the worker's Temporal SDK metrics; empty turns it off. */
   WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
   // Worker capacity; see the README's Performance section for what these buy.

@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ChatResponse } from 'ollama';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UpstreamError } from '../../src/contracts/errors';
@@ -252,6 +252,107 @@ test('a start that skips the API with an invalid input fails at once, naming the
   expect((failure as WorkflowFailedError).cause).toMatchObject({
     type: 'InvalidConversationInput',
     message: expect.stringMatching(/^Invalid conversation input: maxTurns: /),
+  });
+});
+
+test('a start that skips the API with text the wire cannot carry fails at once, naming the field', async () => {
+  const { worker, taskQueue } = await testWorker(fakeLlmService().client);
+  const failure = await worker.runUntil(
+    env.client.workflow
+      .execute('conversationWorkflow', {
+        taskQueue,
+        workflowId: `conversation-${randomUUID()}`,
+        args: [{ initialQuery: 'Hi', stopPhrases: ['bye \ud800'] }],
+      })
+      .catch((err: unknown) => err),
+  );
+  expect((failure as WorkflowFailedError).cause).toMatchObject({
+    type: 'InvalidConversationInput',
+    message: expect.stringMatching(
+      /^Invalid conversation input: stopPhrases\.0: must be well-formed Unicode/,
+    ),
+  });
+});
+
+describe('the transcript is never lost to its file name', () => {
+  let outside: string;
+  beforeEach(async () => {
+    outside = await mkdtemp(path.join(tmpdir(), 'conversation-outside-'));
+  });
+  afterEach(async () => {
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  test('a requested folder that is a symlink to outside: the run completes, the transcript lands at <conversationId>.csv, nothing is created outside', async () => {
+    const link = `lnk-${randomUUID()}`;
+    await symlink(outside, path.join(outputDir, link));
+    const result = await runConversation(
+      { initialQuery: 'Hello', maxTurns: 2, outputFile: `${link}/new/x.csv` },
+      fakeLlmService().client,
+    );
+
+    expect(result.endReason).toBe('max_turns');
+    expect(result.csvPath).toBe(path.join(outputDir, `${result.conversationId}.csv`));
+    expect(result.jsonlPath).toBe(path.join(outputDir, `${result.conversationId}.jsonl`));
+    expect(result.requestedOutputFile).toBe(`${link}/new/x.csv`);
+    expect(result.exportNote).toBe(
+      `outputFile "${link}/new/x.csv" could not be written (${link} is a symbolic link); ` +
+        `the transcript was written as ${result.conversationId}.csv at the top of OUTPUT_DIR instead`,
+    );
+    expect(await exportedRows(result)).toHaveLength(2);
+    expect((await exportedJsonl(result)).messages).toHaveLength(4);
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  test('a folder that becomes a symlink while the run goes on: the export falls back the same way', async () => {
+    const folder = `later-${randomUUID()}`;
+    await mkdir(path.join(outputDir, folder));
+    const { llm, blocked, release } = blockingLlm(2);
+    const result = await runConversation(
+      { initialQuery: 'Hello', maxTurns: 2, outputFile: `${folder}/x.csv` },
+      llm.client,
+      async () => {
+        await blocked;
+        await rm(path.join(outputDir, folder), { recursive: true });
+        await symlink(outside, path.join(outputDir, folder));
+        release();
+      },
+    );
+
+    expect(result.endReason).toBe('max_turns');
+    expect(result.csvPath).toBe(path.join(outputDir, `${result.conversationId}.csv`));
+    expect(result.exportNote).toContain(`(${folder} is a symbolic link)`);
+    expect(await exportedRows(result)).toHaveLength(2);
+    expect(await readdir(outside)).toEqual([]);
+  });
+
+  test('a run accepted under earlier rules that continues-as-new is not failed by the new ones; its export falls back', async () => {
+    // `.hidden.csv` and a lone surrogate in a stop phrase passed the input rules before v2; such a run continuing
+    // as new carries its input into a run that must go on.
+    const { worker, taskQueue } = await testWorker(fakeLlmService().client);
+    const workflowId = `conversation-${randomUUID()}`;
+    // The deadline is on the test server's clock, which earlier tests' time skipping has moved on.
+    const deadline = (await env.currentTimeMs()) + 3_600_000;
+    const result = await worker.runUntil(
+      env.client.workflow.execute('conversationWorkflow', {
+        taskQueue,
+        workflowId,
+        args: [
+          { initialQuery: 'Hi', maxTurns: 1, outputFile: '.hidden.csv', stopPhrases: ['\ud800'] },
+          {
+            turns: [],
+            paused: false,
+            stopRequested: false,
+            deadline,
+            runs: 1,
+          },
+        ],
+      }) as Promise<ConversationResult>,
+    );
+    expect(result.endReason).toBe('max_turns');
+    expect(result.csvPath).toBe(path.join(outputDir, `${workflowId}.csv`));
+    expect(result.requestedOutputFile).toBe('.hidden.csv');
+    expect(result.exportNote).toContain('must not start with "."');
   });
 });
 

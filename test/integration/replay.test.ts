@@ -25,6 +25,10 @@ test('there are recorded histories for every way a conversation ends', () => {
       'stop-phrase',
       'stop-signal',
       'timeout',
+      // Recorded once with the code of commit 02a2d4c (the input rules before v2), by hand: the current code
+      // refuses its input (`.hidden.csv`, a lone surrogate in a stop phrase) for new runs, so
+      // `npm run histories:record` cannot make it. It must keep replaying: a run accepted then never fails later.
+      'v1-input-rules',
     ]),
   );
 });

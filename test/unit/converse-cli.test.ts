@@ -190,4 +190,22 @@ describe('progress', () => {
       'JSONL: /out/c.jsonl',
     ]);
   });
+
+  test('the end says so when the export fell back from the requested file', () => {
+    const note = 'outputFile "lnk/x.csv" could not be written (lnk is a symbolic link); …';
+    expect(
+      formatEnd({
+        conversationId: 'c',
+        endReason: 'max_turns',
+        turns: [],
+        completedTurns: 0,
+        maxTurns: 1,
+        csvPath: '/out/c.csv',
+        jsonlPath: '/out/c.jsonl',
+        requestedOutputFile: 'lnk/x.csv',
+        exportNote: note,
+        averageProcessingTimeMs: 0,
+      }).at(-1),
+    ).toBe(`note:  ${note}`);
+  });
 });

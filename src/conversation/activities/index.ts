@@ -3,13 +3,15 @@ import type { CloudDeps } from './cloud';
 import { makeAskLocal } from './local';
 import type { LocalDeps } from './local';
 import { makeExportTranscript } from './transcript-export';
+import type { ExportDeps } from './transcript-export';
 
 export interface ActivitiesDeps {
   /** The LLM REST service client and the answer length we ask of the cloud model. */
   llmService: CloudDeps;
   /** The `ollama` client, the default local model and its answer length. */
   ollama: LocalDeps;
-  output: { dir: string };
+  /** OUTPUT_DIR, and whether CSV cells that a spreadsheet would evaluate are escaped (default: yes). */
+  output: ExportDeps;
 }
 
 /** The conversation's activities, built over injected clients so tests and benchmarks can pass fakes. */
@@ -17,6 +19,6 @@ export function createActivities({ llmService, ollama, output }: ActivitiesDeps)
   return {
     askCloud: makeAskCloud(llmService),
     askLocal: makeAskLocal(ollama),
-    exportTranscript: makeExportTranscript(output.dir),
+    exportTranscript: makeExportTranscript(output),
   };
 }

@@ -1,9 +1,12 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { stringify } from 'csv-stringify/sync';
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { averageProcessingTimeMs, FailureType, outputFileProblem } from '../definitions';
+import { fileErrorCode, isOutputPathError, messageOf, OutputPathError } from '../../contracts/errors';
+import { DEFAULT_CSV_ESCAPE_FORMULAS } from '../../contracts/limits';
+import { averageProcessingTimeMs, defaultOutputFile, FailureType, outputFileProblem } from '../definitions';
 import type { EndReason, Turn } from '../definitions';
 import type { ExportTranscriptInput, ExportTranscriptOutput } from './types';
 
@@ -26,12 +29,32 @@ export const CSV_COLUMNS = [
   'local_output_tokens',
 ] as const;
 
-export class OutputPathError extends Error {
-  override readonly name = 'OutputPathError';
+export interface CsvOptions {
+  /** Escape text cells a spreadsheet would evaluate (see escapeFormula). Default DEFAULT_CSV_ESCAPE_FORMULAS. */
+  escapeFormulas?: boolean;
 }
 
-/** RFC 4180: CRLF between records, and any field holding a comma, quote, CR or LF is quoted. */
-export function transcriptToCsv(conversationId: string, turns: Turn[]): string {
+/**
+ * A text cell that starts with one of these is evaluated as a formula by spreadsheets (`=HYPERLINK(…)`, `@SUM(…)`,
+ * `+cmd|…`): OWASP's CSV injection list (`=`, `+`, `-`, `@`, tab, carriage return, and since 2025 line feed), plus
+ * the full-width forms of the first four, which some spreadsheets fold into them.
+ */
+const FORMULA_START = /^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * OWASP's advice for such a cell: a leading single quote, which spreadsheets read as "this is text" and do not
+ * show. Only for text cells: numbers (latencies, token counts) are written as they are.
+ */
+export function escapeFormula(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/**
+ * RFC 4180: CRLF between records, and any field holding a comma, quote, CR or LF is quoted. Text cells that a
+ * spreadsheet would evaluate are escaped unless `escapeFormulas` is false (the JSONL keeps the raw text).
+ */
+export function transcriptToCsv(conversationId: string, turns: Turn[], options: CsvOptions = {}): string {
+  const escapeFormulas = options.escapeFormulas ?? DEFAULT_CSV_ESCAPE_FORMULAS;
   const rows = turns.map((t) => [
     t.timestamp,
     t.query,
@@ -49,7 +72,12 @@ export function transcriptToCsv(conversationId: string, turns: Turn[]): string {
     t.localUsage.inputTokens,
     t.localUsage.outputTokens,
   ]);
-  return stringify([[...CSV_COLUMNS], ...rows], { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+  return stringify([[...CSV_COLUMNS], ...rows], {
+    record_delimiter: 'windows',
+    quoted_match: /[\r\n]/,
+    // csv-stringify casts each string cell here (numbers go through its number cast), then quotes the result.
+    ...(escapeFormulas && { cast: { string: escapeFormula } }),
+  });
 }
 
 /** One line, OpenAI chat format: each turn is the query (user) and the cloud model's answer (assistant). */
@@ -71,69 +99,183 @@ export function transcriptToJsonl(conversationId: string, endReason: EndReason, 
   return `${JSON.stringify(line)}\n`;
 }
 
+export interface OutputPaths {
+  /** Where the files are, as reported: under OUTPUT_DIR as configured (which may itself be a symlink). */
+  csvPath: string;
+  jsonlPath: string;
+  /** Where they are written: under OUTPUT_DIR's real path, through folders checked one by one. */
+  realCsvPath: string;
+  realJsonlPath: string;
+}
+
 /**
- * Absolute CSV and JSONL paths for a conversation, confined to `outputDir` (also through symlinks).
- * Creates the containing folder.
+ * The CSV and JSONL paths for the output file `name`, confined to `outputDir`, creating the folders they need.
+ * The name must pass outputFileProblem (the rule the API and the workflow applied). OUTPUT_DIR itself is the
+ * user's choice and may be a symlink: it is created if missing and resolved once. Below it nothing may be one:
+ * each folder of the name is created on its own (non-recursively) if missing, then checked with lstat (not a
+ * symlink, a folder) and realpath (still where it should be), before the next one is touched, so a symlink on the
+ * way is refused before anything is made beyond it. (A folder swapped for a symlink by someone writing into
+ * OUTPUT_DIR at the same moment could get one empty folder made through it before the check refuses it: Node has
+ * no mkdirat.) Returns both the reported and the real paths; writeFileAtomic checks again.
  */
-export async function resolveOutputPaths(
-  outputDir: string,
-  conversationId: string,
-  outputFile?: string,
-): Promise<ExportTranscriptOutput> {
-  const name = outputFile ?? `${conversationId.replace(/[^\w.-]/g, '_')}.csv`;
+export async function resolveOutputPaths(outputDir: string, name: string): Promise<OutputPaths> {
   const problem = outputFileProblem(name);
-  if (problem) throw new OutputPathError(`outputFile ${JSON.stringify(name)} ${problem}`);
-  const root = path.resolve(outputDir);
-  const csvPath = path.resolve(root, name);
-  if (!isInside(root, csvPath))
-    throw new OutputPathError(`outputFile ${JSON.stringify(name)} leaves ${root}`);
-  const folder = path.dirname(csvPath);
-  await mkdir(folder, { recursive: true });
-  if (!isInside(await realpath(root), await realpath(folder))) {
-    throw new OutputPathError(`outputFile ${JSON.stringify(name)} resolves outside ${root}`);
+  if (problem) throw new OutputPathError(`the name is refused: ${problem}`);
+  await mkdir(outputDir, { recursive: true });
+  const root = await realpath(outputDir);
+  const folders = name.split('/');
+  const csvName = folders.pop()!;
+  const jsonlName = csvName.replace(/\.csv$/i, '.jsonl');
+  let folder = root;
+  for (const part of folders) {
+    const next = path.join(folder, part);
+    await mkdir(next).catch((err: unknown) => {
+      if (fileErrorCode(err) !== 'EEXIST') throw err;
+    });
+    await checkRealFolder(next, path.relative(root, next));
+    folder = next;
   }
-  return { csvPath, jsonlPath: csvPath.replace(/\.csv$/i, '.jsonl') };
+  const shown = path.resolve(outputDir, ...folders);
+  return {
+    csvPath: path.join(shown, csvName),
+    jsonlPath: path.join(shown, jsonlName),
+    realCsvPath: path.join(folder, csvName),
+    realJsonlPath: path.join(folder, jsonlName),
+  };
 }
 
-function isInside(root: string, target: string): boolean {
-  const relative = path.relative(root, target);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+/** `folder` (a path with no symlink in it, if all is well) is a folder, not a symlink, and resolves to itself. */
+async function checkRealFolder(folder: string, shownAs: string): Promise<void> {
+  const stats = await lstat(folder);
+  if (stats.isSymbolicLink()) throw new OutputPathError(`${shownAs} is a symbolic link`);
+  if (!stats.isDirectory()) throw new OutputPathError(`${shownAs} is not a folder`);
+  if ((await realpath(folder)) !== folder) throw new OutputPathError(`${shownAs} resolves elsewhere`);
 }
 
-/** Readers see the old file or the new one, never a partial one: temp file in the same folder, fsync, rename. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
+/** O_NOFOLLOW where the platform has it (not Windows): the temp file is never opened through a symlink. */
+const CREATE_NEW_FILE =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+export interface AtomicWriteOptions {
+  /**
+   * The file's folder is a real path (resolveOutputPaths' `real…` paths): check again, once the temp file is
+   * open and before the rename, that no part of it has become a symlink meanwhile, and that the temp name still
+   * names the file written.
+   */
+  confined?: boolean;
+}
+
+/**
+ * Readers see the old file or the new one, never a partial one: a new temp file in the same folder (created
+ * exclusively, never through a symlink), fsync, rename. The rename replaces the name `file`, whatever it was: an
+ * existing symlink there is replaced, not followed, and a file with other hard links gets a new inode, so the
+ * other links keep the old content. Node has no openat/renameat, so a folder swapped for a symlink between the
+ * last check and the rename is the one window left; it needs write access to OUTPUT_DIR during the export.
+ */
+export async function writeFileAtomic(
+  file: string,
+  content: string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  const folder = path.dirname(file);
+  const temp = path.join(folder, `.${path.basename(file)}.${randomUUID()}.tmp`);
+  let created = false;
   try {
-    const handle = await open(temp, 'w', 0o644);
+    const handle = await open(temp, CREATE_NEW_FILE, 0o644);
+    created = true;
     try {
+      if (options.confined) {
+        await checkRealFolder(folder, folder);
+        const [opened, named] = await Promise.all([handle.stat(), lstat(temp)]);
+        if (opened.ino !== named.ino || opened.dev !== named.dev) {
+          throw new OutputPathError(`${temp} changed while it was written`);
+        }
+      }
       await handle.writeFile(content, 'utf8');
       await handle.sync();
     } finally {
       await handle.close();
     }
+    if (options.confined) await checkRealFolder(folder, folder);
     await rename(temp, file);
   } catch (err) {
-    await rm(temp, { force: true });
+    if (created) await rm(temp, { force: true });
     throw err;
   }
 }
 
-export function makeExportTranscript(outputDir: string) {
+/** Writes the CSV and its JSONL twin under `outputDir` at `name`; returns the reported paths. */
+async function writeTranscriptFiles(
+  outputDir: string,
+  name: string,
+  csv: string,
+  jsonl: string,
+): Promise<{ csvPath: string; jsonlPath: string }> {
+  const paths = await resolveOutputPaths(outputDir, name);
+  await writeFileAtomic(paths.realCsvPath, csv, { confined: true });
+  await writeFileAtomic(paths.realJsonlPath, jsonl, { confined: true });
+  return { csvPath: paths.csvPath, jsonlPath: paths.jsonlPath };
+}
+
+export interface ExportDeps {
+  /** OUTPUT_DIR. */
+  dir: string;
+  /** CSV_ESCAPE_FORMULAS; default DEFAULT_CSV_ESCAPE_FORMULAS. */
+  escapeFormulas?: boolean;
+}
+
+/**
+ * The transcript goes to the requested `outputFile` (default `<conversationId>.csv`). When that cannot be written
+ * (a folder on the way is a symlink or not a folder, a permission problem, a name an older rule let through…), it
+ * goes to `<conversationId>.csv` at the top of OUTPUT_DIR instead, and the output says which name was asked for
+ * and why it was not used: a run never loses its transcript to its file name. Only when that fails too does the
+ * export fail: non-retryable for a path that can never work, otherwise retried by the activity's retry policy
+ * (each attempt tries the requested name first again).
+ */
+export function makeExportTranscript(deps: ExportDeps) {
+  const csvOptions = { escapeFormulas: deps.escapeFormulas ?? DEFAULT_CSV_ESCAPE_FORMULAS };
   return async function exportTranscript(input: ExportTranscriptInput): Promise<ExportTranscriptOutput> {
-    let paths: ExportTranscriptOutput;
+    const csv = transcriptToCsv(input.conversationId, input.turns, csvOptions);
+    const jsonl = transcriptToJsonl(input.conversationId, input.endReason, input.turns);
+    const fallback = defaultOutputFile(input.conversationId);
+    const requested = input.outputFile ?? fallback;
+    let refusal: unknown;
     try {
-      paths = await resolveOutputPaths(outputDir, input.conversationId, input.outputFile);
+      return await writeTranscriptFiles(deps.dir, requested, csv, jsonl);
     } catch (err) {
-      if (err instanceof OutputPathError) {
-        throw ApplicationFailure.nonRetryable(err.message, FailureType.InvalidOutputPath);
-      }
-      throw err;
+      if (requested === fallback) throw toFailure(err);
+      refusal = err;
     }
-    await writeFileAtomic(paths.csvPath, transcriptToCsv(input.conversationId, input.turns));
-    await writeFileAtomic(
-      paths.jsonlPath,
-      transcriptToJsonl(input.conversationId, input.endReason, input.turns),
-    );
-    return paths;
+    const exportNote =
+      `outputFile ${JSON.stringify(requested)} could not be written (${reasonOf(refusal)}); ` +
+      `the transcript was written as ${fallback} at the top of OUTPUT_DIR instead`;
+    log.warn('transcript export fell back to the default file name', {
+      conversationId: input.conversationId,
+      requestedOutputFile: requested,
+      exportNote,
+    });
+    try {
+      const paths = await writeTranscriptFiles(deps.dir, fallback, csv, jsonl);
+      return { ...paths, requestedOutputFile: requested, exportNote };
+    } catch (err) {
+      throw toFailure(err);
+    }
   };
+}
+
+function reasonOf(err: unknown): string {
+  if (isOutputPathError(err)) return err.message;
+  const code = fileErrorCode(err);
+  const message = messageOf(err);
+  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
+function toFailure(err: unknown): unknown {
+  if (!isOutputPathError(err)) return err;
+  return ApplicationFailure.create({
+    type: FailureType.InvalidOutputPath,
+    message: err.message,
+    nonRetryable: true,
+    cause: err,
+  });
 }

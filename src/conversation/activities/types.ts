@@ -61,4 +61,8 @@ export interface ExportTranscriptInput {
 export interface ExportTranscriptOutput {
   csvPath: string;
   jsonlPath: string;
+  /** Set when the requested outputFile could not be written and the export fell back to `<conversationId>.csv`. */
+  requestedOutputFile?: string;
+  /** Why, in words, when it fell back. */
+  exportNote?: string;
 }

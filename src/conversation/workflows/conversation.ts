@@ -6,6 +6,7 @@ import {
   isCancellation,
   log,
   makeContinueAsNewFunc,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -153,7 +154,7 @@ export async function conversationWorkflow(
   rawInput: ConversationInput,
   continuation?: ConversationContinuation,
 ): Promise<ConversationResult> {
-  const settings = withDefaults(rawInput);
+  const settings = withDefaults(rawInput, continuation !== undefined);
   const state: State = {
     turns: continuation?.turns ?? [],
     paused: continuation?.paused ?? false,
@@ -395,9 +396,25 @@ function saysStopPhrase(phrases: string[] | undefined, ...texts: string[]): bool
   return phrases.some((p) => lowered.some((t) => t.includes(p.toLowerCase())));
 }
 
-/** The API validates before starting; this covers starts from the Temporal CLI or UI. */
-function withDefaults(rawInput: ConversationInput): Settings {
-  const parsed = inputSchemas().conversationInput.safeParse(rawInput);
+/**
+ * Marks a run that was refused by input rules v2 (see input.ts): its history has the marker, so a replay refuses
+ * it again, while a run started before those rules (no marker) replays under the rules it was accepted by.
+ */
+export const INPUT_RULES_V2_PATCH = 'input-rules-v2';
+
+/**
+ * The API validates before starting; this covers starts from the Temporal CLI or UI. A rule added later must not
+ * fail a conversation accepted before it: one that continued-as-new (`continued`), or one whose history predates
+ * the rule. Those take the earlier rules; the export then falls back if their outputFile is refused now.
+ * `patched` is only reached by an input the current rules refuse, so valid runs record no marker.
+ */
+function withDefaults(rawInput: ConversationInput, continued: boolean): Settings {
+  const schemas = inputSchemas();
+  let parsed = schemas.conversationInput.safeParse(rawInput);
+  if (!parsed.success && (continued || !patched(INPUT_RULES_V2_PATCH))) {
+    const earlier = schemas.conversationInputV1.safeParse(rawInput);
+    if (earlier.success) parsed = earlier;
+  }
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw ApplicationFailure.nonRetryable(
