@@ -29,3 +29,8 @@ export const MAX_TURNS = 200;
 export const DEFAULT_MAX_TURNS = 5;
 export const DEFAULT_TIMEOUT_MINUTES = 30;
 export const MAX_TIMEOUT_MINUTES = 24 * 60;
+
+/** Requests per minute one client may make to the Conversation API (`CONVERSATION_API_RATE_LIMIT_PER_MINUTE`). */
+export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 120;
+/** Conversations that may run at once before `POST /conversation` answers 429 (`CONVERSATION_MAX_RUNNING`). */
+export const DEFAULT_MAX_RUNNING_CONVERSATIONS = 1000;

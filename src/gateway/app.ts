@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import express from 'express';
 import type { Express, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { errorHandler, notFound } from '../shared/http';
+import { errorHandler, notFound, securityHeaders } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { createLambdaContext, toRestProxyEvent } from './event';
 
@@ -37,6 +37,7 @@ export function createGatewayApp({
 }: GatewayDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
