@@ -30,6 +30,7 @@ const publicBaseUrl = z.preprocess(
   z
     .url({ protocol: /^https?$/ })
     .refine((u) => {
+      if (!URL.canParse(u)) return true; // z.url() has said so already
       const { search, hash, username, password } = new URL(u);
       return !search && !hash && !username && !password;
     }, 'must be an http(s) URL without query, fragment or credentials')
