@@ -76,6 +76,8 @@ async function main(): Promise<void> {
 
 function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names: ComponentName[]): void {
   const api = `http://127.0.0.1:${config.CONVERSATION_API_PORT}`;
+  // The key itself stays out of the terminal; the shell fills it in.
+  const auth = config.CONVERSATION_API_KEY ? ' -H "Authorization: Bearer $CONVERSATION_API_KEY"' : '';
   console.log(`
 [stack] ready (${names.join(', ')}); logs in ${logDir}; Ctrl-C stops everything.
 
@@ -88,7 +90,7 @@ function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names
   Output folder      ${path.resolve(config.OUTPUT_DIR)}
 
 Try:
-  curl -X POST ${api}/conversation -H "Content-Type: application/json" -d '{"initialQuery": "Tell me about machine learning", "outputFile": "conversation.csv"}'
+  curl -X POST ${api}/conversation -H "Content-Type: application/json"${auth} -d '{"initialQuery": "Tell me about machine learning", "outputFile": "conversation.csv"}'
 `);
 }
 

@@ -23,6 +23,8 @@ export interface BenchStackOptions {
 export interface BenchStack {
   env: Record<string, string>;
   apiUrl: string;
+  /** The Conversation API's key, when CONVERSATION_API_KEY is set (in the environment or .env). */
+  apiKey?: string;
   workerPid: () => number;
   /** CPU seconds each component has used so far, for attributing where a run's time went. */
   cpuSeconds: () => Record<string, number>;
@@ -38,9 +40,14 @@ export async function startBenchStack({
     ...(await isolatedStackEnv('llm-conv-bench-')),
     MODEL_PROVIDER: 'ollama',
     LOG_LEVEL: 'warn',
+    // Hundreds of conversations from one client at once are the point here, not abuse.
+    CONVERSATION_API_RATE_LIMIT_PER_MINUTE: '0',
+    CONVERSATION_MAX_RUNNING: '0',
     ...env,
   };
   const config = loadConfig(stackEnv);
+  // The components see this process's environment (and .env) under the stack's own.
+  const { CONVERSATION_API_KEY: apiKey } = loadConfig({ ...process.env, ...stackEnv });
   const specs = componentSpecs(config, stackEnv.STACK_DATA_DIR!);
   const failures: string[] = [];
   const supervisor = new Supervisor(path.join(stackEnv.STACK_DATA_DIR!, 'logs'), (e) =>
@@ -79,6 +86,7 @@ export async function startBenchStack({
   return {
     env: stackEnv,
     apiUrl: `http://127.0.0.1:${stackEnv.CONVERSATION_API_PORT}`,
+    apiKey,
     workerPid: () => supervisor.pids().worker ?? -1,
     cpuSeconds: () =>
       Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, cpuSecondsOf(pid)])),

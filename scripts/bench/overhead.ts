@@ -20,14 +20,14 @@ export async function runOverheadBench(runs = 5): Promise<Record<string, Summary
       outputDir: path.join(stack.env.OUTPUT_DIR!, 'plain'),
     });
     // Warm-up: the first workflow task loads the workflow bundle into a fresh isolate.
-    await converseViaApi(stack.apiUrl, { initialQuery: 'warm up', maxTurns: 1 });
+    await converseViaApi(stack, { initialQuery: 'warm up', maxTurns: 1 });
     await loop('warm-up', 'warm up', 1);
     const ratios: number[] = [];
     const perTurn: number[] = [];
     const durableMs: number[] = [];
     const plainMs: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const durable = await converseViaApi(stack.apiUrl, { initialQuery: `overhead ${i}`, maxTurns: TURNS });
+      const durable = await converseViaApi(stack, { initialQuery: `overhead ${i}`, maxTurns: TURNS });
       if (durable.completedTurns !== TURNS) throw new Error(`durable run ended ${durable.endReason}`);
       const t0 = performance.now();
       await loop(`plain-${i}`, `overhead ${i}`, TURNS);

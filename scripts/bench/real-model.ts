@@ -13,12 +13,12 @@ export async function runRealModelBench(runs = 5): Promise<Record<string, Summar
     env: { CLOUD_MAX_TOKENS: '64', LOCAL_MAX_TOKENS: '32' },
   });
   try {
-    await converseViaApi(stack.apiUrl, { initialQuery: 'warm up', maxTurns: 1 });
+    await converseViaApi(stack, { initialQuery: 'warm up', maxTurns: 1 });
     const shares: number[] = [];
     const tokensPerSec: number[] = [];
     const turnMs: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const run = await converseViaApi(stack.apiUrl, {
+      const run = await converseViaApi(stack, {
         initialQuery: 'Tell me about machine learning',
         maxTurns: 3,
       });

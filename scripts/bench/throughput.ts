@@ -32,7 +32,7 @@ async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: s
   const started = performance.now();
   const results = await Promise.all(
     Array.from({ length: concurrency }, (_, i) =>
-      converseViaApi(stack.apiUrl, { initialQuery: `${tag} ${i}`, maxTurns: TURNS }),
+      converseViaApi(stack, { initialQuery: `${tag} ${i}`, maxTurns: TURNS }),
     ),
   );
   const seconds = (performance.now() - started) / 1000;
@@ -70,7 +70,7 @@ export async function runThroughputBench(
   const out: Record<string, Summary> = {};
   const stack = await startBenchStack({ latencyMs: 500, env: WORKER_TUNING });
   try {
-    await converseViaApi(stack.apiUrl, { initialQuery: 'warm up', maxTurns: 1 });
+    await converseViaApi(stack, { initialQuery: 'warm up', maxTurns: 1 });
     for (const n of concurrencies) {
       const ratios: number[] = [];
       const durable: number[] = [];
@@ -103,7 +103,7 @@ export async function runThroughputBench(
 
   const ceilingStack = await startBenchStack({ latencyMs: 0, env: WORKER_TUNING });
   try {
-    await converseViaApi(ceilingStack.apiUrl, { initialQuery: 'warm up', maxTurns: 1 });
+    await converseViaApi(ceilingStack, { initialQuery: 'warm up', maxTurns: 1 });
     const ceiling: number[] = [];
     for (let i = 0; i < runs; i++)
       ceiling.push((await durableTurnsPerSec(ceilingStack, 200, `ceiling${i}`)).turnsPerSec);

@@ -53,6 +53,43 @@ export class NotFoundError extends HttpError {
   }
 }
 
+/** No valid `Authorization: Bearer <key>`; the challenge header tells the client which scheme to use. */
+export class UnauthorizedError extends HttpError {
+  override readonly name = 'UnauthorizedError';
+  constructor(message: string, realm: string, invalidToken: boolean) {
+    super(401, 'UNAUTHORIZED', message, undefined, {
+      headers: {
+        'WWW-Authenticate': `Bearer realm="${realm}"${invalidToken ? ', error="invalid_token"' : ''}`,
+      },
+    });
+  }
+}
+
+/** A browser sent this state-changing request from another site (cross-site request forgery). */
+export class CrossSiteRequestError extends HttpError {
+  override readonly name = 'CrossSiteRequestError';
+  constructor() {
+    super(403, 'CROSS_SITE_REQUEST', 'Cross-site requests are not accepted');
+  }
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  constructor(message: string) {
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', message);
+  }
+}
+
+/** A limit was reached (requests per client, running conversations); `Retry-After` says when to try again. */
+export class TooManyRequestsError extends HttpError {
+  override readonly name = 'TooManyRequestsError';
+  constructor(code: string, message: string, retryAfterSeconds: number) {
+    super(429, code, message, undefined, {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    });
+  }
+}
+
 /** The model upstream (gateway, Lambda, Bedrock, Ollama) failed; `retryable` tells callers whether to try again. */
 export class UpstreamError extends HttpError {
   override readonly name: string = 'UpstreamError';

@@ -40,3 +40,8 @@ export const MAX_OUTPUT_NAME_PART_CHARS = 200;
 
 /** Whether CSV text cells that a spreadsheet would evaluate as a formula are escaped (`CSV_ESCAPE_FORMULAS`). */
 export const DEFAULT_CSV_ESCAPE_FORMULAS = true;
+
+/** Requests per minute one client may make to the Conversation API (`CONVERSATION_API_RATE_LIMIT_PER_MINUTE`). */
+export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 120;
+/** Conversations that may run at once before `POST /conversation` answers 429 (`CONVERSATION_MAX_RUNNING`). */
+export const DEFAULT_MAX_RUNNING_CONVERSATIONS = 1000;

@@ -9,7 +9,7 @@ import {
   parseRequestTimeout,
   REQUEST_TIMEOUT_HEADER,
 } from '../contracts/deadline';
-import { errorHandler, notFound } from '../shared/http';
+import { errorHandler, notFound, securityHeaders } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { createLambdaContext, toRestProxyEvent } from './event';
 
@@ -48,6 +48,7 @@ export function createGatewayApp({
 }: GatewayDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });

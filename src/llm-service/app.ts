@@ -10,9 +10,16 @@ import {
   SERVICE_DEADLINE_MARGIN_MS,
 } from '../contracts/deadline';
 import { HttpError } from '../contracts/errors';
-import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../shared/http';
+import { bearerAuth } from '../shared/auth';
+import {
+  createHttpMetrics,
+  errorHandler,
+  jsonBody,
+  notFound,
+  requestId,
+  securityHeaders,
+} from '../shared/http';
 import type { Logger } from '../shared/logger';
-import { bearerAuth } from './auth';
 import { parseGenerateBody } from './schema';
 import type { LlmUpstream } from './upstream-client';
 
@@ -57,13 +64,14 @@ export function createApp({
     registers: [registry],
   });
 
+  app.use(securityHeaders());
   app.use(requestId());
   app.use(metrics.middleware);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  if (apiKey) app.use(bearerAuth(apiKey));
+  if (apiKey) app.use(bearerAuth(apiKey, { realm: 'llm-service', variable: 'API_KEY' }));
   app.get('/ready', async (_req, res) => {
     if (!(await upstream.isReady()))
       throw new HttpError(503, 'NOT_READY', 'The API gateway is not answering');

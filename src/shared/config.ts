@@ -3,15 +3,18 @@ import { z } from 'zod';
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from '../contracts/deadline';
 import { ConfigError } from '../contracts/errors';
 import {
+  DEFAULT_API_RATE_LIMIT_PER_MINUTE,
   DEFAULT_CLOUD_MAX_TOKENS,
   DEFAULT_CSV_ESCAPE_FORMULAS,
   DEFAULT_LOCAL_MAX_TOKENS,
+  DEFAULT_MAX_RUNNING_CONVERSATIONS,
   DEFAULT_MAX_TURNS,
   DEFAULT_TIMEOUT_MINUTES,
   MAX_OUTPUT_TOKENS,
   MAX_TIMEOUT_MINUTES,
   MAX_TURNS,
 } from '../contracts/limits';
+import { isAddressOrSubnet } from './net';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
@@ -22,6 +25,50 @@ const secret = z.preprocess(
   (v) => (v === '' ? undefined : v),
   z.string().min(16, 'must be at least 16 characters').optional(),
 );
+
+/** Where response URLs point: an http(s) URL, kept without a trailing slash; unset or empty, URLs are relative. */
+const publicBaseUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => {
+      if (!URL.canParse(u)) return true; // z.url() has said so already
+      const { search, hash, username, password } = new URL(u);
+      return !search && !hash && !username && !password;
+    }, 'must be an http(s) URL without query, fragment or credentials')
+    .transform((u) => {
+      const { origin, pathname } = new URL(u);
+      return origin + pathname.replace(/\/+$/, '');
+    })
+    .optional(),
+);
+
+const PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+/**
+ * Express's `trust proxy`, for the client address the rate limit counts by: unset, `false` or `0` (the client is
+ * the peer; X-Forwarded-For is ignored), a number of proxies in front, or a comma-separated list of proxy
+ * addresses, subnets and Express's presets. `true` (trust every hop) is refused: any client could then pick the
+ * address it is counted by.
+ */
+const trustProxy = z
+  .string()
+  .default('')
+  .transform((raw, ctx): false | number | string[] => {
+    const value = raw.trim();
+    if (value === '' || value === 'false' || value === '0') return false;
+    if (/^\d+$/.test(value) && Number(value) <= 10) return Number(value);
+    const entries = value.split(',').map((e) => e.trim());
+    const bad = entries.filter((e) => !PROXY_PRESETS.includes(e) && !isAddressOrSubnet(e));
+    if (bad.length === 0) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        value === 'true'
+          ? 'trusting every proxy lets any client choose the address it is counted by: give the number of proxies in front of the API (1..10) or their addresses'
+          : `not a proxy count (1..10), address, subnet or one of ${PROXY_PRESETS.join(', ')}: ${bad.join(', ')}`,
+    });
+    return z.NEVER;
+  });
 
 /** Every environment variable the services read, with its default. Validated once, at start-up. */
 const variables = z.object({
@@ -49,6 +96,14 @@ const variables = z.object({
   LLM_SERVICE_BODY_LIMIT_BYTES: int(1_024, 10 * 1024 * 1024, 256 * 1024),
   /** When set, every LLM REST service route but /health needs `Authorization: Bearer <API_KEY>`. */
   API_KEY: secret,
+  /** When set, every Conversation API route but /health and /ready needs `Authorization: Bearer <key>`. */
+  CONVERSATION_API_KEY: secret,
+  /** Requests per minute per client on the Conversation API (all routes but /health and /ready); 0 = no limit. */
+  CONVERSATION_API_RATE_LIMIT_PER_MINUTE: int(0, 1_000_000, DEFAULT_API_RATE_LIMIT_PER_MINUTE),
+  /** Running conversations past which `POST /conversation` answers 429; 0 = no limit. */
+  CONVERSATION_MAX_RUNNING: int(0, 10_000_000, DEFAULT_MAX_RUNNING_CONVERSATIONS),
+  CONVERSATION_API_TRUST_PROXY: trustProxy,
+  PUBLIC_BASE_URL: publicBaseUrl,
   OLLAMA_HOST: url('http://127.0.0.1:11434'),
   OLLAMA_MODEL: z.string().min(1).default('gemma3:270m'),
   LOCAL_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_LOCAL_MAX_TOKENS),

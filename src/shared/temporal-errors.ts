@@ -1,6 +1,13 @@
 /** How the Conversation API and the CLIs classify failures of Temporal client calls. */
 import { status } from '@grpc/grpc-js';
-import { isGrpcServiceError } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  isGrpcServiceError,
+  TerminatedFailure,
+  TimeoutFailure,
+  WorkflowFailedError,
+} from '@temporalio/client';
 
 /** Temporal did not answer: the call (or the gRPC error it wraps) failed as UNAVAILABLE or DEADLINE_EXCEEDED. */
 export function isTemporalUnavailable(err: unknown): boolean {
@@ -8,4 +15,31 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return candidates.some(
     (e) => isGrpcServiceError(e) && (e.code === status.UNAVAILABLE || e.code === status.DEADLINE_EXCEEDED),
   );
+}
+
+/** How a workflow run closed other than by completing, as Temporal names the status. */
+export type UnsuccessfulCloseStatus = 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT';
+
+export interface UnsuccessfulClose {
+  status: UnsuccessfulCloseStatus;
+  error: { type: string; message: string };
+}
+
+/**
+ * For the error `handle.result()` throws when the run did not complete (failed, cancelled, terminated, timed
+ * out): how it closed and why. Undefined for any other error (not found, Temporal unreachable, …).
+ */
+export function unsuccessfulCloseOf(err: unknown): UnsuccessfulClose | undefined {
+  if (!(err instanceof WorkflowFailedError)) return undefined;
+  const cause = err.cause;
+  const status: UnsuccessfulCloseStatus =
+    cause instanceof CancelledFailure
+      ? 'CANCELLED'
+      : cause instanceof TerminatedFailure
+        ? 'TERMINATED'
+        : cause instanceof TimeoutFailure
+          ? 'TIMED_OUT'
+          : 'FAILED';
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? cause.name) : (cause?.name ?? err.name);
+  return { status, error: { type, message: cause?.message || err.message } };
 }

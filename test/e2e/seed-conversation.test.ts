@@ -47,7 +47,7 @@ afterAll(async () => {
 function post(route: string, body: unknown): Promise<Response> {
   return fetch(`${stack.apiUrl}${route}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...stack.apiHeaders },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
@@ -55,7 +55,7 @@ function post(route: string, body: unknown): Promise<Response> {
 async function waitUntilFinished(conversationId: string, timeoutMs: number): Promise<{ status: string }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await fetch(`${stack.apiUrl}/conversation/${conversationId}`);
+    const res = await fetch(`${stack.apiUrl}/conversation/${conversationId}`, { headers: stack.apiHeaders });
     const body = (await res.json()) as { status: string };
     if (res.ok && !['running', 'stopping', 'exporting'].includes(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`conversation still ${body.status} after ${timeoutMs} ms`);
@@ -98,7 +98,8 @@ describe('the seed conversation from the README', () => {
     // Each next query is what the local model wrote in the turn before.
     for (let i = 1; i < turns.length; i++) expect(turns[i]!.query).toBe(turns[i - 1]!.ollama_response);
 
-    const csv = await fetch(started.csvUrl!);
+    // Relative unless PUBLIC_BASE_URL is set: resolved against the API's address.
+    const csv = await fetch(new URL(started.csvUrl!, stack.apiUrl), { headers: stack.apiHeaders });
     expect(csv.status).toBe(200);
     expect(await csv.text()).toBe(text);
   }, 900_000);

@@ -132,7 +132,7 @@ describe('the Temporal Web UI', () => {
   it('lists the conversation and shows its activity history', async () => {
     const res = await fetch(`${stack.apiUrl}/conversation?wait=true`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...stack.apiHeaders },
       body: JSON.stringify({ initialQuery: 'What is the Temporal Web UI?', maxTurns: 1 }),
     });
     expect(res.status).toBe(200);

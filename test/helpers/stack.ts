@@ -3,12 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { groupAlive } from '../../src/stack/supervisor';
+import { bearerHeaders } from '../../src/shared/auth';
+import { loadConfig } from '../../src/shared/config';
 import { repoRoot } from './tools';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
 
 export interface StackHandle {
   env: Record<string, string>;
   apiUrl: string;
+  /** `Authorization` for the Conversation API when CONVERSATION_API_KEY is set for the stack, else nothing. */
+  apiHeaders: Record<string, string>;
   outputDir: string;
   dataDir: string;
   output: () => string;
@@ -27,6 +31,8 @@ export async function startStack(
   readyTimeoutMs = 600_000,
 ): Promise<StackHandle> {
   const env = { ...(await isolatedStackEnv('llm-conv-e2e-')), ...extraEnv };
+  // What the stack's API sees: this environment (with .env, which loading the config reads) under the stack's own.
+  const { CONVERSATION_API_KEY } = loadConfig({ ...process.env, ...env });
   let output = '';
   const child: ChildProcess = spawn('npm', ['start'], {
     cwd: repoRoot,
@@ -41,6 +47,7 @@ export async function startStack(
   const handle: StackHandle = {
     env,
     apiUrl: `http://127.0.0.1:${env.CONVERSATION_API_PORT}`,
+    apiHeaders: bearerHeaders(CONVERSATION_API_KEY),
     outputDir: env.OUTPUT_DIR!,
     dataDir: env.STACK_DATA_DIR!,
     output: () => output,

@@ -6,9 +6,18 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../shared/config';
 import { HttpError, NotFoundError } from '../../contracts/errors';
-import { createHttpMetrics, errorHandler, jsonBody, notFound, requestId } from '../../shared/http';
+import { bearerAuth } from '../../shared/auth';
+import {
+  createHttpMetrics,
+  errorHandler,
+  jsonBody,
+  notFound,
+  refuseCrossSiteRequests,
+  requestId,
+  securityHeaders,
+} from '../../shared/http';
 import type { Logger } from '../../shared/logger';
-import { isTemporalUnavailable } from '../../shared/temporal-errors';
+import { isTemporalUnavailable, unsuccessfulCloseOf } from '../../shared/temporal-errors';
 import { parseOrThrow } from '../../shared/validation';
 import { inputSchemas, pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../definitions';
 import type { ConversationResult, EndReason, TranscriptState } from '../definitions';
@@ -16,13 +25,23 @@ import { END_REASON, TURNS_COMPLETED } from '../search-attributes';
 import { startConversation, withConfigDefaults } from '../start';
 import type { ConversationHandle, StartConfig } from '../start';
 import type { conversationWorkflow } from '../workflows';
+import { ensureRoomToStart, perClientRateLimit } from './guards';
 
 /** The parts of a Temporal `Client` the API uses (tests pass a fake). */
 export type ConversationClient = Pick<Client, 'workflow' | 'workflowService' | 'withDeadline'>;
 
 export interface AppDeps {
   client: ConversationClient;
-  config: StartConfig & Pick<Config, 'OUTPUT_DIR'>;
+  config: StartConfig &
+    Pick<
+      Config,
+      | 'OUTPUT_DIR'
+      | 'CONVERSATION_API_KEY'
+      | 'CONVERSATION_API_RATE_LIMIT_PER_MINUTE'
+      | 'CONVERSATION_MAX_RUNNING'
+      | 'CONVERSATION_API_TRUST_PROXY'
+      | 'PUBLIC_BASE_URL'
+    >;
   logger: Logger;
 }
 
@@ -30,11 +49,16 @@ const READY_TIMEOUT_MS = 3000;
 /** A query needs a worker; when none answers in this time, the status comes from Temporal's own records. */
 const QUERY_TIMEOUT_MS = 3000;
 
+/**
+ * /health and /ready are open to all (probes); every other route is rate-limited per client, needs the bearer key
+ * when CONVERSATION_API_KEY is set, and takes JSON bodies only, never from a browser on another site.
+ */
 export function createApp({ client, config, logger }: AppDeps): express.Express {
   const app = express();
   const metrics = createHttpMetrics('conversation_api');
   app.disable('x-powered-by');
-  app.use(requestId(), metrics.middleware, jsonBody());
+  app.set('trust proxy', config.CONVERSATION_API_TRUST_PROXY);
+  app.use(securityHeaders(), requestId(), metrics.middleware);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -47,11 +71,30 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
     res.json({ status: 'ready' });
   });
 
+  if (config.CONVERSATION_API_RATE_LIMIT_PER_MINUTE > 0) {
+    app.use(perClientRateLimit(config.CONVERSATION_API_RATE_LIMIT_PER_MINUTE, logger));
+  }
+  if (config.CONVERSATION_API_KEY) {
+    app.use(
+      bearerAuth(config.CONVERSATION_API_KEY, {
+        realm: 'conversation-api',
+        variable: 'CONVERSATION_API_KEY',
+      }),
+    );
+  }
+  app.use(refuseCrossSiteRequests(), jsonBody());
+
   app.get('/metrics', metrics.handler);
 
   app.post('/conversation', async (req, res) => {
     const body = parseOrThrow(inputSchemas().conversationInput, req.body ?? {});
     const input = withConfigDefaults(body, config);
+    await ensureRoomToStart(
+      client,
+      config.CONVERSATION_MAX_RUNNING,
+      { workflowId: input.conversationId!, idGivenByCaller: body.conversationId !== undefined },
+      temporalErrors(input.conversationId!),
+    );
     const {
       handle,
       workflowId: id,
@@ -60,7 +103,8 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
     } = await startConversation(client, config.TEMPORAL_TASK_QUEUE, input).catch(
       temporalErrors(input.conversationId!),
     );
-    const base = `${req.protocol}://${req.get('host') ?? 'localhost'}/conversation/${encodeURIComponent(id)}`;
+    // From configuration only: the Host header is the client's to choose.
+    const base = `${config.PUBLIC_BASE_URL ?? ''}/conversation/${encodeURIComponent(id)}`;
     logger.info({ workflowId: id, runId, requestId: res.locals.requestId as string }, 'conversation started');
     const started = {
       conversationId: id,
@@ -74,12 +118,33 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
       res.status(202).json(started);
       return;
     }
-    const result = await handle.result().catch((err: unknown) => {
-      throw new HttpError(500, 'CONVERSATION_FAILED', `Conversation ${id} did not complete`, undefined, {
-        cause: err,
+    const outcome = await handle.result().then(
+      (result) => ({ result }),
+      (err: unknown) => {
+        const closed = unsuccessfulCloseOf(err);
+        return closed ? { closed } : temporalErrors(id)(err);
+      },
+    );
+    if ('closed' in outcome) {
+      // The run failed, was cancelled, terminated or timed out: a finished conversation all the same, answered
+      // with how it closed and, from its search attributes, how far it got.
+      const attributes = await handle.describe().then(
+        (d) => d.typedSearchAttributes,
+        () => undefined,
+      );
+      const endReason = attributes?.get(END_REASON) as EndReason | undefined;
+      res.status(200).json({
+        ...started,
+        status: outcome.closed.status,
+        turns: attributes?.get(TURNS_COMPLETED) ?? 0,
+        ...(endReason ? { endReason } : {}),
+        error: outcome.closed.error,
       });
-    });
-    // The original service's blocking answer, plus ours.
+      return;
+    }
+    const { result } = outcome;
+    // The original service's blocking answer, plus ours; a run ended by a failing activity completes with
+    // endReason 'error' and its `error`.
     res.status(200).json({
       ...started,
       status: 'COMPLETED',

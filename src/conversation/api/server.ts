@@ -1,11 +1,15 @@
 /** Conversation API entry: `POST /conversation` and friends on HTTP_HOST:CONVERSATION_API_PORT. */
 import { Client, Connection } from '@temporalio/client';
+import { ConfigError } from '../../contracts/errors';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
 import { createApp } from './app';
+import { assertSafeExposure } from './guards';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before anything listens: no open, keyless API on a reachable interface.
+  assertSafeExposure(config);
   const logger = createLogger('conversation-api', config.LOG_LEVEL);
   // Lazy: the API starts even while Temporal is still coming up; /ready tells when it is reachable.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
@@ -36,6 +40,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  createLogger('conversation-api').fatal({ err }, 'conversation API failed to start');
+  // A configuration problem is the operator's to fix: its message, which names the variable, is the log line.
+  const message = err instanceof ConfigError ? err.message : 'conversation API failed to start';
+  createLogger('conversation-api').fatal({ err }, message);
   process.exit(1);
 });
