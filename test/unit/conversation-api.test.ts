@@ -338,6 +338,22 @@ describe('GET /conversation/:id', () => {
     expect(handleFor('done-1').query).not.toHaveBeenCalled();
   });
 
+  test('says where the transcript went when the requested name could not be written, and why', async () => {
+    const { app, handleFor } = fakeClient();
+    handleFor('done-4').result.mockResolvedValue({
+      ...resultFor('done-4'),
+      requestedOutputFile: 'lnk/x.csv',
+      exportNote: 'lnk is a symlink; the transcript was written to done-4.csv instead',
+    });
+    const res = await request(app).get('/conversation/done-4');
+
+    expect(res.body).toMatchObject({
+      csvPath: path.join(outputDir, 'done-4.csv'),
+      requestedOutputFile: 'lnk/x.csv',
+      exportNote: expect.stringContaining('symlink'),
+    });
+  });
+
   test('falls back to what Temporal knows when no worker answers the query', async () => {
     const { app } = fakeClient();
     const res = await request(app).get('/conversation/noworker-1');
@@ -424,6 +440,22 @@ describe('GET /conversation/:id/csv', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.text).toBe('timestamp,query\r\n');
+  });
+
+  test('a file whose name starts with two dots is inside the folder; a path that leaves it is refused', async () => {
+    const { app, handleFor } = fakeClient('COMPLETED');
+    await writeFile(path.join(outputDir, '..done-2.csv'), 'inside\r\n');
+    handleFor('done-2').result.mockResolvedValue({
+      ...resultFor('done-2'),
+      csvPath: path.join(outputDir, '..done-2.csv'),
+    });
+    handleFor('done-3').result.mockResolvedValue({
+      ...resultFor('done-3'),
+      csvPath: path.join(outputDir, '..', 'elsewhere.csv'),
+    });
+
+    expect((await request(app).get('/conversation/done-2/csv')).text).toBe('inside\r\n');
+    expect((await request(app).get('/conversation/done-3/csv')).status).toBe(404);
   });
 
   test.each([

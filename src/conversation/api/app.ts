@@ -152,9 +152,7 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
       averageProcessingTimeMs: result.averageProcessingTimeMs,
       conversation: result.turns,
       endReason: result.endReason,
-      csvPath: result.csvPath,
-      jsonlPath: result.jsonlPath,
-      ...(result.error ? { error: result.error } : {}),
+      ...exportOfResult(result),
     });
   });
 
@@ -213,7 +211,8 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
     const { csvPath } = await handle.result().catch(temporalErrors(id));
     const root = path.resolve(config.OUTPUT_DIR);
     const relative = path.relative(root, path.resolve(csvPath));
-    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    // By whole segments: `..backup.csv` is a name inside the folder, `../x.csv` is outside.
+    if (relative === '' || relative.split(path.sep)[0] === '..' || path.isAbsolute(relative)) {
       throw new NotFoundError(`The CSV of ${id} is not in this service's output folder`);
     }
     sendCsv(res, next, csvPath, id);
@@ -241,10 +240,16 @@ function transcriptOfResult(result: ConversationResult) {
     maxTurns: result.maxTurns,
     endReason: result.endReason,
   };
+  return { ...transcript, ...exportOfResult(result) };
+}
+
+/** Where the transcript went (and, when the requested name could not be written, why), and a failure's error. */
+function exportOfResult(result: ConversationResult) {
   return {
-    ...transcript,
     csvPath: result.csvPath,
     jsonlPath: result.jsonlPath,
+    ...(result.requestedOutputFile === undefined ? {} : { requestedOutputFile: result.requestedOutputFile }),
+    ...(result.exportNote === undefined ? {} : { exportNote: result.exportNote }),
     ...(result.error ? { error: result.error } : {}),
   };
 }
