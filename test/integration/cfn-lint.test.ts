@@ -149,13 +149,13 @@ function invokeGrants(values: Record<string, string | string[]>): { resource: st
   const created = (r: Resource) => !r.Condition || evaluate(doc.Conditions[r.Condition]!, params) === true;
 
   const statements: Statement[] = [];
-  const fn = resources.GenerateFunction!.Properties as { Policies: { Statement: Statement[] }[] };
+  const fn = resources.GenerateFunction!.Properties as unknown as { Policies: { Statement: Statement[] }[] };
   for (const policy of fn.Policies) statements.push(...policy.Statement);
   for (const resource of Object.values(resources).filter(created)) {
     if (resource.Type !== 'AWS::IAM::RolePolicy') continue;
     expect(resource.Properties.RoleName).toEqual({ Ref: 'GenerateFunctionRole' });
     expect(evaluate(resource.Properties.PolicyName!, params)).toMatch(/^[\w+=,.@-]{1,128}$/);
-    const document = resource.Properties.PolicyDocument as { Statement: Statement[] };
+    const document = resource.Properties.PolicyDocument as unknown as { Statement: Statement[] };
     statements.push(...document.Statement);
   }
 
