@@ -12,7 +12,7 @@ const text = z.string().max(MAX_TEXT).refine(notBlank, 'must not be blank');
 const options = {
   system: z.string().max(MAX_TEXT).optional(),
   maxTokens: z.number().int().min(1).max(8192).default(150),
-  temperature: z.number().min(0).max(2).default(0.7),
+  temperature: z.number().min(0).max(1).default(0.7), // Bedrock Converse's range
   topP: z.number().gt(0).max(1).optional(),
   model: z.string().min(1).max(256).optional(),
 };
