@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { groupAlive, Supervisor } from '../../scripts/stack/supervisor';
+import { until } from '../helpers/wait';
 
 let dir: string;
 let supervisor: Supervisor | undefined;
@@ -14,18 +14,6 @@ afterEach(async () => {
   supervisor = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Polls `read` until `done` holds; after `timeoutMs` fails with the last value read. Waits for an event, not a time. */
-async function until<T>(read: () => T, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`gave up after ${timeoutMs} ms; last read: ${JSON.stringify(value)}`);
-    await delay(20);
-  }
-}
 
 test('a child that closes stdout and then writes to stderr keeps both in its log', async () => {
   const exits: Error[] = [];
@@ -54,7 +42,7 @@ test('a child that closes stdout and then writes to stderr keeps both in its log
   const log = await until(
     () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     (text) => text.includes('to stderr after stdout closed'),
-    30_000,
+    { timeoutMs: 30_000, what: 'the stderr line in the log' },
   );
   expect(log).toContain('to stdout');
 
