@@ -17,7 +17,8 @@ function withModelLists(models: string[], profiles: string[]): string {
       /(AllowedInferenceProfileIds:\n\s+Type: CommaDelimitedList\n\s+Default: )''/,
       `$1'${profiles.join(',')}'`,
     );
-  expect(text).not.toBe(templateText);
+  expect(text).toContain(`Default: '${models.join(',')}'`);
+  expect(text).toContain(`Default: '${profiles.join(',')}'`);
   return text;
 }
 
