@@ -24,7 +24,17 @@ const ROLES: Partial<Record<llm.v1.Role, 'user' | 'assistant'>> = {
   [llm.v1.Role.ROLE_ASSISTANT]: 'assistant',
 };
 
-/** The body's bytes: base64 when API Gateway flagged it (a binary media type), else the string's raw bytes. */
+/**
+ * The body's bytes, which API Gateway delivers base64-encoded (`isBase64Encoded: true`) for a binary media type.
+ *
+ * A text body (`isBase64Encoded: false`) is refused with a 415 rather than decoded. A protobuf body is binary: it
+ * arrives as text only when the API does not list `application/x-protobuf` as a binary media type (or the client
+ * sent another Content-Type), and then API Gateway has already read the bytes as UTF-8 text, mangling every
+ * sequence that is not valid UTF-8, so the original bytes are gone. Encoding the string back (as UTF-8 or latin1)
+ * restores only requests whose bytes happen to be valid UTF-8, and any field of 128 bytes or more has a two-byte
+ * length varint (a byte ≥ 0x80, then one < 0x80), which never is: requests would work or fail by their length.
+ * A 415 that names the fix fails them all the same way.
+ */
 export function bodyBytes(event: ProxyEventBody | null | undefined): Uint8Array {
   if (!event) throw new ValidationError('The proxy event is empty');
   const contentType = header(event.headers, 'content-type');
@@ -40,7 +50,15 @@ export function bodyBytes(event: ProxyEventBody | null | undefined): Uint8Array 
   if (typeof body !== 'string') throw new ValidationError('Request body must be a string in the proxy event');
   if (body.length === 0)
     throw new ValidationError('Request body is empty; expected a protobuf llm.v1.GenerateRequest');
-  if (!event.isBase64Encoded) return Buffer.from(body, 'latin1');
+  if (!event.isBase64Encoded) {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `The request body arrived as text (isBase64Encoded false), so its protobuf bytes may be corrupted: send ` +
+        `Content-Type ${PROTOBUF} and configure the API Gateway binary media type ${PROTOBUF}, which delivers ` +
+        `the body base64-encoded`,
+    );
+  }
   // Buffer.from(…, 'base64') silently skips bad characters, so check the alphabet and padding first.
   if (!BASE64.test(body))
     throw new ValidationError('Request body is flagged isBase64Encoded but is not valid base64');

@@ -5,6 +5,7 @@ import { UpstreamError } from '../../src/contracts/errors';
 import type { GenerateInput, GenerateOutput } from '../../lambda/providers';
 import { close, echoReply, listen, ScriptedProvider, startCloudStack } from '../fixtures/cloud-stack';
 import type { CloudStack } from '../fixtures/cloud-stack';
+import { until } from '../helpers/wait';
 
 /** Answers, but only after every timeout in these tests (and ignores the Lambda's abort signal). */
 const slowReply = (input: GenerateInput) =>
@@ -291,8 +292,12 @@ describe('cloud path: circuit breaker', () => {
       expect(provider.calls).toHaveLength(4);
 
       provider.reply = echoReply;
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await metric(stack, /^llm_service_upstream_circuit_state /)).toBe(1);
+      // Half-open after resetMs, on the breaker's own timer: wait for the state, not for a guess of the time.
+      await until(
+        () => metric(stack, /^llm_service_upstream_circuit_state /),
+        (state) => state === 1,
+        { intervalMs: 50, what: 'circuit state 1 (half-open)' },
+      );
       await request(stack.serviceUrl).post('/api/v1/generate').send({ inputText: 'probe' }).expect(200);
       expect(await metric(stack, /^llm_service_upstream_circuit_state /)).toBe(0);
       await request(stack.serviceUrl).post('/api/v1/generate').send({ inputText: 'again' }).expect(200);

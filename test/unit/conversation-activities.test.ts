@@ -202,26 +202,38 @@ describe('conversation options and heartbeats', () => {
       { heartbeatTimeoutMs: 300 },
       { logger: new DefaultLogger('ERROR') },
     );
-    const heartbeats = jest.fn();
-    env.on('heartbeat', heartbeats);
+    // The model answers once the activity has heartbeated three times while waiting for it (not after a fixed
+    // 450 ms, which a busy machine could fill with fewer than three beats of the 100 ms interval).
+    let heartbeats = 0;
+    let threeBeats!: () => void;
+    const beaten = new Promise<void>((resolve) => (threeBeats = resolve));
+    env.on('heartbeat', () => {
+      if (++heartbeats === 3) threeBeats();
+    });
     const chat = jest.fn(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 450));
+      await beaten;
       return { model: 'm', message: { role: 'assistant', content: 'Why?' } } as ChatResponse;
     });
     const askLocal = makeAskLocal({ client: { chat }, model: 'm', maxTokens: 9 });
     await env.run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, { question: 'Q', answer: 'A' });
-    expect(heartbeats.mock.calls.length).toBeGreaterThanOrEqual(3);
-  });
+    expect(heartbeats).toBeGreaterThanOrEqual(3);
+  }, 30_000);
 
   test('a cancelled model call ends at once as a cancellation, not as a model failure', async () => {
     const env = activityEnvironment();
-    const chat = jest.fn(() => new Promise<ChatResponse>(() => undefined));
+    let called!: () => void;
+    const inFlight = new Promise<void>((resolve) => (called = resolve));
+    const chat = jest.fn(() => {
+      called();
+      return new Promise<ChatResponse>(() => undefined);
+    });
     const askLocal = makeAskLocal({ client: { chat }, model: 'm', maxTokens: 9 });
     const running = env.run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
       question: 'Q',
       answer: 'A',
     });
-    setTimeout(() => env.cancel(), 20);
+    await inFlight; // cancel while the model call is in flight, not after a guess of when it started
+    env.cancel();
     await expect(running).rejects.toMatchObject({ name: 'CancelledFailure' });
   });
 });

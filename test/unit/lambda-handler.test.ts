@@ -5,7 +5,7 @@ import { loadLambdaConfig } from '../../lambda/config';
 import { createHandler } from '../../lambda/handler';
 import type { GenerateInput, ModelProvider } from '../../lambda/providers';
 import type { ProxyResult } from '../../lambda/handler';
-import { httpApiEvent, protobufBody, restEvent, userRequest } from '../fixtures/apigw-events';
+import { httpApiEvent, protobufBody, restEvent, textBody, userRequest } from '../fixtures/apigw-events';
 
 const config = loadLambdaConfig({ MAX_INPUT_CHARS: '100', DEFAULT_MAX_TOKENS: '64' });
 const logger = new Logger({ logLevel: 'SILENT' });
@@ -101,14 +101,22 @@ describe('lambda handler', () => {
     });
   });
 
-  it('reads an unflagged body as raw bytes', async () => {
-    const handler = createHandler({ ...fakeProvider(), config, logger });
-    const bytes = llm.v1.GenerateRequest.encode(userRequest('raw')).finish();
-    const result = await handler(
-      restEvent({ body: Buffer.from(bytes).toString('latin1'), isBase64Encoded: false }),
-    );
-    expect(llm.v1.GenerateResponse.decode(expectProtobuf(result, 200)).text).toBe('echo: raw');
-  });
+  it.each([
+    ['a short request (its bytes happen to be valid UTF-8)', userRequest('raw')],
+    ['a request with a 200-character message', userRequest('x'.repeat(200))],
+  ])(
+    'refuses a text body (isBase64Encoded false) with 415 naming the binary media type: %s',
+    async (_name, request) => {
+      const { provider, calls } = fakeProvider();
+      const handler = createHandler({ provider, config, logger });
+      for (const event of [restEvent(textBody(request)), httpApiEvent(textBody(request))]) {
+        const error = decodeError(await handler(event), 415);
+        expect(error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', retryable: false });
+        expect(error.message).toMatch(/binary media type application\/x-protobuf/);
+      }
+      expect(calls).toHaveLength(0);
+    },
+  );
 
   it.each([
     ['an empty body', { body: '', isBase64Encoded: true }, /body is empty/],
@@ -207,7 +215,16 @@ describe('lambda handler', () => {
       userRequest('x'.repeat(60), { system: 'y'.repeat(41) }),
       /limit is 100/,
     ],
-    ['a temperature out of range', userRequest('hi', { temperature: 3 }), /temperature/],
+    [
+      'a temperature above 1',
+      userRequest('hi', { temperature: 1.5 }),
+      /temperature: must be between 0 and 1/,
+    ],
+    [
+      'a negative temperature',
+      userRequest('hi', { temperature: -0.1 }),
+      /temperature: must be between 0 and 1/,
+    ],
     [
       'max_tokens above the limit',
       userRequest('hi', { maxTokens: 100_000 }),

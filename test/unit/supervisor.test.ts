@@ -1,21 +1,28 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { groupAlive, Supervisor } from '../../src/stack/supervisor';
+import { until } from '../helpers/wait';
 
 let dir: string;
+let supervisor: Supervisor | undefined;
 beforeEach(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'supervisor-'))));
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await supervisor?.stopAll(2000); // also when a test failed, so no child outlives it
+  supervisor = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('a child that closes stdout and then writes to stderr keeps both in its log', async () => {
   const exits: Error[] = [];
-  const supervisor = new Supervisor(dir, (e) => exits.push(e));
+  supervisor = new Supervisor(dir, (e) => exits.push(e));
+  // The child writes to stderr only when told (SIGUSR2; node reserves SIGUSR1 for its inspector), so the test can
+  // tell it after the supervisor has seen stdout end, which is the order that once cut the log short.
   const script = `
-    process.stdout.write('to stdout\\n', () => {
-      require('fs').closeSync(1);
-      setTimeout(() => process.stderr.write('to stderr after stdout closed\\n'), 100);
-    });
+    process.on('SIGUSR2', () => process.stderr.write('to stderr after stdout closed\\n'));
+    process.stdout.write('to stdout\\n', () => require('fs').closeSync(1));
     setInterval(() => {}, 1000);`;
   await supervisor.start({
     name: 'writer',
@@ -24,14 +31,23 @@ test('a child that closes stdout and then writes to stderr keeps both in its log
     ready: async () => true,
     readyTimeoutMs: 1000,
   });
-  await delay(400);
+  // The supervisor keeps its children to itself; the test reaches in only to wait for this one's stdout to end.
+  const { child } = (supervisor as unknown as { running: Map<string, { child: ChildProcess }> }).running.get(
+    'writer',
+  )!;
+  if (!child.stdout!.readableEnded) await once(child.stdout!, 'end');
+  process.kill(child.pid!, 'SIGUSR2');
+
+  const logFile = path.join(dir, 'writer.log');
+  const log = await until(
+    () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    (text) => text.includes('to stderr after stdout closed'),
+    { timeoutMs: 30_000, what: 'the stderr line in the log' },
+  );
+  expect(log).toContain('to stdout');
+
   const pid = supervisor.pids().writer!;
   await supervisor.stopAll(2000);
-
   expect(groupAlive(pid)).toBe(false);
   expect(exits).toEqual([]);
-  await delay(50);
-  const log = readFileSync(path.join(dir, 'writer.log'), 'utf8');
-  expect(log).toContain('to stdout');
-  expect(log).toContain('to stderr after stdout closed');
-});
+}, 60_000);
