@@ -1,7 +1,12 @@
 import { Ollama } from 'ollama';
 import type { ChatResponse, GenerateResponse, Message } from 'ollama';
 import { UpstreamError } from '../../src/shared/errors';
-import { chatTemplateCheck, completionOptions, nextAnswerPrompt } from '../../src/shared/base-model-prompt';
+import {
+  chatTemplateCheck,
+  completionOptions,
+  completionText,
+  nextAnswerPrompt,
+} from '../../src/shared/base-model-prompt';
 import { isConnectionError, messageOf, unreachable } from './errors';
 import type { GenerateInput, GenerateOutput, ModelProvider } from './types';
 
@@ -46,7 +51,7 @@ export function createOllamaProvider({ client, model: defaultModel }: OllamaProv
       stream: false,
       options: completionOptions(input),
     });
-    return output(response, (response.response ?? '').trim(), model);
+    return output(response, completionText(response.response ?? ''), model);
   }
 
   return {

@@ -106,8 +106,17 @@ export function completionOptions({ maxTokens, temperature, topP }: SamplingInpu
   };
 }
 
+/**
+ * The model's turn, trimmed. The stop sequences catch a label only with its colon: when the model starts the next
+ * turn with a bare label (say "Question" then a blank line), the label is left at the end, and is cut here.
+ */
+export function completionText(response: string): string {
+  return response.replace(/(^|[.!?"”)\n])\s*(?:Question|Answer)\s*$/, '$1').trim();
+}
+
 /** A question the model wrote, without the answer it may have gone on to give itself. */
-export function firstQuestion(text: string): string {
+export function firstQuestion(response: string): string {
+  const text = completionText(response);
   const end = text.indexOf('?');
-  return (end === -1 ? text : text.slice(0, end + 1)).trim();
+  return end === -1 ? text : text.slice(0, end + 1);
 }

@@ -1,6 +1,7 @@
 import {
   chatTemplateCheck,
   completionOptions,
+  completionText,
   DEFAULT_FRAMING,
   dialogue,
   firstQuestion,
@@ -114,8 +115,16 @@ describe('completions', () => {
     });
   });
 
+  it('trims the turn and cuts a next label left dangling at its end', () => {
+    expect(completionText(' Trees are plants.\n')).toBe('Trees are plants.');
+    expect(completionText(' They cannot be predicted. Question')).toBe('They cannot be predicted.');
+    expect(completionText('The model is supervised.\nAnswer ')).toBe('The model is supervised.');
+    expect(completionText('Which is the right Answer')).toBe('Which is the right Answer');
+  });
+
   it('keeps the first question and drops the answer the model gave itself', () => {
     expect(firstQuestion(' What is AI? AI is software that learns. ')).toBe('What is AI?');
     expect(firstQuestion(' Tell me more about trees \n')).toBe('Tell me more about trees');
+    expect(firstQuestion('Tell me more about trees.\nQuestion')).toBe('Tell me more about trees.');
   });
 });
