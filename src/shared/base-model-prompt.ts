@@ -107,11 +107,28 @@ export function completionOptions({ maxTokens, temperature, topP }: SamplingInpu
 }
 
 /**
- * The model's turn, trimmed. The stop sequences catch a label only with its colon: when the model starts the next
- * turn with a bare label (say "Question" then a blank line), the label is left at the end, and is cut here.
+ * The model's turn, trimmed, and ended before a sentence it already said: with no repeat penalty in effect, a small
+ * base model that repeats a sentence goes on repeating it. The stop sequences catch a label only with its colon:
+ * when the model starts the next turn with a bare label (say "Question" then a blank line), the label is left at the
+ * end, and is cut too.
  */
 export function completionText(response: string): string {
-  return response.replace(/(^|[.!?"”)\n])\s*(?:Question|Answer)\s*$/, '$1').trim();
+  return untilRepeatedSentence(response)
+    .replace(/(^|[.!?"”)\n])\s*(?:Question|Answer)\s*$/, '$1')
+    .trim();
+}
+
+function untilRepeatedSentence(text: string): string {
+  const said = new Set<string>();
+  for (const sentence of text.matchAll(/[^.!?\n]+[.!?\n]*/g)) {
+    const key = sentence[0]
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
+    if (said.has(key)) return text.slice(0, sentence.index);
+    if (key !== '') said.add(key);
+  }
+  return text;
 }
 
 /** A question the model wrote, without the answer it may have gone on to give itself. */

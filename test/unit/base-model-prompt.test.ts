@@ -122,6 +122,17 @@ describe('completions', () => {
     expect(completionText('Which is the right Answer')).toBe('Which is the right Answer');
   });
 
+  it('ends the turn before a sentence the model already said in it', () => {
+    const loop =
+      'It is a kind of computer science. It is also called machine learning. It is a kind of computer science. ' +
+      'It is a kind of';
+    expect(completionText(loop)).toBe(
+      'It is a kind of computer science. It is also called machine learning.',
+    );
+    expect(completionText('Yes!\nyes. No?')).toBe('Yes!');
+    expect(completionText('Data is data. Data is data, really.')).toBe('Data is data. Data is data, really.');
+  });
+
   it('keeps the first question and drops the answer the model gave itself', () => {
     expect(firstQuestion(' What is AI? AI is software that learns. ')).toBe('What is AI?');
     expect(firstQuestion(' Tell me more about trees \n')).toBe('Tell me more about trees');
