@@ -109,15 +109,22 @@ answers() { curl -fsS --max-time 2 "$1/api/version" >/dev/null 2>&1; }
 has_model() { curl -fsS --max-time 5 "$1/api/tags" 2>/dev/null | grep -q "\"name\":\"$MODEL\""; }
 
 # The model is imported into .tools/ollama/models (what our stack serves from), or into an Ollama the
-# user already runs at OLLAMA_HOST.
+# user already runs at OLLAMA_HOST. Our own import is redone when the Modelfile changes (its sha256 is the stamp):
+# Ollama keeps a model's template and parameters from the import that created it.
 ollama_model() {
-  local host="${OLLAMA_HOST:-http://127.0.0.1:11434}" server_pid=""
+  local host="${OLLAMA_HOST:-http://127.0.0.1:11434}" server_pid="" want have=""
+  local stamp="$TOOLS/ollama/$(printf '%s' "$MODEL" | tr ':/' '--').modelfile.sha256"
+  want=$(sha256sum "$ROOT/scripts/ollama/Modelfile.gemma3" | cut -d' ' -f1)
+  [[ -f "$stamp" ]] && have=$(cat "$stamp")
   [[ "$host" == http* ]] || host="http://$host"
   if answers "$host"; then
     has_model "$host" && return
     say "ollama-model: importing $MODEL into the Ollama already running at $host"
   else
-    if [[ -f "$OLLAMA_MODELS_DIR/manifests/registry.ollama.ai/library/${MODEL%%:*}/${MODEL#*:}" ]]; then return; fi
+    if [[ -f "$OLLAMA_MODELS_DIR/manifests/registry.ollama.ai/library/${MODEL%%:*}/${MODEL#*:}" ]]; then
+      [[ "$want" == "$have" ]] && return
+      say "ollama-model: scripts/ollama/Modelfile.gemma3 changed since $MODEL was imported; importing it again"
+    fi
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     host="http://127.0.0.1:$port"
@@ -138,6 +145,7 @@ ollama_model() {
     rm -f "$gguf" # the import copied it into Ollama's blob store
   fi
   if [[ -n "$server_pid" ]]; then
+    printf '%s' "$want" >"$stamp"
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
     trap - EXIT

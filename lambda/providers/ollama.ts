@@ -1,11 +1,17 @@
 import { Ollama } from 'ollama';
-import type { ChatResponse, Message } from 'ollama';
+import type { ChatResponse, GenerateResponse, Message } from 'ollama';
 import { UpstreamError } from '../../src/contracts/errors';
+import {
+  chatTemplateCheck,
+  completionOptions,
+  completionText,
+  nextAnswerPrompt,
+} from '../../src/shared/base-model-prompt';
 import { isConnectionError, messageOf, unreachable } from './errors';
 import type { GenerateInput, GenerateOutput, ModelProvider } from './types';
 
 export interface OllamaProviderOptions {
-  client: Pick<Ollama, 'chat'>;
+  client: Pick<Ollama, 'chat' | 'generate' | 'show'>;
   model: string;
 }
 
@@ -16,35 +22,58 @@ export function createOllamaClient(host: string): Ollama {
 /** Ollama's `done_reason` in Bedrock's vocabulary, so callers see one set of stop reasons. */
 const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_tokens' };
 
-/** A local Ollama model standing in for Bedrock where no AWS account is configured. */
+/**
+ * A local Ollama model standing in for Bedrock where no AWS account is configured: a chat model through the chat
+ * API, a base model (one without a chat template) as the continuation of a dialogue transcript.
+ */
 export function createOllamaProvider({ client, model: defaultModel }: OllamaProviderOptions): ModelProvider {
+  const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
+
+  async function chat(model: string, input: GenerateInput): Promise<GenerateOutput> {
+    const messages: Message[] = [
+      ...(input.system ? [{ role: 'system', content: input.system }] : []),
+      ...input.messages,
+    ];
+    const response = await client.chat({
+      model,
+      messages,
+      stream: false,
+      options: { num_predict: input.maxTokens, temperature: input.temperature, top_p: input.topP },
+    });
+    return output(response, response.message.content.trim(), model);
+  }
+
+  async function complete(model: string, input: GenerateInput): Promise<GenerateOutput> {
+    const response = await client.generate({
+      model,
+      prompt: nextAnswerPrompt(input.messages, input.system || undefined),
+      raw: true,
+      stream: false,
+      options: completionOptions(input),
+    });
+    return output(response, completionText(response.response ?? ''), model);
+  }
+
   return {
     name: 'ollama',
     async generate(input: GenerateInput): Promise<GenerateOutput> {
       const model = input.model || defaultModel;
-      const messages: Message[] = [
-        ...(input.system ? [{ role: 'system', content: input.system }] : []),
-        ...input.messages,
-      ];
-      let response: ChatResponse;
       try {
-        response = await client.chat({
-          model,
-          messages,
-          stream: false,
-          options: { num_predict: input.maxTokens, temperature: input.temperature, top_p: input.topP },
-        });
+        return await ((await hasChatTemplate(model)) ? chat : complete)(model, input);
       } catch (err) {
         throw toUpstreamError(err);
       }
-      return {
-        text: response.message.content.trim(),
-        model: response.model || model,
-        stopReason: STOP_REASONS[response.done_reason] ?? response.done_reason ?? 'end_turn',
-        inputTokens: response.prompt_eval_count ?? 0,
-        outputTokens: response.eval_count ?? 0,
-      };
     },
+  };
+}
+
+function output(response: ChatResponse | GenerateResponse, text: string, model: string): GenerateOutput {
+  return {
+    text,
+    model: response.model || model,
+    stopReason: STOP_REASONS[response.done_reason] ?? response.done_reason ?? 'end_turn',
+    inputTokens: response.prompt_eval_count ?? 0,
+    outputTokens: response.eval_count ?? 0,
   };
 }
 

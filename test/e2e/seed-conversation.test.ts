@@ -9,6 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
 import { groupAlive } from '../../src/stack/supervisor';
 import { startStack, type StackHandle } from '../helpers/stack';
+import { distinctTrigramShare, topWordShare, words } from '../helpers/text-metrics';
 
 const HEADER = [
   'timestamp',
@@ -29,11 +30,33 @@ const HEADER = [
 ];
 const SEED = { initialQuery: 'Tell me about machine learning', outputFile: 'conversation.csv' };
 
+/**
+ * Readable replies, not a model stuck in a loop, which runs on until the token limit. Measured on this
+ * conversation at 160 cloud and 96 local tokens with the real gemma3:270m, per reply (the word share for replies of
+ * 5+ words):
+ * - prompted as the base model it is, 11 conversations (110 replies; 3 of them runs of this test): the most
+ *   frequent word's share at most 0.29 ("What is the name of the project?"), the share of distinct word trigrams
+ *   at least 0.78;
+ * - through the Gemma chat template the old Modelfile bolted on, 7 conversations: up to 0.74 and down to 0.09
+ *   ("What's that? 言. 言. 言. 言. 言."), 5 of the 7 outside these bounds (at 48/32 tokens only 2 of 10 were: short
+ *   replies have no room to loop, so this test uses the default lengths).
+ */
+const MAX_TOP_WORD_SHARE = 0.4;
+const MIN_DISTINCT_TRIGRAM_SHARE = 0.6;
+/** A shorter reply cannot loop, and one of its words is a large share by construction ("Why not?" is 0.5). */
+const MIN_WORDS_FOR_TOP_WORD_SHARE = 5;
+
+function loops(reply: string): boolean {
+  if (distinctTrigramShare(reply) < MIN_DISTINCT_TRIGRAM_SHARE) return true;
+  return words(reply).length >= MIN_WORDS_FOR_TOP_WORD_SHARE && topWordShare(reply) > MAX_TOP_WORD_SHARE;
+}
+
 let stack: StackHandle;
 
 beforeAll(async () => {
-  // Few tokens per call keep ten real model calls quick on two CPU cores.
-  stack = await startStack({ CLOUD_MAX_TOKENS: '48', LOCAL_MAX_TOKENS: '32' });
+  // The default lengths, written out because the loop bounds above were measured at them. A base model's turn ends
+  // at a blank line or the next label, mostly well before them, so ten calls stay quick on two CPU cores.
+  stack = await startStack({ CLOUD_MAX_TOKENS: '160', LOCAL_MAX_TOKENS: '96' });
 }, 900_000);
 
 afterAll(async () => {
@@ -94,6 +117,8 @@ describe('the seed conversation from the README', () => {
       expect(Number(turn.local_output_tokens)).toBeGreaterThan(0);
       expect(turn.local_model).toBe('gemma3:270m');
     });
+    const replies = turns.flatMap((t) => [t.cloud_response!, t.ollama_response!]);
+    expect(replies.filter(loops)).toEqual([]);
     expect(turns[0]!.query).toBe(SEED.initialQuery);
     // Each next query is what the local model wrote in the turn before.
     for (let i = 1; i < turns.length; i++) expect(turns[i]!.query).toBe(turns[i - 1]!.ollama_response);

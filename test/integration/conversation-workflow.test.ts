@@ -2,7 +2,6 @@ import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { ChatResponse } from 'ollama';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +13,8 @@ import type {
   GenerateRequestBody as GenerateRequest,
   GenerateResponseBody as GenerateResponse,
 } from '../../src/contracts/llm-rest';
-import type { OllamaChatClient } from '../../src/conversation/activities/local';
+import type { OllamaClient } from '../../src/conversation/activities/local';
+import { ollamaClient } from '../helpers/ollama-client';
 import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../../src/conversation/definitions';
 import type {
   ConversationInput,
@@ -89,7 +89,7 @@ type LocalStep = (call: number) => Promise<string>;
 /** Ollama as the activity sees it: `step` gives each call's question (or throws, like a dead server). */
 function fakeOllama(step: LocalStep = async (call) => `  Follow-up question ${call}?\n`) {
   let calls = 0;
-  const client: OllamaChatClient = {
+  const client = ollamaClient({
     chat: async (request) => {
       calls++;
       return {
@@ -97,9 +97,9 @@ function fakeOllama(step: LocalStep = async (call) => `  Follow-up question ${ca
         message: { role: 'assistant', content: await step(calls) },
         prompt_eval_count: 30,
         eval_count: 7,
-      } as ChatResponse;
+      };
     },
-  };
+  });
   return { client, calls: () => calls };
 }
 
@@ -111,7 +111,7 @@ interface Run {
 }
 
 /** A worker on a task queue of its own, with the given model clients. */
-async function testWorker(llm: LlmServiceClient, ollama: OllamaChatClient = fakeOllama().client) {
+async function testWorker(llm: LlmServiceClient, ollama: OllamaClient = fakeOllama().client) {
   const taskQueue = `conversation-test-${randomUUID()}`;
   const worker = await createWorker({
     connection: env.nativeConnection,
@@ -132,7 +132,7 @@ async function runConversationWithHandle(
   input: Omit<ConversationInput, 'conversationId'>,
   llm: LlmServiceClient,
   during?: (handle: ConversationHandle) => Promise<void>,
-  ollama?: OllamaChatClient,
+  ollama?: OllamaClient,
 ): Promise<Run> {
   const { worker, taskQueue } = await testWorker(llm, ollama);
   return worker.runUntil(async () => {
@@ -147,7 +147,7 @@ async function runConversation(
   input: Omit<ConversationInput, 'conversationId'>,
   llm: LlmServiceClient,
   during?: (handle: ConversationHandle) => Promise<void>,
-  ollama?: OllamaChatClient,
+  ollama?: OllamaClient,
 ): Promise<ConversationResult> {
   return (await runConversationWithHandle(input, llm, during, ollama)).result;
 }
@@ -490,13 +490,13 @@ test('the sides looping on near-identical text end the conversation as repetitio
 
 test('options reach the models: per-side model, persona, temperature, max tokens and the question template', async () => {
   const llm = fakeLlmService();
-  const chats: Parameters<OllamaChatClient['chat']>[0][] = [];
-  const ollama: OllamaChatClient = {
+  const chats: Parameters<OllamaClient['chat']>[0][] = [];
+  const ollama = ollamaClient({
     chat: async (request) => {
       chats.push(request);
-      return { model: request.model, message: { role: 'assistant', content: 'Why?' } } as ChatResponse;
+      return { model: request.model, message: { role: 'assistant', content: 'Why?' } };
     },
-  };
+  });
 
   await runConversation(
     {

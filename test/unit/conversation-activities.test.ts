@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import type { ChatResponse } from 'ollama';
+import type { ChatResponse, GenerateRequest, GenerateResponse } from 'ollama';
 import { makeAskCloud } from '../../src/conversation/activities/cloud';
 import type {
   AskCloudInput,
@@ -10,6 +10,8 @@ import type {
 } from '../../src/conversation/activities/types';
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { followUpPrompt, makeAskLocal } from '../../src/conversation/activities/local';
+import { completionOptions, nextQuestionPrompt } from '../../src/shared/base-model-prompt';
+import { BASE_TEMPLATE, ollamaClient } from '../helpers/ollama-client';
 
 /**
  * Activity failures are expected here; keep the SDK's logging of them quiet. The mock's default timeouts (1 s,
@@ -94,7 +96,7 @@ describe('askCloud', () => {
 describe('askLocal', () => {
   function askLocalReplying(reply: () => Promise<Partial<ChatResponse>>) {
     const chat = jest.fn(async () => (await reply()) as ChatResponse);
-    const askLocal = makeAskLocal({ client: { chat }, model: 'gemma3:270m', maxTokens: 96 });
+    const askLocal = makeAskLocal({ client: ollamaClient({ chat }), model: 'gemma3:270m', maxTokens: 96 });
     const run = () =>
       activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
         question: 'Q?',
@@ -130,6 +132,85 @@ describe('askLocal', () => {
     );
   });
 
+  describe('with a base model (no chat template)', () => {
+    function askBaseModel(response: string) {
+      const generate = jest.fn(
+        async (request: GenerateRequest) =>
+          ({ model: request.model, response, prompt_eval_count: 50, eval_count: 9 }) as GenerateResponse,
+      );
+      const show = jest.fn(async () => ({ template: BASE_TEMPLATE }));
+      const askLocal = makeAskLocal({
+        client: ollamaClient({ generate, show }),
+        model: 'gemma3:270m',
+        maxTokens: 96,
+      });
+      const run = (input: Partial<AskLocalInput> = {}) =>
+        activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+          question: 'Q?',
+          answer: 'A.',
+          ...input,
+        });
+      return { generate, show, run };
+    }
+
+    test('continues a raw transcript through generate and keeps the first question it writes', async () => {
+      const { generate, run } = askBaseModel(' What is a tree? A tree is a plant.');
+      await expect(run()).resolves.toMatchObject({
+        question: 'What is a tree?',
+        model: 'gemma3:270m',
+        usage: { inputTokens: 50, outputTokens: 9 },
+      });
+      expect(generate).toHaveBeenCalledWith({
+        model: 'gemma3:270m',
+        stream: false,
+        raw: true,
+        prompt: nextQuestionPrompt({ question: 'Q?', answer: 'A.' }),
+        options: completionOptions({ maxTokens: 96 }),
+      });
+    });
+
+    test('the persona frames the transcript and a question template stands in for the exchange', async () => {
+      const { generate, run } = askBaseModel('Why?');
+      await run({
+        systemPrompt: 'A child talks with a scientist.',
+        questionTemplate: '{answer} — so {question}',
+        temperature: 1.2,
+        maxTokens: 10,
+      });
+      expect(generate).toHaveBeenCalledWith(
+        expect.objectContaining({
+          prompt: 'A child talks with a scientist.\n\nA. — so Q?\nQuestion:',
+          options: completionOptions({ maxTokens: 10, temperature: 1.2 }),
+        }),
+      );
+    });
+
+    test("asks Ollama for a model's template once per model", async () => {
+      const { show, run } = askBaseModel('Why?');
+      await run();
+      await run();
+      await run({ model: 'other' });
+      expect(show.mock.calls).toEqual([[{ model: 'gemma3:270m' }], [{ model: 'other' }]]);
+    });
+
+    test('a failed template look-up fails the attempt like a failed call, and is asked again next time', async () => {
+      const show = jest
+        .fn()
+        .mockRejectedValueOnce(new TypeError('fetch failed'))
+        .mockResolvedValue({ template: BASE_TEMPLATE });
+      const generate = jest.fn(async () => ({ model: 'm', response: 'Why?' }) as GenerateResponse);
+      const askLocal = makeAskLocal({ client: ollamaClient({ show, generate }), model: 'm', maxTokens: 9 });
+      const run = () =>
+        activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+          question: 'Q',
+          answer: 'A',
+        });
+      await expect(run()).rejects.toMatchObject({ type: 'LocalModelUnavailable', nonRetryable: false });
+      await expect(run()).resolves.toMatchObject({ question: 'Why?' });
+      expect(show).toHaveBeenCalledTimes(2);
+    });
+  });
+
   test('an empty question is a retryable failure, never an empty cell', async () => {
     const { run } = askLocalReplying(async () => ({
       model: 'm',
@@ -158,7 +239,7 @@ describe('conversation options and heartbeats', () => {
     const chat = jest.fn(
       async () => ({ model: 'm', message: { role: 'assistant', content: 'Why?' } }) as ChatResponse,
     );
-    const askLocal = makeAskLocal({ client: { chat }, model: 'gemma3:270m', maxTokens: 96 });
+    const askLocal = makeAskLocal({ client: ollamaClient({ chat }), model: 'gemma3:270m', maxTokens: 96 });
     await activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
       question: 'Q?',
       answer: 'A.',
@@ -214,7 +295,7 @@ describe('conversation options and heartbeats', () => {
       await beaten;
       return { model: 'm', message: { role: 'assistant', content: 'Why?' } } as ChatResponse;
     });
-    const askLocal = makeAskLocal({ client: { chat }, model: 'm', maxTokens: 9 });
+    const askLocal = makeAskLocal({ client: ollamaClient({ chat }), model: 'm', maxTokens: 9 });
     await env.run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, { question: 'Q', answer: 'A' });
     expect(heartbeats).toBeGreaterThanOrEqual(3);
   }, 30_000);
@@ -227,7 +308,7 @@ describe('conversation options and heartbeats', () => {
       called();
       return new Promise<ChatResponse>(() => undefined);
     });
-    const askLocal = makeAskLocal({ client: { chat }, model: 'm', maxTokens: 9 });
+    const askLocal = makeAskLocal({ client: ollamaClient({ chat }), model: 'm', maxTokens: 9 });
     const running = env.run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
       question: 'Q',
       answer: 'A',

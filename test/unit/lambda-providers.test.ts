@@ -1,8 +1,10 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { Ollama } from 'ollama';
+import type { GenerateRequest, GenerateResponse, Ollama } from 'ollama';
 import { createBedrockProvider, createOllamaProvider } from '../../lambda/providers';
 import type { GenerateInput } from '../../lambda/providers';
+import { completionOptions, DEFAULT_FRAMING, nextAnswerPrompt } from '../../src/shared/base-model-prompt';
+import { BASE_TEMPLATE, ollamaClient } from '../helpers/ollama-client';
 
 const input: GenerateInput = {
   messages: [
@@ -94,7 +96,18 @@ describe('bedrock provider', () => {
 
 describe('ollama provider', () => {
   function ollama(chat: (request: unknown) => Promise<unknown>) {
-    return createOllamaProvider({ client: { chat } as unknown as Ollama, model: 'gemma3:270m' });
+    return createOllamaProvider({
+      client: ollamaClient({ chat }) as unknown as Ollama,
+      model: 'gemma3:270m',
+    });
+  }
+
+  /** A provider for a model without a chat template, whose generate call answers `reply`. */
+  function baseModel(reply: Partial<GenerateResponse>) {
+    const show = jest.fn(async () => ({ template: BASE_TEMPLATE }));
+    const generate = jest.fn(async (_request: GenerateRequest) => ({ model: 'gemma3:270m', ...reply }));
+    const client = ollamaClient({ show, generate }) as unknown as Ollama;
+    return { show, generate, provider: createOllamaProvider({ client, model: 'gemma3:270m' }) };
   }
 
   it('calls chat without streaming and maps tokens and stop reason', async () => {
@@ -122,6 +135,56 @@ describe('ollama provider', () => {
       stream: false,
       messages: [{ role: 'system', content: 'Be brief' }, ...input.messages],
       options: { num_predict: 32, temperature: 0.2, top_p: 0.9 },
+    });
+  });
+
+  it('continues a raw question-and-answer transcript through generate for a model without a chat template', async () => {
+    const { generate, provider } = baseModel({
+      response: ' Sure.\n',
+      done_reason: 'stop',
+      prompt_eval_count: 40,
+      eval_count: 3,
+    });
+    await expect(provider.generate(input)).resolves.toEqual({
+      text: 'Sure.',
+      model: 'gemma3:270m',
+      stopReason: 'end_turn',
+      inputTokens: 40,
+      outputTokens: 3,
+    });
+    expect(generate.mock.calls).toEqual([
+      [
+        {
+          model: 'gemma3:270m',
+          prompt: 'Be brief\n\nQuestion: Q1\nAnswer: A1\nQuestion: Q2\nAnswer:',
+          raw: true,
+          stream: false,
+          options: completionOptions({ maxTokens: 32, temperature: 0.2, topP: 0.9 }),
+        },
+      ],
+    ]);
+  });
+
+  it('frames a transcript without a system prompt with the default framing, and looks the template up once', async () => {
+    const { show, generate, provider } = baseModel({ response: 'Sure.', done_reason: 'length' });
+    const unframed = { ...input, system: undefined };
+    await expect(provider.generate(unframed)).resolves.toMatchObject({ stopReason: 'max_tokens' });
+    await provider.generate(unframed);
+    const prompt = generate.mock.calls[0]![0].prompt;
+    expect(prompt).toBe(nextAnswerPrompt(input.messages));
+    expect(prompt.startsWith(`${DEFAULT_FRAMING}\n\nQuestion: Q1\n`)).toBe(true);
+    expect(show).toHaveBeenCalledTimes(1);
+  });
+
+  it('maps an unknown model, found by the template look-up, to a 404', async () => {
+    const missing = Object.assign(new Error('model "x" not found'), {
+      name: 'ResponseError',
+      status_code: 404,
+    });
+    const client = ollamaClient({ show: () => Promise.reject(missing) }) as unknown as Ollama;
+    await expect(createOllamaProvider({ client, model: 'x' }).generate(input)).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'MODEL_NOT_FOUND',
     });
   });
 

@@ -1,25 +1,47 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import { httpStatusOf } from '../../contracts/errors';
-import type { ChatRequest, ChatResponse } from 'ollama';
+import type {
+  ChatRequest,
+  ChatResponse,
+  GenerateRequest,
+  GenerateResponse,
+  ShowRequest,
+  ShowResponse,
+} from 'ollama';
 import {
   DEFAULT_LOCAL_SYSTEM_PROMPT,
   DEFAULT_QUESTION_TEMPLATE,
   FailureType,
   renderQuestionPrompt,
+  type TokenUsage,
 } from '../definitions';
+import {
+  chatTemplateCheck,
+  completionOptions,
+  firstQuestion,
+  nextQuestionPrompt,
+} from '../../shared/base-model-prompt';
 import { withHeartbeats } from './heartbeat';
 import type { AskLocalInput, AskLocalOutput } from './types';
 
 /** The part of the `ollama` client we use; a real `new Ollama({ host })` satisfies it. */
-export interface OllamaChatClient {
+export interface OllamaClient {
   chat(request: ChatRequest & { stream?: false }): Promise<ChatResponse>;
+  generate(request: GenerateRequest & { stream?: false }): Promise<GenerateResponse>;
+  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'>>;
 }
 
 export interface LocalDeps {
-  client: OllamaChatClient;
+  client: OllamaClient;
   /** Used when the conversation does not set local.model / local.maxTokens (config OLLAMA_MODEL, LOCAL_MAX_TOKENS). */
   model: string;
   maxTokens: number;
+}
+
+interface LocalReply {
+  question: string;
+  model: string;
+  usage: TokenUsage;
 }
 
 /** The default prompt; a conversation may set its own `local.questionTemplate`. */
@@ -27,34 +49,62 @@ export function followUpPrompt(question: string, answer: string): string {
   return renderQuestionPrompt(DEFAULT_QUESTION_TEMPLATE, { question, answer });
 }
 
-/** The local model reads the cloud answer and writes the next question. */
+/**
+ * The local model reads the cloud answer and writes the next question: through the chat API for a chat model, as
+ * the continuation of a dialogue transcript for a base model (one without a chat template).
+ */
 export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDeps) {
+  const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
+
+  async function chat(model: string, input: AskLocalInput): Promise<LocalReply> {
+    const res = await client.chat({
+      model,
+      stream: false,
+      messages: [
+        { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
+        {
+          role: 'user',
+          content: renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input),
+        },
+      ],
+      options: {
+        num_predict: input.maxTokens ?? maxTokens,
+        ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+      },
+    });
+    return { question: res.message.content.trim(), model: res.model, usage: usageOf(res) };
+  }
+
+  /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
+  async function complete(model: string, input: AskLocalInput): Promise<LocalReply> {
+    const res = await client.generate({
+      model,
+      stream: false,
+      raw: true,
+      prompt: nextQuestionPrompt({
+        question: input.question,
+        answer: input.answer,
+        framing: input.systemPrompt,
+        body: input.questionTemplate ? renderQuestionPrompt(input.questionTemplate, input) : undefined,
+      }),
+      options: completionOptions({ maxTokens: input.maxTokens ?? maxTokens, temperature: input.temperature }),
+    });
+    return { question: firstQuestion(res.response ?? ''), model: res.model, usage: usageOf(res) };
+  }
+
   return async function askLocal(input: AskLocalInput): Promise<AskLocalOutput> {
     const model = input.model ?? defaultModel;
     const started = Date.now();
-    let res: ChatResponse;
+    let reply: LocalReply;
     try {
-      const prompt = renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input);
-      res = await withHeartbeats(
-        client.chat({
-          model,
-          stream: false,
-          messages: [
-            { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
-            { role: 'user', content: prompt },
-          ],
-          options: {
-            num_predict: input.maxTokens ?? maxTokens,
-            ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
-          },
-        }),
+      reply = await withHeartbeats(
+        hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input)),
       );
     } catch (err) {
       throw toFailure(err, model);
     }
     const finished = Date.now();
-    const question = res.message.content.trim();
-    if (question === '') {
+    if (reply.question === '') {
       // Retried rather than replaced by a canned question: a made-up row would silently pollute the
       // transcript, Ollama samples with a fresh seed each call, and the retry policy bounds the attempts.
       throw ApplicationFailure.retryable(
@@ -63,13 +113,17 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDe
       );
     }
     return {
-      question,
-      model: res.model || model,
-      usage: { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 },
+      question: reply.question,
+      model: reply.model || model,
+      usage: reply.usage,
       latencyMs: finished - started,
       finishedAt: new Date(finished).toISOString(),
     };
   };
+}
+
+function usageOf(res: ChatResponse | GenerateResponse): TokenUsage {
+  return { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 };
 }
 
 /** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. */

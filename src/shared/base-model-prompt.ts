@@ -1,0 +1,139 @@
+/**
+ * Prompting a base (pretrained, not instruction-tuned) model served by Ollama, such as the gemma3:270m that setup
+ * imports. Such a model has no chat template, and pushed through one it loops; it continues text well, so it gets
+ * a question-and-answer transcript ending with the next label, through `/api/generate` with `raw: true`.
+ * Shared by the worker's local side and the Lambda's Ollama provider; free of Node built-ins for the Lambda bundle.
+ */
+import type { Options } from 'ollama';
+
+export const QUESTION = 'Question';
+export const ANSWER = 'Answer';
+export type Label = typeof QUESTION | typeof ANSWER;
+
+/** The transcript's first line when the caller gives no system prompt of its own. */
+export const DEFAULT_FRAMING =
+  'Below is a conversation in which a curious student asks an expert questions, each one new and short, ' +
+  'and the expert answers each in two or three sentences.';
+
+/**
+ * True when Ollama's template for a model adds text of its own. An import without TEMPLATE gets Ollama's
+ * `{{ .Prompt }}`, which passes the prompt through; a chat template has literal role markers or turn delimiters
+ * between its actions.
+ */
+export function hasChatTemplate(template: string | undefined): boolean {
+  return (template ?? '').replace(/\{\{[\s\S]*?\}\}/g, '').trim() !== '';
+}
+
+/**
+ * `hasChatTemplate` for a model, asked of Ollama (`/api/show`) once per model for the life of the process; a
+ * failed look-up (Ollama down, unknown model) is not remembered, so the next call asks again.
+ */
+export function chatTemplateCheck(
+  show: (request: { model: string }) => Promise<{ template?: string }>,
+): (model: string) => Promise<boolean> {
+  const verdicts = new Map<string, Promise<boolean>>();
+  return (model) => {
+    let verdict = verdicts.get(model);
+    if (!verdict) {
+      verdict = show({ model }).then((info) => hasChatTemplate(info.template));
+      verdicts.set(model, verdict);
+      verdict.catch(() => verdicts.delete(model));
+    }
+    return verdict;
+  };
+}
+
+/** One line per turn, the label first. */
+export function dialogue(lines: readonly { label: Label; text: string }[]): string {
+  return lines.map((l) => `${l.label}: ${l.text.replace(/\s+/g, ' ').trim()}`).join('\n');
+}
+
+/** The framing text, the body (usually a `dialogue`), then the label the model continues after. */
+export function transcriptPrompt(framing: string, body: string, next: Label): string {
+  return `${framing.trim()}\n\n${body.trim()}\n${next}:`;
+}
+
+/** The next question after an exchange; a `body` given stands in for the exchange's two lines. */
+export function nextQuestionPrompt(input: {
+  question: string;
+  answer: string;
+  framing?: string;
+  body?: string;
+}): string {
+  const exchange = dialogue([
+    { label: QUESTION, text: input.question },
+    { label: ANSWER, text: input.answer },
+  ]);
+  return transcriptPrompt(input.framing ?? DEFAULT_FRAMING, input.body ?? exchange, QUESTION);
+}
+
+/** The next answer to a chat history: user turns are the questions, assistant turns the answers. */
+export function nextAnswerPrompt(
+  messages: readonly { role: 'user' | 'assistant'; content: string }[],
+  framing = DEFAULT_FRAMING,
+): string {
+  const lines = messages.map(
+    (m) => ({ label: m.role === 'user' ? QUESTION : ANSWER, text: m.content }) as const,
+  );
+  return transcriptPrompt(framing, dialogue(lines), ANSWER);
+}
+
+/**
+ * The turn ends at a blank line or where the model starts the next turn. Not at any line break: about one
+ * continuation in ten starts with one.
+ */
+export const STOP_SEQUENCES = ['\n\n', `${QUESTION}:`, `${ANSWER}:`];
+
+export interface SamplingInput {
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+}
+
+/**
+ * Sampling for a transcript continuation. The repeat penalty only counts where Ollama serves the model with its
+ * llama.cpp runner: its own engine, which v0.11 uses for Gemma 3, ignores it.
+ */
+export function completionOptions({ maxTokens, temperature, topP }: SamplingInput): Partial<Options> {
+  return {
+    num_predict: maxTokens,
+    temperature: temperature ?? 0.8,
+    top_k: 40,
+    top_p: topP ?? 0.9,
+    repeat_penalty: 1.15,
+    repeat_last_n: 64,
+    stop: STOP_SEQUENCES,
+  };
+}
+
+/**
+ * The model's turn, trimmed, and ended before a sentence it already said: with no repeat penalty in effect, a small
+ * base model that repeats a sentence goes on repeating it. The stop sequences catch a label only with its colon:
+ * when the model starts the next turn with a bare label (say "Question" then a blank line), the label is left at the
+ * end, and is cut too.
+ */
+export function completionText(response: string): string {
+  return untilRepeatedSentence(response)
+    .replace(/(^|[.!?"”)\n])\s*(?:Question|Answer)\s*$/, '$1')
+    .trim();
+}
+
+function untilRepeatedSentence(text: string): string {
+  const said = new Set<string>();
+  for (const sentence of text.matchAll(/[^.!?\n]+[.!?\n]*/g)) {
+    const key = sentence[0]
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}]+/gu, ' ')
+      .trim();
+    if (said.has(key)) return text.slice(0, sentence.index);
+    if (key !== '') said.add(key);
+  }
+  return text;
+}
+
+/** A question the model wrote, without the answer it may have gone on to give itself. */
+export function firstQuestion(response: string): string {
+  const text = completionText(response);
+  const end = text.indexOf('?');
+  return end === -1 ? text : text.slice(0, end + 1);
+}
