@@ -1,6 +1,7 @@
 import type { LambdaConfig } from '../config';
 import { createBedrockClient, createBedrockProvider } from './bedrock';
-import { createOllamaClient, createOllamaProvider } from './ollama';
+import { createOllamaClient } from '../../src/shared/ollama-client';
+import { createOllamaProvider } from './ollama';
 import type { ModelProvider } from './types';
 
 export type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';

@@ -1,22 +1,18 @@
-import { Ollama } from 'ollama';
 import type { ChatResponse, GenerateResponse, Message } from 'ollama';
-import { UpstreamError } from '../../src/contracts/errors';
+import { isAbortError, isTimeoutError, UpstreamError } from '../../src/contracts/errors';
 import {
   chatTemplateCheck,
   completionOptions,
   completionText,
   nextAnswerPrompt,
 } from '../../src/shared/base-model-prompt';
+import type { OllamaClient, OllamaCallOptions } from '../../src/shared/ollama-client';
 import { isConnectionError, messageOf, unreachable } from './errors';
-import type { GenerateInput, GenerateOutput, ModelProvider } from './types';
+import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
 export interface OllamaProviderOptions {
-  client: Pick<Ollama, 'chat' | 'generate' | 'show'>;
+  client: OllamaClient;
   model: string;
-}
-
-export function createOllamaClient(host: string): Ollama {
-  return new Ollama({ host });
 }
 
 /** Ollama's `done_reason` in Bedrock's vocabulary, so callers see one set of stop reasons. */
@@ -29,37 +25,49 @@ const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_to
 export function createOllamaProvider({ client, model: defaultModel }: OllamaProviderOptions): ModelProvider {
   const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
 
-  async function chat(model: string, input: GenerateInput): Promise<GenerateOutput> {
+  async function chat(model: string, input: GenerateInput, call: OllamaCallOptions): Promise<GenerateOutput> {
     const messages: Message[] = [
       ...(input.system ? [{ role: 'system', content: input.system }] : []),
       ...input.messages,
     ];
-    const response = await client.chat({
-      model,
-      messages,
-      stream: false,
-      options: { num_predict: input.maxTokens, temperature: input.temperature, top_p: input.topP },
-    });
+    const response = await client.chat(
+      {
+        model,
+        messages,
+        stream: false,
+        options: { num_predict: input.maxTokens, temperature: input.temperature, top_p: input.topP },
+      },
+      call,
+    );
     return output(response, response.message.content.trim(), model);
   }
 
-  async function complete(model: string, input: GenerateInput): Promise<GenerateOutput> {
-    const response = await client.generate({
-      model,
-      prompt: nextAnswerPrompt(input.messages, input.system || undefined),
-      raw: true,
-      stream: false,
-      options: completionOptions(input),
-    });
+  async function complete(
+    model: string,
+    input: GenerateInput,
+    call: OllamaCallOptions,
+  ): Promise<GenerateOutput> {
+    const response = await client.generate(
+      {
+        model,
+        prompt: nextAnswerPrompt(input.messages, input.system || undefined),
+        raw: true,
+        stream: false,
+        options: completionOptions(input),
+      },
+      call,
+    );
     return output(response, completionText(response.response ?? ''), model);
   }
 
   return {
     name: 'ollama',
-    async generate(input: GenerateInput): Promise<GenerateOutput> {
+    async generate(input: GenerateInput, options: GenerateOptions = {}): Promise<GenerateOutput> {
       const model = input.model || defaultModel;
+      // The deadline's abort ends the generation too, so a call the caller gave up on does not hold the model.
+      const call = options.signal ? { signal: options.signal } : {};
       try {
-        return await ((await hasChatTemplate(model)) ? chat : complete)(model, input);
+        return await ((await hasChatTemplate(model)) ? chat : complete)(model, input, call);
       } catch (err) {
         throw toUpstreamError(err);
       }
@@ -79,6 +87,11 @@ function output(response: ChatResponse | GenerateResponse, text: string, model: 
 
 function toUpstreamError(err: unknown): UpstreamError {
   if (isConnectionError(err)) return unreachable('Ollama', err);
+  if (isTimeoutError(err) || isAbortError(err)) {
+    return new UpstreamError(504, 'UPSTREAM_TIMEOUT', `Ollama: no answer before the deadline`, true, {
+      cause: err,
+    });
+  }
   const status = (err as { status_code?: unknown }).status_code;
   const message = `Ollama: ${messageOf(err)}`;
   if (typeof status !== 'number')

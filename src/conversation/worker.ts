@@ -7,7 +7,6 @@ import {
   Worker,
 } from '@temporalio/worker';
 import type { LogLevel, WorkflowBundleOption } from '@temporalio/worker';
-import { Ollama } from 'ollama';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
@@ -16,6 +15,7 @@ import { createActivities } from './activities';
 import type { ActivitiesDeps } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
 import { workerWorkflowSource } from './workflow-bundle';
+import { createOllamaClient } from '../shared/ollama-client';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -81,7 +81,7 @@ export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
       maxTokens: config.CLOUD_MAX_TOKENS,
     },
     ollama: {
-      client: new Ollama({ host: config.OLLAMA_HOST }),
+      client: createOllamaClient(config.OLLAMA_HOST),
       model: config.OLLAMA_MODEL,
       maxTokens: config.LOCAL_MAX_TOKENS,
     },

@@ -13,7 +13,7 @@ import type {
   GenerateRequestBody as GenerateRequest,
   GenerateResponseBody as GenerateResponse,
 } from '../../src/contracts/llm-rest';
-import type { OllamaClient } from '../../src/conversation/activities/local';
+import type { OllamaClient } from '../../src/shared/ollama-client';
 import { ollamaClient } from '../helpers/ollama-client';
 import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../../src/conversation/definitions';
 import type {

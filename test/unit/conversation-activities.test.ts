@@ -129,6 +129,7 @@ describe('askLocal', () => {
           { role: 'user', content: followUpPrompt('Q?', 'A.') },
         ],
       }),
+      { signal: expect.any(AbortSignal) },
     );
   });
 
@@ -160,13 +161,16 @@ describe('askLocal', () => {
         model: 'gemma3:270m',
         usage: { inputTokens: 50, outputTokens: 9 },
       });
-      expect(generate).toHaveBeenCalledWith({
-        model: 'gemma3:270m',
-        stream: false,
-        raw: true,
-        prompt: nextQuestionPrompt({ question: 'Q?', answer: 'A.' }),
-        options: completionOptions({ maxTokens: 96 }),
-      });
+      expect(generate).toHaveBeenCalledWith(
+        {
+          model: 'gemma3:270m',
+          stream: false,
+          raw: true,
+          prompt: nextQuestionPrompt({ question: 'Q?', answer: 'A.' }),
+          options: completionOptions({ maxTokens: 96 }),
+        },
+        { signal: expect.any(AbortSignal) },
+      );
     });
 
     test('the persona frames the transcript and a question template stands in for the exchange', async () => {
@@ -182,6 +186,7 @@ describe('askLocal', () => {
           prompt: 'A child talks with a scientist.\n\nA. — so Q?\nQuestion:',
           options: completionOptions({ maxTokens: 10, temperature: 1.2 }),
         }),
+        { signal: expect.any(AbortSignal) },
       );
     });
 
@@ -249,15 +254,18 @@ describe('conversation options and heartbeats', () => {
       maxTokens: 10,
       questionTemplate: '{answer} — so {question}',
     });
-    expect(chat).toHaveBeenCalledWith({
-      model: 'other',
-      stream: false,
-      messages: [
-        { role: 'system', content: 'You are a child.' },
-        { role: 'user', content: 'A. — so Q?' },
-      ],
-      options: { num_predict: 10, temperature: 1.2 },
-    });
+    expect(chat).toHaveBeenCalledWith(
+      {
+        model: 'other',
+        stream: false,
+        messages: [
+          { role: 'system', content: 'You are a child.' },
+          { role: 'user', content: 'A. — so Q?' },
+        ],
+        options: { num_predict: 10, temperature: 1.2 },
+      },
+      { signal: expect.any(AbortSignal) },
+    );
   });
 
   test('askCloud sends the conversation model and length', async () => {
@@ -300,11 +308,13 @@ describe('conversation options and heartbeats', () => {
     expect(heartbeats).toBeGreaterThanOrEqual(3);
   }, 30_000);
 
-  test('a cancelled model call ends at once as a cancellation, not as a model failure', async () => {
+  test('a cancelled model call ends at once as a cancellation and aborts the Ollama request', async () => {
     const env = activityEnvironment();
     let called!: () => void;
     const inFlight = new Promise<void>((resolve) => (called = resolve));
-    const chat = jest.fn(() => {
+    let signal: AbortSignal | undefined;
+    const chat = jest.fn((_request: unknown, options?: { signal?: AbortSignal }) => {
+      signal = options?.signal;
       called();
       return new Promise<ChatResponse>(() => undefined);
     });
@@ -314,8 +324,10 @@ describe('conversation options and heartbeats', () => {
       answer: 'A',
     });
     await inFlight; // cancel while the model call is in flight, not after a guess of when it started
+    expect(signal?.aborted).toBe(false);
     env.cancel();
     await expect(running).rejects.toMatchObject({ name: 'CancelledFailure' });
+    expect(signal?.aborted).toBe(true);
   });
 });
 

@@ -1,10 +1,13 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { GenerateRequest, GenerateResponse, Ollama } from 'ollama';
+import type { GenerateRequest, GenerateResponse } from 'ollama';
 import { createBedrockProvider, createOllamaProvider } from '../../lambda/providers';
 import type { GenerateInput } from '../../lambda/providers';
 import { completionOptions, DEFAULT_FRAMING, nextAnswerPrompt } from '../../src/shared/base-model-prompt';
+import { createOllamaClient } from '../../src/shared/ollama-client';
+import { FakeOllama } from '../fixtures/ollama-server';
 import { BASE_TEMPLATE, ollamaClient } from '../helpers/ollama-client';
+import { until } from '../helpers/wait';
 
 const input: GenerateInput = {
   messages: [
@@ -97,7 +100,7 @@ describe('bedrock provider', () => {
 describe('ollama provider', () => {
   function ollama(chat: (request: unknown) => Promise<unknown>) {
     return createOllamaProvider({
-      client: ollamaClient({ chat }) as unknown as Ollama,
+      client: ollamaClient({ chat }),
       model: 'gemma3:270m',
     });
   }
@@ -106,9 +109,34 @@ describe('ollama provider', () => {
   function baseModel(reply: Partial<GenerateResponse>) {
     const show = jest.fn(async () => ({ template: BASE_TEMPLATE }));
     const generate = jest.fn(async (_request: GenerateRequest) => ({ model: 'gemma3:270m', ...reply }));
-    const client = ollamaClient({ show, generate }) as unknown as Ollama;
+    const client = ollamaClient({ show, generate });
     return { show, generate, provider: createOllamaProvider({ client, model: 'gemma3:270m' }) };
   }
+
+  it.each([
+    ['a base model (generate)', undefined],
+    ['a chat model (chat)', '{{- range .Messages }}{{ .Content }}{{ end }}'],
+  ])(
+    'stops the generation of %s when the deadline passes: the request is aborted and the answer is a 504',
+    async (_what, template) => {
+      const fake = new FakeOllama({ latencyMs: 30_000, template });
+      const provider = createOllamaProvider({ client: createOllamaClient(await fake.start()), model: 'm' });
+      try {
+        await expect(provider.generate(input, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({
+          statusCode: 504,
+          code: 'UPSTREAM_TIMEOUT',
+          retryable: true,
+        });
+        await until(
+          () => fake.abandoned,
+          (n) => n === 1,
+          { what: 'the fake Ollama to see the request go away' },
+        );
+      } finally {
+        await fake.stop();
+      }
+    },
+  );
 
   it('calls chat without streaming and maps tokens and stop reason', async () => {
     const requests: unknown[] = [];
@@ -161,6 +189,7 @@ describe('ollama provider', () => {
           stream: false,
           options: completionOptions({ maxTokens: 32, temperature: 0.2, topP: 0.9 }),
         },
+        {},
       ],
     ]);
   });
@@ -181,7 +210,7 @@ describe('ollama provider', () => {
       name: 'ResponseError',
       status_code: 404,
     });
-    const client = ollamaClient({ show: () => Promise.reject(missing) }) as unknown as Ollama;
+    const client = ollamaClient({ show: () => Promise.reject(missing) });
     await expect(createOllamaProvider({ client, model: 'x' }).generate(input)).rejects.toMatchObject({
       statusCode: 404,
       code: 'MODEL_NOT_FOUND',

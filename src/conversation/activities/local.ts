@@ -1,13 +1,7 @@
-import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { httpStatusOf } from '../../contracts/errors';
-import type {
-  ChatRequest,
-  ChatResponse,
-  GenerateRequest,
-  GenerateResponse,
-  ShowRequest,
-  ShowResponse,
-} from 'ollama';
+import type { ChatResponse, GenerateResponse } from 'ollama';
+import type { OllamaClient } from '../../shared/ollama-client';
 import {
   DEFAULT_LOCAL_SYSTEM_PROMPT,
   DEFAULT_QUESTION_TEMPLATE,
@@ -23,13 +17,6 @@ import {
 } from '../../shared/base-model-prompt';
 import { withHeartbeats } from './heartbeat';
 import type { AskLocalInput, AskLocalOutput } from './types';
-
-/** The part of the `ollama` client we use; a real `new Ollama({ host })` satisfies it. */
-export interface OllamaClient {
-  chat(request: ChatRequest & { stream?: false }): Promise<ChatResponse>;
-  generate(request: GenerateRequest & { stream?: false }): Promise<GenerateResponse>;
-  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'>>;
-}
 
 export interface LocalDeps {
   client: OllamaClient;
@@ -56,49 +43,60 @@ export function followUpPrompt(question: string, answer: string): string {
 export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDeps) {
   const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
 
-  async function chat(model: string, input: AskLocalInput): Promise<LocalReply> {
-    const res = await client.chat({
-      model,
-      stream: false,
-      messages: [
-        { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
-        {
-          role: 'user',
-          content: renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input),
+  async function chat(model: string, input: AskLocalInput, signal: AbortSignal): Promise<LocalReply> {
+    const res = await client.chat(
+      {
+        model,
+        stream: false,
+        messages: [
+          { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
+          {
+            role: 'user',
+            content: renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input),
+          },
+        ],
+        options: {
+          num_predict: input.maxTokens ?? maxTokens,
+          ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
         },
-      ],
-      options: {
-        num_predict: input.maxTokens ?? maxTokens,
-        ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
       },
-    });
+      { signal },
+    );
     return { question: res.message.content.trim(), model: res.model, usage: usageOf(res) };
   }
 
   /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
-  async function complete(model: string, input: AskLocalInput): Promise<LocalReply> {
-    const res = await client.generate({
-      model,
-      stream: false,
-      raw: true,
-      prompt: nextQuestionPrompt({
-        question: input.question,
-        answer: input.answer,
-        framing: input.systemPrompt,
-        body: input.questionTemplate ? renderQuestionPrompt(input.questionTemplate, input) : undefined,
-      }),
-      options: completionOptions({ maxTokens: input.maxTokens ?? maxTokens, temperature: input.temperature }),
-    });
+  async function complete(model: string, input: AskLocalInput, signal: AbortSignal): Promise<LocalReply> {
+    const res = await client.generate(
+      {
+        model,
+        stream: false,
+        raw: true,
+        prompt: nextQuestionPrompt({
+          question: input.question,
+          answer: input.answer,
+          framing: input.systemPrompt,
+          body: input.questionTemplate ? renderQuestionPrompt(input.questionTemplate, input) : undefined,
+        }),
+        options: completionOptions({
+          maxTokens: input.maxTokens ?? maxTokens,
+          temperature: input.temperature,
+        }),
+      },
+      { signal },
+    );
     return { question: firstQuestion(res.response ?? ''), model: res.model, usage: usageOf(res) };
   }
 
   return async function askLocal(input: AskLocalInput): Promise<AskLocalOutput> {
     const model = input.model ?? defaultModel;
     const started = Date.now();
+    // A cancelled attempt (conversation timeout or cancel, heartbeat or startToClose timeout) stops the generation.
+    const signal = Context.current().cancellationSignal;
     let reply: LocalReply;
     try {
       reply = await withHeartbeats(
-        hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input)),
+        hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, signal)),
       );
     } catch (err) {
       throw toFailure(err, model);

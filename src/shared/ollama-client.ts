@@ -1,0 +1,40 @@
+/**
+ * The Ollama calls both model sides make (the worker's local model, the Lambda's Ollama provider), over the
+ * `ollama` client. A model call can be aborted: ollama-js takes no AbortSignal for a call that does not stream,
+ * so each aborting call goes through a client whose fetch carries the signal. Ollama stops generating when the
+ * request goes away; without this a call given up on by its caller (a deadline, a cancelled activity) kept the
+ * model busy, and the retries queued behind it.
+ */
+import { Ollama } from 'ollama';
+import type {
+  ChatRequest,
+  ChatResponse,
+  GenerateRequest,
+  GenerateResponse,
+  ShowRequest,
+  ShowResponse,
+} from 'ollama';
+
+export interface OllamaCallOptions {
+  signal?: AbortSignal;
+}
+
+export interface OllamaClient {
+  chat(request: ChatRequest & { stream?: false }, options?: OllamaCallOptions): Promise<ChatResponse>;
+  generate(
+    request: GenerateRequest & { stream?: false },
+    options?: OllamaCallOptions,
+  ): Promise<GenerateResponse>;
+  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'>>;
+}
+
+export function createOllamaClient(host: string): OllamaClient {
+  const plain = new Ollama({ host });
+  const withSignal = (signal: AbortSignal | undefined): Ollama =>
+    signal ? new Ollama({ host, fetch: (url, init) => fetch(url, { ...init, signal }) }) : plain;
+  return {
+    chat: (request, options) => withSignal(options?.signal).chat({ ...request, stream: false }),
+    generate: (request, options) => withSignal(options?.signal).generate({ ...request, stream: false }),
+    show: (request) => plain.show(request),
+  };
+}
