@@ -1,4 +1,17 @@
-import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import {
+  AccessDeniedException,
+  BedrockRuntimeClient,
+  ConverseCommand,
+  InternalServerException,
+  ModelErrorException,
+  ModelNotReadyException,
+  ModelTimeoutException,
+  ResourceNotFoundException,
+  ServiceQuotaExceededException,
+  ServiceUnavailableException,
+  ThrottlingException,
+  ValidationException,
+} from '@aws-sdk/client-bedrock-runtime';
 import type { ConverseCommandInput, Message } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isAbortError, isTimeoutError, UpstreamError } from '../../src/contracts/errors';
@@ -11,19 +24,19 @@ interface ErrorMapping {
   retryable: boolean;
 }
 
-/** Bedrock's modelled exceptions, by `name`, to the status and retryability the caller sees. */
-const BEDROCK_ERRORS: Record<string, ErrorMapping> = {
-  ThrottlingException: { status: 429, code: 'THROTTLED', retryable: true },
-  ServiceQuotaExceededException: { status: 429, code: 'THROTTLED', retryable: true },
-  ServiceUnavailableException: { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true },
-  ModelNotReadyException: { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true },
-  ModelTimeoutException: { status: 504, code: 'UPSTREAM_TIMEOUT', retryable: true },
-  InternalServerException: { status: 502, code: 'UPSTREAM_ERROR', retryable: true },
-  ModelErrorException: { status: 502, code: 'MODEL_ERROR', retryable: false },
-  ValidationException: { status: 400, code: 'INVALID_REQUEST', retryable: false },
-  AccessDeniedException: { status: 403, code: 'ACCESS_DENIED', retryable: false },
-  ResourceNotFoundException: { status: 404, code: 'MODEL_NOT_FOUND', retryable: false },
-};
+/** Bedrock's modelled exceptions (the SDK's own classes) to the status and retryability the caller sees. */
+const BEDROCK_ERRORS: [new (...args: never[]) => Error, ErrorMapping][] = [
+  [ThrottlingException, { status: 429, code: 'THROTTLED', retryable: true }],
+  [ServiceQuotaExceededException, { status: 429, code: 'THROTTLED', retryable: true }],
+  [ServiceUnavailableException, { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true }],
+  [ModelNotReadyException, { status: 503, code: 'UPSTREAM_UNAVAILABLE', retryable: true }],
+  [ModelTimeoutException, { status: 504, code: 'UPSTREAM_TIMEOUT', retryable: true }],
+  [InternalServerException, { status: 502, code: 'UPSTREAM_ERROR', retryable: true }],
+  [ModelErrorException, { status: 502, code: 'MODEL_ERROR', retryable: false }],
+  [ValidationException, { status: 400, code: 'INVALID_REQUEST', retryable: false }],
+  [AccessDeniedException, { status: 403, code: 'ACCESS_DENIED', retryable: false }],
+  [ResourceNotFoundException, { status: 404, code: 'MODEL_NOT_FOUND', retryable: false }],
+];
 
 export interface BedrockProviderOptions {
   client: BedrockRuntimeClient;
@@ -118,8 +131,7 @@ function toConverseInput(modelId: string, input: GenerateInput): ConverseCommand
 }
 
 function toUpstreamError(err: unknown): UpstreamError {
-  const name = (err as { name?: unknown }).name;
-  const mapped = typeof name === 'string' ? BEDROCK_ERRORS[name] : undefined;
+  const mapped = BEDROCK_ERRORS.find(([type]) => err instanceof type)?.[1];
   const message = `Bedrock: ${messageOf(err)}`;
   if (mapped) return new UpstreamError(mapped.status, mapped.code, message, mapped.retryable, { cause: err });
   if (isTimeoutError(err) || isAbortError(err))

@@ -1,5 +1,14 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
+import {
+  AccessDeniedException,
+  ConverseCommand,
+  InternalServerException,
+  ModelTimeoutException,
+  ResourceNotFoundException,
+  ServiceUnavailableException,
+  ThrottlingException,
+  ValidationException,
+} from '@aws-sdk/client-bedrock-runtime';
 import type { GenerateRequest, GenerateResponse } from 'ollama';
 import { createBedrockProvider, createOllamaProvider } from '../../lambda/providers';
 import type { GenerateInput } from '../../lambda/providers';
@@ -68,15 +77,16 @@ describe('bedrock provider', () => {
   });
 
   it.each([
-    ['ThrottlingException', 429, 'THROTTLED', true],
-    ['ServiceUnavailableException', 503, 'UPSTREAM_UNAVAILABLE', true],
-    ['ModelTimeoutException', 504, 'UPSTREAM_TIMEOUT', true],
-    ['InternalServerException', 502, 'UPSTREAM_ERROR', true],
-    ['ValidationException', 400, 'INVALID_REQUEST', false],
-    ['AccessDeniedException', 403, 'ACCESS_DENIED', false],
-    ['ResourceNotFoundException', 404, 'MODEL_NOT_FOUND', false],
-  ])('maps %s to %i %s (retryable %p)', async (name, statusCode, code, retryable) => {
-    const provider = bedrock(() => Promise.reject(named(name, { $fault: 'client' })));
+    [ThrottlingException, 429, 'THROTTLED', true],
+    [ServiceUnavailableException, 503, 'UPSTREAM_UNAVAILABLE', true],
+    [ModelTimeoutException, 504, 'UPSTREAM_TIMEOUT', true],
+    [InternalServerException, 502, 'UPSTREAM_ERROR', true],
+    [ValidationException, 400, 'INVALID_REQUEST', false],
+    [AccessDeniedException, 403, 'ACCESS_DENIED', false],
+    [ResourceNotFoundException, 404, 'MODEL_NOT_FOUND', false],
+  ])('maps %p to %i %s (retryable %p)', async (Exception, statusCode, code, retryable) => {
+    const thrown = new Exception({ message: `${Exception.name} happened`, $metadata: {} });
+    const provider = bedrock(() => Promise.reject(thrown));
     await expect(provider.generate(input)).rejects.toMatchObject({
       name: 'UpstreamError',
       statusCode,
