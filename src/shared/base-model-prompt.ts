@@ -107,26 +107,47 @@ export function completionOptions({ maxTokens, temperature, topP }: SamplingInpu
 }
 
 /**
- * The model's turn, trimmed, and ended before a sentence it already said: with no repeat penalty in effect, a small
- * base model that repeats a sentence goes on repeating it. The stop sequences catch a label only with its colon:
- * when the model starts the next turn with a bare label (say "Question" then a blank line), the label is left at the
- * end, and is cut too.
+ * The model's turn, trimmed, and ended where it starts to repeat itself: with no repeat penalty in effect (Ollama's
+ * engine ignores it for Gemma 3), a small base model that repeats a phrase goes on repeating it until the token
+ * limit. The stop sequences catch a label only with its colon: when the model starts the next turn with a bare label
+ * (say "Question" then a blank line), the label is left at the end, and is cut too.
  */
 export function completionText(response: string): string {
-  return untilRepeatedSentence(response)
+  return untilRepetition(response)
     .replace(/(^|[.!?"”)\n])\s*(?:Question|Answer)\s*$/, '$1')
+    .replace(/[\s,;:]+$/, '')
     .trim();
 }
 
-function untilRepeatedSentence(text: string): string {
+/**
+ * Cuts the text before the first clause (between `. ! ? , ;` or line breaks) that says again what the text already
+ * said: the same words, or mostly word trigrams already used (before it, or earlier in the clause itself). Measured on the seed conversation, the loops of
+ * gemma3:270m vary a phrase ("a new product for a new customer, a new product for a new industry, or a new product
+ * for a new customer") rather than copy a sentence word for word.
+ */
+function untilRepetition(text: string): string {
   const said = new Set<string>();
-  for (const sentence of text.matchAll(/[^.!?\n]+[.!?\n]*/g)) {
-    const key = sentence[0]
+  const seen = new Set<string>();
+  for (const clause of text.matchAll(/[^.!?,;\n]+[.!?,;\n]*/g)) {
+    const words = clause[0]
       .toLowerCase()
-      .replace(/[^\p{L}\p{N}]+/gu, ' ')
-      .trim();
-    if (said.has(key)) return text.slice(0, sentence.index);
-    if (key !== '') said.add(key);
+      .split(/[^\p{L}\p{N}']+/u)
+      .filter((w) => w !== '');
+    if (words.length === 0) continue;
+    const key = words.join(' ');
+    const grams = words.slice(2).map((w, i) => `${words[i]} ${words[i + 1]} ${w}`);
+    // Trigrams used before, in earlier clauses or earlier in this one (a loop with no punctuation).
+    const inClause = new Set<string>();
+    const repeated = grams.filter((g) => {
+      const again = seen.has(g) || inClause.has(g);
+      inClause.add(g);
+      return again;
+    }).length;
+    if (clause.index > 0 && (said.has(key) || (grams.length >= 2 && repeated * 2 > grams.length))) {
+      return text.slice(0, clause.index);
+    }
+    said.add(key);
+    grams.forEach((g) => seen.add(g));
   }
   return text;
 }

@@ -122,7 +122,7 @@ describe('completions', () => {
     expect(completionText('Which is the right Answer')).toBe('Which is the right Answer');
   });
 
-  it('ends the turn before a sentence the model already said in it', () => {
+  it('ends the turn before a clause the model already said in it', () => {
     const loop =
       'It is a kind of computer science. It is also called machine learning. It is a kind of computer science. ' +
       'It is a kind of';
@@ -130,7 +130,27 @@ describe('completions', () => {
       'It is a kind of computer science. It is also called machine learning.',
     );
     expect(completionText('Yes!\nyes. No?')).toBe('Yes!');
-    expect(completionText('Data is data. Data is data, really.')).toBe('Data is data. Data is data, really.');
+    expect(completionText('Data is data. Data is data, really.')).toBe('Data is data.');
+    expect(completionText('Data is data. Data moves fast, really.')).toBe(
+      'Data is data. Data moves fast, really.',
+    );
+  });
+
+  it('ends the turn where it goes on varying the same phrase (a loop of the real model, seen in a CI run)', () => {
+    const loop =
+      '“A new product is a product that is new and different from the products we already have. It can be a new ' +
+      'product for a new market, a new product for a new industry, or a new product for a new customer. It can ' +
+      'also be a new product for a new customer.';
+    expect(completionText(loop)).toBe(
+      '“A new product is a product that is new and different from the products we already have. It can be a new ' +
+        'product for a new market',
+    );
+    expect(completionText('Learning is fun. the model the model the model the model the model')).toBe(
+      'Learning is fun.',
+    );
+    // Lists and ordinary prose are left whole.
+    const prose = 'Cats, dogs and birds are pets. They need food, water and care, and they live for years.';
+    expect(completionText(prose)).toBe(prose);
   });
 
   it('keeps the first question and drops the answer the model gave itself', () => {
