@@ -17,7 +17,7 @@ import { DeadlineExceededError, HttpError, UpstreamError } from '../src/contract
 import { isWellFormedRequestId } from '../src/shared/request-id';
 import type { LambdaConfig } from './config';
 import type { ModelProvider } from './providers/types';
-import { bodyBytes, decodeRequest, toGenerateInput } from './request';
+import { bodyBytes, decodeRequest, header, toGenerateInput } from './request';
 
 export type ProxyEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 /** Valid as both a REST (v1) and an HTTP API (v2) proxy result. */
@@ -97,17 +97,9 @@ export function createHandler({ provider, config, logger }: HandlerDeps): Genera
 function deadlineOf(event: ProxyEvent, context: InvocationContext | undefined, started: number): number {
   const remainingMs = context?.getRemainingTimeInMillis?.();
   const invocationEnds = remainingMs === undefined ? Infinity : started + remainingMs;
-  const callerTimeoutMs = parseRequestTimeout(headerOf(event, REQUEST_TIMEOUT_HEADER));
+  const callerTimeoutMs = parseRequestTimeout(header(event?.headers, REQUEST_TIMEOUT_HEADER));
   const callerEnds = callerTimeoutMs === undefined ? Infinity : receivedAt(event, started) + callerTimeoutMs;
   return Math.min(invocationEnds, callerEnds) - LAMBDA_DEADLINE_MARGIN_MS;
-}
-
-/** REST (v1) events keep the header's case as sent, HTTP API (v2) events lower-case it. */
-function headerOf(event: ProxyEvent, name: string): string | undefined {
-  const headers = (event?.headers ?? {}) as Record<string, string | undefined>;
-  const wanted = name.toLowerCase();
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === wanted);
-  return key === undefined ? undefined : headers[key];
 }
 
 /**

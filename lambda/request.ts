@@ -75,9 +75,11 @@ export function decodeRequest(bytes: Uint8Array): llm.v1.GenerateRequest {
   }
 }
 
-function header(headers: ProxyEventBody['headers'], name: string): string | undefined {
+/** A header of the proxy event by name, whatever its case (REST events keep the client's, HTTP APIs lower-case). */
+export function header(headers: ProxyEventBody['headers'], name: string): string | undefined {
   if (!headers) return undefined;
-  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return value;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
   return undefined;
 }
 

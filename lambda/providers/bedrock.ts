@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import type { ConverseCommandInput, Message } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { isAbortError, isTimeoutError, UpstreamError } from '../../src/contracts/errors';
-import { isConnectionError, messageOf, unreachable } from './errors';
+import { isAbortError, isTimeoutError, messageOf, UpstreamError } from '../../src/contracts/errors';
+import { isConnectionError, unreachable } from './errors';
 import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
 interface ErrorMapping {

@@ -1,4 +1,4 @@
-import { UpstreamError } from '../../src/contracts/errors';
+import { messageOf, UpstreamError } from '../../src/contracts/errors';
 
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -23,10 +23,6 @@ export function unreachable(provider: string, err: unknown): UpstreamError {
   return new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', `${provider} is unreachable: ${reason}`, true, {
     cause: err,
   });
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The system error code; `fetch` hides it in `cause` behind a generic "fetch failed". */

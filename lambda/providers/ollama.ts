@@ -1,5 +1,5 @@
 import type { ChatResponse, GenerateResponse, Message } from 'ollama';
-import { isAbortError, isTimeoutError, UpstreamError } from '../../src/contracts/errors';
+import { isAbortError, isTimeoutError, messageOf, UpstreamError } from '../../src/contracts/errors';
 import {
   chatTemplateCheck,
   completionOptions,
@@ -7,7 +7,7 @@ import {
   nextAnswerPrompt,
 } from '../../src/shared/base-model-prompt';
 import type { OllamaClient, OllamaCallOptions } from '../../src/shared/ollama-client';
-import { isConnectionError, messageOf, unreachable } from './errors';
+import { isConnectionError, unreachable } from './errors';
 import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
 export interface OllamaProviderOptions {
