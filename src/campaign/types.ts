@@ -1,0 +1,85 @@
+/**
+ * The campaign's contract between its parts: the spec's expansion (spec.ts, plan activities), the workflow
+ * (workflows/campaign.ts), the dataset writers (dataset/) and the API/CLI. Type-only, so the workflow bundle may
+ * import it. Names a user relies on (ids, routes, files) are fixed in docs/campaigns.md.
+ */
+import type { ConversationInput, EndReason, TokenUsage } from '../conversation/definitions';
+
+export const CAMPAIGN_WORKFLOW_TYPE = 'campaignWorkflow';
+/** Campaign workflow ids are `campaign-<campaignId>`; its conversations `campaign-<campaignId>-<itemHash>`. */
+export const CAMPAIGN_WORKFLOW_ID_PREFIX = 'campaign-';
+
+/** One expanded item: a conversation to run. The expansion of a spec is deterministic (same spec, same items). */
+export interface CampaignItem {
+  /** 12 hex digits of a sha256 over the resolved item (seed, pair, grid point, repeat, shared options). */
+  itemHash: string;
+  /** Position in the expansion order, from 0. */
+  index: number;
+  seed: { id: string; query: string; metadata?: Record<string, unknown> };
+  pairIndex: number;
+  /** The grid point applied to this item, e.g. `{"cloud.temperature": 0.2}`; `{}` without a grid. */
+  grid: Record<string, string | number>;
+  /** From 0 to repeats − 1. */
+  repeat: number;
+  /**
+   * The conversation's input, ready to start: conversationId `campaign-<campaignId>-<itemHash>`, outputFile
+   * `campaigns/<campaignId>/conversations/<itemHash>.csv` (its JSONL twin beside it).
+   */
+  conversation: ConversationInput;
+}
+
+export type ItemState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+
+/** What became of one item: the workflow records it when the item's conversation ends (or is skipped). */
+export interface ItemOutcome {
+  itemHash: string;
+  conversationId: string;
+  state: Exclude<ItemState, 'pending' | 'running'>;
+  endReason?: EndReason;
+  turns: number;
+  usage: { cloud: TokenUsage; local: TokenUsage };
+  /** USD from MODEL_PRICES_FILE; models without a price cost 0 and are listed in `unpricedModels`. */
+  costUsd: number;
+  unpricedModels?: string[];
+  startedAt?: string;
+  endedAt?: string;
+  /** Why the item failed (state `failed`) or was skipped. */
+  error?: { type: string; message: string };
+  csvPath?: string;
+  jsonlPath?: string;
+  judge?: JudgeScore;
+}
+
+export interface JudgeSpec {
+  model: string;
+  side: 'cloud' | 'local';
+  rubric: string;
+}
+
+export interface JudgeScore {
+  /** 1..10 */
+  score: number;
+  rationale: string;
+  model: string;
+}
+
+export type CampaignStatus =
+  'planning' | 'running' | 'paused' | 'draining' | 'completed' | 'cancelled' | 'failed';
+
+/** Why a campaign stopped starting items before it ran them all. */
+export type CampaignStopReason = 'budget_tokens' | 'budget_cost' | 'cancelled';
+
+export interface CampaignCounts {
+  pending: number;
+  running: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+}
+
+export interface CampaignTotals {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  turns: number;
+}
