@@ -83,3 +83,67 @@ export interface CampaignTotals {
   costUsd: number;
   turns: number;
 }
+
+/** Quality flags of one finished conversation, computed from its transcript. */
+export interface QualityFlags {
+  emptyReplies: number;
+  /** Replies that stopped at their token limit (output tokens ≥ the side's maxTokens). */
+  truncatedReplies: number;
+  /** The highest similarity (0..1) between a reply and an earlier reply of the same conversation. */
+  maxRepetition: number;
+  meanReplyChars: number;
+  endReason?: EndReason;
+}
+
+/** One item in manifest.json: the plan's item with what became of it. */
+export interface ManifestItem {
+  itemHash: string;
+  index: number;
+  conversationId: string;
+  seedId: string;
+  pairIndex: number;
+  grid: Record<string, string | number>;
+  repeat: number;
+  state: ItemState;
+  outcome?: ItemOutcome;
+  quality?: QualityFlags;
+}
+
+export interface ModelProvenance {
+  side: 'cloud' | 'local';
+  model: string;
+  /** Ollama: the digest and details from /api/tags and /api/show. */
+  digest?: string;
+  details?: Record<string, unknown>;
+  /** Cloud: the region the Lambda calls Bedrock in, where known. */
+  region?: string;
+}
+
+/** `OUTPUT_DIR/campaigns/<campaignId>/manifest.json`, rewritten atomically at each checkpoint. */
+export interface CampaignManifest {
+  formatVersion: 1;
+  campaignId: string;
+  workflowId: string;
+  name?: string;
+  status: CampaignStatus;
+  stopReason?: CampaignStopReason;
+  spec: unknown;
+  counts: CampaignCounts;
+  totals: CampaignTotals;
+  /** Per model: tokens and cost; `priced: false` when MODEL_PRICES_FILE has no price for it. */
+  byModel: Record<
+    string,
+    { side: 'cloud' | 'local'; inputTokens: number; outputTokens: number; costUsd: number; priced: boolean }
+  >;
+  provenance: {
+    models: ModelProvenance[];
+    packageVersion: string;
+    gitCommit?: string;
+    temporalNamespace: string;
+    seedsFile?: { name: string; sha256: string };
+  };
+  startedAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  items: ManifestItem[];
+}
