@@ -11,6 +11,7 @@ import type {
   ChatResponse,
   GenerateRequest,
   GenerateResponse,
+  ListResponse,
   ShowRequest,
   ShowResponse,
 } from 'ollama';
@@ -25,7 +26,10 @@ export interface OllamaClient {
     request: GenerateRequest & { stream?: false },
     options?: OllamaCallOptions,
   ): Promise<GenerateResponse>;
-  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'>>;
+  /** The template always; the rest (details, parameters…) as this Ollama reports it, for provenance. */
+  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'> & Partial<ShowResponse>>;
+  /** `/api/tags`: the local models with their digests. */
+  tags(): Promise<ListResponse>;
 }
 
 export function createOllamaClient(host: string): OllamaClient {
@@ -36,5 +40,6 @@ export function createOllamaClient(host: string): OllamaClient {
     chat: (request, options) => withSignal(options?.signal).chat({ ...request, stream: false }),
     generate: (request, options) => withSignal(options?.signal).generate({ ...request, stream: false }),
     show: (request) => plain.show(request),
+    tags: () => plain.list(),
   };
 }

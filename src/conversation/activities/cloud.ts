@@ -40,7 +40,7 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps) {
         ),
       );
     } catch (err) {
-      throw toFailure(err);
+      throw cloudFailure(err);
     }
     const response = result.response.trim();
     if (response === '') {
@@ -58,7 +58,8 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps) {
   };
 }
 
-function toFailure(err: unknown): unknown {
+/** An LLM service error as the activity failure Temporal retries (or not); shared with the campaign judge. */
+export function cloudFailure(err: unknown): unknown {
   if (!isUpstreamError(err)) return err;
   const upstream = err;
   return ApplicationFailure.create({
