@@ -80,9 +80,9 @@ export function chatPrompt(turns: readonly Turn[], rubric: string): { system: st
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
 /** "7/10", "7 / 10", "7 out of 10" anywhere; "Score: 7", "rating of 7" anywhere; a bare "7" that opens the reply. */
 const PATTERNS = [
-  new RegExp(String.raw`(?<![\d.])${NUMBER}\s*(?:/|out of)\s*10(?![\d.])`, 'i'),
-  new RegExp(String.raw`\b(?:score|rating)\s*(?:is|of|:|=)?\s*${NUMBER}(?![\d.]|\s*/\s*\d)`, 'i'),
-  new RegExp(String.raw`^\s*${NUMBER}(?![\d.]|\s*/\s*\d)`),
+  new RegExp(String.raw`(?<![\d.])${NUMBER}\s*(?:/|out of)\s*10(?!\.?\d)`, 'i'),
+  new RegExp(String.raw`\b(?:score|rating)\s*(?:is|of|:|=)?\s*${NUMBER}(?!\.?\d|\s*/\s*\d)`, 'i'),
+  new RegExp(String.raw`^\s*${NUMBER}(?!\.?\d|\s*/\s*\d)`),
 ];
 
 /** The score (rounded, 1..10) and the rest of its line as the rationale; undefined when the reply has none. */
