@@ -337,7 +337,8 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
       expect(rows.map((r) => r.turns)).toEqual(withTurns().map((i) => i.outcome!.turns));
       expect(rows[0]).toMatchObject({
         campaign_id: 'fixture-1',
-        grid: {},
+        grid: '{}',
+        seed_metadata: null,
         cloud_model: 'fake-cloud',
         local_temperature: 0.7,
         cloud_temperature: null,

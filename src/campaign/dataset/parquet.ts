@@ -5,7 +5,9 @@
  */
 import type { ConversationRow } from './records';
 
-type Scalar = 'STRING' | 'JSON' | 'INT32' | 'DOUBLE';
+type Scalar = 'STRING' | 'INT32' | 'DOUBLE';
+
+const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
 
 /** Column name, type, nullable, value. */
 const COLUMNS: [string, Scalar, boolean, (r: ConversationRow) => unknown][] = [
@@ -14,9 +16,10 @@ const COLUMNS: [string, Scalar, boolean, (r: ConversationRow) => unknown][] = [
   ['item_hash', 'STRING', false, (r) => r.metadata.item_hash],
   ['index', 'INT32', false, (r) => r.metadata.index],
   ['seed_id', 'STRING', false, (r) => r.metadata.seed_id],
-  ['seed_metadata', 'JSON', true, (r) => r.metadata.seed_metadata],
+  // JSON as text: readers that do not know Parquet's JSON type (Arrow makes it an extension type) read it as such.
+  ['seed_metadata', 'STRING', true, (r) => json(r.metadata.seed_metadata)],
   ['pair_index', 'INT32', false, (r) => r.metadata.pair_index],
-  ['grid', 'JSON', false, (r) => r.metadata.grid],
+  ['grid', 'STRING', false, (r) => json(r.metadata.grid)],
   ['repeat', 'INT32', false, (r) => r.metadata.repeat],
   ['cloud_model', 'STRING', false, (r) => r.metadata.cloud.model],
   ['cloud_temperature', 'DOUBLE', true, (r) => r.metadata.cloud.temperature],
@@ -48,7 +51,6 @@ const COLUMNS: [string, Scalar, boolean, (r: ConversationRow) => unknown][] = [
 
 const PHYSICAL = {
   STRING: { type: 'BYTE_ARRAY', converted_type: 'UTF8' },
-  JSON: { type: 'BYTE_ARRAY', converted_type: 'JSON' },
   INT32: { type: 'INT32' },
   DOUBLE: { type: 'DOUBLE' },
 } as const;
@@ -84,7 +86,6 @@ export async function conversationsParquet(
     ...MESSAGES_SCHEMA,
   ];
   const columnData = [
-    // The writer serialises JSON columns itself.
     ...COLUMNS.map(([name, , , value]) => ({ name, data: rows.map(value) })),
     {
       name: 'messages',

@@ -78,16 +78,18 @@ function columns(bins: readonly [label: string, count: number][], color: string)
   return `<svg class="chart" viewBox="0 -4 ${width} ${height + 22}" width="${width}" height="${height + 22}" role="img">${body}</svg>`;
 }
 
-/** Ten equal-width bins from 0 to the largest value. */
+/** At most ten equal-width bins (whole numbers) from the smallest value to the largest. */
 function histogram(values: readonly number[], format: (n: number) => string): [string, number][] {
   if (values.length === 0) return [];
+  const min = Math.min(...values);
   const max = Math.max(...values);
-  const step = Math.max(1, Math.ceil(max / 10));
-  const bins = Array.from({ length: Math.floor(max / step) + 1 }, (_, i): [string, number] => [
-    format(i * step),
+  const step = Math.max(1, Math.ceil((max - min + 1) / 10));
+  const start = Math.floor(min / step) * step;
+  const bins = Array.from({ length: Math.floor((max - start) / step) + 1 }, (_, i): [string, number] => [
+    format(start + i * step),
     0,
   ]);
-  for (const v of values) bins[Math.floor(v / step)]![1]++;
+  for (const v of values) bins[Math.floor((v - start) / step)]![1]++;
   return bins;
 }
 
@@ -162,7 +164,7 @@ h3{font-size:14px;margin:8px 0}.sub{color:#666;margin:0 0 12px}.none{color:#888;
 .progress{display:flex;height:16px;border-radius:4px;overflow:hidden;background:#eee;margin:10px 0}
 .progress div{height:100%}.chart text{font-size:11px;fill:#333}.sides{display:flex;flex-wrap:wrap;gap:24px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left}
-th{background:#f6f6f6;position:sticky;top:0}td:nth-child(n+7):nth-child(-n+11){text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f6f6}td:nth-child(n+7):nth-child(-n+11){text-align:right;font-variant-numeric:tabular-nums}
 .state.completed{color:#2f7a45}.state.failed{color:#b5474b}.state.skipped{color:#8c6d46}.state.running{color:#3b6ea5}
 .warn{color:#b5474b}input{margin:6px 0;padding:4px 6px;width:280px}`;
 
