@@ -121,11 +121,26 @@ export interface OutputPaths {
 export async function resolveOutputPaths(outputDir: string, name: string): Promise<OutputPaths> {
   const problem = outputFileProblem(name);
   if (problem) throw new OutputPathError(`the name is refused: ${problem}`);
-  await mkdir(outputDir, { recursive: true });
-  const root = await realpath(outputDir);
   const folders = name.split('/');
   const csvName = folders.pop()!;
   const jsonlName = csvName.replace(/\.csv$/i, '.jsonl');
+  const folder = await resolveOutputFolder(outputDir, folders);
+  const shown = path.resolve(outputDir, ...folders);
+  return {
+    csvPath: path.join(shown, csvName),
+    jsonlPath: path.join(shown, jsonlName),
+    realCsvPath: path.join(folder, csvName),
+    realJsonlPath: path.join(folder, jsonlName),
+  };
+}
+
+/**
+ * The real path of the folder `folders` (names already checked, e.g. by outputFileProblem) inside `outputDir`,
+ * made folder by folder as resolveOutputPaths describes: OUTPUT_DIR may be a symlink, nothing below it may be.
+ */
+export async function resolveOutputFolder(outputDir: string, folders: readonly string[]): Promise<string> {
+  await mkdir(outputDir, { recursive: true });
+  const root = await realpath(outputDir);
   let folder = root;
   for (const part of folders) {
     const next = path.join(folder, part);
@@ -135,13 +150,7 @@ export async function resolveOutputPaths(outputDir: string, name: string): Promi
     await checkRealFolder(next, path.relative(root, next));
     folder = next;
   }
-  const shown = path.resolve(outputDir, ...folders);
-  return {
-    csvPath: path.join(shown, csvName),
-    jsonlPath: path.join(shown, jsonlName),
-    realCsvPath: path.join(folder, csvName),
-    realJsonlPath: path.join(folder, jsonlName),
-  };
+  return folder;
 }
 
 /** `folder` (a path with no symlink in it, if all is well) is a folder, not a symlink, and resolves to itself. */
