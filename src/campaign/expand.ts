@@ -209,7 +209,11 @@ export function expandCampaign(spec: CampaignSpec, campaignId: string, seeds: Se
           items.push({
             itemHash,
             index: items.length,
-            seed: { id: ids[seedIndex]!, query: seed.query, ...(seed.metadata ? { metadata: seed.metadata } : {}) },
+            seed: {
+              id: ids[seedIndex]!,
+              query: seed.query,
+              ...(seed.metadata ? { metadata: seed.metadata } : {}),
+            },
             pairIndex,
             grid: point.values,
             repeat,

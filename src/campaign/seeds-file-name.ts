@@ -16,7 +16,8 @@ export function seedsFileProblem(name: string): string | undefined {
   }
   if (name.includes('\0')) return 'must not contain NUL';
   if (name.includes('\\')) return 'must not contain backslashes';
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return 'must be a relative path inside the input folder';
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name))
+    return 'must be a relative path inside the input folder';
   if (!SEEDS_FILE_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext))) {
     return 'must end with .jsonl or .csv';
   }

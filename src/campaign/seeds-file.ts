@@ -23,8 +23,7 @@ import { MAX_SEEDS, seedObjectSchema } from './spec';
 export const MAX_SEEDS_FILE_BYTES = 64 * 1024 * 1024;
 
 export type SeedsFileRead =
-  | { ok: true; entries: SeedEntry[]; sha256: string }
-  | { ok: false; issues: SpecIssue[] };
+  { ok: true; entries: SeedEntry[]; sha256: string } | { ok: false; issues: SpecIssue[] };
 
 class SeedsFileProblem extends Error {
   override readonly name = 'SeedsFileProblem';
@@ -52,7 +51,9 @@ export async function readSeedsFile(inputDir: string, name: string): Promise<See
   if (!parsed.ok) return parsed;
   if (parsed.records.length === 0) return fail(`${name} holds no seeds`);
   if (parsed.records.length > MAX_SEEDS) {
-    return fail(`${name} holds ${parsed.records.length} seeds, more than the ${MAX_SEEDS} a campaign may have`);
+    return fail(
+      `${name} holds ${parsed.records.length} seeds, more than the ${MAX_SEEDS} a campaign may have`,
+    );
   }
   const issues: SpecIssue[] = [];
   const entries: SeedEntry[] = [];
@@ -165,12 +166,18 @@ function csvRecords(text: string): Records {
       },
     }) as typeof rows;
   } catch (err) {
-    if (err instanceof SeedsFileProblem) return { ok: false, issues: [{ path: 'seedsFile line 1', message: err.message }] };
+    if (err instanceof SeedsFileProblem)
+      return { ok: false, issues: [{ path: 'seedsFile line 1', message: err.message }] };
     const line = (err as { lines?: unknown }).lines;
     return {
       ok: false,
-      issues: [{ path: typeof line === 'number' ? `seedsFile line ${line}` : 'seedsFile', message: messageOf(err) }],
+      issues: [
+        { path: typeof line === 'number' ? `seedsFile line ${line}` : 'seedsFile', message: messageOf(err) },
+      ],
     };
   }
-  return { ok: true, records: rows.map(({ record, info }) => ({ line: info.lines, record: asSeed(record) })) };
+  return {
+    ok: true,
+    records: rows.map(({ record, info }) => ({ line: info.lines, record: asSeed(record) })),
+  };
 }

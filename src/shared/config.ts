@@ -119,6 +119,8 @@ const variables = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('llm-conversations'),
   TEMPORAL_UI_URL: url('http://127.0.0.1:8233'),
   OUTPUT_DIR: z.string().min(1).default('./output'),
+  /** Where a campaign's `seedsFile` is read from: a relative name inside this folder, never outside it. */
+  INPUT_DIR: z.string().min(1).default('./input'),
   /** Escape CSV text cells a spreadsheet would evaluate as formulas (OWASP's leading `'`); `false` writes them raw. */
   CSV_ESCAPE_FORMULAS: z.stringbool().default(DEFAULT_CSV_ESCAPE_FORMULAS),
   /** Prometheus endpoint (host:port) for the worker's Temporal SDK metrics; empty turns it off. */
