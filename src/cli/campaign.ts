@@ -173,7 +173,8 @@ export function progressOf(view: CampaignStatusView) {
     turnsPerSecond: view.turnsPerSecond.toFixed(2),
     tokens: totals.inputTokens + totals.outputTokens,
     cost: `$${totals.costUsd.toFixed(4)}`,
-    eta: view.etaMs === undefined ? '?' : duration(view.etaMs),
+    // Not `eta`: cli-progress fills that token with its own estimate.
+    etaText: view.etaMs === undefined ? '?' : duration(view.etaMs),
     status: view.status,
   };
 }
@@ -183,7 +184,7 @@ export function progressLine(view: CampaignStatusView): string {
   const p = progressOf(view);
   return (
     `${p.status} ${p.done}/${p.total} done · ${p.running} running · ${p.failed} failed · ` +
-    `${p.turnsPerSecond} turns/s · ${p.tokens} tokens · ${p.cost} · ETA ${p.eta}`
+    `${p.turnsPerSecond} turns/s · ${p.tokens} tokens · ${p.cost} · ETA ${p.etaText}`
   );
 }
 
@@ -222,7 +223,7 @@ function progressDisplay(io: Io) {
         bar = new SingleBar({
           format:
             '{status} [{bar}] {value}/{total} · {running} running · {failed} failed · {turnsPerSecond} turns/s · ' +
-            '{tokens} tokens · {cost} · ETA {eta}',
+            '{tokens} tokens · {cost} · ETA {etaText}',
           hideCursor: true,
           clearOnComplete: false,
           stopOnComplete: false,
@@ -242,17 +243,19 @@ function progressDisplay(io: Io) {
 const QUERY_DEADLINE_MS = 3000;
 
 /**
- * Polls the campaignStatus query and shows progress until the campaign's workflow closes; resolves with the last
- * status (queried once more after the close, when a worker answers). Throws what `handle.result()` throws when
- * the workflow did not complete.
+ * Polls the campaignStatus query and shows progress until the campaign's workflow closes (or `detach` fires);
+ * resolves with the last status (queried once more after the close, when a worker answers). Throws what
+ * `handle.result()` throws when the workflow did not complete.
  */
 export async function follow(
   client: Pick<Client, 'withDeadline'>,
   handle: WorkflowHandle,
   pollMs: number,
   io: Io,
+  detach?: AbortSignal,
 ): Promise<CampaignStatusView | undefined> {
   let settled = false;
+  const detached = new Promise<void>((resolve) => detach?.addEventListener('abort', () => resolve()));
   const result = handle.result().finally(() => (settled = true));
   result.catch(() => undefined); // awaited below
   const display = progressDisplay(io);
@@ -264,6 +267,7 @@ export async function follow(
   let waitingNoted = false;
   try {
     while (!settled) {
+      if (detach?.aborted) return last;
       try {
         last = await query();
         display.update(last);
@@ -275,7 +279,7 @@ export async function follow(
           waitingNoted = true;
         }
       }
-      await Promise.race([sleep(pollMs), result.catch(() => undefined)]);
+      await Promise.race([sleep(pollMs), result.catch(() => undefined), detached]);
     }
     await result;
     last = await query().catch(() => last);
@@ -336,37 +340,29 @@ async function attach(
   io: Io,
 ): Promise<number> {
   const handle = client.workflow.getHandle(campaignWorkflowId(campaignId));
-  let detach: () => void = () => undefined;
-  const detached = new Promise<number>((resolve) => {
-    detach = () => resolve(130);
-  });
-  const onInterrupt = () => detach();
+  const detach = new AbortController();
+  const onInterrupt = () => detach.abort();
   process.once('SIGINT', onInterrupt);
   try {
-    const ended = follow(client, handle, pollMs, io).then(
-      (view) => {
-        if (view) formatEnd(view, config.OUTPUT_DIR).forEach(io.out);
-        else io.out(`campaign ${campaignId} has ended`);
-        return 0;
-      },
-      (err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) {
-          io.err(`campaign: no campaign with id ${campaignId}`);
-          return 1;
-        }
-        const closed = unsuccessfulCloseOf(err);
-        if (!closed) throw err;
-        io.err(`campaign ${campaignId} ${closed.status}: ${closed.error.type}: ${closed.error.message}`);
-        return 1;
-      },
-    );
-    const code = await Promise.race([ended, detached]);
-    if (code === 130) {
+    const view = await follow(client, handle, pollMs, io, detach.signal);
+    if (detach.signal.aborted) {
       io.err(
-        `\ndetached: campaign ${campaignId} goes on. Follow it again with: npm run campaign -- attach ${campaignId}`,
+        `detached: campaign ${campaignId} goes on. Follow it again with: npm run campaign -- attach ${campaignId}`,
       );
+      return 130;
     }
-    return code;
+    if (view) formatEnd(view, config.OUTPUT_DIR).forEach(io.out);
+    else io.out(`campaign ${campaignId} has ended`);
+    return 0;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      io.err(`campaign: no campaign with id ${campaignId}`);
+      return 1;
+    }
+    const closed = unsuccessfulCloseOf(err);
+    if (!closed) throw err;
+    io.err(`campaign ${campaignId} ${closed.status}: ${closed.error.type}: ${closed.error.message}`);
+    return 1;
   } finally {
     process.off('SIGINT', onInterrupt);
   }

@@ -16,6 +16,7 @@ import {
 import { campaignStatusQuery } from '../../src/campaign/definitions';
 import type { CampaignStatusView } from '../../src/campaign/definitions';
 import { RetryState } from '@temporalio/common';
+import { until } from '../helpers/wait';
 
 let dir: string;
 beforeAll(async () => {
@@ -118,6 +119,13 @@ describe('spec files', () => {
     expect(stderr).toContain(`campaign: ${file}: pairs[0].local.temperature: `);
   }, 120_000);
 
+  test("docs/campaigns.md's example spec is valid: 12 conversations", async () => {
+    const example = await loadSpecFile(path.join(__dirname, '../../examples/campaign.yaml'), {
+      inputDir: dir,
+    });
+    expect(example.items).toHaveLength(12);
+  });
+
   test('a missing file is named', async () => {
     await expect(loadSpecFile(path.join(dir, 'none.yaml'), { inputDir: dir })).rejects.toThrow(
       /none\.yaml: no such file/,
@@ -187,6 +195,29 @@ describe('progress', () => {
     expect(out[0]).toMatch(/^running 3\/10 done/);
     expect(out.at(-1)).toMatch(/^completed 10\/10 done/);
     expect(new Set(out).size).toBe(out.length);
+  });
+
+  test('follow returns when detached (Ctrl-C), while the workflow goes on', async () => {
+    const handle = {
+      result: () => new Promise(() => undefined),
+      query: async () => view(),
+    } as unknown as WorkflowHandle;
+    const client = { withDeadline: <R>(_d: number | Date, fn: () => Promise<R>) => fn() };
+    const detach = new AbortController();
+    const out: string[] = [];
+    const following = follow(
+      client as never,
+      handle,
+      60_000,
+      { out: (l) => out.push(l), err: () => undefined, tty: false },
+      detach.signal,
+    );
+    await until(
+      () => out.length,
+      (n) => n > 0,
+    );
+    detach.abort();
+    await expect(following).resolves.toMatchObject({ status: 'running' });
   });
 
   test('follow throws how the workflow closed when it did not complete', async () => {
