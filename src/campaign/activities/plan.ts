@@ -91,8 +91,9 @@ async function readMeta(folder: string): Promise<PlanMeta | undefined> {
 }
 
 export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
-  const folderOf = (campaignId: string) =>
-    resolveOutputFolder(outputDir, ['campaigns', checkedCampaignId(campaignId)]);
+  /** The campaign's folder's real path, made and checked like a transcript's (no symlink below OUTPUT_DIR). */
+  const folderOf = async (campaignId: string) =>
+    (await resolveOutputFolder(outputDir, ['campaigns', checkedCampaignId(campaignId)])).real;
 
   /**
    * Checks the spec (schema, seeds file in INPUT_DIR, expansion) and writes the plan atomically; a bad spec is a

@@ -125,20 +125,22 @@ export async function resolveOutputPaths(outputDir: string, name: string): Promi
   const csvName = folders.pop()!;
   const jsonlName = csvName.replace(/\.csv$/i, '.jsonl');
   const folder = await resolveOutputFolder(outputDir, folders);
-  const shown = path.resolve(outputDir, ...folders);
   return {
-    csvPath: path.join(shown, csvName),
-    jsonlPath: path.join(shown, jsonlName),
-    realCsvPath: path.join(folder, csvName),
-    realJsonlPath: path.join(folder, jsonlName),
+    csvPath: path.join(folder.shown, csvName),
+    jsonlPath: path.join(folder.shown, jsonlName),
+    realCsvPath: path.join(folder.real, csvName),
+    realJsonlPath: path.join(folder.real, jsonlName),
   };
 }
 
 /**
- * The real path of the folder `folders` (names already checked, e.g. by outputFileProblem) inside `outputDir`,
- * made folder by folder as resolveOutputPaths describes: OUTPUT_DIR may be a symlink, nothing below it may be.
+ * The folder `folders` (names already checked by the caller) inside `outputDir`, created and checked one by one
+ * as resolveOutputPaths describes: where it is as reported, and its real path to write through.
  */
-export async function resolveOutputFolder(outputDir: string, folders: readonly string[]): Promise<string> {
+export async function resolveOutputFolder(
+  outputDir: string,
+  folders: readonly string[],
+): Promise<{ shown: string; real: string }> {
   await mkdir(outputDir, { recursive: true });
   const root = await realpath(outputDir);
   let folder = root;
@@ -150,7 +152,7 @@ export async function resolveOutputFolder(outputDir: string, folders: readonly s
     await checkRealFolder(next, path.relative(root, next));
     folder = next;
   }
-  return folder;
+  return { shown: path.resolve(outputDir, ...folders), real: folder };
 }
 
 /** `folder` (a path with no symlink in it, if all is well) is a folder, not a symlink, and resolves to itself. */
