@@ -12,12 +12,17 @@ import { httpOk, Supervisor } from '../../src/stack/supervisor';
 import { closeTaskQueueProbe } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
+import { freePorts } from '../../src/stack/ports';
 
 export interface BenchStackOptions {
   latencyMs: number;
   realOllama?: boolean;
   /** Extra environment for every component, e.g. worker tuning. */
   env?: Record<string, string>;
+  /** The cloud side (the Lambda's Ollama provider) gets a fake Ollama of its own, so each side's calls are counted apart. */
+  separateCloudFake?: boolean;
+  /** Another worker entry (e.g. one with test activities), relative to the repository. */
+  workerEntry?: string;
 }
 
 export interface BenchStack {
@@ -26,6 +31,8 @@ export interface BenchStack {
   /** The Conversation API's key, when CONVERSATION_API_KEY is set (in the environment or .env). */
   apiKey?: string;
   workerPid: () => number;
+  /** The fake Ollama of each side (the same one unless separateCloudFake): its calls and peak in flight. */
+  fakeStats: (side: 'cloud' | 'local') => Promise<{ calls: number; inFlight: number; peakInFlight: number }>;
   /** CPU seconds each component has used so far, for attributing where a run's time went. */
   cpuSeconds: () => Record<string, number>;
   stop: () => Promise<void>;
@@ -35,6 +42,8 @@ export async function startBenchStack({
   latencyMs,
   realOllama = false,
   env = {},
+  separateCloudFake = false,
+  workerEntry,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
     ...(await isolatedStackEnv('llm-conv-bench-')),
@@ -57,25 +66,29 @@ export async function startBenchStack({
     ...spec,
     env: { ...spec.env, ...stackEnv },
   });
+  const fakeOllama = (name: string, port: string) => ({
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/fake-ollama-process.ts')],
+    env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: port },
+    ready: () => httpOk(`http://127.0.0.1:${port}/api/version`),
+    readyTimeoutMs: 30_000,
+  });
+  const cloudOllamaHost = separateCloudFake
+    ? `http://127.0.0.1:${(await freePorts(1))[0]}`
+    : stackEnv.OLLAMA_HOST!;
+  const gateway = { ...withEnv(specs.gateway) };
+  gateway.env = { ...gateway.env, OLLAMA_HOST: cloudOllamaHost };
+  const worker = withEnv(specs.worker);
+  if (workerEntry) worker.args = ['--import', 'tsx', path.join(repoRoot, workerEntry)];
 
   try {
     await supervisor.startAll([
-      realOllama
-        ? withEnv(specs.ollama)
-        : {
-            name: 'fake-ollama',
-            command: process.execPath,
-            args: ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/fake-ollama-process.ts')],
-            env: {
-              FAKE_LATENCY_MS: String(latencyMs),
-              FAKE_OLLAMA_PORT: new URL(stackEnv.OLLAMA_HOST!).port,
-            },
-            ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
-            readyTimeoutMs: 30_000,
-          },
+      realOllama ? withEnv(specs.ollama) : fakeOllama('fake-ollama', new URL(stackEnv.OLLAMA_HOST!).port),
+      ...(separateCloudFake ? [fakeOllama('fake-cloud-ollama', new URL(cloudOllamaHost).port)] : []),
       withEnv(specs.temporal),
     ]);
-    await supervisor.startAll([specs.gateway, specs['llm-service'], specs.worker, specs.api].map(withEnv));
+    await supervisor.startAll([gateway, withEnv(specs['llm-service']), worker, withEnv(specs.api)]);
   } catch (err) {
     // Whatever did start must not outlive a failed start.
     await supervisor.stopAll();
@@ -88,6 +101,10 @@ export async function startBenchStack({
     apiUrl: `http://127.0.0.1:${stackEnv.CONVERSATION_API_PORT}`,
     apiKey,
     workerPid: () => supervisor.pids().worker ?? -1,
+    fakeStats: async (side) => {
+      const res = await fetch(`${side === 'cloud' ? cloudOllamaHost : stackEnv.OLLAMA_HOST}/fake/stats`);
+      return (await res.json()) as { calls: number; inFlight: number; peakInFlight: number };
+    },
     cpuSeconds: () =>
       Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
     stop: async () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- part...]`: overhead, throughput, real-model and cloud benchmarks (default: all). Prints one
+ * `npm run bench [-- part...]`: overhead, throughput, real-model, cloud and campaign benchmarks (default: all). Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/stack/paths';
+import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
 import { runOverheadBench } from './overhead';
 import { runRealModelBench } from './real-model';
@@ -18,6 +19,7 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   throughput: () => runThroughputBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),
+  campaign: () => runCampaignBench(),
 };
 
 const TARGETS: Record<string, string> = {
@@ -28,6 +30,7 @@ const TARGETS: Record<string, string> = {
   'cloud.addedP50Ms': '≤ 2',
   'cloud.reqPerSec': '≥ 2000',
   'cloud.coldStartRatio': '≤ 1.5',
+  'campaign.vsOneByOne': '≥ 0.9',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */

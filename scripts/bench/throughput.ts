@@ -17,6 +17,10 @@ export const WORKER_TUNING = {
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
   WORKER_MAX_CACHED_WORKFLOWS: '1000',
   WORKER_MAX_POLLERS: '20',
+  // The provider caps (sane for one real Ollama and a Bedrock quota) would cap this load instead of measuring it.
+  CLOUD_MAX_CONCURRENT_CALLS: '1000',
+  CLOUD_MAX_CALLS_PER_SECOND: '0',
+  LOCAL_MAX_CONCURRENT_CALLS: '1000',
 };
 
 async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: string) {

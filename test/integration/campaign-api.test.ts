@@ -13,7 +13,6 @@ import path from 'node:path';
 import pino from 'pino';
 import request from 'supertest';
 import { makePlanActivities } from '../../src/campaign/activities/plan';
-import { CAMPAIGN_ID } from '../../src/campaign/search-attributes';
 import { createApp } from '../../src/conversation/api/app';
 import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
@@ -40,7 +39,7 @@ beforeAll(async () => {
     server: {
       executable: { type: 'existing-path', path: requireTool('temporal') },
       ip: '127.0.0.1',
-      searchAttributes: [CAMPAIGN_ID, ...CONVERSATION_SEARCH_ATTRIBUTES],
+      searchAttributes: CONVERSATION_SEARCH_ATTRIBUTES,
     },
   });
   worker = await Worker.create({

@@ -18,11 +18,10 @@ import {
 } from '../../src/campaign/definitions';
 import type { CampaignStatusView } from '../../src/campaign/definitions';
 import { specHashOf } from '../../src/campaign/identity';
-import { CAMPAIGN_ID } from '../../src/campaign/search-attributes';
 import { campaignSpecSchema } from '../../src/campaign/spec';
 import { createApp } from '../../src/conversation/api/app';
 import type { ConversationClient } from '../../src/conversation/api/app';
-import { END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
+import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
 
 const config = { ...loadConfig({}), OUTPUT_DIR: '', INPUT_DIR: '' };

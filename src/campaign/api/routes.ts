@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HttpError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
 import type { ConversationClient } from '../../conversation/api/app';
-import { END_REASON, TURNS_COMPLETED } from '../../conversation/search-attributes';
+import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../../conversation/search-attributes';
 import type { Config } from '../../shared/config';
 import { jsonBody, refuseCrossSiteRequests } from '../../shared/http';
 import type { Logger } from '../../shared/logger';
@@ -25,7 +25,6 @@ import {
 } from '../definitions';
 import { campaignWorkflowId } from '../identity';
 import { describeIssues, formatPath } from '../issues';
-import { CAMPAIGN_ID } from '../search-attributes';
 import { MAX_CAMPAIGN_ID_CHARS } from '../spec';
 import { startCampaign } from '../start';
 import { validateCampaign, MAX_SPEC_JSON_BYTES } from '../validate';

@@ -8,6 +8,7 @@ import {
   makeContinueAsNewFunc,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -27,7 +28,9 @@ import {
   pauseSignal,
   resumeSignal,
   stopSignal,
+  totalTokens,
   transcriptQuery,
+  usageTotals,
 } from '../definitions';
 import type {
   ConversationContinuation,
@@ -41,7 +44,7 @@ import type {
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';
 import type { ChatMessage } from '../../contracts/chat';
-import type { ConversationActivities } from '../activities/types';
+import type { ConversationActivities, ProviderTaskQueues } from '../activities/types';
 import { repeatsItself } from './repetition';
 
 /** How many earlier turns the cloud model sees besides the current query. */
@@ -119,6 +122,11 @@ const localOptions: ActivityOptions = {
 };
 const { askCloud } = proxyActivities<ConversationActivities>(cloudOptions);
 const { askLocal } = proxyActivities<ConversationActivities>(localOptions);
+/** Answered by this worker at once from its configuration; retried briefly should the worker be going away. */
+const { providerTaskQueues } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 5 },
+});
 const { exportTranscript } = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '10 minutes',
@@ -137,6 +145,10 @@ interface State {
   turns: Turn[];
   paused: boolean;
   stopRequested: boolean;
+  /** The stop came from the campaign's budget: the run ends as `budget`, not `stop_signal`. */
+  stopForBudget: boolean;
+  /** Where the model calls run; unset in runs recorded before the provider queues (the workflow's own queue). */
+  taskQueues?: ProviderTaskQueues;
   deadline: number;
   runs: number;
   phase: 'talking' | 'exporting' | 'completed';
@@ -144,6 +156,13 @@ interface State {
 }
 
 const CONTINUE_AS_NEW = 'continue_as_new';
+
+/**
+ * Marks a run whose model calls go to the provider task queues (TEMPORAL_CLOUD_TASK_QUEUE / _LOCAL_), which it
+ * learns from its worker with the `providerTaskQueues` local activity. A run recorded before (no marker) keeps
+ * calling the models on its own task queue, which the main Worker still serves.
+ */
+export const PROVIDER_TASK_QUEUES_PATCH = 'provider-task-queues';
 
 /**
  * Two models talk for up to `maxTurns` turns. Ends at maxTurns, a `stop` signal, a stop phrase, repetition,
@@ -159,6 +178,8 @@ export async function conversationWorkflow(
     turns: continuation?.turns ?? [],
     paused: continuation?.paused ?? false,
     stopRequested: continuation?.stopRequested ?? false,
+    stopForBudget: continuation?.stopForBudget ?? false,
+    taskQueues: continuation?.taskQueues,
     deadline: continuation?.deadline ?? workflowInfo().startTime.getTime() + settings.timeoutMinutes * 60_000,
     runs: continuation?.runs ?? 0,
     phase: 'talking',
@@ -166,8 +187,9 @@ export async function conversationWorkflow(
   const showDetails = () => setCurrentDetails(currentDetails(settings, state));
 
   setHandler(transcriptQuery, () => transcript(settings, state));
-  setHandler(stopSignal, () => {
+  setHandler(stopSignal, (request) => {
     state.stopRequested = true;
+    if (request?.reason === 'budget') state.stopForBudget = true;
     showDetails();
   });
   setHandler(pauseSignal, () => {
@@ -189,6 +211,8 @@ export async function conversationWorkflow(
   let error: ConversationResult['error'];
   let workflowCancelled: unknown;
   try {
+    if (!state.taskQueues && patched(PROVIDER_TASK_QUEUES_PATCH))
+      state.taskQueues = await providerTaskQueues();
     const remainingMs = state.deadline - Date.now();
     if (remainingMs <= 0) {
       outcome = 'timeout';
@@ -233,6 +257,8 @@ export async function conversationWorkflow(
       turns: state.turns,
       paused: state.paused,
       stopRequested: state.stopRequested,
+      stopForBudget: state.stopForBudget,
+      ...(state.taskQueues && { taskQueues: state.taskQueues }),
       deadline: state.deadline,
       runs: state.runs + 1,
     });
@@ -269,6 +295,7 @@ export async function conversationWorkflow(
     ...paths,
     averageProcessingTimeMs: averageProcessingTimeMs(state.turns),
     ...(error ? { error } : {}),
+    ...usageTotals(state.turns),
   };
 }
 
@@ -282,12 +309,12 @@ async function runTurns(
   for (;;) {
     // A durable wait with no timer of its own: the run holds no worker slot while paused.
     if (state.paused && !state.stopRequested) await condition(() => !state.paused || state.stopRequested);
-    if (state.stopRequested) return 'stop_signal';
+    if (state.stopRequested) return state.stopForBudget ? 'budget' : 'stop_signal';
     if (turns.length >= settings.maxTurns) return 'max_turns';
 
     const n = turns.length + 1;
     const query = turns.at(-1)?.localResponse ?? settings.initialQuery;
-    const cloud = await askCloud.executeWithOptions({ summary: `turn ${n} · cloud` }, [
+    const cloud = await askCloud.executeWithOptions(onQueue(state.taskQueues?.cloud, `turn ${n} · cloud`), [
       {
         messages: [...historyWindow(turns), { role: 'user', content: query }],
         system: settings.cloud?.systemPrompt,
@@ -296,7 +323,7 @@ async function runTurns(
         maxTokens: settings.cloud?.maxTokens,
       },
     ]);
-    const local = await askLocal.executeWithOptions({ summary: `turn ${n} · local` }, [
+    const local = await askLocal.executeWithOptions(onQueue(state.taskQueues?.local, `turn ${n} · local`), [
       {
         question: query,
         answer: cloud.response,
@@ -320,6 +347,8 @@ async function runTurns(
       localLatencyMs: local.latencyMs,
       cloudUsage: cloud.usage,
       localUsage: local.usage,
+      cloudCost: { costUsd: cloud.costUsd, priced: cloud.priced },
+      localCost: { costUsd: local.costUsd, priced: local.priced },
     });
     turnsThisRun++;
     upsertSearchAttributes(turnAttributes(turns.length, cloud.model, local.model));
@@ -327,6 +356,8 @@ async function runTurns(
 
     if (saysStopPhrase(settings.stopPhrases, cloud.response, local.question)) return 'stop_phrase';
     if (repeatsItself(turns, settings.repetitionThreshold, settings.repetitionWindow)) return 'repetition';
+    if (settings.maxTotalTokens !== undefined && totalTokens(turns) >= settings.maxTotalTokens)
+      return 'budget';
     if (n >= settings.maxTurns) return 'max_turns';
     // A durable pause between turns that a stop signal cuts short.
     if (settings.delayBetweenTurnsMs) {
@@ -336,6 +367,10 @@ async function runTurns(
     }
     if (turnsThisRun >= TURNS_PER_RUN || workflowInfo().continueAsNewSuggested) return CONTINUE_AS_NEW;
   }
+}
+
+function onQueue(taskQueue: string | undefined, summary: string): ActivityOptions {
+  return taskQueue ? { summary, taskQueue } : { summary };
 }
 
 function turnAttributes(
