@@ -80,7 +80,10 @@ export function transcriptToCsv(conversationId: string, turns: Turn[], options: 
   });
 }
 
-/** One line, OpenAI chat format: each turn is the query (user) and the cloud model's answer (assistant). */
+/**
+ * One line, OpenAI chat format: each turn is the query (user) and the cloud model's answer (assistant); `turns`
+ * keeps every turn as it was (both sides' raw text, models, latencies, tokens) for the campaign's dataset writers.
+ */
 export function transcriptToJsonl(conversationId: string, endReason: EndReason, turns: Turn[]): string {
   const first = turns[0];
   const line = {
@@ -95,6 +98,7 @@ export function transcriptToJsonl(conversationId: string, endReason: EndReason, 
       { role: 'user', content: t.query },
       { role: 'assistant', content: t.cloudResponse },
     ]),
+    turns,
   };
   return `${JSON.stringify(line)}\n`;
 }
@@ -185,7 +189,7 @@ export interface AtomicWriteOptions {
  */
 export async function writeFileAtomic(
   file: string,
-  content: string,
+  content: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const folder = path.dirname(file);
@@ -202,7 +206,7 @@ export async function writeFileAtomic(
           throw new OutputPathError(`${temp} changed while it was written`);
         }
       }
-      await handle.writeFile(content, 'utf8');
+      await handle.writeFile(content, typeof content === 'string' ? 'utf8' : undefined);
       await handle.sync();
     } finally {
       await handle.close();
