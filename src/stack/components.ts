@@ -1,19 +1,24 @@
 import path from 'node:path';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../conversation/search-attributes';
 import type { Config } from '../shared/config';
-import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
+import { buildServices, compiledEntry } from './build';
+import { ollamaModelsDir, toolsBin } from './paths';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
 import { writeWorkflowBundle } from './workflow-bundle-file';
 
 export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
 
-/** Our Node services run as plain node processes with TypeScript loaded by tsx, so signals reach them directly. */
+/**
+ * Our Node services run compiled (dist/, see scripts/build-services.mjs) as plain node processes, so signals reach
+ * them directly and no TypeScript loader runs beside them. Each start first compiles whatever changed.
+ */
 function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['ready']): ComponentSpec {
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, entry)],
+    args: [compiledEntry(entry)],
+    prepare: buildServices,
     ready,
     readyTimeoutMs: 60_000,
   };
@@ -85,7 +90,10 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
-      prepare: () => writeWorkflowBundle(workflowBundle),
+      prepare: async () => {
+        await buildServices();
+        await writeWorkflowBundle(workflowBundle);
+      },
       env: { WORKFLOW_BUNDLE_PATH: workflowBundle },
     },
     api: nodeService('api', 'src/conversation/api/server.ts', () =>
