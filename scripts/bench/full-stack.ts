@@ -4,12 +4,15 @@
  * replaced, by a fake Ollama with a fixed latency that serves both sides (the Lambda's Ollama provider for the
  * cloud side, the worker's Ollama client for the local side), unless `realOllama` is set.
  */
-import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { compiledEntry } from '../../src/stack/build';
 import { componentSpecs } from '../../src/stack/components';
-import { repoRoot } from '../../src/stack/paths';
 import { httpOk, Supervisor } from '../../src/stack/supervisor';
-import { closeTaskQueueProbe } from '../../src/stack/task-queue';
+import { freePorts } from '../../src/stack/ports';
+import { closeTaskQueueProbe, workerPolling } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
 
@@ -18,7 +21,13 @@ export interface BenchStackOptions {
   realOllama?: boolean;
   /** Extra environment for every component, e.g. worker tuning. */
   env?: Record<string, string>;
+  /** Rewrites the dev server's arguments, e.g. to drop a dynamic config value for an A/B. */
+  temporalArgs?: (args: string[]) => string[];
 }
+
+import { FLOOR_TASK_QUEUE } from './floor/task-queue';
+
+export { FLOOR_TASK_QUEUE };
 
 export interface BenchStack {
   env: Record<string, string>;
@@ -26,6 +35,8 @@ export interface BenchStack {
   /** The Conversation API's key, when CONVERSATION_API_KEY is set (in the environment or .env). */
   apiKey?: string;
   workerPid: () => number;
+  /** A client of the stack's Temporal server, for the floor and for reading histories. */
+  client: Client;
   /** CPU seconds each component has used so far, for attributing where a run's time went. */
   cpuSeconds: () => Record<string, number>;
   stop: () => Promise<void>;
@@ -35,6 +46,7 @@ export async function startBenchStack({
   latencyMs,
   realOllama = false,
   env = {},
+  temporalArgs = (args) => args,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
     ...(await isolatedStackEnv('llm-conv-bench-')),
@@ -65,17 +77,23 @@ export async function startBenchStack({
         : {
             name: 'fake-ollama',
             command: process.execPath,
-            args: ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/fake-ollama-process.ts')],
+            args: [compiledEntry('test/fixtures/fake-ollama-process.ts')],
             env: {
               FAKE_LATENCY_MS: String(latencyMs),
               FAKE_OLLAMA_PORT: new URL(stackEnv.OLLAMA_HOST!).port,
             },
+            prepare: specs.gateway.prepare,
             ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
             readyTimeoutMs: 30_000,
           },
-      withEnv(specs.temporal),
+      withEnv({ ...specs.temporal, args: temporalArgs(specs.temporal.args) }),
     ]);
-    await supervisor.startAll([specs.gateway, specs['llm-service'], specs.worker, specs.api].map(withEnv));
+    const [metricsPort] = await freePorts(1);
+    await supervisor.startAll([
+      ...[specs.gateway, specs['llm-service'], specs.worker, specs.api].map(withEnv),
+      // Like the product worker, with its metrics exporter on a port of its own.
+      floorWorker(config, { ...stackEnv, WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` }),
+    ]);
   } catch (err) {
     // Whatever did start must not outlive a failed start.
     await supervisor.stopAll();
@@ -83,17 +101,43 @@ export async function startBenchStack({
     throw err;
   }
   await closeTaskQueueProbe();
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   return {
     env: stackEnv,
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     apiUrl: `http://127.0.0.1:${stackEnv.CONVERSATION_API_PORT}`,
     apiKey,
     workerPid: () => supervisor.pids().worker ?? -1,
     cpuSeconds: () =>
       Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
     stop: async () => {
+      await connection.close();
       await supervisor.stopAll();
       if (failures.length > 0) throw new Error(`bench stack component failed: ${failures.join('; ')}`);
     },
+  };
+}
+
+/**
+ * The Temporal floor's worker (floor/worker.ts): the product worker's environment and tuning, its own task queue,
+ * and the bench-only workflow bundle, built here so the product's bundle never holds the floor workflow.
+ */
+function floorWorker(config: ReturnType<typeof loadConfig>, env: Record<string, string>) {
+  const bundle = path.join(env.STACK_DATA_DIR!, 'floor-workflow-bundle.js');
+  return {
+    name: 'floor-worker',
+    command: process.execPath,
+    args: [compiledEntry('scripts/bench/floor/worker.ts')],
+    env: { ...env, BENCH_FLOOR_BUNDLE: bundle },
+    prepare: async () => {
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: require.resolve('./floor/workflow'),
+        logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+      });
+      writeFileSync(bundle, code);
+    },
+    ready: () => workerPolling({ ...config, TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE }),
+    readyTimeoutMs: 60_000,
   };
 }
 
