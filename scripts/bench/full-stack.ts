@@ -16,13 +16,15 @@ import { closeTaskQueueProbe, workerPolling } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
 
+export type Specs = ReturnType<typeof componentSpecs>;
+
 export interface BenchStackOptions {
   latencyMs: number;
   realOllama?: boolean;
   /** Extra environment for every component, e.g. worker tuning. */
   env?: Record<string, string>;
-  /** Rewrites the dev server's arguments, e.g. to drop a dynamic config value for an A/B. */
-  temporalArgs?: (args: string[]) => string[];
+  /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
+  adjust?: (specs: Specs) => Specs;
 }
 
 import { FLOOR_TASK_QUEUE } from './floor/task-queue';
@@ -46,7 +48,7 @@ export async function startBenchStack({
   latencyMs,
   realOllama = false,
   env = {},
-  temporalArgs = (args) => args,
+  adjust = (specs) => specs,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
     ...(await isolatedStackEnv('llm-conv-bench-')),
@@ -60,7 +62,7 @@ export async function startBenchStack({
   const config = loadConfig(stackEnv);
   // The components see this process's environment (and .env) under the stack's own.
   const { CONVERSATION_API_KEY: apiKey } = loadConfig({ ...process.env, ...stackEnv });
-  const specs = componentSpecs(config, stackEnv.STACK_DATA_DIR!);
+  const specs = adjust(componentSpecs(config, stackEnv.STACK_DATA_DIR!));
   const failures: string[] = [];
   const supervisor = new Supervisor(path.join(stackEnv.STACK_DATA_DIR!, 'logs'), (e) =>
     failures.push(e.message),
@@ -86,7 +88,7 @@ export async function startBenchStack({
             ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
             readyTimeoutMs: 30_000,
           },
-      withEnv({ ...specs.temporal, args: temporalArgs(specs.temporal.args) }),
+      withEnv(specs.temporal),
     ]);
     const [metricsPort] = await freePorts(1);
     await supervisor.startAll([

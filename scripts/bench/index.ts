@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- part...]`: overhead, throughput, real-model and cloud benchmarks (default: all). Prints one
+ * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model and cloud benchmarks (default), and
+ * on request `levers` and `features`. Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -8,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/stack/paths';
 import { runCloudBench } from './cloud';
+import { runFeaturesBench } from './features';
+import { runLeversBench } from './levers';
 import { runOverheadBench } from './overhead';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
@@ -17,9 +20,14 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   overhead: () => runOverheadBench(),
   throughput: () => runThroughputBench(),
   ceiling: () => runCeilingBench(),
+  levers: () => runLeversBench(),
+  features: () => runFeaturesBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),
 };
+
+/** `levers` and `features` price single changes (A/B); they run only when named. */
+const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud'];
 
 const TARGETS: Record<string, string> = {
   'overhead.vsTemporalFloor': '≤ 1.03',
@@ -47,7 +55,7 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((p) => !(p in PARTS));
   if (unknown.length > 0)
     throw new Error(`unknown part(s) ${unknown.join(', ')}; known: ${Object.keys(PARTS).join(', ')}`);
-  const parts = wanted.length > 0 ? wanted : Object.keys(PARTS);
+  const parts = wanted.length > 0 ? wanted : DEFAULT_PARTS;
 
   const file = path.join(repoRoot, 'bench-results', 'latest.json');
   mkdirSync(path.dirname(file), { recursive: true });

@@ -25,6 +25,7 @@ export const WORKER_TUNING = {
 /** The processes each path uses; the fake models stand in for the models and are not counted. */
 const PROCESSES = {
   ours: ['temporal', 'worker', 'api', 'gateway', 'llm-service'],
+  direct: ['temporal', 'worker', 'gateway', 'llm-service'],
   floor: ['temporal', 'floor-worker', 'gateway', 'llm-service'],
   plain: ['bench', 'gateway', 'llm-service'],
 } as const;
@@ -46,11 +47,23 @@ interface Load {
   workflowIds: string[];
 }
 
+/** `concurrency` conversations of `turns` turns at once through one path; what they cost. */
+export function loadPath(
+  stack: BenchStack,
+  path: Measured,
+  concurrency: number,
+  turns: number,
+  run: (i: number) => Promise<Finished>,
+): Promise<Load> {
+  return load(stack, path, concurrency, run, turns);
+}
+
 async function load(
   stack: BenchStack,
   path: Measured,
   concurrency: number,
   run: (i: number) => Promise<Finished>,
+  turnsEach = TURNS,
 ): Promise<Load> {
   let peakRssMb = 0;
   const sampler = setInterval(() => {
@@ -68,8 +81,8 @@ async function load(
   const seconds = (performance.now() - started) / 1000;
   const after = cpuSeconds(stack);
   const turns = results.reduce((n, r) => n + r.turns, 0);
-  if (turns !== concurrency * TURNS)
-    throw new Error(`${path}: ${turns} of ${concurrency * TURNS} turns completed`);
+  if (turns !== concurrency * turnsEach)
+    throw new Error(`${path}: ${turns} of ${concurrency * turnsEach} turns completed`);
   const cpuMsPerTurn: Record<string, number> = {};
   for (const name of PROCESSES[path])
     cpuMsPerTurn[name] = (((after[name] ?? 0) - (before[name] ?? 0)) * 1000) / turns;

@@ -33,6 +33,21 @@ export function temporalAddress(config: Config) {
   return hostPort(config.TEMPORAL_ADDRESS);
 }
 
+/**
+ * Dynamic config for the dev server, each value measured by `npm run bench -- levers` (docs/performance.md):
+ * - eager activities: the server hands a just-scheduled activity straight back to the worker that scheduled it;
+ * - search attributes read from the cache: the CLI turns the cache off so that attributes added at run time are
+ *   seen at once, which costs a database read on every workflow start, upsert and visibility write; ours are
+ *   registered when the server starts (`--search-attribute`), before any workflow runs;
+ * - one partition per task queue instead of four: on one host they only spread a queue's tasks and pollers thin.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  'system.enableActivityEagerExecution=true',
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
 /** How each component starts; Temporal keeps its SQLite file in `dataDir`. */
 export function componentSpecs(config: Config, dataDir: string): Record<ComponentName, ComponentSpec> {
   const temporal = hostPort(config.TEMPORAL_ADDRESS);
@@ -60,9 +75,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
         '--log-level',
         'warn',
         '--ui-disable-news-fetch',
-        // The server hands a just-scheduled activity straight back to the worker that scheduled it.
-        '--dynamic-config-value',
-        'system.enableActivityEagerExecution=true',
+        ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
         // Write-ahead log: far fewer fsyncs per workflow task, still crash-safe for the dev server.
         '--sqlite-pragma',
         'journal_mode=wal',

@@ -3,7 +3,7 @@
  * same inputs (src/conversation/workflows/turn.ts), startToClose only, and nothing else. Each `features` flag adds
  * back one thing the conversation workflow does, so the benchmark can price it alone.
  */
-import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ConversationActivities } from '../../../src/conversation/activities/types';
 import type { ConversationInput, Turn } from '../../../src/conversation/definitions';
 import { TURNS_COMPLETED } from '../../../src/conversation/search-attributes';
@@ -18,6 +18,8 @@ export interface FloorFeatures {
   upsertEveryTurn?: boolean;
   /** The transcript export activity at the end. */
   export?: boolean;
+  /** The local model call as a local activity (the cloud call stays a regular one). */
+  localActivity?: boolean;
 }
 
 /** The conversation's input as the API completes it (withConfigDefaults), plus the features to add back. */
@@ -43,11 +45,15 @@ const heartbeating = {
     heartbeatTimeout: '30 seconds',
   }).askLocal,
 };
+const { askLocal: askLocalInWorker } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '5 minutes',
+});
 const { exportTranscript } = proxyActivities<ConversationActivities>({ startToCloseTimeout: '1 minute' });
 
 export async function benchFloorWorkflow(input: FloorInput): Promise<number> {
   const { conversationId, initialQuery, maxTurns, features = {} } = input;
-  const { askCloud, askLocal } = features.heartbeats ? heartbeating : bare;
+  const { askCloud, askLocal: askLocalRemote } = features.heartbeats ? heartbeating : bare;
+  const askLocal = features.localActivity ? askLocalInWorker : askLocalRemote;
   const turns: Turn[] = [];
   for (let n = 1; n <= maxTurns; n++) {
     const query = turns.at(-1)?.localResponse ?? initialQuery;
