@@ -14,6 +14,7 @@ import { WORKER_TUNING, loadPath } from './throughput';
 
 const CONVERSATIONS = Number(process.env.BENCH_FEATURE_CONVERSATIONS ?? '50');
 const TURNS = 5;
+const LATENCY_MS = Number(process.env.BENCH_FEATURE_LATENCY_MS ?? '100');
 
 const FLOOR_VARIANTS: Record<string, FloorFeatures> = {
   floor: {},
@@ -23,10 +24,14 @@ const FLOOR_VARIANTS: Record<string, FloorFeatures> = {
   export: { export: true },
   localActivity: { localActivity: true },
 };
-const VARIANTS = [...Object.keys(FLOOR_VARIANTS), 'direct', 'ours'];
+/** All by default; BENCH_FEATURES=floor,localActivity prices only those (the bare floor is always measured). */
+const VARIANTS = [
+  'floor',
+  ...(process.env.BENCH_FEATURES?.split(',') ?? [...Object.keys(FLOOR_VARIANTS), 'direct', 'ours']),
+].filter((v, i, all) => all.indexOf(v) === i);
 
 export async function runFeaturesBench(runs = benchRuns()): Promise<Record<string, Summary>> {
-  const stack = await startBenchStack({ latencyMs: 100, env: WORKER_TUNING });
+  const stack = await startBenchStack({ latencyMs: LATENCY_MS, env: WORKER_TUNING });
   const figures: Record<string, number[]> = {};
   const add = (key: string, value: number) => (figures[`features.${key}`] ??= []).push(value);
   try {
@@ -35,6 +40,7 @@ export async function runFeaturesBench(runs = benchRuns()): Promise<Record<strin
       await paths[name](`warm-${name}-${Date.now()}`, 'warm up', 1);
     for (let r = 0; r < runs; r++) {
       const cpu: Record<string, number> = {};
+      const tps: Record<string, number> = {};
       const order = [...VARIANTS.slice(r % VARIANTS.length), ...VARIANTS.slice(0, r % VARIANTS.length)];
       for (const variant of order) {
         const tag = `feature-${variant}-${r}-${Date.now()}`;
@@ -47,12 +53,16 @@ export async function runFeaturesBench(runs = benchRuns()): Promise<Record<strin
                 paths.floor(`${tag}-${i}`, tag, TURNS, FLOOR_VARIANTS[variant]),
               );
         cpu[variant] = measured.cpuMsPerTurn.total!;
+        tps[variant] = measured.turnsPerSec;
         add(`${variant}.cpuMsPerTurn`, measured.cpuMsPerTurn.total!);
         add(`${variant}.turnsPerSec`, measured.turnsPerSec);
         for (const [process, ms] of Object.entries(measured.cpuMsPerTurn))
           add(`${variant}.cpuMsPerTurnByProcess.${process}`, ms);
       }
-      for (const variant of VARIANTS.slice(1)) add(`${variant}.cpuDeltaMs`, cpu[variant]! - cpu.floor!);
+      for (const variant of VARIANTS.slice(1)) {
+        add(`${variant}.cpuDeltaMs`, cpu[variant]! - cpu.floor!);
+        add(`${variant}.turnsPerSecRatio`, tps[variant]! / tps.floor!);
+      }
     }
   } finally {
     await stack.stop();

@@ -11,6 +11,7 @@ import { repoRoot } from '../../src/stack/paths';
 import { runCloudBench } from './cloud';
 import { runFeaturesBench } from './features';
 import { runLeversBench } from './levers';
+import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
@@ -22,6 +23,7 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   ceiling: () => runCeilingBench(),
   levers: () => runLeversBench(),
   features: () => runFeaturesBench(),
+  memory: () => runMemoryBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),
 };
