@@ -15,6 +15,7 @@ import { createActivities } from './activities';
 import type { ActivitiesDeps } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
 import { workerWorkflowSource } from './workflow-bundle';
+import { sizeWorkflowHeap, workerMemoryPlan } from './worker-memory';
 import { createOllamaClient } from '../shared/ollama-client';
 
 export interface WorkerDeps {
@@ -38,7 +39,10 @@ export function workerTuningFromConfig(config: Config): WorkerTuning {
   return {
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows: workerMemoryPlan(
+      config.WORKER_EXPECTED_CONVERSATIONS,
+      config.WORKER_MAX_CACHED_WORKFLOWS,
+    ).maxCachedWorkflows,
     maxPollers: config.WORKER_MAX_POLLERS,
   };
 }
@@ -126,6 +130,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
+  sizeWorkflowHeap(
+    workerMemoryPlan(config.WORKER_EXPECTED_CONVERSATIONS, config.WORKER_MAX_CACHED_WORKFLOWS),
+  );
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const worker = await createWorker({
