@@ -161,6 +161,8 @@ export async function conversationWorkflow(
     phase: 'talking',
   };
   const showDetails = () => setCurrentDetails(currentDetails(settings, state));
+  // Asked once, in the first workflow task, so the marker (and its TemporalChangeVersion upsert) joins that task.
+  const sparseAttributes = patched(SPARSE_TURN_ATTRIBUTES_PATCH);
 
   setHandler(transcriptQuery, () => transcript(settings, state));
   setHandler(stopSignal, () => {
@@ -192,7 +194,7 @@ export async function conversationWorkflow(
     } else {
       const loopScope = new CancellationScope();
       let loopSettled = false;
-      const loop = loopScope.run(() => runTurns(settings, state, showDetails));
+      const loop = loopScope.run(() => runTurns(settings, state, showDetails, sparseAttributes));
       loop.then(
         () => (loopSettled = true),
         () => (loopSettled = true),
@@ -222,7 +224,7 @@ export async function conversationWorkflow(
 
   if (outcome === CONTINUE_AS_NEW) {
     log.info('continuing as new', { completedTurns: state.turns.length, runs: state.runs + 1 });
-    if (patched(SPARSE_TURN_ATTRIBUTES_PATCH)) {
+    if (sparseAttributes) {
       upsertSearchAttributes([{ key: TURNS_COMPLETED, value: state.turns.length }]);
     }
     // The search attributes set so far go along, so filters keep matching during the next run.
@@ -276,6 +278,7 @@ async function runTurns(
   settings: Settings,
   state: State,
   showDetails: () => void,
+  sparseAttributes: boolean,
 ): Promise<EndReason | typeof CONTINUE_AS_NEW> {
   const { turns } = state;
   let turnsThisRun = 0;
@@ -295,7 +298,7 @@ async function runTurns(
     ]);
     turns.push(turnRecord(n, query, cloud, local));
     turnsThisRun++;
-    const changed = turnAttributes(turns.length, cloud.model, local.model);
+    const changed = turnAttributes(turns.length, cloud.model, local.model, !sparseAttributes);
     if (changed.length > 0) upsertSearchAttributes(changed);
     showDetails();
 
@@ -325,10 +328,11 @@ function turnAttributes(
   completed: number,
   cloudModel: string,
   localModel: string,
+  countEveryTurn: boolean,
 ): SearchAttributeUpdatePair[] {
   const current = workflowInfo().typedSearchAttributes;
   return [
-    ...(patched(SPARSE_TURN_ATTRIBUTES_PATCH) ? [] : [{ key: TURNS_COMPLETED, value: completed }]),
+    ...(countEveryTurn ? [{ key: TURNS_COMPLETED, value: completed }] : []),
     // The models that actually answered: the input may leave them to the defaults of each side.
     ...(current.get(CLOUD_MODEL) === cloudModel ? [] : [{ key: CLOUD_MODEL, value: cloudModel }]),
     ...(current.get(LOCAL_MODEL) === localModel ? [] : [{ key: LOCAL_MODEL, value: localModel }]),
