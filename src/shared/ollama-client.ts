@@ -18,6 +18,8 @@ import type {
 
 export interface OllamaCallOptions {
   signal?: AbortSignal;
+  /** Sent as `X-Request-Id`, for the logs of a proxy in front of Ollama. */
+  requestId?: string;
 }
 
 export interface OllamaClient {
@@ -34,11 +36,21 @@ export interface OllamaClient {
 
 export function createOllamaClient(host: string): OllamaClient {
   const plain = new Ollama({ host });
-  const withSignal = (signal: AbortSignal | undefined): Ollama =>
-    signal ? new Ollama({ host, fetch: (url, init) => fetch(url, { ...init, signal }) }) : plain;
+  const withOptions = (options: OllamaCallOptions = {}): Ollama => {
+    const { signal, requestId } = options;
+    if (!signal && !requestId) return plain;
+    return new Ollama({
+      host,
+      fetch: (url, init) => {
+        const headers = new Headers(init?.headers);
+        if (requestId) headers.set('x-request-id', requestId);
+        return fetch(url, { ...init, headers, ...(signal && { signal }) });
+      },
+    });
+  };
   return {
-    chat: (request, options) => withSignal(options?.signal).chat({ ...request, stream: false }),
-    generate: (request, options) => withSignal(options?.signal).generate({ ...request, stream: false }),
+    chat: (request, options) => withOptions(options).chat({ ...request, stream: false }),
+    generate: (request, options) => withOptions(options).generate({ ...request, stream: false }),
     show: (request) => plain.show(request),
     tags: () => plain.list(),
   };
