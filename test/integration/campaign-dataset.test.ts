@@ -181,6 +181,8 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
       execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot }).toString().trim(),
     );
     expect(provenance.temporalNamespace).toBe('default');
+    const plan = JSON.parse(readFileSync(path.join(folder, 'plan.json'), 'utf8')) as { specHash: string };
+    expect(provenance.specHash).toBe(plan.specHash);
   });
 
   it('merges later outcomes by item, and a retried checkpoint writes the same bytes', async () => {
@@ -453,6 +455,7 @@ describe('confinement', () => {
     });
     expect(readdirSync(path.join(elsewhere, 'campaigns', 'linked')).sort()).toEqual([
       'conversations',
+      'plan.json',
       'plan.jsonl',
     ]);
   });

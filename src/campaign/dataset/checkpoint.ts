@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { CampaignManifest, ItemOutcome, ManifestItem } from '../types';
-import { campaignFolder, MANIFEST_FILE, readConfined, readPlan, writeInFolder } from './files';
+import { campaignFolder, MANIFEST_FILE, readConfined, readPlan, readPlanMeta, writeInFolder } from './files';
 import { filesMissing, toFileFailure } from './errors';
 import {
   buildManifest,
@@ -94,6 +94,7 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         code: previous?.provenance ?? (await codeProvenance()),
         temporalNamespace: previous?.provenance.temporalNamespace ?? deps.temporalNamespace,
         previous,
+        plan: await readPlanMeta(deps.outputDir, folder),
       });
       const manifestPath = await writeInFolder(folder, MANIFEST_FILE, serializeManifest(manifest));
       return { manifestPath, items: items.length };
