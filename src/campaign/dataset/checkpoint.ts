@@ -19,6 +19,7 @@ import {
 } from './manifest';
 import { codeProvenance, modelProvenance } from './provenance';
 import { qualityFlags } from './quality';
+import { renderReport, REPORT_FILE } from './report';
 import { readTranscript } from './transcript';
 import type { CheckpointInput, CheckpointOutput, DatasetDeps } from './types';
 
@@ -97,6 +98,8 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         plan: await readPlanMeta(deps.outputDir, folder),
       });
       const manifestPath = await writeInFolder(folder, MANIFEST_FILE, serializeManifest(manifest));
+      // The page from the manifest alone (the dataset's export adds the latencies): something to look at meanwhile.
+      await writeInFolder(folder, REPORT_FILE, renderReport({ manifest, folder: folder.shown }));
       return { manifestPath, items: items.length };
     } catch (err) {
       throw toFileFailure(err);
