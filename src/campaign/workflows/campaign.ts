@@ -265,7 +265,9 @@ export async function campaignWorkflow(
 
   let startedThisRun = 0;
   let page: CampaignItem[] = [];
-  if (!continuation) await checkpoint();
+  // The previous run checkpointed before continuing: a status change from there on is worth a checkpoint.
+  if (continuation) state.checkpointed = currentStatus(state);
+  else await checkpoint();
   for (;;) {
     await condition(() => canStart() || runEnds() || checkpointDue());
     if (checkpointDue()) {
