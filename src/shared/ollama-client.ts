@@ -11,6 +11,7 @@ import type {
   ChatResponse,
   GenerateRequest,
   GenerateResponse,
+  ListResponse,
   ShowRequest,
   ShowResponse,
 } from 'ollama';
@@ -27,7 +28,10 @@ export interface OllamaClient {
     request: GenerateRequest & { stream?: false },
     options?: OllamaCallOptions,
   ): Promise<GenerateResponse>;
-  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'>>;
+  /** The template always; the rest (details, parameters…) as this Ollama reports it, for provenance. */
+  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'> & Partial<ShowResponse>>;
+  /** `/api/tags`: the local models with their digests. */
+  tags(): Promise<ListResponse>;
 }
 
 export function createOllamaClient(host: string): OllamaClient {
@@ -48,5 +52,6 @@ export function createOllamaClient(host: string): OllamaClient {
     chat: (request, options) => withOptions(options).chat({ ...request, stream: false }),
     generate: (request, options) => withOptions(options).generate({ ...request, stream: false }),
     show: (request) => plain.show(request),
+    tags: () => plain.list(),
   };
 }

@@ -56,7 +56,7 @@ export function makeAskCloud({ client, maxTokens, prices = {}, tokensPerMinute }
         ),
       );
     } catch (err) {
-      throw toFailure(err);
+      throw cloudFailure(err);
     }
     const response = result.response.trim();
     if (response === '') {
@@ -108,7 +108,8 @@ async function reserveTokens(
   }
 }
 
-function toFailure(err: unknown): unknown {
+/** An LLM service error as the activity failure Temporal retries (or not); shared with the campaign judge. */
+export function cloudFailure(err: unknown): unknown {
   if (!isUpstreamError(err)) return err;
   const upstream = err;
   return ApplicationFailure.create({

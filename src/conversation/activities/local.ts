@@ -104,7 +104,7 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens, prices = 
         hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, call)),
       );
     } catch (err) {
-      throw toFailure(err, model);
+      throw localFailure(err, model);
     }
     const finished = Date.now();
     if (reply.question === '') {
@@ -131,8 +131,8 @@ function usageOf(res: ChatResponse | GenerateResponse): TokenUsage {
   return { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 };
 }
 
-/** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. */
-function toFailure(err: unknown, model: string): unknown {
+/** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. Shared with the campaign judge. */
+export function localFailure(err: unknown, model: string): unknown {
   // A cancellation (the conversation timed out or was cancelled) stays what it is.
   if (!(err instanceof Error) || err instanceof CancelledFailure) return err;
   const status = httpStatusOf(err);
