@@ -4,15 +4,19 @@
  * replaced, by a fake Ollama with a fixed latency that serves both sides (the Lambda's Ollama provider for the
  * cloud side, the worker's Ollama client for the local side), unless `realOllama` is set.
  */
-import { readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { compiledEntry } from '../../src/stack/build';
 import { componentSpecs } from '../../src/stack/components';
-import { repoRoot } from '../../src/stack/paths';
 import { httpOk, Supervisor } from '../../src/stack/supervisor';
-import { closeTaskQueueProbe } from '../../src/stack/task-queue';
+import { freePorts } from '../../src/stack/ports';
+import { closeTaskQueueProbe, workerPolling } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
-import { freePorts } from '../../src/stack/ports';
+
+export type Specs = ReturnType<typeof componentSpecs>;
 
 export interface BenchStackOptions {
   latencyMs: number;
@@ -23,7 +27,13 @@ export interface BenchStackOptions {
   separateCloudFake?: boolean;
   /** Another worker entry (e.g. one with test activities), relative to the repository. */
   workerEntry?: string;
+  /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
+  adjust?: (specs: Specs) => Specs;
 }
+
+import { FLOOR_TASK_QUEUE } from './floor/task-queue';
+
+export { FLOOR_TASK_QUEUE };
 
 export interface BenchStack {
   env: Record<string, string>;
@@ -33,6 +43,8 @@ export interface BenchStack {
   workerPid: () => number;
   /** The fake Ollama of each side (the same one unless separateCloudFake): its calls and peak in flight. */
   fakeStats: (side: 'cloud' | 'local') => Promise<{ calls: number; inFlight: number; peakInFlight: number }>;
+  /** A client of the stack's Temporal server, for the floor and for reading histories. */
+  client: Client;
   /** CPU seconds each component has used so far, for attributing where a run's time went. */
   cpuSeconds: () => Record<string, number>;
   stop: () => Promise<void>;
@@ -44,6 +56,7 @@ export async function startBenchStack({
   env = {},
   separateCloudFake = false,
   workerEntry,
+  adjust = (specs) => specs,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
     ...(await isolatedStackEnv('llm-conv-bench-')),
@@ -57,7 +70,7 @@ export async function startBenchStack({
   const config = loadConfig(stackEnv);
   // The components see this process's environment (and .env) under the stack's own.
   const { CONVERSATION_API_KEY: apiKey } = loadConfig({ ...process.env, ...stackEnv });
-  const specs = componentSpecs(config, stackEnv.STACK_DATA_DIR!);
+  const specs = adjust(componentSpecs(config, stackEnv.STACK_DATA_DIR!));
   const failures: string[] = [];
   const supervisor = new Supervisor(path.join(stackEnv.STACK_DATA_DIR!, 'logs'), (e) =>
     failures.push(e.message),
@@ -69,8 +82,9 @@ export async function startBenchStack({
   const fakeOllama = (name: string, port: string) => ({
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/fake-ollama-process.ts')],
+    args: [compiledEntry('test/fixtures/fake-ollama-process.ts')],
     env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: port },
+    prepare: specs.gateway.prepare,
     ready: () => httpOk(`http://127.0.0.1:${port}/api/version`),
     readyTimeoutMs: 30_000,
   });
@@ -80,7 +94,7 @@ export async function startBenchStack({
   const gateway = { ...withEnv(specs.gateway) };
   gateway.env = { ...gateway.env, OLLAMA_HOST: cloudOllamaHost };
   const worker = withEnv(specs.worker);
-  if (workerEntry) worker.args = ['--import', 'tsx', path.join(repoRoot, workerEntry)];
+  if (workerEntry) worker.args = [compiledEntry(workerEntry)];
 
   try {
     await supervisor.startAll([
@@ -88,7 +102,15 @@ export async function startBenchStack({
       ...(separateCloudFake ? [fakeOllama('fake-cloud-ollama', new URL(cloudOllamaHost).port)] : []),
       withEnv(specs.temporal),
     ]);
-    await supervisor.startAll([gateway, withEnv(specs['llm-service']), worker, withEnv(specs.api)]);
+    const [metricsPort] = await freePorts(1);
+    await supervisor.startAll([
+      gateway,
+      withEnv(specs['llm-service']),
+      worker,
+      withEnv(specs.api),
+      // Like the product worker, with its metrics exporter on a port of its own.
+      floorWorker(config, { ...stackEnv, WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` }),
+    ]);
   } catch (err) {
     // Whatever did start must not outlive a failed start.
     await supervisor.stopAll();
@@ -96,8 +118,10 @@ export async function startBenchStack({
     throw err;
   }
   await closeTaskQueueProbe();
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   return {
     env: stackEnv,
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     apiUrl: `http://127.0.0.1:${stackEnv.CONVERSATION_API_PORT}`,
     apiKey,
     workerPid: () => supervisor.pids().worker ?? -1,
@@ -108,9 +132,33 @@ export async function startBenchStack({
     cpuSeconds: () =>
       Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
     stop: async () => {
+      await connection.close();
       await supervisor.stopAll();
       if (failures.length > 0) throw new Error(`bench stack component failed: ${failures.join('; ')}`);
     },
+  };
+}
+
+/**
+ * The Temporal floor's worker (floor/worker.ts): the product worker's environment and tuning, its own task queue,
+ * and the bench-only workflow bundle, built here so the product's bundle never holds the floor workflow.
+ */
+function floorWorker(config: ReturnType<typeof loadConfig>, env: Record<string, string>) {
+  const bundle = path.join(env.STACK_DATA_DIR!, 'floor-workflow-bundle.js');
+  return {
+    name: 'floor-worker',
+    command: process.execPath,
+    args: [compiledEntry('scripts/bench/floor/worker.ts')],
+    env: { ...env, BENCH_FLOOR_BUNDLE: bundle },
+    prepare: async () => {
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: require.resolve('./floor/workflow'),
+        logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+      });
+      writeFileSync(bundle, code);
+    },
+    ready: () => workerPolling({ ...config, TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE }),
+    readyTimeoutMs: 60_000,
   };
 }
 

@@ -24,6 +24,7 @@ import type { ActivitiesDeps, CampaignActivityImpls } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
 import { createTokenBucket } from './activities/token-bucket';
 import { workerWorkflowSource } from './workflow-bundle';
+import { sizeWorkflowHeap, workerMemoryPlan } from './worker-memory';
 import { createOllamaClient } from '../shared/ollama-client';
 
 export interface WorkerDeps {
@@ -55,7 +56,10 @@ export function workerTuningFromConfig(config: Config): WorkerTuning {
   return {
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows: workerMemoryPlan(
+      config.WORKER_EXPECTED_CONVERSATIONS,
+      config.WORKER_MAX_CACHED_WORKFLOWS,
+    ).maxCachedWorkflows,
     maxPollers: config.WORKER_MAX_POLLERS,
   };
 }
@@ -205,6 +209,9 @@ export async function runWorkerProcess(
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
+  sizeWorkflowHeap(
+    workerMemoryPlan(config.WORKER_EXPECTED_CONVERSATIONS, config.WORKER_MAX_CACHED_WORKFLOWS),
+  );
   const deps = activitiesDepsFromConfig(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {

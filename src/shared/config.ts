@@ -141,7 +141,10 @@ const variables = z.object({
   // Worker capacity; see the README's Performance section for what these buy.
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Live conversations one worker is sized for: its workflow cache and workflow heap follow (worker-memory.ts). */
+  WORKER_EXPECTED_CONVERSATIONS: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** Unset: sized from WORKER_EXPECTED_CONVERSATIONS. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   WORKER_MAX_POLLERS: z.coerce.number().int().min(1).max(100).default(10),
   /** A workflow bundle prebuilt by `npm run build:workflows`; unset, the worker bundles the workflows at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),

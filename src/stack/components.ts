@@ -1,19 +1,24 @@
 import path from 'node:path';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../conversation/search-attributes';
 import type { Config } from '../shared/config';
-import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
+import { buildServices, compiledEntry } from './build';
+import { ollamaModelsDir, toolsBin } from './paths';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
 import { writeWorkflowBundle } from './workflow-bundle-file';
 
 export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
 
-/** Our Node services run as plain node processes with TypeScript loaded by tsx, so signals reach them directly. */
+/**
+ * Our Node services run compiled (dist/, see scripts/build-services.mjs) as plain node processes, so signals reach
+ * them directly and no TypeScript loader runs beside them. Each start first compiles whatever changed.
+ */
 function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['ready']): ComponentSpec {
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, entry)],
+    args: [compiledEntry(entry)],
+    prepare: buildServices,
     ready,
     readyTimeoutMs: 60_000,
   };
@@ -27,6 +32,21 @@ function hostPort(address: string): { host: string; port: number } {
 export function temporalAddress(config: Config) {
   return hostPort(config.TEMPORAL_ADDRESS);
 }
+
+/**
+ * Dynamic config for the dev server, each value measured by `npm run bench -- levers` (docs/performance.md):
+ * - eager activities: the server hands a just-scheduled activity straight back to the worker that scheduled it;
+ * - search attributes read from the cache: the CLI turns the cache off so that attributes added at run time are
+ *   seen at once, which costs a database read on every workflow start, upsert and visibility write; ours are
+ *   registered when the server starts (`--search-attribute`), before any workflow runs;
+ * - one partition per task queue instead of four: on one host they only spread a queue's tasks and pollers thin.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  'system.enableActivityEagerExecution=true',
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
 
 /** How each component starts; Temporal keeps its SQLite file in `dataDir`. */
 export function componentSpecs(config: Config, dataDir: string): Record<ComponentName, ComponentSpec> {
@@ -55,9 +75,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
         '--log-level',
         'warn',
         '--ui-disable-news-fetch',
-        // The server hands a just-scheduled activity straight back to the worker that scheduled it.
-        '--dynamic-config-value',
-        'system.enableActivityEagerExecution=true',
+        ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
         // Write-ahead log: far fewer fsyncs per workflow task, still crash-safe for the dev server.
         '--sqlite-pragma',
         'journal_mode=wal',
@@ -85,7 +103,10 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
-      prepare: () => writeWorkflowBundle(workflowBundle),
+      prepare: async () => {
+        await buildServices();
+        await writeWorkflowBundle(workflowBundle);
+      },
       env: { WORKFLOW_BUNDLE_PATH: workflowBundle },
     },
     api: nodeService('api', 'src/conversation/api/server.ts', () =>

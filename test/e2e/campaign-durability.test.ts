@@ -187,11 +187,11 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
       }
       expect(perConversation.size).toBe(200);
       expect([...perConversation.values()].every((n) => n === 3)).toBe(true);
-      const retried = [...byTurn.values()].filter((attempts) => attempts.length > 1);
-      // At most the calls in flight when the worker died, each retried as a new attempt, never the same one twice.
+      // Only the calls the dead worker held (at most its cap) ran again, as later attempts: Temporal's retry after
+      // the heartbeat timeout. Attempt 1 may never have reached the fake (killed before its request was sent).
+      const retried = [...byTurn.values()].filter((attempts) => attempts.some((a) => a > 1));
       expect(retried.length).toBeLessThanOrEqual(cap);
       for (const attempts of byTurn.values()) {
-        expect(attempts.filter((a) => a === 1)).toHaveLength(1);
         expect(new Set(attempts).size).toBe(attempts.length);
       }
     }
