@@ -50,6 +50,9 @@ link() { ln -sfn "$1" "$BIN/$2"; }
 
 node_dependencies() {
   local stamp="$ROOT/node_modules/.package-lock.json"
+  # A linked node_modules (a git worktree sharing another checkout's) is that checkout's to install: npm ci here
+  # would empty it for everyone using it.
+  [[ -L "$ROOT/node_modules" ]] && return
   if [[ -f "$stamp" && ! "$ROOT/package-lock.json" -nt "$stamp" ]]; then return; fi
   step npm-ci "check that the npm registry is reachable, then run npm ci" -- npm ci --no-audit --no-fund --prefix "$ROOT"
 }
