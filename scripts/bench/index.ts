@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- part...]`: overhead, throughput, real-model and cloud benchmarks (default: all). Prints one
+ * `npm run bench [-- part...]`: overhead, throughput, real-model, cloud and cluster benchmarks (default: all). Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/stack/paths';
 import { runCloudBench } from './cloud';
+import { runClusterBench } from './cluster';
 import { runOverheadBench } from './overhead';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
@@ -18,6 +19,7 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   throughput: () => runThroughputBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),
+  cluster: () => runClusterBench(),
 };
 
 const TARGETS: Record<string, string> = {

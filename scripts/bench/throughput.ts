@@ -19,7 +19,8 @@ export const WORKER_TUNING = {
   WORKER_MAX_POLLERS: '20',
 };
 
-async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: string) {
+/** `concurrency` conversations of 5 turns at once through the API; turns/s, the worker's peak RSS, CPU per turn. */
+export async function durableTurnsPerSec(stack: BenchStack, concurrency: number, tag: string) {
   let peakRss = 0;
   const sampler = setInterval(() => {
     try {
