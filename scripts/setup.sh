@@ -195,6 +195,10 @@ ollama_binary
 ollama_model
 tctl_cli
 chromium_browser
-backend=${TEMPORAL_BACKEND:-$(sed -n 's/^TEMPORAL_BACKEND=//p' "$ROOT/.env" 2>/dev/null | tail -n 1 | tr -d "\"' ")}
-[[ "$backend" == postgres ]] && bash "$ROOT/scripts/setup-postgres-backend.sh"
+# TEMPORAL_BACKEND=postgres from the environment or .env (as the services read it) adds that backend's tools.
+backend=${TEMPORAL_BACKEND:-}
+if [[ -z "$backend" && -f "$ROOT/.env" ]]; then
+  backend=$(sed -n 's/^TEMPORAL_BACKEND=//p' "$ROOT/.env" | tail -n 1 | tr -d "\"' ")
+fi
+if [[ "$backend" == postgres ]]; then bash "$ROOT/scripts/setup-postgres-backend.sh"; fi
 $QUIET || say "ready: $(ls "$BIN" | tr '\n' ' ')"
