@@ -42,42 +42,38 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   return {
     postgres: postgresSpec(config, dataDir),
     'temporal-ui': temporalUiSpec(config),
-    temporal:
-      config.TEMPORAL_BACKEND === 'postgres'
-        ? temporalServerSpec(config)
-        : {
-            name: 'temporal',
-            command: path.join(toolsBin, 'temporal'),
-            args: [
-              'server',
-              'start-dev',
-              '--ip',
-              temporal.host,
-              '--port',
-              String(temporal.port),
-              '--ui-port',
-              String(ui.port),
-              '--db-filename',
-              path.join(dataDir, 'temporal.sqlite'),
-              '--namespace',
-              config.TEMPORAL_NAMESPACE,
-              '--log-level',
-              'warn',
-              '--ui-disable-news-fetch',
-              // The server hands a just-scheduled activity straight back to the worker that scheduled it.
-              '--dynamic-config-value',
-              'system.enableActivityEagerExecution=true',
-              // Write-ahead log: far fewer fsyncs per workflow task, still crash-safe for the dev server.
-              '--sqlite-pragma',
-              'journal_mode=wal',
-              '--sqlite-pragma',
-              'synchronous=normal',
-              ...DEV_SERVER_SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', a]),
-            ],
-            ready: async () =>
-              (await tcpOpen(temporal.host, temporal.port)) && httpOk(config.TEMPORAL_UI_URL),
-            readyTimeoutMs: 90_000,
-          },
+    temporal: {
+      name: 'temporal',
+      command: path.join(toolsBin, 'temporal'),
+      args: [
+        'server',
+        'start-dev',
+        '--ip',
+        temporal.host,
+        '--port',
+        String(temporal.port),
+        '--ui-port',
+        String(ui.port),
+        '--db-filename',
+        path.join(dataDir, 'temporal.sqlite'),
+        '--namespace',
+        config.TEMPORAL_NAMESPACE,
+        '--log-level',
+        'warn',
+        '--ui-disable-news-fetch',
+        // The server hands a just-scheduled activity straight back to the worker that scheduled it.
+        '--dynamic-config-value',
+        'system.enableActivityEagerExecution=true',
+        // Write-ahead log: far fewer fsyncs per workflow task, still crash-safe for the dev server.
+        '--sqlite-pragma',
+        'journal_mode=wal',
+        '--sqlite-pragma',
+        'synchronous=normal',
+        ...DEV_SERVER_SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', a]),
+      ],
+      ready: async () => (await tcpOpen(temporal.host, temporal.port)) && httpOk(config.TEMPORAL_UI_URL),
+      readyTimeoutMs: 90_000,
+    },
     ollama: {
       name: 'ollama',
       command: path.join(toolsBin, 'ollama'),
@@ -101,6 +97,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     api: nodeService('api', 'src/conversation/api/server.ts', () =>
       httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
     ),
+    // TEMPORAL_BACKEND=postgres: Temporal is the server built from go.temporal.io/server, on PostgreSQL.
+    ...(config.TEMPORAL_BACKEND === 'postgres' && { temporal: temporalServerSpec(config) }),
   };
 }
 
