@@ -30,10 +30,11 @@ export const INTERNAL_PORT_COUNT = INTERNAL_PORTS.length;
 /** The server stores membership ports in a PostgreSQL smallint: they must stay below 2^15. */
 export const MEMBERSHIP_PORT_LIMIT = 32_768;
 
+/** The server's log level for ours; its info level logs every shard and membership change, so info is warn. */
 const SERVER_LOG_LEVELS: Record<Config['LOG_LEVEL'], string> = {
   trace: 'debug',
   debug: 'debug',
-  info: 'info',
+  info: 'warn',
   warn: 'warn',
   error: 'error',
   fatal: 'fatal',

@@ -180,6 +180,13 @@ describe('on PostgreSQL with two workers, conversations survive', () => {
     await components.start('temporal');
     await components.start('worker');
     await components.start('worker', 'worker-2');
+    // As with `npm run start:worker` twice: the second finds the metrics port taken and runs without metrics.
+    const worker2Log = path.join(components.env.STACK_DATA_DIR!, 'logs', 'worker-2.log');
+    await until(
+      () => readFileSync(worker2Log, 'utf8'),
+      (log) => log.includes('WORKER_METRICS_ADDRESS is taken'),
+      { timeoutMs: 30_000, intervalMs: 200, what: "worker-2's warning about the taken metrics port" },
+    );
     connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
     client = new Client({ connection });
     baseline = await finish(await start('conversation-pg-baseline'));
