@@ -5,21 +5,36 @@
  * replaced, by a fake Ollama with a fixed latency that serves both sides (the Lambda's Ollama provider for the
  * cloud side, the worker's Ollama client for the local side), unless `realOllama` is set.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { compiledEntry } from '../../src/stack/build';
 import { componentSpecs, stackChains } from '../../src/stack/components';
-import { repoRoot } from '../../src/stack/paths';
 import { httpOk, Supervisor } from '../../src/stack/supervisor';
-import { closeTaskQueueProbe } from '../../src/stack/task-queue';
+import { freePorts } from '../../src/stack/ports';
+import { closeTaskQueueProbe, workerPolling } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
+
+export type Specs = ReturnType<typeof componentSpecs>;
 
 export interface BenchStackOptions {
   latencyMs: number;
   realOllama?: boolean;
   /** Extra environment for every component, e.g. worker tuning. */
   env?: Record<string, string>;
+  /** The cloud side (the Lambda's Ollama provider) gets a fake Ollama of its own, so each side's calls are counted apart. */
+  separateCloudFake?: boolean;
+  /** Another worker entry (e.g. one with test activities), relative to the repository. */
+  workerEntry?: string;
+  /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
+  adjust?: (specs: Specs) => Specs;
 }
+
+import { FLOOR_TASK_QUEUE } from './floor/task-queue';
+
+export { FLOOR_TASK_QUEUE };
 
 export interface BenchStack {
   env: Record<string, string>;
@@ -27,7 +42,11 @@ export interface BenchStack {
   /** The Conversation API's key, when CONVERSATION_API_KEY is set (in the environment or .env). */
   apiKey?: string;
   workerPid: () => number;
-  /** CPU seconds each component (with every process it started) has used so far, for attributing a run's time. */
+  /** The fake Ollama of each side (the same one unless separateCloudFake): its calls and peak in flight. */
+  fakeStats: (side: 'cloud' | 'local') => Promise<{ calls: number; inFlight: number; peakInFlight: number }>;
+  /** A client of the stack's Temporal server, for the floor and for reading histories. */
+  client: Client;
+  /** CPU seconds each component has used so far, for attributing where a run's time went. */
   cpuSeconds: () => Record<string, number>;
   stop: () => Promise<void>;
 }
@@ -36,6 +55,9 @@ export async function startBenchStack({
   latencyMs,
   realOllama = false,
   env = {},
+  separateCloudFake = false,
+  workerEntry,
+  adjust = (specs) => specs,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
     ...(await isolatedStackEnv('llm-conv-bench-')),
@@ -49,7 +71,7 @@ export async function startBenchStack({
   const config = loadConfig(stackEnv);
   // The components see this process's environment (and .env) under the stack's own.
   const { CONVERSATION_API_KEY: apiKey } = loadConfig({ ...process.env, ...stackEnv });
-  const specs = componentSpecs(config, stackEnv.STACK_DATA_DIR!);
+  const specs = adjust(componentSpecs(config, stackEnv.STACK_DATA_DIR!));
   const failures: string[] = [];
   const supervisor = new Supervisor(path.join(stackEnv.STACK_DATA_DIR!, 'logs'), (e) =>
     failures.push(e.message),
@@ -58,30 +80,42 @@ export async function startBenchStack({
     ...spec,
     env: { ...spec.env, ...stackEnv },
   });
+  const fakeOllama = (name: string, port: string) => ({
+    name,
+    command: process.execPath,
+    args: [compiledEntry('test/fixtures/fake-ollama-process.ts')],
+    env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: port },
+    prepare: specs.gateway.prepare,
+    ready: () => httpOk(`http://127.0.0.1:${port}/api/version`),
+    readyTimeoutMs: 30_000,
+  });
+  const cloudOllamaHost = separateCloudFake
+    ? `http://127.0.0.1:${(await freePorts(1))[0]}`
+    : stackEnv.OLLAMA_HOST!;
+  const gateway = { ...withEnv(specs.gateway) };
+  gateway.env = { ...gateway.env, OLLAMA_HOST: cloudOllamaHost };
+  // WORKER_COUNT workers; each keeps the metrics address stackChains gave it.
+  const workers = stackChains(config, specs, 'worker').map(([spec]) => {
+    const worker = { ...spec!, env: { ...stackEnv, ...spec!.env } };
+    if (workerEntry) worker.args = [compiledEntry(workerEntry)];
+    return [worker];
+  });
 
-  const chains = (name: 'temporal' | 'worker') => stackChains(config, specs, name).map((c) => c.map(withEnv));
   try {
     await supervisor.startChains([
-      ...chains('temporal'),
-      [
-        realOllama
-          ? withEnv(specs.ollama)
-          : {
-              name: 'fake-ollama',
-              command: process.execPath,
-              args: ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/fake-ollama-process.ts')],
-              env: {
-                FAKE_LATENCY_MS: String(latencyMs),
-                FAKE_OLLAMA_PORT: new URL(stackEnv.OLLAMA_HOST!).port,
-              },
-              ready: () => httpOk(`${stackEnv.OLLAMA_HOST}/api/version`),
-              readyTimeoutMs: 30_000,
-            },
-      ],
+      [realOllama ? withEnv(specs.ollama) : fakeOllama('fake-ollama', new URL(stackEnv.OLLAMA_HOST!).port)],
+      ...(separateCloudFake ? [[fakeOllama('fake-cloud-ollama', new URL(cloudOllamaHost).port)]] : []),
+      // The dev server, or PostgreSQL → the Temporal server → its UI.
+      ...stackChains(config, specs, 'temporal').map((chain) => chain.map(withEnv)),
     ]);
+    const [metricsPort] = await freePorts(1);
     await supervisor.startChains([
-      ...[specs.gateway, specs['llm-service'], specs.api].map((spec) => [withEnv(spec)]),
-      ...chains('worker'),
+      [gateway],
+      [withEnv(specs['llm-service'])],
+      ...workers,
+      [withEnv(specs.api)],
+      // Like the product worker, with its metrics exporter on a port of its own.
+      [floorWorker(config, { ...stackEnv, WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` })],
     ]);
   } catch (err) {
     // Whatever did start must not outlive a failed start.
@@ -90,19 +124,49 @@ export async function startBenchStack({
     throw err;
   }
   await closeTaskQueueProbe();
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   return {
     env: stackEnv,
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     apiUrl: `http://127.0.0.1:${stackEnv.CONVERSATION_API_PORT}`,
     apiKey,
     workerPid: () => supervisor.pids().worker ?? -1,
+    fakeStats: async (side) => {
+      const res = await fetch(`${side === 'cloud' ? cloudOllamaHost : stackEnv.OLLAMA_HOST}/fake/stats`);
+      return (await res.json()) as { calls: number; inFlight: number; peakInFlight: number };
+    },
     cpuSeconds: () => {
       const tree = processTreeCpu();
       return Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, tree(pid)]));
     },
     stop: async () => {
+      await connection.close();
       await supervisor.stopAll();
       if (failures.length > 0) throw new Error(`bench stack component failed: ${failures.join('; ')}`);
     },
+  };
+}
+
+/**
+ * The Temporal floor's worker (floor/worker.ts): the product worker's environment and tuning, its own task queue,
+ * and the bench-only workflow bundle, built here so the product's bundle never holds the floor workflow.
+ */
+function floorWorker(config: ReturnType<typeof loadConfig>, env: Record<string, string>) {
+  const bundle = path.join(env.STACK_DATA_DIR!, 'floor-workflow-bundle.js');
+  return {
+    name: 'floor-worker',
+    command: process.execPath,
+    args: [compiledEntry('scripts/bench/floor/worker.ts')],
+    env: { ...env, BENCH_FLOOR_BUNDLE: bundle },
+    prepare: async () => {
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: require.resolve('./floor/workflow'),
+        logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+      });
+      writeFileSync(bundle, code);
+    },
+    ready: () => workerPolling({ ...config, TEMPORAL_TASK_QUEUE: FLOOR_TASK_QUEUE }),
+    readyTimeoutMs: 60_000,
   };
 }
 

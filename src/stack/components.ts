@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../conversation/search-attributes';
 import type { Config } from '../shared/config';
-import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
+import { buildServices, compiledEntry } from './build';
+import { ollamaModelsDir, toolsBin } from './paths';
 import { hostPort } from './ports';
 import { postgresSpec } from './postgres';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
@@ -14,12 +15,16 @@ export type StackComponent = 'temporal' | 'ollama' | 'gateway' | 'llm-service' |
 /** Every process a stack can run; `temporal` is the dev server or, on PostgreSQL, the Temporal server. */
 export type ComponentName = StackComponent | 'postgres' | 'temporal-ui';
 
-/** Our Node services run as plain node processes with TypeScript loaded by tsx, so signals reach them directly. */
+/**
+ * Our Node services run compiled (dist/, see scripts/build-services.mjs) as plain node processes, so signals reach
+ * them directly and no TypeScript loader runs beside them. Each start first compiles whatever changed.
+ */
 function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['ready']): ComponentSpec {
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, entry)],
+    args: [compiledEntry(entry)],
+    prepare: buildServices,
     ready,
     readyTimeoutMs: 60_000,
   };
@@ -28,6 +33,21 @@ function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['r
 export function temporalAddress(config: Config) {
   return hostPort(config.TEMPORAL_ADDRESS);
 }
+
+/**
+ * Dynamic config for the dev server, each value measured by `npm run bench -- levers` (docs/performance.md):
+ * - eager activities: the server hands a just-scheduled activity straight back to the worker that scheduled it;
+ * - search attributes read from the cache: the CLI turns the cache off so that attributes added at run time are
+ *   seen at once, which costs a database read on every workflow start, upsert and visibility write; ours are
+ *   registered when the server starts (`--search-attribute`), before any workflow runs;
+ * - one partition per task queue instead of four: on one host they only spread a queue's tasks and pollers thin.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  'system.enableActivityEagerExecution=true',
+  'system.forceSearchAttributesCacheRefreshOnRead=false',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
 
 /**
  * How each component starts; the dev server keeps its SQLite file in `dataDir`, PostgreSQL its cluster. `temporal`
@@ -61,9 +81,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
         '--log-level',
         'warn',
         '--ui-disable-news-fetch',
-        // The server hands a just-scheduled activity straight back to the worker that scheduled it.
-        '--dynamic-config-value',
-        'system.enableActivityEagerExecution=true',
+        ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
         // Write-ahead log: far fewer fsyncs per workflow task, still crash-safe for the dev server.
         '--sqlite-pragma',
         'journal_mode=wal',
@@ -91,7 +109,10 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
-      prepare: once(() => writeWorkflowBundle(workflowBundle)),
+      prepare: once(async () => {
+        await buildServices();
+        await writeWorkflowBundle(workflowBundle);
+      }),
       env: { WORKFLOW_BUNDLE_PATH: workflowBundle },
     },
     api: nodeService('api', 'src/conversation/api/server.ts', () =>

@@ -1,0 +1,41 @@
+/**
+ * The floor's worker process: the product worker's activities, clients and tuning (the same environment), on
+ * its own task queue with the bench-only workflow bundle (BENCH_FLOOR_BUNDLE).
+ */
+import { NativeConnection } from '@temporalio/worker';
+import {
+  activitiesDepsFromConfig,
+  createWorker,
+  installRuntime,
+  workerTuningFromConfig,
+} from '../../../src/conversation/worker';
+import { loadConfig } from '../../../src/shared/config';
+import { createLogger } from '../../../src/shared/logger';
+import { FLOOR_TASK_QUEUE } from './task-queue';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('bench-floor-worker', config.LOG_LEVEL);
+  installRuntime(config, logger);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: FLOOR_TASK_QUEUE,
+      activities: activitiesDepsFromConfig(config),
+      tuning: workerTuningFromConfig(config),
+      workflowBundle: { codePath: process.env.BENCH_FLOOR_BUNDLE! },
+    });
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
