@@ -32,6 +32,8 @@ const PROCESSES = {
   direct: ['temporal', 'worker', 'gateway', 'llm-service'],
   floor: ['temporal', 'floor-worker', 'gateway', 'llm-service'],
   plain: ['bench', 'gateway', 'llm-service'],
+  // Ours on either backend with WORKER_COUNT=2 (cluster.ts); the dev server has no postgres or temporal-ui.
+  cluster: ['postgres', 'temporal', 'temporal-ui', 'worker', 'worker-2', 'api', 'gateway', 'llm-service'],
 } as const;
 type Measured = keyof typeof PROCESSES;
 

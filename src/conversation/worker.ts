@@ -183,20 +183,30 @@ const SDK_LEVELS: Record<Config['LOG_LEVEL'], LogLevel> = {
 export function installRuntime(config: Config, logger: Logger): void {
   const level = SDK_LEVELS[config.LOG_LEVEL];
   const pinoLevel = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
-  Runtime.install({
-    logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
-      logger[pinoLevel[entryLevel]](meta ?? {}, message);
-    }),
-    telemetryOptions: {
-      logging: {
-        forward: {},
-        filter: makeTelemetryFilterString({ core: level === 'TRACE' ? 'DEBUG' : 'WARN' }),
+  const install = (metricsAddress: string) =>
+    Runtime.install({
+      logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
+        logger[pinoLevel[entryLevel]](meta ?? {}, message);
+      }),
+      telemetryOptions: {
+        logging: {
+          forward: {},
+          filter: makeTelemetryFilterString({ core: level === 'TRACE' ? 'DEBUG' : 'WARN' }),
+        },
+        ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
       },
-      ...(config.WORKER_METRICS_ADDRESS
-        ? { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } }
-        : {}),
-    },
-  });
+    });
+  try {
+    install(config.WORKER_METRICS_ADDRESS);
+  } catch (err) {
+    // A second worker on this host (`npm run start:worker` twice) still runs; only its metrics need their own port.
+    if (!/address already in use/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    logger.warn(
+      { address: config.WORKER_METRICS_ADDRESS },
+      'WORKER_METRICS_ADDRESS is taken (another worker?): this worker serves no metrics; give it its own address',
+    );
+    install('');
+  }
 }
 
 /**
