@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/stack/paths';
 import { runCloudBench } from './cloud';
-import { runFeaturesBench } from './features';
+import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
@@ -23,6 +23,7 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   ceiling: () => runCeilingBench(),
   levers: () => runLeversBench(),
   features: () => runFeaturesBench(),
+  'query-latency': () => runQueryLatencyBench(),
   memory: () => runMemoryBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),
