@@ -25,8 +25,6 @@ export interface BenchStackOptions {
   env?: Record<string, string>;
   /** The cloud side (the Lambda's Ollama provider) gets a fake Ollama of its own, so each side's calls are counted apart. */
   separateCloudFake?: boolean;
-  /** Another worker entry (e.g. one with test activities), relative to the repository. */
-  workerEntry?: string;
   /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
   adjust?: (specs: Specs) => Specs;
 }
@@ -55,7 +53,6 @@ export async function startBenchStack({
   realOllama = false,
   env = {},
   separateCloudFake = false,
-  workerEntry,
   adjust = (specs) => specs,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
@@ -93,8 +90,6 @@ export async function startBenchStack({
     : stackEnv.OLLAMA_HOST!;
   const gateway = { ...withEnv(specs.gateway) };
   gateway.env = { ...gateway.env, OLLAMA_HOST: cloudOllamaHost };
-  const worker = withEnv(specs.worker);
-  if (workerEntry) worker.args = [compiledEntry(workerEntry)];
 
   try {
     await supervisor.startAll([
@@ -106,7 +101,7 @@ export async function startBenchStack({
     await supervisor.startAll([
       gateway,
       withEnv(specs['llm-service']),
-      worker,
+      withEnv(specs.worker),
       withEnv(specs.api),
       // Like the product worker, with its metrics exporter on a port of its own.
       floorWorker(config, { ...stackEnv, WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` }),
