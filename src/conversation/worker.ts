@@ -209,13 +209,27 @@ export function installRuntime(config: Config, logger: Logger): void {
   }
 }
 
+/** The campaign's plan activities (INPUT_DIR, OUTPUT_DIR) and dataset activities, over the worker's clients. */
+export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDeps): CampaignActivityImpls {
+  return {
+    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
+    ...makeDatasetActivities({
+      outputDir: config.OUTPUT_DIR,
+      ollama: deps.ollama.client,
+      llmService: deps.llmService.client,
+      temporalNamespace: config.TEMPORAL_NAMESPACE,
+      localModelDefault: config.OLLAMA_MODEL,
+      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
+      ...(deps.llmService.prices && { prices: { ...deps.llmService.prices } }),
+    }),
+  };
+}
+
 /**
  * Runs the worker process until SIGINT/SIGTERM (the Runtime shuts every Worker down; run() resolves once their
- * in-flight tasks are done). `campaign` builds the campaign's plan and dataset activities.
+ * in-flight tasks are done).
  */
-export async function runWorkerProcess(
-  campaign?: (config: Config, deps: ActivitiesDeps) => CampaignActivityImpls,
-): Promise<void> {
+export async function runWorkerProcess(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
@@ -230,7 +244,7 @@ export async function runWorkerProcess(
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activities: { ...deps, ...(campaign && { campaign: campaign(config, deps) }) },
+      activities: { ...deps, campaign: campaignActivitiesFromConfig(config, deps) },
       tuning: workerTuningFromConfig(config),
       providers,
       ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
@@ -265,18 +279,7 @@ async function runAll(workers: Worker[]): Promise<void> {
 }
 
 if (require.main === module) {
-  runWorkerProcess((config, deps) => ({
-    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
-    ...makeDatasetActivities({
-      outputDir: config.OUTPUT_DIR,
-      ollama: deps.ollama.client,
-      llmService: deps.llmService.client,
-      temporalNamespace: config.TEMPORAL_NAMESPACE,
-      localModelDefault: config.OLLAMA_MODEL,
-      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
-      ...(deps.ollama.prices && { prices: deps.ollama.prices }),
-    }),
-  })).catch((err: unknown) => {
+  runWorkerProcess().catch((err: unknown) => {
     createLogger('conversation-worker').fatal({ err }, 'worker failed');
     process.exit(1);
   });
