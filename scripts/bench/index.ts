@@ -12,7 +12,7 @@ import { repoRoot } from '../../src/stack/paths';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
 import { runClusterBench } from './cluster';
-import { runFeaturesBench } from './features';
+import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
@@ -26,6 +26,7 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   ceiling: () => runCeilingBench(),
   levers: () => runLeversBench(),
   features: () => runFeaturesBench(),
+  'query-latency': () => runQueryLatencyBench(),
   memory: () => runMemoryBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),

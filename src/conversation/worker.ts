@@ -17,6 +17,8 @@ import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { Logger } from '../shared/logger';
 import { loadModelPrices } from '../shared/model-prices';
+import { makeDatasetActivities } from '../campaign/activities/dataset';
+import { makePlanActivities } from '../campaign/activities/plan';
 import { createActivities } from './activities';
 import type { ActivitiesDeps, CampaignActivityImpls } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
@@ -263,7 +265,18 @@ async function runAll(workers: Worker[]): Promise<void> {
 }
 
 if (require.main === module) {
-  runWorkerProcess().catch((err: unknown) => {
+  runWorkerProcess((config, deps) => ({
+    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
+    ...makeDatasetActivities({
+      outputDir: config.OUTPUT_DIR,
+      ollama: deps.ollama.client,
+      llmService: deps.llmService.client,
+      temporalNamespace: config.TEMPORAL_NAMESPACE,
+      localModelDefault: config.OLLAMA_MODEL,
+      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
+      ...(deps.ollama.prices && { prices: deps.ollama.prices }),
+    }),
+  })).catch((err: unknown) => {
     createLogger('conversation-worker').fatal({ err }, 'worker failed');
     process.exit(1);
   });

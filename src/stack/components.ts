@@ -35,19 +35,10 @@ export function temporalAddress(config: Config) {
 }
 
 /**
- * Dynamic config for the dev server, each value measured by `npm run bench -- levers` (docs/performance.md):
- * - eager activities: the server hands a just-scheduled activity straight back to the worker that scheduled it;
- * - search attributes read from the cache: the CLI turns the cache off so that attributes added at run time are
- *   seen at once, which costs a database read on every workflow start, upsert and visibility write; ours are
- *   registered when the server starts (`--search-attribute`), before any workflow runs;
- * - one partition per task queue instead of four: on one host they only spread a queue's tasks and pollers thin.
+ * Dynamic config for the dev server. Eager activities: the server hands a just-scheduled activity straight back to
+ * the worker that scheduled it. Other values were measured and not kept (docs/performance.md, `levers`).
  */
-export const DEV_SERVER_DYNAMIC_CONFIG = [
-  'system.enableActivityEagerExecution=true',
-  'system.forceSearchAttributesCacheRefreshOnRead=false',
-  'matching.numTaskqueueReadPartitions=1',
-  'matching.numTaskqueueWritePartitions=1',
-];
+export const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
 
 /**
  * How each component starts; the dev server keeps its SQLite file in `dataDir`, PostgreSQL its cluster. `temporal`

@@ -88,7 +88,9 @@ function startCampaign(campaignId: string, spec: CampaignSpec, resubmit = false)
 }
 
 function planItems(campaignId: string): CampaignItem[] {
-  return readFileSync(path.join(campaignDir(outputDir, campaignId), 'plan.jsonl'), 'utf8')
+  const file = path.join(campaignDir(outputDir, campaignId), 'plan.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as CampaignItem);
@@ -185,11 +187,11 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
       }
       expect(perConversation.size).toBe(200);
       expect([...perConversation.values()].every((n) => n === 3)).toBe(true);
-      const retried = [...byTurn.values()].filter((attempts) => attempts.length > 1);
-      // At most the calls in flight when the worker died, each retried as a new attempt, never the same one twice.
+      // Only the calls the dead worker held (at most its cap) ran again, as later attempts: Temporal's retry after
+      // the heartbeat timeout. Attempt 1 may never have reached the fake (killed before its request was sent).
+      const retried = [...byTurn.values()].filter((attempts) => attempts.some((a) => a > 1));
       expect(retried.length).toBeLessThanOrEqual(cap);
       for (const attempts of byTurn.values()) {
-        expect(attempts.filter((a) => a === 1)).toHaveLength(1);
         expect(new Set(attempts).size).toBe(attempts.length);
       }
     }
@@ -245,17 +247,22 @@ describe('a campaign', () => {
     for (const child of running) {
       await until(
         () => child.query(transcriptQuery),
-        (t) => t.status === 'paused',
+        (t) => t.paused,
         {
           timeoutMs: 60_000,
           what: 'a paused conversation',
         },
       );
     }
+    // Each turn is a cloud call then a local one: equal counts and none in flight, the turns are over.
     await until(
-      () => llm.log.inFlight + ollama.log.inFlight,
-      (n) => n === 0,
-      { timeoutMs: 30_000 },
+      () => [
+        callsOf(llm.log, id).length,
+        callsOf(ollama.log, id).length,
+        llm.log.inFlight + ollama.log.inFlight,
+      ],
+      ([cloud, local, inFlight]) => cloud === local && inFlight === 0,
+      { timeoutMs: 30_000, what: 'the current turns to end' },
     );
     const calls = [llm.calls, ollama.calls];
     const paused = await handle.query(campaignStatusQuery);
@@ -280,11 +287,15 @@ describe('a campaign', () => {
       id,
       smallSpec(['Cancel one', 'Cancel two', 'Cancel three'], { maxTurns: 30 }),
     );
-    const items = planItems(id);
+    const items = await until(
+      () => planItems(id),
+      (i) => i.length === 3,
+      { timeoutMs: 60_000, what: 'the plan' },
+    );
     const running = items.slice(0, 2).map((item) => conversationHandle(id, item));
     for (const child of running) {
       await until(
-        () => child.query(transcriptQuery),
+        () => child.query(transcriptQuery).catch(() => ({ completedTurns: 0 })),
         (t) => t.completedTurns >= 1,
         {
           timeoutMs: 60_000,
@@ -353,14 +364,14 @@ describe('a conversation', () => {
     const handle = await client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
       taskQueue: 'llm-conversations',
       workflowId: conversationId,
-      args: [{ initialQuery: 'How long can we talk?', maxTurns: 20, maxTotalTokens: 60, conversationId }],
+      args: [{ initialQuery: 'How long can we talk?', maxTurns: 20, maxTotalTokens: 150, conversationId }],
     });
     const result = await handle.result();
     expect(result.endReason).toBe('budget');
     expect(result.completedTurns).toBeGreaterThan(1);
     expect(result.completedTurns).toBeLessThan(20);
-    expect(totalTokens(result.turns)).toBeGreaterThanOrEqual(60);
-    expect(totalTokens(result.turns.slice(0, -1))).toBeLessThan(60);
+    expect(totalTokens(result.turns)).toBeGreaterThanOrEqual(150);
+    expect(totalTokens(result.turns.slice(0, -1))).toBeLessThan(150);
     const { cloud, local } = result.usage!;
     expect(cloud.inputTokens + cloud.outputTokens + local.inputTokens + local.outputTokens).toBe(
       totalTokens(result.turns),

@@ -74,7 +74,7 @@ function run(fn: (input: JudgeInput) => Promise<unknown>, judgeInput: JudgeInput
 }
 
 describe('a local base model as the judge', () => {
-  it('continues a review page after "Score:" and gives the score and the rest of its line', async () => {
+  it('continues a page of example reviews after "Score:" and gives the score and the rest of its line', async () => {
     reply = ' 7/10 - the answers stay on topic.';
     await expect(run(judge(baseModel), input('local'))).resolves.toEqual({
       score: 7,
@@ -83,9 +83,13 @@ describe('a local base model as the judge', () => {
       attempts: 1,
     });
     const prompt = prompts.at(-1)!;
-    expect(prompt.endsWith('Verdict: Score:')).toBe(true);
+    // Filled-in reviews first (a small base model copies a described format back), then this conversation's.
+    expect(prompt).toMatch(/Review 1: Score: \d+\/10 - .+\n/);
+    expect(prompt).toMatch(/\nReview 4: Score:$/);
     expect(prompt).toContain('Reward answers that stay on topic.');
-    expect(prompt).toContain(`Question: ${fixture.plan[0]!.seed.query}`);
+    expect(prompt.indexOf(`Question: ${fixture.plan[0]!.seed.query}`)).toBeGreaterThan(
+      prompt.indexOf('Review 3:'),
+    );
   });
 
   it('retries a reply with no score, then records score null with what it said', async () => {

@@ -54,16 +54,63 @@ export function judgeTranscript(turns: readonly Turn[]): string {
 
 const VERDICT_FORMAT = 'Score: N/10 - one line saying why';
 
-/** For a base model: a review page to continue right after `Score:`. */
+/**
+ * Reviews a base model can follow, so it sees the verdict filled in rather than described (gemma3:270m copied a
+ * described format back: "10 (best)"). Three scores in a mixed order: with two, it copied the last one's verdict.
+ * With these it gives a parsable verdict at nearly every first attempt, but on a 270M model the score itself is
+ * close to noise (a good and a looping conversation scored alike in 8 tries each): a larger judge model is needed
+ * for scores that mean something.
+ */
+const EXAMPLE_REVIEWS = [
+  {
+    lines: [
+      { label: QUESTION, text: 'How do plants make their food?' },
+      { label: ANSWER, text: 'I like turtles. Turtles are slow. Turtles are slow.' },
+      { label: QUESTION, text: 'Why turtles?' },
+    ],
+    verdict: '2/10 - the answer ignores the question and repeats itself.',
+  },
+  {
+    lines: [
+      { label: QUESTION, text: 'What is the capital of France?' },
+      { label: ANSWER, text: 'Paris is the capital of France; it lies on the Seine.' },
+      { label: QUESTION, text: 'How old is the city?' },
+      {
+        label: ANSWER,
+        text: 'Paris was founded more than two thousand years ago by a Celtic people, the Parisii.',
+      },
+      { label: QUESTION, text: 'What is its best-known building?' },
+    ],
+    verdict: '9/10 - correct, clear answers, and each question builds on the last.',
+  },
+  {
+    lines: [
+      { label: QUESTION, text: 'Why do cats purr?' },
+      { label: ANSWER, text: 'Cats purr for many reasons. Cats are animals that people keep as pets.' },
+      { label: QUESTION, text: 'Do dogs purr?' },
+    ],
+    verdict: '5/10 - on topic, but the answer says little.',
+  },
+] as const;
+
+/** For a base model: a page of reviews, the last one to continue right after `Score:`. */
 export function basePrompt(turns: readonly Turn[], rubric: string): string {
+  const examples = EXAMPLE_REVIEWS.flatMap((example, i) => [
+    `Conversation ${i + 1}:`,
+    dialogue(example.lines),
+    `Review ${i + 1}: Score: ${example.verdict}`,
+    '',
+  ]);
+  const n = EXAMPLE_REVIEWS.length + 1;
   return [
-    "Below is a conversation between a student who asks questions and an expert who answers them, followed by a reviewer's verdict.",
-    `The reviewer judges it by this rubric: ${rubric.replace(/\s+/g, ' ').trim()}`,
-    `The verdict gives a score from 1 (worst) to 10 (best) and one line saying why, as "${VERDICT_FORMAT}".`,
+    'Reviews of conversations between a student who asks questions and an expert who answers them. Each review ' +
+      'gives a score out of 10 and one line saying why.',
+    `The reviewers judge by this rubric: ${rubric.replace(/\s+/g, ' ').trim()}`,
     '',
+    ...examples,
+    `Conversation ${n}:`,
     judgeTranscript(turns),
-    '',
-    'Verdict: Score:',
+    `Review ${n}: Score:`,
   ].join('\n');
 }
 

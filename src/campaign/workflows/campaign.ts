@@ -265,18 +265,35 @@ export async function campaignWorkflow(
 
   let startedThisRun = 0;
   let page: CampaignItem[] = [];
-  if (!continuation) await checkpoint();
+  // A checkpoint runs beside the loop, one at a time, so the window keeps filling while manifest.json is written.
+  let checkpointing: Promise<void> | undefined;
+  let checkpointFailure: { error: unknown } | undefined;
+  const checkpointInBackground = () => {
+    checkpointing = checkpoint()
+      .catch((error: unknown) => void (checkpointFailure = { error }))
+      .finally(() => (checkpointing = undefined));
+  };
+  // The previous run checkpointed before continuing: a status change from there on is worth a checkpoint.
+  if (continuation) state.checkpointed = currentStatus(state);
+  else checkpointInBackground();
   for (;;) {
-    await condition(() => canStart() || runEnds() || checkpointDue());
-    if (checkpointDue()) {
-      await checkpoint();
-    } else if (runEnds()) {
+    await condition(
+      () => !!checkpointFailure || canStart() || (!checkpointing && (checkpointDue() || runEnds())),
+    );
+    if (checkpointFailure) throw checkpointFailure.error;
+    if (!checkpointing && checkpointDue()) {
+      checkpointInBackground();
+    } else if (!checkpointing && runEnds()) {
       break;
-    } else if (page.length === 0) {
+    } else if (canStart() && page.length === 0) {
       const limit = Math.min(PAGE_SIZE, ITEMS_PER_RUN - startedThisRun, state.itemCount - state.cursor);
       page = await campaignItems({ campaignId, offset: state.cursor, limit });
-      if (page.length === 0)
-        throw new Error(`campaignItems gave no item at ${state.cursor} of ${state.itemCount}`);
+      if (page.length === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `The plan has no item ${state.cursor} of the ${state.itemCount} it announced`,
+          'CampaignPlanMismatch',
+        );
+      }
     } else if (canStart()) {
       const item = page.shift()!;
       state.cursor += 1;
