@@ -9,7 +9,7 @@
 import type { FloorFeatures } from './floor/workflow';
 import { startBenchStack } from './full-stack';
 import { conversationPaths } from './paths';
-import { benchRuns, summarize, type Summary } from './stats';
+import { benchRuns, percentile, summarize, type Summary } from './stats';
 import { WORKER_TUNING, loadPath } from './throughput';
 
 const CONVERSATIONS = Number(process.env.BENCH_FEATURE_CONVERSATIONS ?? '50');
@@ -68,4 +68,39 @@ export async function runFeaturesBench(runs = benchRuns()): Promise<Record<strin
     await stack.stop();
   }
   return Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, summarize(v)]));
+}
+
+/**
+ * How long a query waits while the local model call runs, as a regular activity and as a local activity (which
+ * holds the workflow task open until it ends or heartbeats): one conversation with `latencyMs` fakes, queried
+ * every 100 ms while it runs (BENCH_QUERY_LATENCY_MS, default 3000, about a real local model's call here).
+ */
+export async function runQueryLatencyBench(): Promise<Record<string, Summary>> {
+  const latencyMs = Number(process.env.BENCH_QUERY_LATENCY_MS ?? '3000');
+  const stack = await startBenchStack({ latencyMs, env: WORKER_TUNING });
+  const out: Record<string, Summary> = {};
+  try {
+    const paths = conversationPaths(stack);
+    await paths.floor(`warm-${Date.now()}`, 'warm up', 1);
+    for (const variant of ['floor', 'localActivity']) {
+      const id = `query-${variant}-${Date.now()}`;
+      const done = paths.floor(id, id, 2, FLOOR_VARIANTS[variant]);
+      let finished = false;
+      void done.finally(() => (finished = true));
+      const handle = stack.client.workflow.getHandle(id);
+      const waits: number[] = [];
+      while (!finished) {
+        const started = performance.now();
+        await handle.query('turnsDone').catch(() => undefined);
+        waits.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await done;
+      out[`features.queryWait.${variant}.p50Ms`] = summarize([percentile(waits, 50)]);
+      out[`features.queryWait.${variant}.maxMs`] = summarize([Math.max(...waits)]);
+    }
+  } finally {
+    await stack.stop();
+  }
+  return out;
 }

@@ -1,15 +1,16 @@
 /**
- * The full stack for benchmarks, each part a real process started the way `npm start` starts it: Temporal dev
- * server, local API Gateway + Lambda handler, LLM REST service, worker, Conversation API. Only the models are
+ * The full stack for benchmarks, each part a real process started the way `npm start` starts it: Temporal (the
+ * backend TEMPORAL_BACKEND names), local API Gateway + Lambda handler, LLM REST service, WORKER_COUNT workers,
+ * Conversation API. Only the models are
  * replaced, by a fake Ollama with a fixed latency that serves both sides (the Lambda's Ollama provider for the
  * cloud side, the worker's Ollama client for the local side), unless `realOllama` is set.
  */
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compiledEntry } from '../../src/stack/build';
-import { componentSpecs } from '../../src/stack/components';
+import { componentSpecs, stackChains } from '../../src/stack/components';
 import { httpOk, Supervisor } from '../../src/stack/supervisor';
 import { freePorts } from '../../src/stack/ports';
 import { closeTaskQueueProbe, workerPolling } from '../../src/stack/task-queue';
@@ -25,8 +26,6 @@ export interface BenchStackOptions {
   env?: Record<string, string>;
   /** The cloud side (the Lambda's Ollama provider) gets a fake Ollama of its own, so each side's calls are counted apart. */
   separateCloudFake?: boolean;
-  /** Another worker entry (e.g. one with test activities), relative to the repository. */
-  workerEntry?: string;
   /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
   adjust?: (specs: Specs) => Specs;
 }
@@ -55,7 +54,6 @@ export async function startBenchStack({
   realOllama = false,
   env = {},
   separateCloudFake = false,
-  workerEntry,
   adjust = (specs) => specs,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
@@ -93,23 +91,27 @@ export async function startBenchStack({
     : stackEnv.OLLAMA_HOST!;
   const gateway = { ...withEnv(specs.gateway) };
   gateway.env = { ...gateway.env, OLLAMA_HOST: cloudOllamaHost };
-  const worker = withEnv(specs.worker);
-  if (workerEntry) worker.args = [compiledEntry(workerEntry)];
+  // WORKER_COUNT workers; each keeps the metrics address stackChains gave it.
+  const workers = stackChains(config, specs, 'worker').map(([spec]) => {
+    const worker = { ...spec!, env: { ...stackEnv, ...spec!.env } };
+    return [worker];
+  });
 
   try {
-    await supervisor.startAll([
-      realOllama ? withEnv(specs.ollama) : fakeOllama('fake-ollama', new URL(stackEnv.OLLAMA_HOST!).port),
-      ...(separateCloudFake ? [fakeOllama('fake-cloud-ollama', new URL(cloudOllamaHost).port)] : []),
-      withEnv(specs.temporal),
+    await supervisor.startChains([
+      [realOllama ? withEnv(specs.ollama) : fakeOllama('fake-ollama', new URL(stackEnv.OLLAMA_HOST!).port)],
+      ...(separateCloudFake ? [[fakeOllama('fake-cloud-ollama', new URL(cloudOllamaHost).port)]] : []),
+      // The dev server, or PostgreSQL → the Temporal server → its UI.
+      ...stackChains(config, specs, 'temporal').map((chain) => chain.map(withEnv)),
     ]);
     const [metricsPort] = await freePorts(1);
-    await supervisor.startAll([
-      gateway,
-      withEnv(specs['llm-service']),
-      worker,
-      withEnv(specs.api),
+    await supervisor.startChains([
+      [gateway],
+      [withEnv(specs['llm-service'])],
+      ...workers,
+      [withEnv(specs.api)],
       // Like the product worker, with its metrics exporter on a port of its own.
-      floorWorker(config, { ...stackEnv, WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` }),
+      [floorWorker(config, { ...stackEnv, WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}` })],
     ]);
   } catch (err) {
     // Whatever did start must not outlive a failed start.
@@ -129,8 +131,10 @@ export async function startBenchStack({
       const res = await fetch(`${side === 'cloud' ? cloudOllamaHost : stackEnv.OLLAMA_HOST}/fake/stats`);
       return (await res.json()) as { calls: number; inFlight: number; peakInFlight: number };
     },
-    cpuSeconds: () =>
-      Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, cpuSecondsOf(pid)])),
+    cpuSeconds: () => {
+      const tree = processTreeCpu();
+      return Object.fromEntries(Object.entries(supervisor.pids()).map(([name, pid]) => [name, tree(pid)]));
+    },
     stop: async () => {
       await connection.close();
       await supervisor.stopAll();
@@ -169,8 +173,37 @@ export function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-function cpuSecondsOf(pid: number): number {
-  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/**
+ * CPU seconds of a process and all its descendants right now, those that exited and were reaped included (their
+ * parent's cutime/cstime). PostgreSQL's backends each run in a session of their own, so the process tree finds
+ * them where the component's process group does not.
+ */
+function processTreeCpu(): (root: number) => number {
+  const own = new Map<number, number>();
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the command name: ppid is the 2nd; utime, stime, cutime, cstime the 12th to 15th, in clock
+    // ticks (100 per second).
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    const pid = Number(entry);
+    own.set(pid, [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / 100);
+    const ppid = Number(fields[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  return (root) => {
+    let total = 0;
+    for (const pending = [root]; pending.length > 0;) {
+      const pid = pending.pop()!;
+      total += own.get(pid) ?? 0;
+      pending.push(...(children.get(pid) ?? []));
+    }
+    return total;
+  };
 }

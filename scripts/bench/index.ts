@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud and campaign benchmarks (default),
+ * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
+ * (default),
  * and on request `levers` and `features`. Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
@@ -10,7 +11,8 @@ import path from 'node:path';
 import { repoRoot } from '../../src/stack/paths';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
-import { runFeaturesBench } from './features';
+import { runClusterBench } from './cluster';
+import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
@@ -24,14 +26,16 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   ceiling: () => runCeilingBench(),
   levers: () => runLeversBench(),
   features: () => runFeaturesBench(),
+  'query-latency': () => runQueryLatencyBench(),
   memory: () => runMemoryBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),
   campaign: () => runCampaignBench(),
+  cluster: () => runClusterBench(),
 };
 
 /** `levers` and `features` price single changes (A/B); they run only when named. */
-const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign'];
+const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
   'overhead.vsTemporalFloor': '≤ 1.03',

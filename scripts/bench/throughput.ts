@@ -18,7 +18,8 @@ const PHASE_SAMPLE = 20;
 export const WORKER_TUNING = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: '1000',
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100',
-  WORKER_MAX_CACHED_WORKFLOWS: '1000',
+  // The cache (× 1.25) and the workflow heap follow; the throughput part raises it to its largest level.
+  WORKER_EXPECTED_CONVERSATIONS: '200',
   WORKER_MAX_POLLERS: '20',
   // The provider caps (sane for one real Ollama and a Bedrock quota) would cap this load instead of measuring it.
   CLOUD_MAX_CONCURRENT_CALLS: '1000',
@@ -32,6 +33,8 @@ const PROCESSES = {
   direct: ['temporal', 'worker', 'gateway', 'llm-service'],
   floor: ['temporal', 'floor-worker', 'gateway', 'llm-service'],
   plain: ['bench', 'gateway', 'llm-service'],
+  // Ours on either backend with WORKER_COUNT=2 (cluster.ts); the dev server has no postgres or temporal-ui.
+  cluster: ['postgres', 'temporal', 'temporal-ui', 'worker', 'worker-2', 'api', 'gateway', 'llm-service'],
 } as const;
 type Measured = keyof typeof PROCESSES;
 
@@ -102,7 +105,11 @@ async function load(
 export async function runThroughputBench(runs = benchRuns()): Promise<Record<string, Summary>> {
   const figures: Record<string, number[]> = {};
   const add = (key: string, value: number) => (figures[key] ??= []).push(value);
-  const stack = await startBenchStack({ latencyMs: 500, env: WORKER_TUNING });
+  const expected = String(Math.max(200, ...levels()));
+  const stack = await startBenchStack({
+    latencyMs: 500,
+    env: { ...WORKER_TUNING, WORKER_EXPECTED_CONVERSATIONS: expected },
+  });
   try {
     const paths = conversationPaths(stack);
     for (const name of ['ours', 'floor', 'plain'] as const) await paths[name](`warm-${name}`, 'warm up', 1);

@@ -17,6 +17,8 @@ import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { Logger } from '../shared/logger';
 import { loadModelPrices } from '../shared/model-prices';
+import { makeDatasetActivities } from '../campaign/activities/dataset';
+import { makePlanActivities } from '../campaign/activities/plan';
 import { createActivities } from './activities';
 import type { ActivitiesDeps, CampaignActivityImpls } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
@@ -181,29 +183,53 @@ const SDK_LEVELS: Record<Config['LOG_LEVEL'], LogLevel> = {
 export function installRuntime(config: Config, logger: Logger): void {
   const level = SDK_LEVELS[config.LOG_LEVEL];
   const pinoLevel = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
-  Runtime.install({
-    logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
-      logger[pinoLevel[entryLevel]](meta ?? {}, message);
-    }),
-    telemetryOptions: {
-      logging: {
-        forward: {},
-        filter: makeTelemetryFilterString({ core: level === 'TRACE' ? 'DEBUG' : 'WARN' }),
+  const install = (metricsAddress: string) =>
+    Runtime.install({
+      logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
+        logger[pinoLevel[entryLevel]](meta ?? {}, message);
+      }),
+      telemetryOptions: {
+        logging: {
+          forward: {},
+          filter: makeTelemetryFilterString({ core: level === 'TRACE' ? 'DEBUG' : 'WARN' }),
+        },
+        ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
       },
-      ...(config.WORKER_METRICS_ADDRESS
-        ? { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } }
-        : {}),
-    },
-  });
+    });
+  try {
+    install(config.WORKER_METRICS_ADDRESS);
+  } catch (err) {
+    // A second worker on this host (`npm run start:worker` twice) still runs; only its metrics need their own port.
+    if (!/address already in use/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    logger.warn(
+      { address: config.WORKER_METRICS_ADDRESS },
+      'WORKER_METRICS_ADDRESS is taken (another worker?): this worker serves no metrics; give it its own address',
+    );
+    install('');
+  }
+}
+
+/** The campaign's plan activities (INPUT_DIR, OUTPUT_DIR) and dataset activities, over the worker's clients. */
+export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDeps): CampaignActivityImpls {
+  return {
+    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
+    ...makeDatasetActivities({
+      outputDir: config.OUTPUT_DIR,
+      ollama: deps.ollama.client,
+      llmService: deps.llmService.client,
+      temporalNamespace: config.TEMPORAL_NAMESPACE,
+      localModelDefault: config.OLLAMA_MODEL,
+      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
+      ...(deps.llmService.prices && { prices: { ...deps.llmService.prices } }),
+    }),
+  };
 }
 
 /**
  * Runs the worker process until SIGINT/SIGTERM (the Runtime shuts every Worker down; run() resolves once their
- * in-flight tasks are done). `campaign` builds the campaign's plan and dataset activities.
+ * in-flight tasks are done).
  */
-export async function runWorkerProcess(
-  campaign?: (config: Config, deps: ActivitiesDeps) => CampaignActivityImpls,
-): Promise<void> {
+export async function runWorkerProcess(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
@@ -218,7 +244,7 @@ export async function runWorkerProcess(
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activities: { ...deps, ...(campaign && { campaign: campaign(config, deps) }) },
+      activities: { ...deps, campaign: campaignActivitiesFromConfig(config, deps) },
       tuning: workerTuningFromConfig(config),
       providers,
       ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),

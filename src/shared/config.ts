@@ -70,6 +70,9 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** Worker processes one stack runs at most (each has its own metrics port). */
+export const MAX_WORKER_COUNT = 8;
+
 /** Every environment variable the services read, with its default. Validated once, at start-up. */
 const variables = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -131,6 +134,18 @@ const variables = z.object({
   /** JSON: model id → `{ "inputPer1k": USD, "outputPer1k": USD }`; unset, every model costs 0 and is flagged unpriced. */
   MODEL_PRICES_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   TEMPORAL_UI_URL: url('http://127.0.0.1:8233'),
+  /** What `npm start` runs as Temporal: the CLI's dev server (SQLite), or a Temporal server on PostgreSQL. */
+  TEMPORAL_BACKEND: z.enum(['dev', 'postgres']).default('dev'),
+  /** TEMPORAL_BACKEND=postgres: PostgreSQL's port (its own, so a system PostgreSQL on 5432 is left alone). */
+  POSTGRES_PORT: port(5433),
+  /**
+   * TEMPORAL_BACKEND=postgres: the first of the 8 consecutive ports of the server's inner services (history,
+   * matching and worker gRPC, the four membership ports, metrics). Temporal stores membership ports in a
+   * PostgreSQL smallint, so the block must end below 32768.
+   */
+  TEMPORAL_INTERNAL_PORT_BASE: z.coerce.number().int().min(1024).max(32_760).default(7234),
+  /** Worker processes `npm start` runs on the same task queues; worker n serves metrics on the port + n - 1. */
+  WORKER_COUNT: int(1, MAX_WORKER_COUNT, 1),
   OUTPUT_DIR: z.string().min(1).default('./output'),
   /** Where a campaign's `seedsFile` is read from: a relative name inside this folder, never outside it. */
   INPUT_DIR: z.string().min(1).default('./input'),

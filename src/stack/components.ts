@@ -3,11 +3,17 @@ import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../conversation/search-attributes'
 import type { Config } from '../shared/config';
 import { buildServices, compiledEntry } from './build';
 import { ollamaModelsDir, toolsBin } from './paths';
+import { hostPort } from './ports';
+import { postgresSpec } from './postgres';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
+import { temporalServerSpec, temporalUiSpec } from './temporal-server';
 import { writeWorkflowBundle } from './workflow-bundle-file';
 
-export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
+/** What `npm start` and `npm run start:temporal` name: `temporal` is TEMPORAL_BACKEND's processes. */
+export type StackComponent = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
+/** Every process a stack can run; `temporal` is the dev server or, on PostgreSQL, the Temporal server. */
+export type ComponentName = StackComponent | 'postgres' | 'temporal-ui';
 
 /**
  * Our Node services run compiled (dist/, see scripts/build-services.mjs) as plain node processes, so signals reach
@@ -24,31 +30,20 @@ function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['r
   };
 }
 
-function hostPort(address: string): { host: string; port: number } {
-  const url = new URL(address.includes('://') ? address : `http://${address}`);
-  return { host: url.hostname, port: Number(url.port) };
-}
-
 export function temporalAddress(config: Config) {
   return hostPort(config.TEMPORAL_ADDRESS);
 }
 
 /**
- * Dynamic config for the dev server, each value measured by `npm run bench -- levers` (docs/performance.md):
- * - eager activities: the server hands a just-scheduled activity straight back to the worker that scheduled it;
- * - search attributes read from the cache: the CLI turns the cache off so that attributes added at run time are
- *   seen at once, which costs a database read on every workflow start, upsert and visibility write; ours are
- *   registered when the server starts (`--search-attribute`), before any workflow runs;
- * - one partition per task queue instead of four: on one host they only spread a queue's tasks and pollers thin.
+ * Dynamic config for the dev server. Eager activities: the server hands a just-scheduled activity straight back to
+ * the worker that scheduled it. Other values were measured and not kept (docs/performance.md, `levers`).
  */
-export const DEV_SERVER_DYNAMIC_CONFIG = [
-  'system.enableActivityEagerExecution=true',
-  'system.forceSearchAttributesCacheRefreshOnRead=false',
-  'matching.numTaskqueueReadPartitions=1',
-  'matching.numTaskqueueWritePartitions=1',
-];
+export const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
 
-/** How each component starts; Temporal keeps its SQLite file in `dataDir`. */
+/**
+ * How each component starts; the dev server keeps its SQLite file in `dataDir`, PostgreSQL its cluster. `temporal`
+ * is the backend TEMPORAL_BACKEND names.
+ */
 export function componentSpecs(config: Config, dataDir: string): Record<ComponentName, ComponentSpec> {
   const temporal = hostPort(config.TEMPORAL_ADDRESS);
   const ui = hostPort(config.TEMPORAL_UI_URL);
@@ -56,6 +51,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   const local = (port: number, route: string) => `http://127.0.0.1:${port}${route}`;
   const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
   return {
+    postgres: postgresSpec(config, dataDir),
+    'temporal-ui': temporalUiSpec(config),
     temporal: {
       name: 'temporal',
       command: path.join(toolsBin, 'temporal'),
@@ -103,14 +100,52 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
-      prepare: async () => {
+      prepare: once(async () => {
         await buildServices();
         await writeWorkflowBundle(workflowBundle);
-      },
+      }),
       env: { WORKFLOW_BUNDLE_PATH: workflowBundle },
     },
     api: nodeService('api', 'src/conversation/api/server.ts', () =>
       httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
     ),
+    // TEMPORAL_BACKEND=postgres: Temporal is the server built from go.temporal.io/server, on PostgreSQL.
+    ...(config.TEMPORAL_BACKEND === 'postgres' && { temporal: temporalServerSpec(config) }),
+  };
+}
+
+function once<T>(work: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= work());
+}
+
+/**
+ * The processes a stack component stands for, as chains: each chain starts in order, the chains side by side.
+ * `temporal` on PostgreSQL is PostgreSQL, then the server, then its UI; `worker` is WORKER_COUNT workers on the
+ * same task queues (`worker`, `worker-2`, …; worker n serves metrics on WORKER_METRICS_ADDRESS's port + n - 1),
+ * sharing one workflow bundle.
+ */
+export function stackChains(
+  config: Config,
+  specs: Record<ComponentName, ComponentSpec>,
+  name: StackComponent,
+): ComponentSpec[][] {
+  if (name === 'temporal' && config.TEMPORAL_BACKEND === 'postgres')
+    return [[specs.postgres, specs.temporal, specs['temporal-ui']]];
+  if (name !== 'worker') return [[specs[name]]];
+  return Array.from({ length: config.WORKER_COUNT }, (_, i) => [
+    i === 0 ? specs.worker : extraWorker(config, specs.worker, i + 1),
+  ]);
+}
+
+function extraWorker(config: Config, worker: ComponentSpec, n: number): ComponentSpec {
+  const metrics = config.WORKER_METRICS_ADDRESS && hostPort(config.WORKER_METRICS_ADDRESS);
+  return {
+    ...worker,
+    name: `worker-${n}`,
+    env: {
+      ...worker.env,
+      WORKER_METRICS_ADDRESS: metrics ? `${metrics.host}:${metrics.port + n - 1}` : '',
+    },
   };
 }

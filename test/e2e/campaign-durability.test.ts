@@ -18,21 +18,23 @@ import {
   resumeCampaignSignal,
 } from '../../src/campaign/definitions';
 import type { CampaignSpec } from '../../src/campaign/spec';
-import { CAMPAIGN_WORKFLOW_TYPE, type CampaignItem } from '../../src/campaign/types';
+import {
+  CAMPAIGN_WORKFLOW_TYPE,
+  type CampaignItem,
+  type CampaignManifest,
+  type ItemOutcome,
+} from '../../src/campaign/types';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { totalTokens, transcriptQuery, WORKFLOW_TYPE } from '../../src/conversation/definitions';
 import type { conversationWorkflow } from '../../src/conversation/workflows';
-import { campaignDir, readFixtureManifest } from '../fixtures/campaign-activities';
 import type { CallLog } from '../fixtures/call-log';
 import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { TestComponents } from '../helpers/components';
-import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
 
 const CLOUD_CAP = 4;
 const LOCAL_CAP = 3;
-const WORKER_ARGS = ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/campaign-worker.ts')];
 const PRICES = { 'fake-cloud': { inputPer1k: 1, outputPer1k: 2 } };
 
 let components: TestComponents;
@@ -61,7 +63,7 @@ beforeAll(async () => {
   });
   outputDir = components.env.OUTPUT_DIR!;
   await components.start('temporal');
-  await components.start('worker', 'worker', WORKER_ARGS);
+  await components.start('worker');
   connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
   client = new Client({ connection });
 }, 240_000);
@@ -87,8 +89,25 @@ function startCampaign(campaignId: string, spec: CampaignSpec, resubmit = false)
   });
 }
 
+function campaignDir(campaignId: string): string {
+  return path.join(outputDir, 'campaigns', campaignId);
+}
+
+/** manifest.json, with the outcomes by item hash. */
+function readManifest(campaignId: string): CampaignManifest & { outcomes: Record<string, ItemOutcome> } {
+  const manifest = JSON.parse(
+    readFileSync(path.join(campaignDir(campaignId), 'manifest.json'), 'utf8'),
+  ) as CampaignManifest;
+  const outcomes = Object.fromEntries(
+    manifest.items.flatMap((i) => (i.outcome ? [[i.itemHash, i.outcome] as const] : [])),
+  );
+  return { ...manifest, outcomes };
+}
+
 function planItems(campaignId: string): CampaignItem[] {
-  return readFileSync(path.join(campaignDir(outputDir, campaignId), 'plan.jsonl'), 'utf8')
+  const file = path.join(campaignDir(campaignId), 'plan.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as CampaignItem);
@@ -145,7 +164,7 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
     );
     killedWhileFinished = before.counts.completed;
     await components.stop('worker', { signal: 'SIGKILL' });
-    await components.start('worker', 'worker-after-crash', WORKER_ARGS);
+    await components.start('worker', 'worker-after-crash');
     result = await handle.result();
   }, 900_000);
 
@@ -154,7 +173,7 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
     expect(result.status).toBe('completed');
     expect(result.counts).toEqual({ pending: 0, running: 0, completed: 200, failed: 0, skipped: 0 });
     expect(result.totals.turns).toBe(600);
-    const manifest = readFixtureManifest(outputDir, id);
+    const manifest = readManifest(id);
     expect(Object.keys(manifest.outcomes).sort()).toEqual(
       planItems(id)
         .map((i) => i.itemHash)
@@ -185,11 +204,11 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
       }
       expect(perConversation.size).toBe(200);
       expect([...perConversation.values()].every((n) => n === 3)).toBe(true);
-      const retried = [...byTurn.values()].filter((attempts) => attempts.length > 1);
-      // At most the calls in flight when the worker died, each retried as a new attempt, never the same one twice.
+      // Only the calls the dead worker held (at most its cap) ran again, as later attempts: Temporal's retry after
+      // the heartbeat timeout. Attempt 1 may never have reached the fake (killed before its request was sent).
+      const retried = [...byTurn.values()].filter((attempts) => attempts.some((a) => a > 1));
       expect(retried.length).toBeLessThanOrEqual(cap);
       for (const attempts of byTurn.values()) {
-        expect(attempts.filter((a) => a === 1)).toHaveLength(1);
         expect(new Set(attempts).size).toBe(attempts.length);
       }
     }
@@ -245,17 +264,22 @@ describe('a campaign', () => {
     for (const child of running) {
       await until(
         () => child.query(transcriptQuery),
-        (t) => t.status === 'paused',
+        (t) => t.paused,
         {
           timeoutMs: 60_000,
           what: 'a paused conversation',
         },
       );
     }
+    // Each turn is a cloud call then a local one: equal counts and none in flight, the turns are over.
     await until(
-      () => llm.log.inFlight + ollama.log.inFlight,
-      (n) => n === 0,
-      { timeoutMs: 30_000 },
+      () => [
+        callsOf(llm.log, id).length,
+        callsOf(ollama.log, id).length,
+        llm.log.inFlight + ollama.log.inFlight,
+      ],
+      ([cloud, local, inFlight]) => cloud === local && inFlight === 0,
+      { timeoutMs: 30_000, what: 'the current turns to end' },
     );
     const calls = [llm.calls, ollama.calls];
     const paused = await handle.query(campaignStatusQuery);
@@ -271,7 +295,7 @@ describe('a campaign', () => {
     const result = await handle.result();
     expect(result.status).toBe('completed');
     expect(result.counts.completed).toBe(4);
-    expect(readFixtureManifest(outputDir, id).status).toBe('completed');
+    expect(readManifest(id).status).toBe('completed');
   }, 300_000);
 
   it('cancels: no new starts, its running conversations cancelled with their partial transcripts exported', async () => {
@@ -280,11 +304,15 @@ describe('a campaign', () => {
       id,
       smallSpec(['Cancel one', 'Cancel two', 'Cancel three'], { maxTurns: 30 }),
     );
-    const items = planItems(id);
+    const items = await until(
+      () => planItems(id),
+      (i) => i.length === 3,
+      { timeoutMs: 60_000, what: 'the plan' },
+    );
     const running = items.slice(0, 2).map((item) => conversationHandle(id, item));
     for (const child of running) {
       await until(
-        () => child.query(transcriptQuery),
+        () => child.query(transcriptQuery).catch(() => ({ completedTurns: 0 })),
         (t) => t.completedTurns >= 1,
         {
           timeoutMs: 60_000,
@@ -297,7 +325,7 @@ describe('a campaign', () => {
     expect(result.status).toBe('cancelled');
     expect(result.stopReason).toBe('cancelled');
     expect(result.counts).toMatchObject({ completed: 0, failed: 2, skipped: 1, running: 0, pending: 0 });
-    const manifest = readFixtureManifest(outputDir, id);
+    const manifest = readManifest(id);
     expect(manifest.status).toBe('cancelled');
     for (const item of items.slice(0, 2)) {
       expect(manifest.outcomes[item.itemHash]).toMatchObject({ state: 'failed', endReason: 'cancelled' });
@@ -334,7 +362,7 @@ describe('a campaign', () => {
     expect(result.counts).toMatchObject({ completed: 2, failed: 0, skipped: 2 });
     const status = await handle.query(campaignStatusQuery);
     expect(status.budget).toEqual({ maxTokens: 1, reached: true });
-    const outcomes = Object.values(readFixtureManifest(outputDir, id).outcomes);
+    const outcomes = Object.values(readManifest(id).outcomes);
     expect(outcomes.map((o) => o.endReason).sort()).toEqual(['budget', 'stop_phrase']);
     expect(outcomes.find((o) => o.endReason === 'budget')!.turns).toBeLessThan(30);
   }, 300_000);
@@ -353,14 +381,14 @@ describe('a conversation', () => {
     const handle = await client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
       taskQueue: 'llm-conversations',
       workflowId: conversationId,
-      args: [{ initialQuery: 'How long can we talk?', maxTurns: 20, maxTotalTokens: 60, conversationId }],
+      args: [{ initialQuery: 'How long can we talk?', maxTurns: 20, maxTotalTokens: 150, conversationId }],
     });
     const result = await handle.result();
     expect(result.endReason).toBe('budget');
     expect(result.completedTurns).toBeGreaterThan(1);
     expect(result.completedTurns).toBeLessThan(20);
-    expect(totalTokens(result.turns)).toBeGreaterThanOrEqual(60);
-    expect(totalTokens(result.turns.slice(0, -1))).toBeLessThan(60);
+    expect(totalTokens(result.turns)).toBeGreaterThanOrEqual(150);
+    expect(totalTokens(result.turns.slice(0, -1))).toBeLessThan(150);
     const { cloud, local } = result.usage!;
     expect(cloud.inputTokens + cloud.outputTokens + local.inputTokens + local.outputTokens).toBe(
       totalTokens(result.turns),

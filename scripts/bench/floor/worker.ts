@@ -9,6 +9,7 @@ import {
   installRuntime,
   workerTuningFromConfig,
 } from '../../../src/conversation/worker';
+import { sizeWorkflowHeap, workerMemoryPlan } from '../../../src/conversation/worker-memory';
 import { loadConfig } from '../../../src/shared/config';
 import { createLogger } from '../../../src/shared/logger';
 import { FLOOR_TASK_QUEUE } from './task-queue';
@@ -17,6 +18,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('bench-floor-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
+  sizeWorkflowHeap(
+    workerMemoryPlan(config.WORKER_EXPECTED_CONVERSATIONS, config.WORKER_MAX_CACHED_WORKFLOWS),
+  );
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const worker = await createWorker({

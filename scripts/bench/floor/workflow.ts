@@ -3,11 +3,20 @@
  * same inputs (src/conversation/workflows/turn.ts), startToClose only, and nothing else. Each `features` flag adds
  * back one thing the conversation workflow does, so the benchmark can price it alone.
  */
-import { proxyActivities, proxyLocalActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  defineQuery,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ConversationActivities } from '../../../src/conversation/activities/types';
 import type { ConversationInput, Turn } from '../../../src/conversation/definitions';
 import { TURNS_COMPLETED } from '../../../src/conversation/search-attributes';
 import { cloudRequest, localRequest, turnRecord } from '../../../src/conversation/workflows/turn';
+
+/** Turns done so far: how long a query waits is what `queryLatency` in features.ts measures. */
+export const turnsDoneQuery = defineQuery<number>('turnsDone');
 
 export interface FloorFeatures {
   /** The conversation's heartbeat timeout on both model calls. */
@@ -55,6 +64,7 @@ export async function benchFloorWorkflow(input: FloorInput): Promise<number> {
   const { askCloud, askLocal: askLocalRemote } = features.heartbeats ? heartbeating : bare;
   const askLocal = features.localActivity ? askLocalInWorker : askLocalRemote;
   const turns: Turn[] = [];
+  setHandler(turnsDoneQuery, () => turns.length);
   for (let n = 1; n <= maxTurns; n++) {
     const query = turns.at(-1)?.localResponse ?? initialQuery;
     const cloudInput = cloudRequest(input, turns, query);

@@ -117,6 +117,8 @@ export interface CampaignContinuation {
   /** Outcomes not yet in manifest.json (none when the checkpoint before continuing succeeded). */
   unsaved: ItemOutcome[];
   taskQueues?: ProviderTaskQueues;
+  /** From the plan, for the manifest's provenance. */
+  seedsFile?: { name: string; sha256: string };
   runs: number;
 }
 
@@ -205,6 +207,7 @@ export async function campaignWorkflow(
     showDetails();
     const plan = await planCampaign({ campaignId, workflowId, spec });
     state.itemCount = plan.itemCount;
+    if (plan.seedsFile) state.seedsFile = plan.seedsFile;
     if (spec.judge) state.taskQueues = await providerTaskQueues();
     state.phase = 'running';
     log.info('campaign planned', { campaignId, itemCount: plan.itemCount, specHash: plan.specHash });
@@ -227,6 +230,9 @@ export async function campaignWorkflow(
         startedAt: state.startedAt,
         ...(endedAt && { endedAt }),
         outcomes,
+        runningItems: [...state.running.keys()],
+        at: new Date().toISOString(),
+        ...(state.seedsFile && { seedsFile: state.seedsFile }),
       });
     } catch (err) {
       state.unsaved = [...outcomes, ...state.unsaved];
@@ -265,18 +271,35 @@ export async function campaignWorkflow(
 
   let startedThisRun = 0;
   let page: CampaignItem[] = [];
-  if (!continuation) await checkpoint();
+  // A checkpoint runs beside the loop, one at a time, so the window keeps filling while manifest.json is written.
+  let checkpointing: Promise<void> | undefined;
+  let checkpointFailure: { error: unknown } | undefined;
+  const checkpointInBackground = () => {
+    checkpointing = checkpoint()
+      .catch((error: unknown) => void (checkpointFailure = { error }))
+      .finally(() => (checkpointing = undefined));
+  };
+  // The previous run checkpointed before continuing: a status change from there on is worth a checkpoint.
+  if (continuation) state.checkpointed = currentStatus(state);
+  else checkpointInBackground();
   for (;;) {
-    await condition(() => canStart() || runEnds() || checkpointDue());
-    if (checkpointDue()) {
-      await checkpoint();
-    } else if (runEnds()) {
+    await condition(
+      () => !!checkpointFailure || canStart() || (!checkpointing && (checkpointDue() || runEnds())),
+    );
+    if (checkpointFailure) throw checkpointFailure.error;
+    if (!checkpointing && checkpointDue()) {
+      checkpointInBackground();
+    } else if (!checkpointing && runEnds()) {
       break;
-    } else if (page.length === 0) {
+    } else if (canStart() && page.length === 0) {
       const limit = Math.min(PAGE_SIZE, ITEMS_PER_RUN - startedThisRun, state.itemCount - state.cursor);
       page = await campaignItems({ campaignId, offset: state.cursor, limit });
-      if (page.length === 0)
-        throw new Error(`campaignItems gave no item at ${state.cursor} of ${state.itemCount}`);
+      if (page.length === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `The plan has no item ${state.cursor} of the ${state.itemCount} it announced`,
+          'CampaignPlanMismatch',
+        );
+      }
     } else if (canStart()) {
       const item = page.shift()!;
       state.cursor += 1;
@@ -300,6 +323,7 @@ export async function campaignWorkflow(
       ...(state.stopReason && { stopReason: state.stopReason }),
       unsaved: state.unsaved,
       ...(state.taskQueues && { taskQueues: state.taskQueues }),
+      ...(state.seedsFile && { seedsFile: state.seedsFile }),
       runs: state.runs + 1,
     });
   }
