@@ -1,6 +1,6 @@
 /**
- * A small campaign from spec to dataset on the real Temporal dev server: the real worker process runs
- * campaignWorkflow with the real plan and dataset activities and a local judge, its models deterministic fakes
+ * A small campaign from spec to dataset on the real Temporal dev server: the worker process as `npm start` runs it
+ * (the real plan and dataset activities) runs campaignWorkflow with a local judge, its models deterministic fakes
  * behind the real HTTP clients. The manifest, the judge's scores and the dataset files come out of the workflow.
  */
 import { Client, Connection } from '@temporalio/client';
@@ -12,9 +12,6 @@ import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FAKE_MODEL_DIGEST, FakeOllama } from '../fixtures/ollama-server';
 import { TestComponents } from '../helpers/components';
-import { repoRoot } from '../helpers/tools';
-
-const WORKER_ARGS = ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/campaign-dataset-worker.ts')];
 
 let components: TestComponents;
 let llm: FakeLlmService;
@@ -35,7 +32,7 @@ beforeAll(async () => {
   components = await TestComponents.create({ LLM_SERVICE_URL: llmUrl, OLLAMA_HOST: ollamaUrl });
   outputDir = components.env.OUTPUT_DIR!;
   await components.start('temporal');
-  await components.start('worker', 'worker', WORKER_ARGS);
+  await components.start('worker');
   connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
   client = new Client({ connection });
 }, 240_000);
