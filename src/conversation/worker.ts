@@ -17,7 +17,7 @@ import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { Logger } from '../shared/logger';
 import { loadModelPrices } from '../shared/model-prices';
-import { makeDatasetActivities } from '../campaign/activities/dataset';
+import { datasetDepsFromConfig, makeDatasetActivities } from '../campaign/activities/dataset';
 import { makePlanActivities } from '../campaign/activities/plan';
 import { createActivities } from './activities';
 import type { ActivitiesDeps, CampaignActivityImpls } from './activities';
@@ -213,15 +213,7 @@ export function installRuntime(config: Config, logger: Logger): void {
 export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDeps): CampaignActivityImpls {
   return {
     ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
-    ...makeDatasetActivities({
-      outputDir: config.OUTPUT_DIR,
-      ollama: deps.ollama.client,
-      llmService: deps.llmService.client,
-      temporalNamespace: config.TEMPORAL_NAMESPACE,
-      localModelDefault: config.OLLAMA_MODEL,
-      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
-      ...(deps.llmService.prices && { prices: { ...deps.llmService.prices } }),
-    }),
+    ...makeDatasetActivities(datasetDepsFromConfig(config, deps)),
   };
 }
 
