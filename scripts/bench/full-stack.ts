@@ -43,6 +43,8 @@ export async function startBenchStack({
     // Hundreds of conversations from one client at once are the point here, not abuse.
     CONVERSATION_API_RATE_LIMIT_PER_MINUTE: '0',
     CONVERSATION_MAX_RUNNING: '0',
+    // TRACING=jaeger npm run bench: the same stack with every service tracing into a local Jaeger.
+    TRACING: process.env.TRACING ?? 'off',
     ...env,
   };
   const config = loadConfig(stackEnv);
@@ -74,6 +76,7 @@ export async function startBenchStack({
             readyTimeoutMs: 30_000,
           },
       withEnv(specs.temporal),
+      ...(config.TRACING === 'jaeger' ? [withEnv(specs.jaeger)] : []),
     ]);
     await supervisor.startAll([specs.gateway, specs['llm-service'], specs.worker, specs.api].map(withEnv));
   } catch (err) {

@@ -14,7 +14,10 @@ import type { Logger } from '../shared/logger';
 import { createActivities } from './activities';
 import type { ActivitiesDeps } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
+import { startConversationMetrics, type ConversationMetrics } from './metrics';
+import { workerTracing, type WorkerTracing } from './tracing';
 import { workerWorkflowSource } from './workflow-bundle';
+import { startTelemetry } from '../shared/telemetry';
 import { createOllamaClient } from '../shared/ollama-client';
 
 export interface WorkerDeps {
@@ -25,6 +28,8 @@ export interface WorkerDeps {
   /** A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   tuning?: WorkerTuning;
+  /** Activity interceptors and the workflow span sink (see tracing.ts); unset, nothing traced. */
+  tracing?: WorkerTracing;
 }
 
 export interface WorkerTuning {
@@ -50,6 +55,7 @@ export function createWorker({
   activities,
   workflowBundle,
   tuning,
+  tracing,
 }: WorkerDeps): Promise<Worker> {
   // Conversations spend nearly all their time waiting on models, so activity slots, not CPU, bound throughput.
   const pollers = tuning && { type: 'autoscaling' as const, maximum: tuning.maxPollers };
@@ -66,12 +72,17 @@ export function createWorker({
       activityTaskPollerBehavior: pollers,
     }),
     ...(workflowBundle ? { workflowBundle } : workerWorkflowSource),
+    ...(tracing && {
+      interceptors: { ...(!workflowBundle && workerWorkflowSource.interceptors), activity: tracing.activity },
+      sinks: tracing.sinks,
+    }),
   });
 }
 
 /** The real clients: the LLM REST service and the local Ollama server. */
-export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
+export function activitiesDepsFromConfig(config: Config, metrics?: ConversationMetrics): ActivitiesDeps {
   return {
+    metrics,
     llmService: {
       client: createLlmServiceClient({
         baseUrl: config.LLM_SERVICE_URL,
@@ -123,17 +134,20 @@ export function installRuntime(config: Config, logger: Logger): void {
 }
 
 async function main(): Promise<void> {
+  await startTelemetry('conversation-worker');
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
+  const metrics = await startConversationMetrics(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const worker = await createWorker({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activities: activitiesDepsFromConfig(config),
+      activities: activitiesDepsFromConfig(config, metrics),
       tuning: workerTuningFromConfig(config),
+      tracing: await workerTracing(),
       ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     });
     logger.info(

@@ -3,10 +3,13 @@ import { loadConfig } from '../shared/config';
 import './lambda-log-level';
 import { createLogger } from '../shared/logger';
 import { serve } from '../shared/server';
+import { startTelemetry } from '../shared/telemetry';
 import { handler } from '../../lambda/handler';
 import { createGatewayApp } from './app';
 
 async function main(): Promise<void> {
+  // The Lambda handler runs in this process: its spans are exported with the gateway's (see lambda/tracing.ts).
+  await startTelemetry('gateway');
   const config = loadConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   // The integration timeout is API Gateway's 29 s cap (createGatewayApp's default), shortened by callers' deadlines.

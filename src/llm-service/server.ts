@@ -1,9 +1,11 @@
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { serve } from '../shared/server';
+import { startTelemetry } from '../shared/telemetry';
 import { createLlmService, llmServiceOptions } from './service';
 
 async function main(): Promise<void> {
+  await startTelemetry('llm-service');
   const config = loadConfig();
   const logger = createLogger('llm-service', config.LOG_LEVEL);
   const { app } = createLlmService(llmServiceOptions(config, logger));

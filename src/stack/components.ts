@@ -4,18 +4,25 @@ import type { Config } from '../shared/config';
 import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
+import { jaegerSpec, otlpEnv } from './jaeger';
 import { writeWorkflowBundle } from './workflow-bundle-file';
 
-export type ComponentName = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
+export type ComponentName = 'temporal' | 'ollama' | 'jaeger' | 'gateway' | 'llm-service' | 'worker' | 'api';
 
 /** Our Node services run as plain node processes with TypeScript loaded by tsx, so signals reach them directly. */
-function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['ready']): ComponentSpec {
+function nodeService(
+  name: ComponentName,
+  entry: string,
+  ready: ComponentSpec['ready'],
+  env?: NodeJS.ProcessEnv,
+): ComponentSpec {
   return {
     name,
     command: process.execPath,
     args: ['--import', 'tsx', path.join(repoRoot, entry)],
     ready,
     readyTimeoutMs: 60_000,
+    ...(env && { env }),
   };
 }
 
@@ -35,6 +42,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   const ollama = hostPort(config.OLLAMA_HOST);
   const local = (port: number, route: string) => `http://127.0.0.1:${port}${route}`;
   const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
+  // TRACING=jaeger: every service exports its spans to the stack's Jaeger (otherwise OTEL_* pass through as set).
+  const tracing = config.TRACING === 'jaeger' ? otlpEnv(config) : undefined;
   return {
     temporal: {
       name: 'temporal',
@@ -76,20 +85,30 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
       ready: () => httpOk(`${config.OLLAMA_HOST}/api/version`),
       readyTimeoutMs: 60_000,
     },
-    gateway: nodeService('gateway', 'src/gateway/server.ts', () =>
-      httpOk(local(config.GATEWAY_PORT, '/health')),
+    jaeger: jaegerSpec(config, dataDir),
+    gateway: nodeService(
+      'gateway',
+      'src/gateway/server.ts',
+      () => httpOk(local(config.GATEWAY_PORT, '/health')),
+      tracing,
     ),
-    'llm-service': nodeService('llm-service', 'src/llm-service/server.ts', () =>
-      httpOk(local(config.LLM_SERVICE_PORT, '/health')),
+    'llm-service': nodeService(
+      'llm-service',
+      'src/llm-service/server.ts',
+      () => httpOk(local(config.LLM_SERVICE_PORT, '/health')),
+      tracing,
     ),
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
       prepare: () => writeWorkflowBundle(workflowBundle),
-      env: { WORKFLOW_BUNDLE_PATH: workflowBundle },
+      env: { WORKFLOW_BUNDLE_PATH: workflowBundle, ...tracing },
     },
-    api: nodeService('api', 'src/conversation/api/server.ts', () =>
-      httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
+    api: nodeService(
+      'api',
+      'src/conversation/api/server.ts',
+      () => httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
+      tracing,
     ),
   };
 }

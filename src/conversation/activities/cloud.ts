@@ -3,6 +3,8 @@ import { FailureType } from '../definitions';
 import { isUpstreamError } from '../../contracts/errors';
 import { attemptTimeLeftMs } from './deadline';
 import { withHeartbeats } from './heartbeat';
+import { observeModelCall } from './observe';
+import type { ConversationMetrics } from '../metrics';
 import type { LlmServiceClient } from './llm-service-client';
 import type { AskCloudInput, AskCloudOutput } from './types';
 
@@ -18,25 +20,31 @@ export interface CloudDeps {
  * comes back as the upstream's own retryable error in time for Temporal to retry the activity: Temporal owns the
  * retries across attempts.
  */
-export function makeAskCloud({ client, maxTokens }: CloudDeps) {
+export function makeAskCloud({ client, maxTokens }: CloudDeps, metrics?: ConversationMetrics) {
   return async function askCloud(input: AskCloudInput): Promise<AskCloudOutput> {
     const started = Date.now();
     const context = Context.current();
     let result;
     try {
       result = await withHeartbeats(
-        client.generate(
-          {
-            messages: input.messages,
-            system: input.system,
-            maxTokens: input.maxTokens ?? maxTokens,
-            temperature: input.temperature,
-            model: input.model,
-          },
-          {
-            signal: context.cancellationSignal,
-            timeoutMs: attemptTimeLeftMs(context.info, started),
-          },
+        observeModelCall(
+          context.info,
+          metrics,
+          { side: 'cloud', provider: 'llm-service', model: input.model, turn: input.turn },
+          () =>
+            client.generate(
+              {
+                messages: input.messages,
+                system: input.system,
+                maxTokens: input.maxTokens ?? maxTokens,
+                temperature: input.temperature,
+                model: input.model,
+              },
+              {
+                signal: context.cancellationSignal,
+                timeoutMs: attemptTimeLeftMs(context.info, started),
+              },
+            ),
         ),
       );
     } catch (err) {

@@ -4,6 +4,7 @@ import { makeAskLocal } from './local';
 import type { LocalDeps } from './local';
 import { makeExportTranscript } from './transcript-export';
 import type { ExportDeps } from './transcript-export';
+import type { ConversationMetrics } from '../metrics';
 
 export interface ActivitiesDeps {
   /** The LLM REST service client and the answer length we ask of the cloud model. */
@@ -12,13 +13,15 @@ export interface ActivitiesDeps {
   ollama: LocalDeps;
   /** OUTPUT_DIR, and whether CSV cells that a spreadsheet would evaluate are escaped (default: yes). */
   output: ExportDeps;
+  /** The worker's conversation and model-call metrics; unset, nothing is counted. */
+  metrics?: ConversationMetrics;
 }
 
 /** The conversation's activities, built over injected clients so tests and benchmarks can pass fakes. */
-export function createActivities({ llmService, ollama, output }: ActivitiesDeps) {
+export function createActivities({ llmService, ollama, output, metrics }: ActivitiesDeps) {
   return {
-    askCloud: makeAskCloud(llmService),
-    askLocal: makeAskLocal(ollama),
-    exportTranscript: makeExportTranscript(output),
+    askCloud: makeAskCloud(llmService, metrics),
+    askLocal: makeAskLocal(ollama, metrics),
+    exportTranscript: makeExportTranscript(output, metrics),
   };
 }

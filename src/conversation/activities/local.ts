@@ -16,6 +16,9 @@ import {
   nextQuestionPrompt,
 } from '../../shared/base-model-prompt';
 import { withHeartbeats } from './heartbeat';
+import { observeModelCall } from './observe';
+import { traceModelCall } from '../../shared/telemetry/model-call';
+import type { ConversationMetrics } from '../metrics';
 import type { AskLocalInput, AskLocalOutput } from './types';
 
 export interface LocalDeps {
@@ -29,6 +32,8 @@ interface LocalReply {
   question: string;
   model: string;
   usage: TokenUsage;
+  /** Ollama's `done_reason` (`stop`, `length`). */
+  finishReason: string;
 }
 
 /** The default prompt; a conversation may set its own `local.questionTemplate`. */
@@ -40,7 +45,10 @@ export function followUpPrompt(question: string, answer: string): string {
  * The local model reads the cloud answer and writes the next question: through the chat API for a chat model, as
  * the continuation of a dialogue transcript for a base model (one without a chat template).
  */
-export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDeps) {
+export function makeAskLocal(
+  { client, model: defaultModel, maxTokens }: LocalDeps,
+  metrics?: ConversationMetrics,
+) {
   const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
 
   async function chat(model: string, input: AskLocalInput, signal: AbortSignal): Promise<LocalReply> {
@@ -62,7 +70,12 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDe
       },
       { signal },
     );
-    return { question: res.message.content.trim(), model: res.model, usage: usageOf(res) };
+    return {
+      question: res.message.content.trim(),
+      model: res.model,
+      usage: usageOf(res),
+      finishReason: res.done_reason,
+    };
   }
 
   /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
@@ -85,18 +98,36 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens }: LocalDe
       },
       { signal },
     );
-    return { question: firstQuestion(res.response ?? ''), model: res.model, usage: usageOf(res) };
+    return {
+      question: firstQuestion(res.response ?? ''),
+      model: res.model,
+      usage: usageOf(res),
+      finishReason: res.done_reason,
+    };
   }
 
   return async function askLocal(input: AskLocalInput): Promise<AskLocalOutput> {
     const model = input.model ?? defaultModel;
     const started = Date.now();
     // A cancelled attempt (conversation timeout or cancel, heartbeat or startToClose timeout) stops the generation.
-    const signal = Context.current().cancellationSignal;
+    const { cancellationSignal: signal, info } = Context.current();
+    const request = {
+      provider: 'ollama',
+      model,
+      maxTokens: input.maxTokens ?? maxTokens,
+      temperature: input.temperature,
+    };
     let reply: LocalReply;
     try {
       reply = await withHeartbeats(
-        hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, signal)),
+        observeModelCall(info, metrics, { side: 'local', provider: 'ollama', model, turn: input.turn }, () =>
+          traceModelCall(
+            request,
+            () =>
+              hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, signal)),
+            (r) => ({ model: r.model || model, finishReason: r.finishReason, ...r.usage }),
+          ),
+        ),
       );
     } catch (err) {
       throw toFailure(err, model);

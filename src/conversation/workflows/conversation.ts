@@ -294,6 +294,7 @@ async function runTurns(
         temperature: settings.cloud?.temperature,
         model: settings.cloud?.model,
         maxTokens: settings.cloud?.maxTokens,
+        turn: n,
       },
     ]);
     const local = await askLocal.executeWithOptions({ summary: `turn ${n} · local` }, [
@@ -305,6 +306,7 @@ async function runTurns(
         temperature: settings.local?.temperature,
         maxTokens: settings.local?.maxTokens,
         questionTemplate: settings.local?.questionTemplate,
+        turn: n,
       },
     ]);
     turns.push({
