@@ -1,10 +1,11 @@
 /**
- * The Lambda handler continues the caller's trace from the API Gateway event's `traceparent` header and records
+ * Model-call spans. The Lambda handler continues the caller's trace from the API Gateway event's `traceparent` header and records
  * the Bedrock call (the real SDK against the Bedrock wire-level fake) as a GenAI span with the conversation's
  * identity from the `baggage` header. A tracer provider is registered here as the local gateway (or a Lambda layer)
  * registers one.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Info } from '@temporalio/activity';
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -12,7 +13,9 @@ import { loadLambdaConfig } from '../../lambda/config';
 import { createHandler } from '../../lambda/handler';
 import { createBedrockProvider } from '../../lambda/providers';
 import { createBedrockClient } from '../../lambda/providers/bedrock';
+import { observeModelCall } from '../../src/conversation/activities/observe';
 import { llm } from '../../src/generated/llm';
+import { traceModelCall } from '../../src/shared/telemetry/model-call';
 import { protobufBody, restEvent, userRequest } from '../fixtures/apigw-events';
 import { FakeBedrock } from '../fixtures/bedrock-server';
 
@@ -54,7 +57,8 @@ test('the handler span continues the event trace; the Bedrock span has the GenAI
   );
   // API Gateway passes headers through in the caller's case.
   event.headers.Traceparent = `00-${TRACE_ID}-${PARENT_ID}-01`;
-  event.headers.Baggage = 'gen_ai.conversation.id=conv-1,conversation.turn=3,conversation.side=cloud';
+  event.headers.Baggage =
+    'gen_ai.conversation.id=campaign-nightly-0123456789ab,conversation.turn=3,conversation.side=cloud,campaign.id=nightly';
 
   const result = await handler(event, { awsRequestId: 'req-1' });
   const response = llm.v1.GenerateResponse.decode(Buffer.from(result.body, 'base64'));
@@ -79,7 +83,8 @@ test('the handler span continues the event trace; the Bedrock span has the GenAI
     'gen_ai.response.finish_reasons': [response.stopReason],
     'gen_ai.usage.input_tokens': response.usage!.inputTokens,
     'gen_ai.usage.output_tokens': response.usage!.outputTokens,
-    'gen_ai.conversation.id': 'conv-1',
+    'gen_ai.conversation.id': 'campaign-nightly-0123456789ab',
+    'campaign.id': 'nightly',
     'conversation.turn': 3,
     'conversation.side': 'cloud',
   });
@@ -103,4 +108,24 @@ test('a failed model call is an error span with the error type', async () => {
   const [span] = exporter.getFinishedSpans();
   expect(span!.status.code).toBe(2);
   expect(span!.attributes['error.type']).toBe('THROTTLED');
+});
+
+test("a campaign conversation's worker-side model span names its conversation, turn and campaign", async () => {
+  exporter.reset();
+  const info = { workflowExecution: { workflowId: 'campaign-nightly-0123456789ab', runId: 'r' } } as Info;
+  await observeModelCall(info, undefined, { side: 'local', provider: 'ollama', model: 'm', turn: 2 }, () =>
+    traceModelCall(
+      { provider: 'ollama', model: 'm', maxTokens: 5 },
+      async () => ({ model: 'm', usage: { inputTokens: 4, outputTokens: 5 } }),
+      (r) => ({ model: r.model, finishReason: 'stop', ...r.usage }),
+    ),
+  );
+  const [span] = exporter.getFinishedSpans();
+  expect(span!.attributes).toMatchObject({
+    'gen_ai.conversation.id': 'campaign-nightly-0123456789ab',
+    'campaign.id': 'nightly',
+    'conversation.turn': 2,
+    'conversation.side': 'local',
+    'gen_ai.usage.output_tokens': 5,
+  });
 });
