@@ -134,7 +134,7 @@ export function installRuntime(config: Config, logger: Logger): void {
 }
 
 async function main(): Promise<void> {
-  await startTelemetry('conversation-worker');
+  const telemetry = await startTelemetry('conversation-worker');
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await connection.close();
+    await telemetry?.shutdown();
   }
 }
 

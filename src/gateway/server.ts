@@ -9,12 +9,17 @@ import { createGatewayApp } from './app';
 
 async function main(): Promise<void> {
   // The Lambda handler runs in this process: its spans are exported with the gateway's (see lambda/tracing.ts).
-  await startTelemetry('gateway');
+  const telemetry = await startTelemetry('gateway');
   const config = loadConfig();
   const logger = createLogger('gateway', config.LOG_LEVEL);
   // The integration timeout is API Gateway's 29 s cap (createGatewayApp's default), shortened by callers' deadlines.
   const app = createGatewayApp({ handler, logger });
-  await serve(app, { host: config.HTTP_HOST, port: config.GATEWAY_PORT, logger });
+  await serve(app, {
+    host: config.HTTP_HOST,
+    port: config.GATEWAY_PORT,
+    logger,
+    beforeExit: telemetry?.shutdown,
+  });
 }
 
 main().catch((err: unknown) => {

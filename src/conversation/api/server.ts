@@ -9,7 +9,7 @@ import { createApp } from './app';
 import { assertSafeExposure } from './guards';
 
 async function main(): Promise<void> {
-  await startTelemetry('conversation-api');
+  const telemetry = await startTelemetry('conversation-api');
   const config = loadConfig();
   // Before anything listens: no open, keyless API on a reachable interface.
   assertSafeExposure(config);
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
       connection
         .close()
         .catch((err: unknown) => logger.warn({ err }, 'closing the Temporal connection failed'))
+        .then(() => telemetry?.shutdown())
+        .catch((err: unknown) => logger.warn({ err }, 'exporting the last spans failed'))
         .finally(() => process.exit(0));
     });
     // `?wait=true` requests may hold connections open for the whole conversation.
