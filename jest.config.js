@@ -1,6 +1,15 @@
 /** Three projects so each layer runs alone: npm run test:unit | test:integration | test:e2e. */
-const transform = { '^.+\\.ts$': ['@swc/jest'] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+const transform = {
+  '^.+\\.ts$': ['@swc/jest'],
+  // hyparquet and hyparquet-writer ship ES modules only; Jest's CommonJS runtime loads them compiled.
+  '^.+/node_modules/hyparquet[^/]*/.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
+};
+const common = {
+  testEnvironment: 'node',
+  transform,
+  transformIgnorePatterns: ['/node_modules/(?!hyparquet)'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {

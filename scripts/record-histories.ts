@@ -3,7 +3,8 @@
  * worker (models replaced by a fixed-latency fake) and saves each run's event history under
  * test/fixtures/histories/. test/integration/replay.test.ts replays them against the current workflow code, so a
  * change that would break conversations already running fails CI. Re-record only when such a break is intended
- * (and running conversations have been drained or versioned with `patched`).
+ * (and running conversations have been drained or versioned with `patched`). `npm run histories:record -- name…`
+ * records only the named scenarios, leaving the other files as they are.
  */
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -19,6 +20,10 @@ import {
   type ConversationInput,
 } from '../src/conversation/definitions';
 import type { conversationWorkflow } from '../src/conversation/workflows';
+import { campaignStatusQuery, pauseCampaignSignal, resumeCampaignSignal } from '../src/campaign/definitions';
+import type { CampaignSpec } from '../src/campaign/spec';
+import { CAMPAIGN_WORKFLOW_TYPE } from '../src/campaign/types';
+import type { campaignWorkflow } from '../src/campaign/workflows/campaign';
 import { startBenchStack } from './bench/full-stack';
 import { repoRoot } from '../src/stack/paths';
 
@@ -66,15 +71,64 @@ const SCENARIOS: Record<string, Scenario> = {
     },
   },
   'continue-as-new': { input: { initialQuery: 'Tell me about long talks', maxTurns: 30 } },
+  // Recorded with the provider task queues (the `provider-task-queues` patch) and a conversation budget.
+  'provider-queues-budget': {
+    input: { initialQuery: 'Tell me about budgets', maxTurns: 10, maxTotalTokens: 150 },
+  },
 };
 
+/** Campaigns: their workflow id must be `campaign-<campaignId>`, which the replay test derives from the name. */
+const CAMPAIGN_SCENARIOS: Record<
+  string,
+  { spec: CampaignSpec; during?: (handle: CampaignHandle) => Promise<void> }
+> = {
+  campaign: {
+    spec: {
+      name: 'history',
+      seeds: ['Tell me about rivers', 'Tell me about lakes', 'Tell me about seas'],
+      pairs: [{}, { cloud: { temperature: 0.2 } }],
+      maxTurns: 2,
+      delayBetweenTurnsMs: 200,
+      concurrency: 2,
+      judge: { model: 'judge', side: 'local', rubric: 'Score the conversation.' },
+    },
+    during: async (h) => {
+      while ((await h.query(campaignStatusQuery)).counts.running < 2) await delay(100);
+      await h.signal(pauseCampaignSignal);
+      await delay(1000);
+      await h.signal(resumeCampaignSignal);
+    },
+  },
+};
+type CampaignHandle = Awaited<ReturnType<Client['workflow']['start']>>;
+
 async function main(): Promise<void> {
-  const stack = await startBenchStack({ latencyMs: 0 });
+  const wanted = process.argv.slice(2);
+  const chosen = (name: string) => wanted.length === 0 || wanted.includes(name);
+  // The worker with test plan/dataset activities until the campaign's own are wired in; the same code otherwise.
+  const stack = await startBenchStack({ latencyMs: 0, workerEntry: 'test/fixtures/campaign-worker.ts' });
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS! });
   const client = new Client({ connection });
   mkdirSync(OUT, { recursive: true });
   try {
+    for (const [name, scenario] of Object.entries(CAMPAIGN_SCENARIOS)) {
+      if (!chosen(name)) continue;
+      const workflowId = `campaign-history-${name}`;
+      const handle = await client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {
+        taskQueue: 'llm-conversations',
+        workflowId,
+        args: [scenario.spec],
+      });
+      await scenario.during?.(handle);
+      const result = (await handle.result()) as Awaited<ReturnType<typeof campaignWorkflow>>;
+      const history = await client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
+      writeFileSync(path.join(OUT, `${name}.json`), historyToJSON(history));
+      console.log(
+        `${name}: ${result.status}, ${result.counts.completed} items, ${history.events?.length} events`,
+      );
+    }
     for (const [name, scenario] of Object.entries(SCENARIOS)) {
+      if (!chosen(name)) continue;
       const workflowId = `conversation-history-${name}`;
       const handle = await client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
         taskQueue: 'llm-conversations',

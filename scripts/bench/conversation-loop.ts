@@ -1,54 +1,61 @@
 /**
- * The baseline every durability figure is compared with: a plain in-process async loop, as a user would write it
- * by hand, calling the same model endpoints through the same clients and writing the same CSV, with no Temporal.
+ * The fair baseline: a plain in-process async loop that calls the worker's own activity functions, built over the
+ * same clients and configuration (activitiesDepsFromConfig), with the inputs the workflow gives them
+ * (src/conversation/workflows/turn.ts: the same history window, prompts and token limits), and the same export at
+ * the end. Each call runs in a MockActivityEnvironment with the workflow's timeouts, so the only thing missing is
+ * durability: no Temporal, no workflow, no API hop.
  */
-import { Ollama } from 'ollama';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
-import { transcriptToCsv, writeFileAtomic } from '../../src/conversation/activities/transcript-export';
-import type { Turn } from '../../src/conversation/definitions';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import type { Info } from '@temporalio/activity';
+import { createActivities } from '../../src/conversation/activities';
+import type { ConversationInput, Turn } from '../../src/conversation/definitions';
+import { activitiesDepsFromConfig } from '../../src/conversation/worker';
+import { cloudRequest, localRequest, turnRecord } from '../../src/conversation/workflows/turn';
+import { loadConfig } from '../../src/shared/config';
 
-export interface LoopEndpoints {
-  llmServiceUrl: string;
-  ollamaHost: string;
-  outputDir: string;
-}
+const logger = new DefaultLogger('WARN');
 
-export function createPlainLoop({ llmServiceUrl, ollamaHost, outputDir }: LoopEndpoints) {
-  mkdirSync(outputDir, { recursive: true });
-  const cloud = createLlmServiceClient({ baseUrl: llmServiceUrl, timeoutMs: 120_000 });
-  const local = new Ollama({ host: ollamaHost });
-  return async function converse(id: string, initialQuery: string, maxTurns: number): Promise<Turn[]> {
+/** The timeouts conversationWorkflow gives each activity (attemptTimeLeftMs reads them). */
+const TIMEOUTS: Record<'askCloud' | 'askLocal' | 'exportTranscript', Partial<Info>> = {
+  askCloud: {
+    startToCloseTimeoutMs: 90_000,
+    scheduleToCloseTimeoutMs: 15 * 60_000,
+    heartbeatTimeoutMs: 30_000,
+  },
+  askLocal: {
+    startToCloseTimeoutMs: 5 * 60_000,
+    scheduleToCloseTimeoutMs: 20 * 60_000,
+    heartbeatTimeoutMs: 30_000,
+  },
+  exportTranscript: { startToCloseTimeoutMs: 60_000, scheduleToCloseTimeoutMs: 10 * 60_000 },
+};
+
+/** `stackEnv`: the bench stack's environment, so the activities reach the same services the worker does. */
+export function createPlainLoop(stackEnv: Record<string, string>) {
+  const activities = createActivities(activitiesDepsFromConfig(loadConfig(stackEnv)));
+  function run<A, R>(name: keyof typeof TIMEOUTS, fn: (input: A) => Promise<R>, input: A): Promise<R> {
+    const env = new MockActivityEnvironment(
+      { ...TIMEOUTS[name], activityType: name, scheduledTimestampMs: Date.now() },
+      { logger },
+    );
+    return env.run(fn, input);
+  }
+  /** `input`: as the API completes it (withConfigDefaults), so the settings are the workflow's. */
+  return async function converse(input: ConversationInput): Promise<Turn[]> {
+    const { conversationId = 'plain', initialQuery, maxTurns = 1 } = input;
     const turns: Turn[] = [];
-    let query = initialQuery;
-    for (let turn = 1; turn <= maxTurns; turn++) {
-      const started = Date.now();
-      const answer = await cloud.generate({ messages: [{ role: 'user', content: query }], maxTokens: 64 });
-      const cloudDone = Date.now();
-      const next = await local.chat({
-        model: 'gemma3:270m',
-        messages: [{ role: 'user', content: `Ask one follow-up question about: ${answer.response}` }],
-        options: { num_predict: 32 },
-      });
-      const finished = Date.now();
-      turns.push({
-        turn,
-        timestamp: new Date(started).toISOString(),
-        query,
-        cloudResponse: answer.response,
-        localResponse: next.message.content,
-        processingTimeMs: finished - started,
-        cloudModel: answer.model,
-        localModel: next.model,
-        cloudLatencyMs: cloudDone - started,
-        localLatencyMs: finished - cloudDone,
-        cloudUsage: answer.usage,
-        localUsage: { inputTokens: next.prompt_eval_count, outputTokens: next.eval_count },
-      });
-      query = next.message.content;
+    for (let n = 1; n <= maxTurns; n++) {
+      const query = turns.at(-1)?.localResponse ?? initialQuery;
+      const cloud = await run('askCloud', activities.askCloud, cloudRequest(input, turns, query));
+      const local = await run('askLocal', activities.askLocal, localRequest(input, query, cloud.response, n));
+      turns.push(turnRecord(n, query, cloud, local));
     }
-    await writeFileAtomic(path.join(outputDir, `${id}.csv`), transcriptToCsv(id, turns));
+    await run('exportTranscript', activities.exportTranscript, {
+      conversationId,
+      endReason: 'max_turns',
+      turns,
+    });
     return turns;
   };
 }

@@ -1,5 +1,7 @@
 /**
- * `npm run bench [-- part...]`: overhead, throughput, real-model and cloud benchmarks (default: all). Prints one
+ * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
+ * (default),
+ * and on request `levers` and `features`. Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -7,27 +9,46 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../src/stack/paths';
+import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
+import { runClusterBench } from './cluster';
+import { runFeaturesBench, runQueryLatencyBench } from './features';
+import { runLeversBench } from './levers';
+import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
-import { runThroughputBench } from './throughput';
+import { runCeilingBench, runThroughputBench } from './throughput';
 
 const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   overhead: () => runOverheadBench(),
   throughput: () => runThroughputBench(),
+  ceiling: () => runCeilingBench(),
+  levers: () => runLeversBench(),
+  features: () => runFeaturesBench(),
+  'query-latency': () => runQueryLatencyBench(),
+  memory: () => runMemoryBench(),
   'real-model': () => runRealModelBench(),
   cloud: () => runCloudBench(),
+  campaign: () => runCampaignBench(),
+  cluster: () => runClusterBench(),
 };
 
+/** `levers` and `features` price single changes (A/B); they run only when named. */
+const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
+
 const TARGETS: Record<string, string> = {
-  'overhead.ratio': '≤ 1.05',
-  'throughput.ratio': '≥ 0.8',
-  'throughput.workerPeakRssMb': '≤ 300',
+  'overhead.vsTemporalFloor': '≤ 1.03',
+  'overhead.ratio': '≤ 1.08',
+  'throughput.cpuMsPerTurn': '≤ 40',
+  'throughput.vsTemporalFloor': '≥ 0.9',
+  'throughput.ratio': '≥ 0.25',
+  'throughput.workerPeakRssMb': '≤ 400',
   'realModel.orchestrationShare': '< 0.02',
   'cloud.addedP50Ms': '≤ 2',
   'cloud.reqPerSec': '≥ 2000',
-  'cloud.coldStartRatio': '≤ 1.5',
+  'cloud.coldStartVsSdkBaseline': '≤ 0.6',
+  'campaign.vsOneByOne': '≥ 0.9',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */
@@ -43,7 +64,7 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((p) => !(p in PARTS));
   if (unknown.length > 0)
     throw new Error(`unknown part(s) ${unknown.join(', ')}; known: ${Object.keys(PARTS).join(', ')}`);
-  const parts = wanted.length > 0 ? wanted : Object.keys(PARTS);
+  const parts = wanted.length > 0 ? wanted : DEFAULT_PARTS;
 
   const file = path.join(repoRoot, 'bench-results', 'latest.json');
   mkdirSync(path.dirname(file), { recursive: true });

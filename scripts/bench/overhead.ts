@@ -1,48 +1,46 @@
 /**
- * Overhead: one 10-turn conversation with 200 ms per model call through the full durable path, vs. the plain loop
- * calling the same fakes, alternating within each run so both see the same machine state.
+ * Overhead: one 10-turn conversation with 200 ms per model call through our full path (the API), our workflow
+ * started with the client (no API hop), the Temporal floor and the fair plain loop, in a rotating order within
+ * each run so all see the same machine state; with the history phases of our path and of the floor.
  */
-import path from 'node:path';
-import { converseViaApi } from './api-client';
-import { createPlainLoop } from './conversation-loop';
+import { historyPhases, type Phases } from './history-phases';
 import { startBenchStack } from './full-stack';
-import { summarize, type Summary } from './stats';
+import { conversationPaths, type Finished, type PathName } from './paths';
+import { benchRuns, summarize, type Summary } from './stats';
 
 const TURNS = 10;
 const LATENCY_MS = 200;
+const ORDER: PathName[] = ['ours', 'floor', 'plain', 'direct'];
 
-export async function runOverheadBench(runs = 5): Promise<Record<string, Summary>> {
+export async function runOverheadBench(runs = benchRuns()): Promise<Record<string, Summary>> {
   const stack = await startBenchStack({ latencyMs: LATENCY_MS });
   try {
-    const loop = createPlainLoop({
-      llmServiceUrl: `http://127.0.0.1:${stack.env.LLM_SERVICE_PORT}`,
-      ollamaHost: stack.env.OLLAMA_HOST!,
-      outputDir: path.join(stack.env.OUTPUT_DIR!, 'plain'),
-    });
-    // Warm-up: the first workflow task loads the workflow bundle into a fresh isolate.
-    await converseViaApi(stack, { initialQuery: 'warm up', maxTurns: 1 });
-    await loop('warm-up', 'warm up', 1);
-    const ratios: number[] = [];
-    const perTurn: number[] = [];
-    const durableMs: number[] = [];
-    const plainMs: number[] = [];
+    const paths = conversationPaths(stack);
+    // Warm-up: the first workflow task loads each bundle into a fresh isolate.
+    for (const name of ORDER) await paths[name](`warm-${name}-${Date.now()}`, 'warm up', 1);
+    const figures: Record<string, number[]> = {};
+    const add = (key: string, value: number) => (figures[key] ??= []).push(value);
     for (let i = 0; i < runs; i++) {
-      const durable = await converseViaApi(stack, { initialQuery: `overhead ${i}`, maxTurns: TURNS });
-      if (durable.completedTurns !== TURNS) throw new Error(`durable run ended ${durable.endReason}`);
-      const t0 = performance.now();
-      await loop(`plain-${i}`, `overhead ${i}`, TURNS);
-      const plain = performance.now() - t0;
-      durableMs.push(durable.wallMs);
-      plainMs.push(plain);
-      ratios.push(durable.wallMs / plain);
-      perTurn.push((durable.wallMs - plain) / TURNS);
+      const wall = {} as Record<PathName, Finished>;
+      const order = [...ORDER.slice(i % ORDER.length), ...ORDER.slice(0, i % ORDER.length)];
+      for (const name of order) {
+        wall[name] = await paths[name](`overhead-${name}-${i}-${Date.now()}`, `overhead ${i}`, TURNS);
+        if (wall[name].turns !== TURNS) throw new Error(`${name} did ${wall[name].turns} of ${TURNS} turns`);
+      }
+      add('overhead.vsTemporalFloor', wall.ours.wallMs / wall.floor.wallMs);
+      add('overhead.ratio', wall.ours.wallMs / wall.plain.wallMs);
+      add('overhead.floorRatio', wall.floor.wallMs / wall.plain.wallMs);
+      add('overhead.perTurnOverheadMs', (wall.ours.wallMs - wall.plain.wallMs) / TURNS);
+      add('overhead.perTurnVsFloorMs', (wall.ours.wallMs - wall.floor.wallMs) / TURNS);
+      add('overhead.apiHopMs', wall.ours.wallMs - wall.direct.wallMs);
+      for (const name of ORDER) add(`overhead.${name}Ms`, wall[name].wallMs);
+      for (const name of ['ours', 'floor'] as const) {
+        const phases = await historyPhases(stack.client, [wall[name].workflowId!]);
+        for (const [phase, ms] of Object.entries(phases) as [keyof Phases, number][])
+          add(`overhead.phases.${name}.${phase}`, ms);
+      }
     }
-    return {
-      'overhead.ratio': summarize(ratios),
-      'overhead.perTurnOverheadMs': summarize(perTurn),
-      'overhead.durableMs': summarize(durableMs),
-      'overhead.plainMs': summarize(plainMs),
-    };
+    return Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, summarize(v)]));
   } finally {
     await stack.stop();
   }

@@ -22,3 +22,8 @@ export function percentile(values: number[], p: number): number {
 export function fmt(s: Summary, digits = 2): string {
   return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)}, n=${s.runs})`;
 }
+
+/** How many runs each part makes: BENCH_RUNS (default 3; 1 for a quick check). */
+export function benchRuns(): number {
+  return Number(process.env.BENCH_RUNS ?? '3');
+}

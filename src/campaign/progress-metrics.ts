@@ -1,18 +1,17 @@
 /**
- * Campaign progress for the worker's metrics endpoint: the campaign code calls `record` whenever its items' states
- * change (with every state's count, so states that emptied drop to 0). Kept apart from the campaign's own modules so
- * it can be wired where the campaign activities are built: `createCampaignProgressMetrics(metrics.registry)`.
+ * Campaign progress for the worker's metrics endpoint: each checkpoint of a campaign (checkpointCampaign, which the
+ * campaign workflow runs whenever its items' states change) sets every state's count, so states that emptied drop
+ * to 0. The last values stay after the campaign ends.
  */
 import client from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { CampaignActivities } from './workflows/activities';
 import type { ItemState } from './types';
 
 const STATES: ItemState[] = ['pending', 'running', 'completed', 'failed', 'skipped'];
 
 export interface CampaignProgressMetrics {
   record(campaignId: string, counts: Partial<Record<ItemState, number>>): void;
-  /** A campaign that ended or was cancelled: its series go away. */
-  forget(campaignId: string): void;
 }
 
 export function createCampaignProgressMetrics(registry: Registry): CampaignProgressMetrics {
@@ -26,8 +25,20 @@ export function createCampaignProgressMetrics(registry: Registry): CampaignProgr
     record(campaignId, counts) {
       for (const state of STATES) items.set({ campaign_id: campaignId, state }, counts[state] ?? 0);
     },
-    forget(campaignId) {
-      for (const state of STATES) items.remove({ campaign_id: campaignId, state });
+  };
+}
+
+/** `checkpointCampaign` that also records the campaign's counts once its manifest is written. */
+export function withCampaignProgress<T extends Pick<CampaignActivities, 'checkpointCampaign'>>(
+  activities: T,
+  progress: CampaignProgressMetrics,
+): T {
+  return {
+    ...activities,
+    async checkpointCampaign(input) {
+      const output = await activities.checkpointCampaign(input);
+      progress.record(input.campaignId, input.counts);
+      return output;
     },
   };
 }

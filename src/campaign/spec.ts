@@ -6,8 +6,10 @@
  */
 import { z } from 'zod';
 import { inputSchemas } from '../conversation/input';
+import type { ConversationInput } from '../conversation/input';
 import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from '../contracts/text';
 import { MAX_MODEL_ID_CHARS, MAX_QUERY_CHARS, MAX_SYSTEM_PROMPT_CHARS } from '../contracts/limits';
+import { seedsFileProblem } from './seeds-file-name';
 
 export const DEFAULT_CAMPAIGN_CONCURRENCY = 10;
 export const MAX_CAMPAIGN_CONCURRENCY = 500;
@@ -21,9 +23,38 @@ export const MAX_CAMPAIGN_ID_CHARS = 64;
 const text = (max: number) =>
   z.string().trim().min(1).max(max).refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
 
+/** The conversation options every item of a campaign shares: all of a conversation's but its own. */
+const PER_CONVERSATION_FIELDS = ['initialQuery', 'outputFile', 'conversationId', 'cloud', 'local'] as const;
+type PerConversationField = (typeof PER_CONVERSATION_FIELDS)[number];
+
+function sharedOptionsOf<S extends Record<PerConversationField, unknown>>(
+  shape: S,
+): Omit<S, PerConversationField> {
+  return Object.fromEntries(
+    Object.entries(shape).filter(([key]) => !(PER_CONVERSATION_FIELDS as readonly string[]).includes(key)),
+  ) as Omit<S, PerConversationField>;
+}
+
+/** A grid's list of values: 1..20 of them, each valid for the side, none twice. */
+function gridValues<T extends z.ZodType>(value: T) {
+  return z
+    .array(value)
+    .min(1)
+    .max(20)
+    .superRefine((values, ctx) => {
+      const seen = new Map<string, number>();
+      values.forEach((v, i) => {
+        const key = JSON.stringify(v);
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else ctx.addIssue({ code: 'custom', path: [i], message: `repeats the value at [${first}]` });
+      });
+    });
+}
+
 function buildSpecSchema() {
   const { cloudOptions, localOptions, conversationInput } = inputSchemas();
-  const shared = conversationInput.shape;
+  const shared = sharedOptionsOf(conversationInput.shape);
 
   const seedObject = z
     .object({
@@ -42,12 +73,13 @@ function buildSpecSchema() {
 
   const pair = z.object({ cloud: cloudOptions.optional(), local: localOptions.optional() }).strict();
 
-  const gridSide = z
-    .object({
-      temperature: z.array(z.number()).min(1).max(20).optional(),
-      systemPrompt: z.array(text(MAX_SYSTEM_PROMPT_CHARS)).min(1).max(20).optional(),
-    })
-    .strict();
+  const gridSide = (side: typeof cloudOptions | typeof localOptions) =>
+    z
+      .object({
+        temperature: gridValues(side.shape.temperature.unwrap()).optional(),
+        systemPrompt: gridValues(side.shape.systemPrompt.unwrap()).optional(),
+      })
+      .strict();
 
   const judge = z
     .object({
@@ -57,7 +89,7 @@ function buildSpecSchema() {
     })
     .strict();
 
-  return z
+  const schema = z
     .object({
       campaignId: z
         .string()
@@ -69,16 +101,20 @@ function buildSpecSchema() {
       name: text(200).optional(),
       seeds: z.array(seed).min(1).max(MAX_SEEDS).optional(),
       /** A relative `.jsonl` or `.csv` name inside INPUT_DIR; read by the plan activity. */
-      seedsFile: z.string().min(1).max(255).optional(),
+      seedsFile: z
+        .string()
+        .superRefine((name, ctx) => {
+          const problem = seedsFileProblem(name);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        })
+        .optional(),
       pairs: z.array(pair).min(1).max(MAX_PAIRS),
-      grid: z.object({ cloud: gridSide.optional(), local: gridSide.optional() }).strict().optional(),
+      grid: z
+        .object({ cloud: gridSide(cloudOptions).optional(), local: gridSide(localOptions).optional() })
+        .strict()
+        .optional(),
       repeats: z.number().int().min(1).max(MAX_REPEATS).optional(),
-      maxTurns: shared.maxTurns,
-      stopPhrases: shared.stopPhrases,
-      repetitionThreshold: shared.repetitionThreshold,
-      repetitionWindow: shared.repetitionWindow,
-      delayBetweenTurnsMs: shared.delayBetweenTurnsMs,
-      timeoutMinutes: shared.timeoutMinutes,
+      ...shared,
       concurrency: z.number().int().min(1).max(MAX_CAMPAIGN_CONCURRENCY).optional(),
       budget: z
         .object({
@@ -95,9 +131,10 @@ function buildSpecSchema() {
         ctx.addIssue({ code: 'custom', path: ['seeds'], message: 'give exactly one of seeds or seedsFile' });
       }
     });
+  return { schema, sharedKeys: Object.keys(shared), seedObject };
 }
 
-const campaignSpec = buildSpecSchema();
+const { schema: campaignSpec, sharedKeys, seedObject } = buildSpecSchema();
 
 /** Built once while the module loads, like the conversation's schemas (see conversation/input.ts). */
 export function campaignSpecSchema(): typeof campaignSpec {
@@ -105,3 +142,15 @@ export function campaignSpecSchema(): typeof campaignSpec {
 }
 
 export type CampaignSpec = z.infer<typeof campaignSpec>;
+
+/** A seed written as an object, `{query, id?, metadata?}`: also the rule for each record of a seeds file. */
+export function seedObjectSchema(): typeof seedObject {
+  return seedObject;
+}
+
+/** The conversation options of the spec that every item shares (maxTurns, stopPhrases, timeoutMinutes, …). */
+export function sharedConversationOptions(spec: CampaignSpec): Partial<ConversationInput> {
+  return Object.fromEntries(
+    sharedKeys.filter((key) => key in spec).map((key) => [key, spec[key as keyof CampaignSpec]]),
+  ) as Partial<ConversationInput>;
+}

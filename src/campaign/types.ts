@@ -57,10 +57,12 @@ export interface JudgeSpec {
 }
 
 export interface JudgeScore {
-  /** 1..10 */
-  score: number;
+  /** 1..10; null when the judge's replies held no score after JUDGE_SCORE_ATTEMPTS tries (rationale says so). */
+  score: number | null;
   rationale: string;
   model: string;
+  /** How many replies the judge gave before one held a score (or it gave up). */
+  attempts?: number;
 }
 
 export type CampaignStatus =
@@ -95,6 +97,13 @@ export interface QualityFlags {
   endReason?: EndReason;
 }
 
+/** A side's sampling as the item ran it: the item's options, else the worker's defaults where known. */
+export interface SideSampling {
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+}
+
 /** One item in manifest.json: the plan's item with what became of it. */
 export interface ManifestItem {
   itemHash: string;
@@ -105,6 +114,10 @@ export interface ManifestItem {
   grid: Record<string, string | number>;
   repeat: number;
   state: ItemState;
+  /** The item's sampling parameters (system prompts are in the spec, picked by pairIndex and grid). */
+  sampling?: { cloud: SideSampling; local: SideSampling };
+  /** The models as the transcript reports them (e.g. the cloud side's default resolved), once it ran. */
+  models?: { cloud: string; local: string };
   outcome?: ItemOutcome;
   quality?: QualityFlags;
 }
@@ -117,6 +130,8 @@ export interface ModelProvenance {
   details?: Record<string, unknown>;
   /** Cloud: the region the Lambda calls Bedrock in, where known. */
   region?: string;
+  /** Why the look-up failed (Ollama unreachable, model unknown); tried again at the next checkpoint. */
+  lookupError?: string;
 }
 
 /** `OUTPUT_DIR/campaigns/<campaignId>/manifest.json`, rewritten atomically at each checkpoint. */

@@ -23,9 +23,12 @@ export {
 } from './input';
 export type { CloudOptions, ConversationInput, LocalOptions } from './input';
 
-/** 'cancelled' only appears in the exported JSONL: a cancelled workflow exports, then fails as cancelled. */
+/**
+ * 'cancelled' only appears in the exported JSONL: a cancelled workflow exports, then fails as cancelled.
+ * 'budget': the conversation's `maxTotalTokens` was reached, or its campaign's budget stopped it.
+ */
 export type EndReason =
-  'max_turns' | 'stop_signal' | 'stop_phrase' | 'repetition' | 'timeout' | 'error' | 'cancelled';
+  'max_turns' | 'stop_signal' | 'stop_phrase' | 'repetition' | 'timeout' | 'error' | 'cancelled' | 'budget';
 export type ConversationStatus = 'running' | 'paused' | 'stopping' | 'exporting' | 'completed';
 
 export interface TokenUsage {
@@ -48,6 +51,17 @@ export interface Turn {
   localLatencyMs: number;
   cloudUsage: TokenUsage;
   localUsage: TokenUsage;
+  /**
+   * USD for each side's call, from MODEL_PRICES_FILE; `priced: false` when the model has no price there (it then
+   * costs 0). Unset in turns recorded before prices existed.
+   */
+  cloudCost?: CallCost;
+  localCost?: CallCost;
+}
+
+export interface CallCost {
+  costUsd: number;
+  priced: boolean;
 }
 
 export interface TranscriptState {
@@ -71,6 +85,10 @@ export interface ConversationContinuation {
   turns: Turn[];
   paused: boolean;
   stopRequested: boolean;
+  /** The stop was the campaign's budget (unset in runs carried before it existed). */
+  stopForBudget?: boolean;
+  /** Where the model calls run (see PROVIDER_TASK_QUEUES_PATCH); unset in runs that call them on their own queue. */
+  taskQueues?: { cloud: string; local: string };
   /** Epoch milliseconds. */
   deadline: number;
   /** How many runs came before this one. */
@@ -94,12 +112,58 @@ export interface ConversationResult {
   averageProcessingTimeMs: number;
   /** Set when endReason is 'error': the failure that ended the conversation. */
   error?: { type: string; message: string };
+  /**
+   * Tokens of every turn, per side; USD from MODEL_PRICES_FILE, where models without a price cost 0 and are listed
+   * in unpricedModels. Unset in the results of conversations that ended before these existed.
+   */
+  usage?: { cloud: TokenUsage; local: TokenUsage };
+  costUsd?: number;
+  unpricedModels?: string[];
+}
+
+/** The `stop` signal's optional argument: a campaign stopping its conversations at its budget says so. */
+export interface StopRequest {
+  reason?: 'budget';
+}
+
+/** Token and cost totals of a conversation's turns. */
+export function usageTotals(
+  turns: Turn[],
+): Required<Pick<ConversationResult, 'usage' | 'costUsd' | 'unpricedModels'>> {
+  const usage = { cloud: { inputTokens: 0, outputTokens: 0 }, local: { inputTokens: 0, outputTokens: 0 } };
+  let costUsd = 0;
+  const unpriced = new Set<string>();
+  for (const t of turns) {
+    usage.cloud.inputTokens += t.cloudUsage.inputTokens;
+    usage.cloud.outputTokens += t.cloudUsage.outputTokens;
+    usage.local.inputTokens += t.localUsage.inputTokens;
+    usage.local.outputTokens += t.localUsage.outputTokens;
+    costUsd += (t.cloudCost?.costUsd ?? 0) + (t.localCost?.costUsd ?? 0);
+    if (t.cloudCost?.priced === false) unpriced.add(t.cloudModel);
+    if (t.localCost?.priced === false) unpriced.add(t.localModel);
+  }
+  return { usage, costUsd, unpricedModels: [...unpriced].sort() };
+}
+
+/** Input + output tokens of both sides, what `maxTotalTokens` counts. */
+export function totalTokens(turns: Turn[]): number {
+  return turns.reduce(
+    (n, t) =>
+      n +
+      t.cloudUsage.inputTokens +
+      t.cloudUsage.outputTokens +
+      t.localUsage.inputTokens +
+      t.localUsage.outputTokens,
+    0,
+  );
 }
 
 /** ApplicationFailure types thrown by the activities and the workflow. */
 export const FailureType = {
   CloudRejected: 'CloudRequestRejected',
   CloudUnavailable: 'CloudUnavailable',
+  /** The worker's CLOUD_MAX_TOKENS_PER_MINUTE would hold the call longer than its attempt: retried later. */
+  CloudThrottled: 'CloudTokensPerMinuteReached',
   LocalRejected: 'LocalRequestRejected',
   LocalUnavailable: 'LocalModelUnavailable',
   EmptyOutput: 'EmptyModelOutput',
@@ -120,6 +184,6 @@ export function averageProcessingTimeMs(turns: Turn[]): number {
 }
 
 export const transcriptQuery = defineQuery<TranscriptState>('transcript');
-export const stopSignal = defineSignal('stop');
+export const stopSignal = defineSignal<[StopRequest?]>('stop');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');

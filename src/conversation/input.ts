@@ -54,6 +54,9 @@ export function renderQuestionPrompt(template: string, values: { question: strin
  */
 export const MAX_TRANSCRIPT_TOKENS = 250_000;
 
+/** The largest `maxTotalTokens`: far above what maxTurns × maxTokens allows a conversation to use anyway. */
+export const MAX_TOTAL_TOKENS = 100_000_000;
+
 const CONVERSATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const NAME_PART = /^[A-Za-z0-9_.@+-]+$/;
 
@@ -203,6 +206,8 @@ function buildSchemas(rules: InputRules) {
         .max(60 * 60_000)
         .optional(),
       timeoutMinutes: z.number().min(0.1).max(MAX_TIMEOUT_MINUTES).optional(),
+      /** Input + output tokens of both sides; the turn that reaches it is the last (endReason `budget`). */
+      maxTotalTokens: z.number().int().min(1).max(MAX_TOTAL_TOKENS).optional(),
     })
     .strict()
     .superRefine((input, ctx) => {

@@ -9,9 +9,17 @@ export const CLOUD_MODEL = defineSearchAttributeKey('ConversationCloudModel', Se
 export const LOCAL_MODEL = defineSearchAttributeKey('ConversationLocalModel', SearchAttributeType.KEYWORD);
 export const TURNS_COMPLETED = defineSearchAttributeKey('ConversationTurns', SearchAttributeType.INT);
 export const END_REASON = defineSearchAttributeKey('ConversationEndReason', SearchAttributeType.KEYWORD);
+/** Set by a campaign on each of its conversations when it starts them: `CampaignId = "…"` lists them. */
+export const CAMPAIGN_ID = defineSearchAttributeKey('CampaignId', SearchAttributeType.KEYWORD);
 
-/** Every key the workflow upserts: a server must know them all (INVALID_ARGUMENT otherwise). */
-export const CONVERSATION_SEARCH_ATTRIBUTES = [CLOUD_MODEL, LOCAL_MODEL, TURNS_COMPLETED, END_REASON];
+/** Every key our workflows set: a server must know them all (INVALID_ARGUMENT otherwise). */
+export const CONVERSATION_SEARCH_ATTRIBUTES = [
+  CLOUD_MODEL,
+  LOCAL_MODEL,
+  TURNS_COMPLETED,
+  END_REASON,
+  CAMPAIGN_ID,
+];
 
 const DEV_SERVER_TYPE_NAMES: Partial<Record<SearchAttributeType, string>> = {
   [SearchAttributeType.KEYWORD]: 'Keyword',

@@ -1,4 +1,9 @@
-/** Worker entry: runs conversationWorkflow and its activities on the `llm-conversations` task queue. */
+/**
+ * Worker entry: one process, one connection, three Workers: the main task queue (`llm-conversations`: the
+ * workflows, the export, the campaign's plan and dataset activities) and one task queue per model provider
+ * (`llm-cloud-calls`, `llm-local-calls`), each capped by Temporal: concurrent calls per process and calls per
+ * second across every worker of the queue.
+ */
 import {
   DefaultLogger,
   makeTelemetryFilterString,
@@ -11,12 +16,18 @@ import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { Logger } from '../shared/logger';
+import { loadModelPrices } from '../shared/model-prices';
+import { makeDatasetActivities } from '../campaign/activities/dataset';
+import { makePlanActivities } from '../campaign/activities/plan';
+import { createCampaignProgressMetrics, withCampaignProgress } from '../campaign/progress-metrics';
 import { createActivities } from './activities';
-import type { ActivitiesDeps } from './activities';
+import type { ActivitiesDeps, CampaignActivityImpls } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
 import { startConversationMetrics, type ConversationMetrics } from './metrics';
+import { createTokenBucket } from './activities/token-bucket';
 import { workerTracing, type WorkerTracing } from './tracing';
 import { workerWorkflowSource } from './workflow-bundle';
+import { sizeWorkflowHeap, workerMemoryPlan } from './worker-memory';
 import { startTelemetry } from '../shared/telemetry';
 import { createOllamaClient } from '../shared/ollama-client';
 
@@ -39,15 +50,42 @@ export interface WorkerTuning {
   maxPollers: number;
 }
 
+/** One provider's task queue and what Temporal lets through it. */
+export interface ProviderQueue {
+  taskQueue: string;
+  maxConcurrentCalls: number;
+  /** 0: no limit. */
+  maxCallsPerSecond: number;
+}
+
 export function workerTuningFromConfig(config: Config): WorkerTuning {
   return {
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows: workerMemoryPlan(
+      config.WORKER_EXPECTED_CONVERSATIONS,
+      config.WORKER_MAX_CACHED_WORKFLOWS,
+    ).maxCachedWorkflows,
     maxPollers: config.WORKER_MAX_POLLERS,
   };
 }
 
+export function providerQueuesFromConfig(config: Config): { cloud: ProviderQueue; local: ProviderQueue } {
+  return {
+    cloud: {
+      taskQueue: config.TEMPORAL_CLOUD_TASK_QUEUE,
+      maxConcurrentCalls: config.CLOUD_MAX_CONCURRENT_CALLS,
+      maxCallsPerSecond: config.CLOUD_MAX_CALLS_PER_SECOND,
+    },
+    local: {
+      taskQueue: config.TEMPORAL_LOCAL_TASK_QUEUE,
+      maxConcurrentCalls: config.LOCAL_MAX_CONCURRENT_CALLS,
+      maxCallsPerSecond: config.LOCAL_MAX_CALLS_PER_SECOND,
+    },
+  };
+}
+
+/** One Worker for everything on one task queue (tests): model calls run on the workflow's own queue. */
 export function createWorker({
   connection,
   namespace,
@@ -79,10 +117,46 @@ export function createWorker({
   });
 }
 
-/** The real clients: the LLM REST service and the local Ollama server. */
-export function activitiesDepsFromConfig(config: Config, metrics?: ConversationMetrics): ActivitiesDeps {
+/**
+ * The main Worker and one Worker per provider queue. The main queue also serves askCloud and askLocal, uncapped,
+ * for conversations recorded before the provider queues (see PROVIDER_TASK_QUEUES_PATCH): new runs never
+ * schedule them there.
+ */
+export async function createWorkers(
+  deps: WorkerDeps & { providers: { cloud: ProviderQueue; local: ProviderQueue } },
+): Promise<Worker[]> {
+  const { connection, namespace, providers, tuning, tracing } = deps;
+  const activityDeps: ActivitiesDeps = {
+    ...deps.activities,
+    taskQueues: { cloud: providers.cloud.taskQueue, local: providers.local.taskQueue },
+  };
+  const { askCloud, askLocal, judgeConversation } = createActivities(activityDeps);
+  const judge: Partial<CampaignActivityImpls> = judgeConversation ? { judgeConversation } : {};
+  const provider = (queue: ProviderQueue, calls: object) =>
+    Worker.create({
+      connection,
+      namespace,
+      taskQueue: queue.taskQueue,
+      activities: calls,
+      maxConcurrentActivityTaskExecutions: queue.maxConcurrentCalls,
+      ...(queue.maxCallsPerSecond > 0 && { maxTaskQueueActivitiesPerSecond: queue.maxCallsPerSecond }),
+      ...(tuning && {
+        activityTaskPollerBehavior: { type: 'autoscaling' as const, maximum: tuning.maxPollers },
+      }),
+      // Activities only: their spans need the activity interceptors; no workflow runs here to use the sinks.
+      ...(tracing && { interceptors: { activity: tracing.activity } }),
+    });
+  return Promise.all([
+    createWorker({ ...deps, activities: activityDeps }),
+    provider(providers.cloud, { askCloud, ...judge }),
+    provider(providers.local, { askLocal, ...judge }),
+  ]);
+}
+
+/** The real clients (the LLM REST service, the local Ollama server), the price table and the cloud budget. */
+export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
+  const prices = loadModelPrices(config.MODEL_PRICES_FILE);
   return {
-    metrics,
     llmService: {
       client: createLlmServiceClient({
         baseUrl: config.LLM_SERVICE_URL,
@@ -90,11 +164,16 @@ export function activitiesDepsFromConfig(config: Config, metrics?: ConversationM
         apiKey: config.API_KEY,
       }),
       maxTokens: config.CLOUD_MAX_TOKENS,
+      prices,
+      ...(config.CLOUD_MAX_TOKENS_PER_MINUTE > 0 && {
+        tokensPerMinute: createTokenBucket(config.CLOUD_MAX_TOKENS_PER_MINUTE),
+      }),
     },
     ollama: {
       client: createOllamaClient(config.OLLAMA_HOST),
       model: config.OLLAMA_MODEL,
       maxTokens: config.LOCAL_MAX_TOKENS,
+      prices,
     },
     output: { dir: config.OUTPUT_DIR, escapeFormulas: config.CSV_ESCAPE_FORMULAS },
   };
@@ -117,49 +196,79 @@ const SDK_LEVELS: Record<Config['LOG_LEVEL'], LogLevel> = {
 export function installRuntime(config: Config, logger: Logger): void {
   const level = SDK_LEVELS[config.LOG_LEVEL];
   const pinoLevel = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
-  Runtime.install({
-    logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
-      logger[pinoLevel[entryLevel]](meta ?? {}, message);
-    }),
-    telemetryOptions: {
-      logging: {
-        forward: {},
-        filter: makeTelemetryFilterString({ core: level === 'TRACE' ? 'DEBUG' : 'WARN' }),
+  const install = (metricsAddress: string) =>
+    Runtime.install({
+      logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
+        logger[pinoLevel[entryLevel]](meta ?? {}, message);
+      }),
+      telemetryOptions: {
+        logging: {
+          forward: {},
+          filter: makeTelemetryFilterString({ core: level === 'TRACE' ? 'DEBUG' : 'WARN' }),
+        },
+        ...(metricsAddress ? { metrics: { prometheus: { bindAddress: metricsAddress } } } : {}),
       },
-      ...(config.WORKER_METRICS_ADDRESS
-        ? { metrics: { prometheus: { bindAddress: config.WORKER_METRICS_ADDRESS } } }
-        : {}),
-    },
-  });
+    });
+  try {
+    install(config.WORKER_METRICS_ADDRESS);
+  } catch (err) {
+    // A second worker on this host (`npm run start:worker` twice) still runs; only its metrics need their own port.
+    if (!/address already in use/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    logger.warn(
+      { address: config.WORKER_METRICS_ADDRESS },
+      'WORKER_METRICS_ADDRESS is taken (another worker?): this worker serves no metrics; give it its own address',
+    );
+    install('');
+  }
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs the worker process until SIGINT/SIGTERM (the Runtime shuts every Worker down; run() resolves once their
+ * in-flight tasks are done). `campaign` builds the campaign's plan and dataset activities.
+ */
+export async function runWorkerProcess(
+  campaign?: (config: Config, deps: ActivitiesDeps) => CampaignActivityImpls,
+): Promise<void> {
   const telemetry = await startTelemetry('conversation-worker');
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
-  const metrics = await startConversationMetrics(config);
+  sizeWorkflowHeap(
+    workerMemoryPlan(config.WORKER_EXPECTED_CONVERSATIONS, config.WORKER_MAX_CACHED_WORKFLOWS),
+  );
+  const deps = activitiesDepsFromConfig(config);
+  const metrics = await serveConversationMetrics(config, deps, logger);
+  const progress = metrics && createCampaignProgressMetrics(metrics.registry);
+  const campaignActivities = (impls: CampaignActivityImpls) =>
+    progress ? withCampaignProgress(impls, progress) : impls;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const worker = await createWorker({
+    const providers = providerQueuesFromConfig(config);
+    const workers = await createWorkers({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activities: activitiesDepsFromConfig(config, metrics),
+      activities: {
+        ...deps,
+        metrics,
+        ...(campaign && { campaign: campaignActivities(campaign(config, deps)) }),
+      },
       tuning: workerTuningFromConfig(config),
+      providers,
       tracing: await workerTracing(),
       ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     });
     logger.info(
       {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
+        cloud: providers.cloud,
+        local: providers.local,
         namespace: config.TEMPORAL_NAMESPACE,
         address: config.TEMPORAL_ADDRESS,
       },
       'worker started',
     );
-    // The Runtime shuts the worker down on SIGINT/SIGTERM; run() resolves once in-flight tasks are done.
-    await worker.run();
+    await runAll(workers);
     logger.info('worker stopped');
   } finally {
     await connection.close();
@@ -167,8 +276,50 @@ async function main(): Promise<void> {
   }
 }
 
+/** The worker's model-call and conversation metrics; a second worker on this host goes on without them. */
+async function serveConversationMetrics(
+  config: Config,
+  deps: ActivitiesDeps,
+  logger: Logger,
+): Promise<ConversationMetrics | undefined> {
+  const prices = config.MODEL_PRICES_FILE ? deps.llmService.prices : undefined;
+  try {
+    return await startConversationMetrics(config.CONVERSATION_METRICS_ADDRESS, prices);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    logger.warn(
+      { address: config.CONVERSATION_METRICS_ADDRESS },
+      'CONVERSATION_METRICS_ADDRESS is taken (another worker?): this worker counts no model calls; give it its own address',
+    );
+    return undefined;
+  }
+}
+
+/** Runs the Workers together: one failing shuts the others down, so the process never half-works. */
+async function runAll(workers: Worker[]): Promise<void> {
+  await Promise.all(
+    workers.map((w) =>
+      w.run().catch((err: unknown) => {
+        for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+        throw err;
+      }),
+    ),
+  );
+}
+
 if (require.main === module) {
-  main().catch((err: unknown) => {
+  runWorkerProcess((config, deps) => ({
+    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
+    ...makeDatasetActivities({
+      outputDir: config.OUTPUT_DIR,
+      ollama: deps.ollama.client,
+      llmService: deps.llmService.client,
+      temporalNamespace: config.TEMPORAL_NAMESPACE,
+      localModelDefault: config.OLLAMA_MODEL,
+      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
+      ...(deps.ollama.prices && { prices: deps.ollama.prices }),
+    }),
+  })).catch((err: unknown) => {
     createLogger('conversation-worker').fatal({ err }, 'worker failed');
     process.exit(1);
   });

@@ -70,6 +70,9 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** Worker processes one stack runs at most (each has its own metrics port). */
+export const MAX_WORKER_COUNT = 8;
+
 /** Every environment variable the services read, with its default. Validated once, at start-up. */
 const variables = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -117,8 +120,35 @@ const variables = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('llm-conversations'),
+  // The model calls run on task queues of their own, so Temporal caps what each provider is sent (see
+  // docs/configuration.md § Provider caps).
+  TEMPORAL_CLOUD_TASK_QUEUE: z.string().min(1).default('llm-cloud-calls'),
+  TEMPORAL_LOCAL_TASK_QUEUE: z.string().min(1).default('llm-local-calls'),
+  CLOUD_MAX_CONCURRENT_CALLS: int(1, 10_000, 50),
+  /** Across every worker of the queue (Temporal's task queue rate limit); 0 = no limit. */
+  CLOUD_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
+  /** Input tokens (estimated) + maxTokens per minute, per worker process; 0 = no limit. */
+  CLOUD_MAX_TOKENS_PER_MINUTE: int(0, 1_000_000_000, 0),
+  LOCAL_MAX_CONCURRENT_CALLS: int(1, 10_000, 8),
+  LOCAL_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
+  /** JSON: model id → `{ "inputPer1k": USD, "outputPer1k": USD }`; unset, every model costs 0 and is flagged unpriced. */
+  MODEL_PRICES_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   TEMPORAL_UI_URL: url('http://127.0.0.1:8233'),
+  /** What `npm start` runs as Temporal: the CLI's dev server (SQLite), or a Temporal server on PostgreSQL. */
+  TEMPORAL_BACKEND: z.enum(['dev', 'postgres']).default('dev'),
+  /** TEMPORAL_BACKEND=postgres: PostgreSQL's port (its own, so a system PostgreSQL on 5432 is left alone). */
+  POSTGRES_PORT: port(5433),
+  /**
+   * TEMPORAL_BACKEND=postgres: the first of the 8 consecutive ports of the server's inner services (history,
+   * matching and worker gRPC, the four membership ports, metrics). Temporal stores membership ports in a
+   * PostgreSQL smallint, so the block must end below 32768.
+   */
+  TEMPORAL_INTERNAL_PORT_BASE: z.coerce.number().int().min(1024).max(32_760).default(7234),
+  /** Worker processes `npm start` runs on the same task queues; worker n serves metrics on the port + n - 1. */
+  WORKER_COUNT: int(1, MAX_WORKER_COUNT, 1),
   OUTPUT_DIR: z.string().min(1).default('./output'),
+  /** Where a campaign's `seedsFile` is read from: a relative name inside this folder, never outside it. */
+  INPUT_DIR: z.string().min(1).default('./input'),
   /** Escape CSV text cells a spreadsheet would evaluate as formulas (OWASP's leading `'`); `false` writes them raw. */
   CSV_ESCAPE_FORMULAS: z.stringbool().default(DEFAULT_CSV_ESCAPE_FORMULAS),
   /** Prometheus endpoint (host:port) for the worker's Temporal SDK metrics; empty turns it off. */
@@ -126,14 +156,18 @@ const variables = z.object({
   // Worker capacity; see the README's Performance section for what these buy.
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Live conversations one worker is sized for: its workflow cache and workflow heap follow (worker-memory.ts). */
+  WORKER_EXPECTED_CONVERSATIONS: z.coerce.number().int().min(1).max(100_000).default(200),
+  /** Unset: sized from WORKER_EXPECTED_CONVERSATIONS. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   WORKER_MAX_POLLERS: z.coerce.number().int().min(1).max(100).default(10),
   /** A workflow bundle prebuilt by `npm run build:workflows`; unset, the worker bundles the workflows at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-  /** Prometheus endpoint (host:port) for the worker's model-call and conversation metrics; empty turns it off. */
+  /**
+   * Prometheus endpoint (host:port) for the worker's model-call and conversation metrics; empty turns it off.
+   * Worker n of a stack (WORKER_COUNT) serves it on the port + n - 1.
+   */
   CONVERSATION_METRICS_ADDRESS: z.string().default('127.0.0.1:9465'),
-  /** JSON price table (model id → USD per 1 000 input/output tokens); unset, no cost is counted. */
-  MODEL_PRICES_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   /** `jaeger`: `npm start` runs a local Jaeger and points every service's OTLP exporter at it. */
   TRACING: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'jaeger']).default('off')),
   JAEGER_OTLP_GRPC_PORT: port(4317),

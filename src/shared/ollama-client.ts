@@ -11,12 +11,15 @@ import type {
   ChatResponse,
   GenerateRequest,
   GenerateResponse,
+  ListResponse,
   ShowRequest,
   ShowResponse,
 } from 'ollama';
 
 export interface OllamaCallOptions {
   signal?: AbortSignal;
+  /** Sent as `X-Request-Id`, for the logs of a proxy in front of Ollama. */
+  requestId?: string;
 }
 
 export interface OllamaClient {
@@ -25,16 +28,30 @@ export interface OllamaClient {
     request: GenerateRequest & { stream?: false },
     options?: OllamaCallOptions,
   ): Promise<GenerateResponse>;
-  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'>>;
+  /** The template always; the rest (details, parameters…) as this Ollama reports it, for provenance. */
+  show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'> & Partial<ShowResponse>>;
+  /** `/api/tags`: the local models with their digests. */
+  tags(): Promise<ListResponse>;
 }
 
 export function createOllamaClient(host: string): OllamaClient {
   const plain = new Ollama({ host });
-  const withSignal = (signal: AbortSignal | undefined): Ollama =>
-    signal ? new Ollama({ host, fetch: (url, init) => fetch(url, { ...init, signal }) }) : plain;
+  const withOptions = (options: OllamaCallOptions = {}): Ollama => {
+    const { signal, requestId } = options;
+    if (!signal && !requestId) return plain;
+    return new Ollama({
+      host,
+      fetch: (url, init) => {
+        const headers = new Headers(init?.headers);
+        if (requestId) headers.set('x-request-id', requestId);
+        return fetch(url, { ...init, headers, ...(signal && { signal }) });
+      },
+    });
+  };
   return {
-    chat: (request, options) => withSignal(options?.signal).chat({ ...request, stream: false }),
-    generate: (request, options) => withSignal(options?.signal).generate({ ...request, stream: false }),
+    chat: (request, options) => withOptions(options).chat({ ...request, stream: false }),
+    generate: (request, options) => withOptions(options).generate({ ...request, stream: false }),
     show: (request) => plain.show(request),
+    tags: () => plain.list(),
   };
 }

@@ -1,15 +1,28 @@
 import path from 'node:path';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../conversation/search-attributes';
 import type { Config } from '../shared/config';
-import { ollamaModelsDir, repoRoot, toolsBin } from './paths';
+import { buildServices, compiledEntry } from './build';
+import { ollamaModelsDir, toolsBin } from './paths';
+import { hostPort } from './ports';
+import { postgresSpec } from './postgres';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
 import { jaegerSpec, otlpEnv } from './jaeger';
+import { temporalServerSpec, temporalUiSpec } from './temporal-server';
 import { writeWorkflowBundle } from './workflow-bundle-file';
 
-export type ComponentName = 'temporal' | 'ollama' | 'jaeger' | 'gateway' | 'llm-service' | 'worker' | 'api';
+/**
+ * What `npm start` and `npm run start:temporal` name: `temporal` is TEMPORAL_BACKEND's processes; `jaeger` runs
+ * with TRACING=jaeger.
+ */
+export type StackComponent = 'temporal' | 'ollama' | 'jaeger' | 'gateway' | 'llm-service' | 'worker' | 'api';
+/** Every process a stack can run; `temporal` is the dev server or, on PostgreSQL, the Temporal server. */
+export type ComponentName = StackComponent | 'postgres' | 'temporal-ui';
 
-/** Our Node services run as plain node processes with TypeScript loaded by tsx, so signals reach them directly. */
+/**
+ * Our Node services run compiled (dist/, see scripts/build-services.mjs) as plain node processes, so signals reach
+ * them directly and no TypeScript loader runs beside them. Each start first compiles whatever changed.
+ */
 function nodeService(
   name: ComponentName,
   entry: string,
@@ -19,23 +32,28 @@ function nodeService(
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', path.join(repoRoot, entry)],
+    args: [compiledEntry(entry)],
+    prepare: buildServices,
     ready,
     readyTimeoutMs: 60_000,
     ...(env && { env }),
   };
 }
 
-function hostPort(address: string): { host: string; port: number } {
-  const url = new URL(address.includes('://') ? address : `http://${address}`);
-  return { host: url.hostname, port: Number(url.port) };
-}
-
 export function temporalAddress(config: Config) {
   return hostPort(config.TEMPORAL_ADDRESS);
 }
 
-/** How each component starts; Temporal keeps its SQLite file in `dataDir`. */
+/**
+ * Dynamic config for the dev server. Eager activities: the server hands a just-scheduled activity straight back to
+ * the worker that scheduled it. Other values were measured and not kept (docs/performance.md, `levers`).
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
+
+/**
+ * How each component starts; the dev server keeps its SQLite file in `dataDir`, PostgreSQL its cluster. `temporal`
+ * is the backend TEMPORAL_BACKEND names.
+ */
 export function componentSpecs(config: Config, dataDir: string): Record<ComponentName, ComponentSpec> {
   const temporal = hostPort(config.TEMPORAL_ADDRESS);
   const ui = hostPort(config.TEMPORAL_UI_URL);
@@ -45,6 +63,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   // TRACING=jaeger: every service exports its spans to the stack's Jaeger (otherwise OTEL_* pass through as set).
   const tracing = config.TRACING === 'jaeger' ? otlpEnv(config) : undefined;
   return {
+    postgres: postgresSpec(config, dataDir),
+    'temporal-ui': temporalUiSpec(config),
     temporal: {
       name: 'temporal',
       command: path.join(toolsBin, 'temporal'),
@@ -64,9 +84,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
         '--log-level',
         'warn',
         '--ui-disable-news-fetch',
-        // The server hands a just-scheduled activity straight back to the worker that scheduled it.
-        '--dynamic-config-value',
-        'system.enableActivityEagerExecution=true',
+        ...DEV_SERVER_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
         // Write-ahead log: far fewer fsyncs per workflow task, still crash-safe for the dev server.
         '--sqlite-pragma',
         'journal_mode=wal',
@@ -101,7 +119,10 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
-      prepare: () => writeWorkflowBundle(workflowBundle),
+      prepare: once(async () => {
+        await buildServices();
+        await writeWorkflowBundle(workflowBundle);
+      }),
       env: { WORKFLOW_BUNDLE_PATH: workflowBundle, ...tracing },
     },
     api: nodeService(
@@ -110,5 +131,48 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
       () => httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
       tracing,
     ),
+    // TEMPORAL_BACKEND=postgres: Temporal is the server built from go.temporal.io/server, on PostgreSQL.
+    ...(config.TEMPORAL_BACKEND === 'postgres' && { temporal: temporalServerSpec(config) }),
+  };
+}
+
+function once<T>(work: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= work());
+}
+
+/**
+ * The processes a stack component stands for, as chains: each chain starts in order, the chains side by side.
+ * `temporal` on PostgreSQL is PostgreSQL, then the server, then its UI; `worker` is WORKER_COUNT workers on the
+ * same task queues (`worker`, `worker-2`, …; worker n serves metrics on WORKER_METRICS_ADDRESS's and
+ * CONVERSATION_METRICS_ADDRESS's ports + n - 1), sharing one workflow bundle.
+ */
+export function stackChains(
+  config: Config,
+  specs: Record<ComponentName, ComponentSpec>,
+  name: StackComponent,
+): ComponentSpec[][] {
+  if (name === 'temporal' && config.TEMPORAL_BACKEND === 'postgres')
+    return [[specs.postgres, specs.temporal, specs['temporal-ui']]];
+  if (name !== 'worker') return [[specs[name]]];
+  return Array.from({ length: config.WORKER_COUNT }, (_, i) => [
+    i === 0 ? specs.worker : extraWorker(config, specs.worker, i + 1),
+  ]);
+}
+
+function extraWorker(config: Config, worker: ComponentSpec, n: number): ComponentSpec {
+  const nth = (address: string) => {
+    if (!address) return '';
+    const { host, port } = hostPort(address);
+    return `${host}:${port + n - 1}`;
+  };
+  return {
+    ...worker,
+    name: `worker-${n}`,
+    env: {
+      ...worker.env,
+      WORKER_METRICS_ADDRESS: nth(config.WORKER_METRICS_ADDRESS),
+      CONVERSATION_METRICS_ADDRESS: nth(config.CONVERSATION_METRICS_ADDRESS),
+    },
   };
 }

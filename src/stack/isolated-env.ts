@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts } from './ports';
+import { freePortBlock, freePorts } from './ports';
+import { MAX_WORKER_COUNT } from '../shared/config';
+import { INTERNAL_PORT_COUNT, MEMBERSHIP_PORT_LIMIT } from './temporal-server';
 
 /**
  * Environment for a whole stack on free ports of 127.0.0.1, with its own data and output folders in a new temp
@@ -9,10 +11,23 @@ import { freePorts } from './ports';
  */
 export async function isolatedStackEnv(prefix: string): Promise<Record<string, string>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  // PostgreSQL runs as its own user when we are root: it must be able to reach its folder in here.
+  chmodSync(dir, 0o711);
   mkdirSync(path.join(dir, 'data'));
-  const [temporal, ui, ollama, gateway, llm, api, metrics, conversationMetrics, ...jaeger] =
-    await freePorts(12);
+  const taken = new Set<number>();
+  const block = async (size: number, below?: number) => {
+    const first = await freePortBlock(size, { below, taken });
+    for (let port = first; port < first + size; port++) taken.add(port);
+    return first;
+  };
+  const internal = await block(INTERNAL_PORT_COUNT, MEMBERSHIP_PORT_LIMIT);
+  // One metrics port per worker (WORKER_COUNT), for the SDK's and for the conversations' metrics.
+  const metrics = await block(MAX_WORKER_COUNT);
+  const conversationMetrics = await block(MAX_WORKER_COUNT);
+  const [temporal, ui, ollama, gateway, llm, api, postgres, ...jaeger] = await freePorts(11, taken);
   return {
+    POSTGRES_PORT: String(postgres),
+    TEMPORAL_INTERNAL_PORT_BASE: String(internal),
     TEMPORAL_ADDRESS: `127.0.0.1:${temporal}`,
     TEMPORAL_UI_URL: `http://127.0.0.1:${ui}`,
     OLLAMA_HOST: `http://127.0.0.1:${ollama}`,

@@ -14,6 +14,15 @@ export interface ComponentSpec {
   /** Resolves once the component serves; rejects if it never does within `readyTimeoutMs`. */
   ready: () => Promise<boolean>;
   readyTimeoutMs: number;
+  /** The user to run as, known once `prepare` has run (PostgreSQL refuses root); by default ours. */
+  runAs?: () => RunAs | undefined;
+  /** The signal that stops it cleanly; SIGTERM by default. */
+  stopSignal?: NodeJS.Signals;
+}
+
+export interface RunAs {
+  uid: number;
+  gid: number;
 }
 
 interface Running {
@@ -53,6 +62,7 @@ export class Supervisor {
     const logFile = path.join(this.logDir, `${spec.name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = spawn(spec.command, spec.args, {
+      ...spec.runAs?.(),
       env: { ...process.env, ...spec.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,7 +101,19 @@ export class Supervisor {
 
   /** Starts several components at once; waits for all of them, even when one fails, so none is left behind. */
   async startAll(specs: ComponentSpec[]): Promise<void> {
-    const results = await Promise.allSettled(specs.map((spec) => this.start(spec)));
+    await this.startChains(specs.map((spec) => [spec]));
+  }
+
+  /**
+   * Starts chains of components at once, each chain in order (one needs the one before it, as the Temporal server
+   * needs PostgreSQL); waits for all of them, even when one fails, so none is left behind.
+   */
+  async startChains(chains: ComponentSpec[][]): Promise<void> {
+    const results = await Promise.allSettled(
+      chains.map(async (chain) => {
+        for (const spec of chain) await this.start(spec);
+      }),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -100,12 +122,15 @@ export class Supervisor {
     return Object.fromEntries([...this.running].map(([name, r]) => [name, r.child.pid ?? -1]));
   }
 
-  /** Stops one component's process group: SIGTERM then SIGKILL after `graceMs`, or straight SIGKILL (a crash). */
-  async stop(name: string, { signal = 'SIGTERM', graceMs = 10_000 }: StopOptions = {}): Promise<void> {
+  /**
+   * Stops one component's process group: its stop signal (SIGTERM by default) then SIGKILL after `graceMs`, or
+   * straight SIGKILL (a crash).
+   */
+  async stop(name: string, { signal, graceMs = 10_000 }: StopOptions = {}): Promise<void> {
     const entry = this.running.get(name);
     if (!entry) return;
     entry.stopping = true;
-    await stopGroup(entry.child, signal, graceMs);
+    await stopGroup(entry.child, signal ?? entry.spec.stopSignal ?? 'SIGTERM', graceMs);
     this.running.delete(name);
   }
 
@@ -118,7 +143,7 @@ export class Supervisor {
 }
 
 export interface StopOptions {
-  signal?: 'SIGTERM' | 'SIGKILL';
+  signal?: NodeJS.Signals;
   graceMs?: number;
 }
 

@@ -4,7 +4,10 @@ import type { Config } from '../shared/config';
 
 const connections = new Map<string, Promise<Connection>>();
 
-/** A worker is ready once it polls its task queue, which is what Temporal itself reports. */
+/**
+ * A worker is ready once it polls its task queues, which is what Temporal itself reports: the main queue for
+ * workflows, and each provider queue for the model calls.
+ */
 export async function workerPolling(config: Config): Promise<boolean> {
   const address = config.TEMPORAL_ADDRESS;
   if (!connections.has(address)) connections.set(address, Connection.connect({ address }));
@@ -12,12 +15,22 @@ export async function workerPolling(config: Config): Promise<boolean> {
     connections.delete(address);
     throw err;
   });
-  const { pollers } = await connection.workflowService.describeTaskQueue({
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  return pollers.length > 0;
+  const { TaskQueueType } = temporal.api.enums.v1;
+  const polled = await Promise.all(
+    [
+      [config.TEMPORAL_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW] as const,
+      [config.TEMPORAL_CLOUD_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY] as const,
+      [config.TEMPORAL_LOCAL_TASK_QUEUE, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY] as const,
+    ].map(async ([name, taskQueueType]) => {
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace: config.TEMPORAL_NAMESPACE,
+        taskQueue: { name },
+        taskQueueType,
+      });
+      return pollers.length > 0;
+    }),
+  );
+  return polled.every(Boolean);
 }
 
 export async function closeTaskQueueProbe(): Promise<void> {

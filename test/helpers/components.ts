@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { componentSpecs, type ComponentName } from '../../src/stack/components';
-import { Supervisor, type ComponentFailedError, type StopOptions } from '../../src/stack/supervisor';
+import {
+  Supervisor,
+  type ComponentFailedError,
+  type ComponentSpec,
+  type StopOptions,
+} from '../../src/stack/supervisor';
 import { closeTaskQueueProbe } from '../../src/stack/task-queue';
 import { loadConfig } from '../../src/shared/config';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
@@ -21,10 +26,18 @@ export class TestComponents {
     return new TestComponents({ ...(await isolatedStackEnv('llm-conv-components-')), ...extra });
   }
 
-  /** Starts a component under `label` (default: its name), so a test can run a second worker beside the first. */
-  async start(name: ComponentName, label: string = name): Promise<void> {
+  /**
+   * Starts a component under `label` (default: its name), so a test can run a second worker beside the first;
+   * `args` replaces its command line (e.g. a worker entry with test activities).
+   */
+  async start(name: ComponentName, label: string = name, args?: ComponentSpec['args']): Promise<void> {
     const spec = componentSpecs(loadConfig(this.env), this.env.STACK_DATA_DIR!)[name];
-    await this.supervisor.start({ ...spec, name: label, env: { ...spec.env, ...this.env } });
+    await this.supervisor.start({
+      ...spec,
+      name: label,
+      env: { ...spec.env, ...this.env },
+      ...(args && { args }),
+    });
     await closeTaskQueueProbe();
   }
 

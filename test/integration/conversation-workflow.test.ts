@@ -652,6 +652,34 @@ test('search attributes and summaries make the run findable in the Web UI', asyn
   ]);
 });
 
+test('search attributes are upserted when a filterable value changes, not after every turn', async () => {
+  const { result, handle } = await runConversationWithHandle(
+    { initialQuery: 'Hello', maxTurns: 4, local: { model: 'fake-local' } },
+    fakeLlmService().client,
+  );
+  expect(result.completedTurns).toBe(4);
+
+  const history = await handle.fetchHistory();
+  const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
+  // In the first task each patch marker's TemporalChangeVersion (sparse-turn-attributes, then provider-task-queues
+  // around the start's models and turns 0); after turn 1 the cloud model that answered; at the end the turns and the
+  // end reason. None for turns 2 and 3.
+  expect(
+    upserts.map((e) =>
+      Object.keys(e.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!).sort(),
+    ),
+  ).toEqual([
+    ['TemporalChangeVersion'],
+    ['ConversationLocalModel', 'ConversationTurns'],
+    ['TemporalChangeVersion'],
+    ['ConversationCloudModel'],
+    ['ConversationEndReason', 'ConversationTurns'],
+  ]);
+  const description = await handle.describe();
+  expect(description.typedSearchAttributes.get(TURNS_COMPLETED)).toBe(4);
+  expect(description.typedSearchAttributes.get(END_REASON)).toBe('max_turns');
+});
+
 test('200 turns complete through continue-as-new: every turn once, exported, history bounded', async () => {
   const llm = fakeLlmService();
   const { result, handle, firstRunId } = await runConversationWithHandle(

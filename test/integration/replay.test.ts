@@ -29,13 +29,17 @@ test('there are recorded histories for every way a conversation ends', () => {
       // refuses its input (`.hidden.csv`, a lone surrogate in a stop phrase) for new runs, so
       // `npm run histories:record` cannot make it. It must keep replaying: a run accepted then never fails later.
       'v1-input-rules',
+      // Recorded with the provider task queues and maxTotalTokens; and a campaign (judge, pause, resume).
+      'provider-queues-budget',
+      'campaign',
     ]),
   );
 });
 
 test('every recorded history replays against the current workflow code', async () => {
   const histories = files.map((f) => ({
-    workflowId: `replay-${f}`,
+    // A campaign derives its id from its workflow id, and its children's ids from that: replay it under its own.
+    workflowId: f.startsWith('campaign') ? `campaign-history-${f.replace('.json', '')}` : `replay-${f}`,
     history: historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))),
   }));
   const failures: string[] = [];

@@ -118,6 +118,9 @@ describe('askLocal', () => {
       question: 'What next?',
       model: 'gemma3:270m',
       usage: { inputTokens: 40, outputTokens: 6 },
+      // No MODEL_PRICES_FILE: unpriced, free.
+      costUsd: 0,
+      priced: false,
     });
     expect(chat).toHaveBeenCalledWith(
       expect.objectContaining({
@@ -129,7 +132,7 @@ describe('askLocal', () => {
           { role: 'user', content: followUpPrompt('Q?', 'A.') },
         ],
       }),
-      { signal: expect.any(AbortSignal) },
+      { signal: expect.any(AbortSignal), requestId: expect.stringMatching(/:1$/) },
     );
   });
 
@@ -169,7 +172,7 @@ describe('askLocal', () => {
           prompt: nextQuestionPrompt({ question: 'Q?', answer: 'A.' }),
           options: completionOptions({ maxTokens: 96 }),
         },
-        { signal: expect.any(AbortSignal) },
+        { signal: expect.any(AbortSignal), requestId: expect.stringMatching(/:1$/) },
       );
     });
 
@@ -186,7 +189,7 @@ describe('askLocal', () => {
           prompt: 'A child talks with a scientist.\n\nA. — so Q?\nQuestion:',
           options: completionOptions({ maxTokens: 10, temperature: 1.2 }),
         }),
-        { signal: expect.any(AbortSignal) },
+        { signal: expect.any(AbortSignal), requestId: expect.stringMatching(/:1$/) },
       );
     });
 
@@ -264,7 +267,7 @@ describe('conversation options and heartbeats', () => {
         ],
         options: { num_predict: 10, temperature: 1.2 },
       },
-      { signal: expect.any(AbortSignal) },
+      { signal: expect.any(AbortSignal), requestId: expect.stringMatching(/:1$/) },
     );
   });
 

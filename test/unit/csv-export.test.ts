@@ -181,7 +181,7 @@ describe('formula escaping (CSV injection)', () => {
 });
 
 describe('transcriptToJsonl', () => {
-  test('is one line of OpenAI chat messages with the metadata', () => {
+  test('is one line of OpenAI chat messages with the metadata and every turn as it was', () => {
     const jsonl = transcriptToJsonl('c-1', 'max_turns', [turn(1), turn(2)]);
     expect(jsonl.endsWith('\n')).toBe(true);
     expect(jsonl.split('\n')).toHaveLength(2);
@@ -199,6 +199,7 @@ describe('transcriptToJsonl', () => {
         { role: 'user', content: 'Question 2' },
         { role: 'assistant', content: 'Answer 2' },
       ],
+      turns: [turn(1), turn(2)],
     });
   });
 });

@@ -61,10 +61,12 @@ describe('docker-compose.yml', () => {
     expect(new URL(env.OLLAMA_HOST ?? '').host).toBe(`ollama:${publishedPorts('ollama')[0]}`);
   });
 
-  it('starts each of our services with an entry that exists', () => {
+  it('starts each of our services with an entry the image compiles from a source that exists', () => {
     for (const name of ours) {
       const entry = services[name]?.command?.at(-1) ?? '';
-      expect(() => readFileSync(path.join(repoRoot, entry))).not.toThrow();
+      expect(entry).toMatch(/^dist\/.+\.js$/);
+      const source = entry.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect(() => readFileSync(path.join(repoRoot, source))).not.toThrow();
     }
   });
 });

@@ -51,3 +51,42 @@ test('a child that closes stdout and then writes to stderr keeps both in its log
   expect(groupAlive(pid)).toBe(false);
   expect(exits).toEqual([]);
 }, 60_000);
+
+test('a chain starts in order, each part once the one before is ready; chains start side by side', async () => {
+  const events: string[] = [];
+  supervisor = new Supervisor(dir, () => {});
+  const spec = (name: string) => ({
+    name,
+    command: process.execPath,
+    args: ['-e', 'setInterval(() => {}, 1000)'],
+    prepare: async () => events.push(`${name} starts`),
+    ready: async () => (events.push(`${name} ready`), true),
+    readyTimeoutMs: 10_000,
+  });
+  await supervisor.startChains([[spec('database'), spec('server')], [spec('other')]]);
+
+  expect(events.indexOf('server starts')).toBeGreaterThan(events.indexOf('database ready'));
+  expect(events.indexOf('other starts')).toBeLessThan(events.indexOf('database ready'));
+  expect(Object.keys(supervisor.pids()).sort()).toEqual(['database', 'other', 'server']);
+}, 60_000);
+
+test('a component is stopped with its own stop signal', async () => {
+  supervisor = new Supervisor(dir, () => {});
+  await supervisor.start({
+    name: 'fast-shutdown',
+    command: process.execPath,
+    args: [
+      '-e',
+      "process.on('SIGINT', () => { console.log('stopped by SIGINT'); process.exit(0); }); console.log('handler set'); setInterval(() => {}, 1000)",
+    ],
+    ready: async () => readFileSync(path.join(dir, 'fast-shutdown.log'), 'utf8').includes('handler set'),
+    readyTimeoutMs: 1000,
+    stopSignal: 'SIGINT',
+  });
+  await supervisor.stop('fast-shutdown', { graceMs: 20_000 });
+  await until(
+    () => readFileSync(path.join(dir, 'fast-shutdown.log'), 'utf8'),
+    (log) => log.includes('stopped by SIGINT'),
+    { timeoutMs: 10_000, what: 'the SIGINT handler to log' },
+  );
+}, 60_000);

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { createCampaignProgressMetrics } from '../../src/campaign/progress-metrics';
+import { createCampaignProgressMetrics, withCampaignProgress } from '../../src/campaign/progress-metrics';
+import type { CampaignCounts } from '../../src/campaign/types';
+import type { CheckpointCampaignInput } from '../../src/campaign/workflows/activities';
+import { campaignWorkflowId, itemHashOf } from '../../src/campaign/identity';
 import { campaignIdOf } from '../../src/campaign/trace-link';
 import { createConversationMetrics } from '../../src/conversation/metrics';
-import { loadPriceTable } from '../../src/conversation/metrics/prices';
+import { parseModelPrices } from '../../src/shared/model-prices';
 import { tracingActive, tracingRequested } from '../../src/shared/telemetry';
 import { traceModelCall, withConversationBaggage } from '../../src/shared/telemetry/model-call';
 import { repoRoot } from '../helpers/tools';
@@ -75,14 +76,22 @@ describe('campaignIdOf', () => {
   ])('%s → %s', (id, campaign) => {
     expect(campaignIdOf(id)).toBe(campaign);
   });
+
+  test("reads back the campaign of a conversation id built as the campaign's expansion builds it", () => {
+    for (const campaignId of ['nightly', 'a.b_c-d-2', '0123456789abcdef']) {
+      const conversationId = `${campaignWorkflowId(campaignId)}-${itemHashOf({ seed: 1, pair: 0 })}`;
+      expect(campaignIdOf(conversationId)).toBe(campaignId);
+    }
+  });
 });
 
 describe('conversation metrics', () => {
   test('counts calls, tokens and their cost from the price table', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'prices-'));
-    const file = path.join(dir, 'prices.json');
-    writeFileSync(file, JSON.stringify({ 'model-a': { input: 0.5, output: 2 } }));
-    const metrics = createConversationMetrics(new Registry(), loadPriceTable(file));
+    const prices = parseModelPrices(
+      JSON.stringify({ 'model-a': { inputPer1k: 0.5, outputPer1k: 2 } }),
+      'test',
+    );
+    const metrics = createConversationMetrics(new Registry(), prices);
     const call = { side: 'cloud' as const, provider: 'llm-service', outcome: 'ok', durationSeconds: 0.2 };
     metrics.observeModelCall({ ...call, model: 'model-a', usage: { inputTokens: 1000, outputTokens: 500 } });
     metrics.observeModelCall({ ...call, model: 'unpriced', usage: { inputTokens: 10, outputTokens: 10 } });
@@ -105,25 +114,34 @@ describe('conversation metrics', () => {
     const metrics = createConversationMetrics(new Registry());
     expect(await metrics.registry.metrics()).not.toContain('llm_model_cost_usd_total');
   });
-
-  test('a malformed price table names the variable and the field', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'prices-'));
-    const file = path.join(dir, 'prices.json');
-    writeFileSync(file, JSON.stringify({ 'model-a': { input: -1, output: 2 } }));
-    expect(() => loadPriceTable(file)).toThrow(/MODEL_PRICES_FILE: model-a\.input/);
-  });
 });
 
 describe('campaign progress metrics', () => {
-  test('records every state of a campaign and forgets it', async () => {
+  test("each checkpoint sets every state's count of its campaign", async () => {
     const registry = new Registry();
-    const progress = createCampaignProgressMetrics(registry);
-    progress.record('nightly', { pending: 3, running: 2, completed: 5 });
+    const checkpoints: string[] = [];
+    const activities = withCampaignProgress(
+      {
+        async checkpointCampaign(input: CheckpointCampaignInput) {
+          checkpoints.push(input.campaignId);
+          return { items: 10 };
+        },
+      },
+      createCampaignProgressMetrics(registry),
+    );
+    const input = (counts: CampaignCounts) => ({ campaignId: 'nightly', counts }) as CheckpointCampaignInput;
+    await activities.checkpointCampaign(
+      input({ pending: 5, running: 2, completed: 3, failed: 0, skipped: 0 }),
+    );
     let text = await registry.metrics();
     expect(text).toContain('llm_campaign_items{campaign_id="nightly",state="running"} 2');
     expect(text).toContain('llm_campaign_items{campaign_id="nightly",state="failed"} 0');
-    progress.forget('nightly');
+    await expect(
+      activities.checkpointCampaign(input({ pending: 0, running: 0, completed: 9, failed: 1, skipped: 0 })),
+    ).resolves.toEqual({ items: 10 });
     text = await registry.metrics();
-    expect(text).not.toContain('campaign_id="nightly"');
+    expect(text).toContain('llm_campaign_items{campaign_id="nightly",state="running"} 0');
+    expect(text).toContain('llm_campaign_items{campaign_id="nightly",state="completed"} 9');
+    expect(checkpoints).toEqual(['nightly', 'nightly']);
   });
 });

@@ -1,18 +1,31 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../definitions';
 import { isUpstreamError } from '../../contracts/errors';
+import { priceCall, type ModelPrices } from '../../shared/model-prices';
+import { callRequestId } from './call-id';
 import { attemptTimeLeftMs } from './deadline';
 import { withHeartbeats } from './heartbeat';
 import { observeModelCall } from './observe';
 import type { ConversationMetrics } from '../metrics';
 import type { LlmServiceClient } from './llm-service-client';
+import { estimateTokens, type TokenBucket } from './token-bucket';
 import type { AskCloudInput, AskCloudOutput } from './types';
 
 export interface CloudDeps {
   client: LlmServiceClient;
   /** Used when the conversation does not set cloud.maxTokens (config CLOUD_MAX_TOKENS). */
   maxTokens: number;
+  /** MODEL_PRICES_FILE; unset: every model unpriced. */
+  prices?: ModelPrices;
+  /** CLOUD_MAX_TOKENS_PER_MINUTE; unset: no such budget. */
+  tokensPerMinute?: TokenBucket;
 }
+
+/**
+ * The least time a call should still have once it has waited for the tokens-per-minute budget: below it, the
+ * attempt gives its slot back and is retried after the wait instead (see reserveTokens).
+ */
+const MIN_CALL_MS = 15_000;
 
 /**
  * The cloud model answers the last message of the window, through the LLM REST service. The call gets what is left
@@ -20,10 +33,15 @@ export interface CloudDeps {
  * comes back as the upstream's own retryable error in time for Temporal to retry the activity: Temporal owns the
  * retries across attempts.
  */
-export function makeAskCloud({ client, maxTokens }: CloudDeps, metrics?: ConversationMetrics) {
+export function makeAskCloud(
+  { client, maxTokens, prices = {}, tokensPerMinute }: CloudDeps,
+  metrics?: ConversationMetrics,
+) {
   return async function askCloud(input: AskCloudInput): Promise<AskCloudOutput> {
     const started = Date.now();
     const context = Context.current();
+    const callMaxTokens = input.maxTokens ?? maxTokens;
+    if (tokensPerMinute) await reserveTokens(tokensPerMinute, input, callMaxTokens, started);
     let result;
     try {
       result = await withHeartbeats(
@@ -36,19 +54,20 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps, metrics?: Convers
               {
                 messages: input.messages,
                 system: input.system,
-                maxTokens: input.maxTokens ?? maxTokens,
+                maxTokens: callMaxTokens,
                 temperature: input.temperature,
                 model: input.model,
               },
               {
                 signal: context.cancellationSignal,
                 timeoutMs: attemptTimeLeftMs(context.info, started),
+                requestId: callRequestId(context.info),
               },
             ),
         ),
       );
     } catch (err) {
-      throw toFailure(err);
+      throw cloudFailure(err);
     }
     const response = result.response.trim();
     if (response === '') {
@@ -59,6 +78,7 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps, metrics?: Convers
       response,
       model: result.model,
       usage: result.usage,
+      ...priceCall(prices, result.model, result.usage),
       latencyMs: result.latencyMs,
       requestId: result.requestId,
       startedAt: new Date(started).toISOString(),
@@ -66,7 +86,41 @@ export function makeAskCloud({ client, maxTokens }: CloudDeps, metrics?: Convers
   };
 }
 
-function toFailure(err: unknown): unknown {
+/**
+ * Waits (heartbeating, in this activity slot, so the cloud queue's concurrency cap still counts the call) until
+ * the budget has room for the call. A wait that would leave the call less than MIN_CALL_MS of its attempt gives
+ * the tokens and the slot back and fails retryably with `nextRetryDelay` set to the wait: Temporal holds the turn
+ * without a worker slot and schedules it again then.
+ */
+async function reserveTokens(
+  bucket: TokenBucket,
+  input: AskCloudInput,
+  callMaxTokens: number,
+  started: number,
+): Promise<void> {
+  const context = Context.current();
+  const reservation = bucket.reserve(
+    estimateTokens([input.system, ...input.messages.map((m) => m.content)]) + callMaxTokens,
+  );
+  if (reservation.waitMs === 0) return;
+  if (reservation.waitMs > attemptTimeLeftMs(context.info, started) - MIN_CALL_MS) {
+    reservation.cancel();
+    throw ApplicationFailure.create({
+      type: FailureType.CloudThrottled,
+      message: `CLOUD_MAX_TOKENS_PER_MINUTE reached: retrying in ${reservation.waitMs} ms`,
+      nextRetryDelay: reservation.waitMs,
+    });
+  }
+  try {
+    await withHeartbeats(context.sleep(reservation.waitMs));
+  } catch (err) {
+    reservation.cancel();
+    throw err;
+  }
+}
+
+/** An LLM service error as the activity failure Temporal retries (or not); shared with the campaign judge. */
+export function cloudFailure(err: unknown): unknown {
   if (!isUpstreamError(err)) return err;
   const upstream = err;
   return ApplicationFailure.create({

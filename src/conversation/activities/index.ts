@@ -1,3 +1,6 @@
+import { Context } from '@temporalio/activity';
+import { conversationOutcome } from '../../campaign/activities/conversation-outcome';
+import type { CampaignActivities } from '../../campaign/workflows/activities';
 import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
 import { makeAskLocal } from './local';
@@ -5,23 +8,51 @@ import type { LocalDeps } from './local';
 import { makeExportTranscript } from './transcript-export';
 import type { ExportDeps } from './transcript-export';
 import type { ConversationMetrics } from '../metrics';
+import type { ProviderTaskQueues } from './types';
+
+/** The campaign's plan and dataset activities (makePlanActivities, makeDatasetActivities). */
+export type CampaignActivityImpls = Pick<
+  CampaignActivities,
+  'planCampaign' | 'campaignItems' | 'checkpointCampaign' | 'writeCampaignDataset' | 'judgeConversation'
+>;
 
 export interface ActivitiesDeps {
-  /** The LLM REST service client and the answer length we ask of the cloud model. */
+  /** The LLM REST service client, the answer length we ask of the cloud model, prices and the tokens budget. */
   llmService: CloudDeps;
-  /** The `ollama` client, the default local model and its answer length. */
+  /** The `ollama` client, the default local model, its answer length and prices. */
   ollama: LocalDeps;
   /** OUTPUT_DIR, and whether CSV cells that a spreadsheet would evaluate are escaped (default: yes). */
   output: ExportDeps;
   /** The worker's conversation and model-call metrics; unset, nothing is counted. */
   metrics?: ConversationMetrics;
+  /**
+   * The task queues the model calls run on (TEMPORAL_CLOUD_TASK_QUEUE, TEMPORAL_LOCAL_TASK_QUEUE), which
+   * workflows ask for with `providerTaskQueues`; unset, the calls run on the workflow's own task queue (one
+   * Worker serves everything, as tests do).
+   */
+  taskQueues?: ProviderTaskQueues;
+  campaign?: CampaignActivityImpls;
 }
 
-/** The conversation's activities, built over injected clients so tests and benchmarks can pass fakes. */
-export function createActivities({ llmService, ollama, output, metrics }: ActivitiesDeps) {
+/** The activities, built over injected clients so tests and benchmarks can pass fakes. */
+export function createActivities({
+  llmService,
+  ollama,
+  output,
+  metrics,
+  taskQueues,
+  campaign,
+}: ActivitiesDeps) {
   return {
     askCloud: makeAskCloud(llmService, metrics),
     askLocal: makeAskLocal(ollama, metrics),
     exportTranscript: makeExportTranscript(output, metrics),
+    /** A local activity: a workflow cannot read the worker's configuration, so it asks once and records it. */
+    async providerTaskQueues(): Promise<ProviderTaskQueues> {
+      const own = Context.current().info.taskQueue;
+      return taskQueues ?? { cloud: own, local: own };
+    },
+    conversationOutcome,
+    ...campaign,
   };
 }

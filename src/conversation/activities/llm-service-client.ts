@@ -9,6 +9,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** This call's time, when shorter than the client's `timeoutMs` (the activity's remaining time). */
   timeoutMs?: number;
+  /** Sent as `X-Request-Id`. */
+  requestId?: string;
 }
 
 export interface LlmServiceClient {
@@ -51,7 +53,11 @@ export function createLlmServiceClient({
       try {
         res = await doFetch(url, {
           method: 'POST',
-          headers: { ...headers, [REQUEST_TIMEOUT_HEADER.toLowerCase()]: String(callTimeoutMs) },
+          headers: {
+            ...headers,
+            [REQUEST_TIMEOUT_HEADER.toLowerCase()]: String(callTimeoutMs),
+            ...(options.requestId && { 'x-request-id': options.requestId }),
+          },
           body: JSON.stringify(request),
           signal,
         });

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { httpStatusOf } from '../../contracts/errors';
 import type { ChatResponse, GenerateResponse } from 'ollama';
-import type { OllamaClient } from '../../shared/ollama-client';
+import type { OllamaCallOptions, OllamaClient } from '../../shared/ollama-client';
 import {
   DEFAULT_LOCAL_SYSTEM_PROMPT,
   DEFAULT_QUESTION_TEMPLATE,
@@ -15,6 +15,8 @@ import {
   firstQuestion,
   nextQuestionPrompt,
 } from '../../shared/base-model-prompt';
+import { priceCall, type ModelPrices } from '../../shared/model-prices';
+import { callRequestId } from './call-id';
 import { withHeartbeats } from './heartbeat';
 import { observeModelCall } from './observe';
 import { traceModelCall } from '../../shared/telemetry/model-call';
@@ -26,6 +28,8 @@ export interface LocalDeps {
   /** Used when the conversation does not set local.model / local.maxTokens (config OLLAMA_MODEL, LOCAL_MAX_TOKENS). */
   model: string;
   maxTokens: number;
+  /** MODEL_PRICES_FILE; unset: every model unpriced (a local model usually costs nothing per token). */
+  prices?: ModelPrices;
 }
 
 interface LocalReply {
@@ -46,12 +50,12 @@ export function followUpPrompt(question: string, answer: string): string {
  * the continuation of a dialogue transcript for a base model (one without a chat template).
  */
 export function makeAskLocal(
-  { client, model: defaultModel, maxTokens }: LocalDeps,
+  { client, model: defaultModel, maxTokens, prices = {} }: LocalDeps,
   metrics?: ConversationMetrics,
 ) {
   const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
 
-  async function chat(model: string, input: AskLocalInput, signal: AbortSignal): Promise<LocalReply> {
+  async function chat(model: string, input: AskLocalInput, call: OllamaCallOptions): Promise<LocalReply> {
     const res = await client.chat(
       {
         model,
@@ -68,7 +72,7 @@ export function makeAskLocal(
           ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
         },
       },
-      { signal },
+      call,
     );
     return {
       question: res.message.content.trim(),
@@ -79,7 +83,7 @@ export function makeAskLocal(
   }
 
   /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
-  async function complete(model: string, input: AskLocalInput, signal: AbortSignal): Promise<LocalReply> {
+  async function complete(model: string, input: AskLocalInput, call: OllamaCallOptions): Promise<LocalReply> {
     const res = await client.generate(
       {
         model,
@@ -96,7 +100,7 @@ export function makeAskLocal(
           temperature: input.temperature,
         }),
       },
-      { signal },
+      call,
     );
     return {
       question: firstQuestion(res.response ?? ''),
@@ -110,7 +114,8 @@ export function makeAskLocal(
     const model = input.model ?? defaultModel;
     const started = Date.now();
     // A cancelled attempt (conversation timeout or cancel, heartbeat or startToClose timeout) stops the generation.
-    const { cancellationSignal: signal, info } = Context.current();
+    const context = Context.current();
+    const call = { signal: context.cancellationSignal, requestId: callRequestId(context.info) };
     const request = {
       provider: 'ollama',
       model,
@@ -120,17 +125,21 @@ export function makeAskLocal(
     let reply: LocalReply;
     try {
       reply = await withHeartbeats(
-        observeModelCall(info, metrics, { side: 'local', provider: 'ollama', model, turn: input.turn }, () =>
-          traceModelCall(
-            request,
-            () =>
-              hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, signal)),
-            (r) => ({ model: r.model || model, finishReason: r.finishReason, ...r.usage }),
-          ),
+        observeModelCall(
+          context.info,
+          metrics,
+          { side: 'local', provider: 'ollama', model, turn: input.turn },
+          () =>
+            traceModelCall(
+              request,
+              () =>
+                hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, call)),
+              (r) => ({ model: r.model || model, finishReason: r.finishReason, ...r.usage }),
+            ),
         ),
       );
     } catch (err) {
-      throw toFailure(err, model);
+      throw localFailure(err, model);
     }
     const finished = Date.now();
     if (reply.question === '') {
@@ -141,10 +150,12 @@ export function makeAskLocal(
         FailureType.EmptyOutput,
       );
     }
+    const answeredBy = reply.model || model;
     return {
       question: reply.question,
-      model: reply.model || model,
+      model: answeredBy,
       usage: reply.usage,
+      ...priceCall(prices, answeredBy, reply.usage),
       latencyMs: finished - started,
       finishedAt: new Date(finished).toISOString(),
     };
@@ -155,8 +166,8 @@ function usageOf(res: ChatResponse | GenerateResponse): TokenUsage {
   return { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 };
 }
 
-/** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. */
-function toFailure(err: unknown, model: string): unknown {
+/** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. Shared with the campaign judge. */
+export function localFailure(err: unknown, model: string): unknown {
   // A cancellation (the conversation timed out or was cancelled) stays what it is.
   if (!(err instanceof Error) || err instanceof CancelledFailure) return err;
   const status = httpStatusOf(err);

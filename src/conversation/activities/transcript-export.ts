@@ -81,7 +81,10 @@ export function transcriptToCsv(conversationId: string, turns: Turn[], options: 
   });
 }
 
-/** One line, OpenAI chat format: each turn is the query (user) and the cloud model's answer (assistant). */
+/**
+ * One line, OpenAI chat format: each turn is the query (user) and the cloud model's answer (assistant); `turns`
+ * keeps every turn as it was (both sides' raw text, models, latencies, tokens) for the campaign's dataset writers.
+ */
 export function transcriptToJsonl(conversationId: string, endReason: EndReason, turns: Turn[]): string {
   const first = turns[0];
   const line = {
@@ -96,6 +99,7 @@ export function transcriptToJsonl(conversationId: string, endReason: EndReason, 
       { role: 'user', content: t.query },
       { role: 'assistant', content: t.cloudResponse },
     ]),
+    turns,
   };
   return `${JSON.stringify(line)}\n`;
 }
@@ -122,11 +126,28 @@ export interface OutputPaths {
 export async function resolveOutputPaths(outputDir: string, name: string): Promise<OutputPaths> {
   const problem = outputFileProblem(name);
   if (problem) throw new OutputPathError(`the name is refused: ${problem}`);
-  await mkdir(outputDir, { recursive: true });
-  const root = await realpath(outputDir);
   const folders = name.split('/');
   const csvName = folders.pop()!;
   const jsonlName = csvName.replace(/\.csv$/i, '.jsonl');
+  const folder = await resolveOutputFolder(outputDir, folders);
+  return {
+    csvPath: path.join(folder.shown, csvName),
+    jsonlPath: path.join(folder.shown, jsonlName),
+    realCsvPath: path.join(folder.real, csvName),
+    realJsonlPath: path.join(folder.real, jsonlName),
+  };
+}
+
+/**
+ * The folder `folders` (names already checked by the caller) inside `outputDir`, created and checked one by one
+ * as resolveOutputPaths describes: where it is as reported, and its real path to write through.
+ */
+export async function resolveOutputFolder(
+  outputDir: string,
+  folders: readonly string[],
+): Promise<{ shown: string; real: string }> {
+  await mkdir(outputDir, { recursive: true });
+  const root = await realpath(outputDir);
   let folder = root;
   for (const part of folders) {
     const next = path.join(folder, part);
@@ -136,13 +157,7 @@ export async function resolveOutputPaths(outputDir: string, name: string): Promi
     await checkRealFolder(next, path.relative(root, next));
     folder = next;
   }
-  const shown = path.resolve(outputDir, ...folders);
-  return {
-    csvPath: path.join(shown, csvName),
-    jsonlPath: path.join(shown, jsonlName),
-    realCsvPath: path.join(folder, csvName),
-    realJsonlPath: path.join(folder, jsonlName),
-  };
+  return { shown: path.resolve(outputDir, ...folders), real: folder };
 }
 
 /** `folder` (a path with no symlink in it, if all is well) is a folder, not a symlink, and resolves to itself. */
@@ -175,7 +190,7 @@ export interface AtomicWriteOptions {
  */
 export async function writeFileAtomic(
   file: string,
-  content: string,
+  content: string | Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const folder = path.dirname(file);
@@ -192,7 +207,7 @@ export async function writeFileAtomic(
           throw new OutputPathError(`${temp} changed while it was written`);
         }
       }
-      await handle.writeFile(content, 'utf8');
+      await handle.writeFile(content, typeof content === 'string' ? 'utf8' : undefined);
       await handle.sync();
     } finally {
       await handle.close();

@@ -22,6 +22,9 @@ export interface AskCloudOutput {
   response: string;
   model: string;
   usage: TokenUsage;
+  /** USD for this call from MODEL_PRICES_FILE; 0 with `priced: false` when the model has no price there. */
+  costUsd: number;
+  priced: boolean;
   latencyMs: number;
   requestId: string;
   /** ISO 8601 UTC, when this (successful) attempt started. */
@@ -50,9 +53,18 @@ export interface AskLocalOutput {
   question: string;
   model: string;
   usage: TokenUsage;
+  /** USD for this call from MODEL_PRICES_FILE; 0 with `priced: false` when the model has no price there. */
+  costUsd: number;
+  priced: boolean;
   latencyMs: number;
   /** ISO 8601 UTC, when the local model finished. */
   finishedAt: string;
+}
+
+/** Where the conversation's model calls go (see ProviderQueueDeps). */
+export interface ProviderTaskQueues {
+  cloud: string;
+  local: string;
 }
 
 export interface ExportTranscriptInput {

@@ -4,6 +4,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { campaignRoutes } from '../../campaign/api/routes';
 import type { Config } from '../../shared/config';
 import { HttpError, NotFoundError } from '../../contracts/errors';
 import { bearerAuth } from '../../shared/auth';
@@ -36,6 +37,7 @@ export interface AppDeps {
     Pick<
       Config,
       | 'OUTPUT_DIR'
+      | 'INPUT_DIR'
       | 'CONVERSATION_API_KEY'
       | 'CONVERSATION_API_RATE_LIMIT_PER_MINUTE'
       | 'CONVERSATION_MAX_RUNNING'
@@ -82,6 +84,8 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
       }),
     );
   }
+  // Before the JSON-only body parser: a campaign spec may also come as YAML.
+  app.use('/campaigns', campaignRoutes({ client, config, logger }));
   app.use(refuseCrossSiteRequests(), jsonBody());
 
   app.get('/metrics', metrics.handler);

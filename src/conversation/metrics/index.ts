@@ -7,7 +7,7 @@
 import client from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { EndReason } from '../definitions';
-import { costUsd, loadPriceTable, type PriceTable } from './prices';
+import { priceCall, type ModelPrices } from '../../shared/model-prices';
 import { serveMetrics } from './server';
 
 /** The GenAI conventions' advised buckets. */
@@ -38,7 +38,7 @@ export interface ConversationMetrics {
   observeConversation(endReason: EndReason, turnDurationsMs: number[]): void;
 }
 
-export function createConversationMetrics(registry: Registry, prices?: PriceTable): ConversationMetrics {
+export function createConversationMetrics(registry: Registry, prices?: ModelPrices): ConversationMetrics {
   const calls = new client.Counter({
     name: 'llm_model_calls_total',
     help: 'Model calls by side, provider, model and outcome (ok or the failure code)',
@@ -115,8 +115,8 @@ export function createConversationMetrics(registry: Registry, prices?: PriceTabl
       };
       tokens.observe({ ...base, gen_ai_token_type: 'input' }, usage.inputTokens);
       tokens.observe({ ...base, gen_ai_token_type: 'output' }, usage.outputTokens);
-      const usd = prices && costUsd(prices, model, usage.inputTokens, usage.outputTokens);
-      if (usd !== undefined) cost?.inc({ side, model }, usd);
+      const priced = prices && priceCall(prices, model, usage);
+      if (priced?.priced) cost?.inc({ side, model }, priced.costUsd);
     },
     observeConversation(endReason, turnDurationsMs) {
       conversations.inc({ end_reason: endReason });
@@ -125,14 +125,16 @@ export function createConversationMetrics(registry: Registry, prices?: PriceTabl
   };
 }
 
-/** The worker's metrics, served on CONVERSATION_METRICS_ADDRESS (empty: counted nowhere, not served). */
-export async function startConversationMetrics(config: {
-  CONVERSATION_METRICS_ADDRESS: string;
-  MODEL_PRICES_FILE?: string;
-}): Promise<ConversationMetrics | undefined> {
-  if (!config.CONVERSATION_METRICS_ADDRESS) return undefined;
-  const prices = config.MODEL_PRICES_FILE ? loadPriceTable(config.MODEL_PRICES_FILE) : undefined;
+/**
+ * The worker's metrics, served on `address` (CONVERSATION_METRICS_ADDRESS; empty: counted nowhere, not served).
+ * `prices`: the worker's MODEL_PRICES_FILE table, when one is set.
+ */
+export async function startConversationMetrics(
+  address: string,
+  prices?: ModelPrices,
+): Promise<ConversationMetrics | undefined> {
+  if (!address) return undefined;
   const metrics = createConversationMetrics(new client.Registry(), prices);
-  await serveMetrics(metrics.registry, config.CONVERSATION_METRICS_ADDRESS);
+  await serveMetrics(metrics.registry, address);
   return metrics;
 }

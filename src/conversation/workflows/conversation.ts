@@ -8,6 +8,7 @@ import {
   makeContinueAsNewFunc,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -27,7 +28,9 @@ import {
   pauseSignal,
   resumeSignal,
   stopSignal,
+  totalTokens,
   transcriptQuery,
+  usageTotals,
 } from '../definitions';
 import type {
   ConversationContinuation,
@@ -40,12 +43,9 @@ import type {
 } from '../definitions';
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';
-import type { ChatMessage } from '../../contracts/chat';
-import type { ConversationActivities } from '../activities/types';
+import type { ConversationActivities, ProviderTaskQueues } from '../activities/types';
 import { repeatsItself } from './repetition';
-
-/** How many earlier turns the cloud model sees besides the current query. */
-const HISTORY_TURNS = 4;
+import { cloudRequest, localRequest, turnRecord } from './turn';
 
 /**
  * Continue-as-new design: a run does at most this many turns (or fewer when the server suggests it), then
@@ -119,6 +119,11 @@ const localOptions: ActivityOptions = {
 };
 const { askCloud } = proxyActivities<ConversationActivities>(cloudOptions);
 const { askLocal } = proxyActivities<ConversationActivities>(localOptions);
+/** Answered by this worker at once from its configuration; retried briefly should the worker be going away. */
+const { providerTaskQueues } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 5 },
+});
 const { exportTranscript } = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '10 minutes',
@@ -137,6 +142,10 @@ interface State {
   turns: Turn[];
   paused: boolean;
   stopRequested: boolean;
+  /** The stop came from the campaign's budget: the run ends as `budget`, not `stop_signal`. */
+  stopForBudget: boolean;
+  /** Where the model calls run; unset in runs recorded before the provider queues (the workflow's own queue). */
+  taskQueues?: ProviderTaskQueues;
   deadline: number;
   runs: number;
   phase: 'talking' | 'exporting' | 'completed';
@@ -144,6 +153,13 @@ interface State {
 }
 
 const CONTINUE_AS_NEW = 'continue_as_new';
+
+/**
+ * Marks a run whose model calls go to the provider task queues (TEMPORAL_CLOUD_TASK_QUEUE / _LOCAL_), which it
+ * learns from its worker with the `providerTaskQueues` local activity. A run recorded before (no marker) keeps
+ * calling the models on its own task queue, which the main Worker still serves.
+ */
+export const PROVIDER_TASK_QUEUES_PATCH = 'provider-task-queues';
 
 /**
  * Two models talk for up to `maxTurns` turns. Ends at maxTurns, a `stop` signal, a stop phrase, repetition,
@@ -159,15 +175,20 @@ export async function conversationWorkflow(
     turns: continuation?.turns ?? [],
     paused: continuation?.paused ?? false,
     stopRequested: continuation?.stopRequested ?? false,
+    stopForBudget: continuation?.stopForBudget ?? false,
+    taskQueues: continuation?.taskQueues,
     deadline: continuation?.deadline ?? workflowInfo().startTime.getTime() + settings.timeoutMinutes * 60_000,
     runs: continuation?.runs ?? 0,
     phase: 'talking',
   };
   const showDetails = () => setCurrentDetails(currentDetails(settings, state));
+  // Asked once, in the first workflow task, so the marker (and its TemporalChangeVersion upsert) joins that task.
+  const sparseAttributes = patched(SPARSE_TURN_ATTRIBUTES_PATCH);
 
   setHandler(transcriptQuery, () => transcript(settings, state));
-  setHandler(stopSignal, () => {
+  setHandler(stopSignal, (request) => {
     state.stopRequested = true;
+    if (request?.reason === 'budget') state.stopForBudget = true;
     showDetails();
   });
   setHandler(pauseSignal, () => {
@@ -189,13 +210,15 @@ export async function conversationWorkflow(
   let error: ConversationResult['error'];
   let workflowCancelled: unknown;
   try {
+    if (!state.taskQueues && patched(PROVIDER_TASK_QUEUES_PATCH))
+      state.taskQueues = await providerTaskQueues();
     const remainingMs = state.deadline - Date.now();
     if (remainingMs <= 0) {
       outcome = 'timeout';
     } else {
       const loopScope = new CancellationScope();
       let loopSettled = false;
-      const loop = loopScope.run(() => runTurns(settings, state, showDetails));
+      const loop = loopScope.run(() => runTurns(settings, state, showDetails, sparseAttributes));
       loop.then(
         () => (loopSettled = true),
         () => (loopSettled = true),
@@ -225,6 +248,9 @@ export async function conversationWorkflow(
 
   if (outcome === CONTINUE_AS_NEW) {
     log.info('continuing as new', { completedTurns: state.turns.length, runs: state.runs + 1 });
+    if (sparseAttributes) {
+      upsertSearchAttributes([{ key: TURNS_COMPLETED, value: state.turns.length }]);
+    }
     // The search attributes set so far go along, so filters keep matching during the next run.
     const continueWithState = makeContinueAsNewFunc<typeof conversationWorkflow>({
       typedSearchAttributes: workflowInfo().typedSearchAttributes,
@@ -233,6 +259,8 @@ export async function conversationWorkflow(
       turns: state.turns,
       paused: state.paused,
       stopRequested: state.stopRequested,
+      stopForBudget: state.stopForBudget,
+      ...(state.taskQueues && { taskQueues: state.taskQueues }),
       deadline: state.deadline,
       runs: state.runs + 1,
     });
@@ -269,6 +297,7 @@ export async function conversationWorkflow(
     ...paths,
     averageProcessingTimeMs: averageProcessingTimeMs(state.turns),
     ...(error ? { error } : {}),
+    ...usageTotals(state.turns),
   };
 }
 
@@ -276,59 +305,34 @@ async function runTurns(
   settings: Settings,
   state: State,
   showDetails: () => void,
+  sparseAttributes: boolean,
 ): Promise<EndReason | typeof CONTINUE_AS_NEW> {
   const { turns } = state;
   let turnsThisRun = 0;
   for (;;) {
     // A durable wait with no timer of its own: the run holds no worker slot while paused.
     if (state.paused && !state.stopRequested) await condition(() => !state.paused || state.stopRequested);
-    if (state.stopRequested) return 'stop_signal';
+    if (state.stopRequested) return state.stopForBudget ? 'budget' : 'stop_signal';
     if (turns.length >= settings.maxTurns) return 'max_turns';
 
     const n = turns.length + 1;
     const query = turns.at(-1)?.localResponse ?? settings.initialQuery;
-    const cloud = await askCloud.executeWithOptions({ summary: `turn ${n} · cloud` }, [
-      {
-        messages: [...historyWindow(turns), { role: 'user', content: query }],
-        system: settings.cloud?.systemPrompt,
-        temperature: settings.cloud?.temperature,
-        model: settings.cloud?.model,
-        maxTokens: settings.cloud?.maxTokens,
-        turn: n,
-      },
+    const cloud = await askCloud.executeWithOptions(onQueue(state.taskQueues?.cloud, `turn ${n} · cloud`), [
+      cloudRequest(settings, turns, query),
     ]);
-    const local = await askLocal.executeWithOptions({ summary: `turn ${n} · local` }, [
-      {
-        question: query,
-        answer: cloud.response,
-        model: settings.local?.model,
-        systemPrompt: settings.local?.systemPrompt,
-        temperature: settings.local?.temperature,
-        maxTokens: settings.local?.maxTokens,
-        questionTemplate: settings.local?.questionTemplate,
-        turn: n,
-      },
+    const local = await askLocal.executeWithOptions(onQueue(state.taskQueues?.local, `turn ${n} · local`), [
+      localRequest(settings, query, cloud.response, n),
     ]);
-    turns.push({
-      turn: n,
-      timestamp: cloud.startedAt,
-      query,
-      cloudResponse: cloud.response,
-      localResponse: local.question,
-      processingTimeMs: Math.max(0, Date.parse(local.finishedAt) - Date.parse(cloud.startedAt)),
-      cloudModel: cloud.model,
-      localModel: local.model,
-      cloudLatencyMs: cloud.latencyMs,
-      localLatencyMs: local.latencyMs,
-      cloudUsage: cloud.usage,
-      localUsage: local.usage,
-    });
+    turns.push(turnRecord(n, query, cloud, local));
     turnsThisRun++;
-    upsertSearchAttributes(turnAttributes(turns.length, cloud.model, local.model));
+    const changed = turnAttributes(turns.length, cloud.model, local.model, !sparseAttributes);
+    if (changed.length > 0) upsertSearchAttributes(changed);
     showDetails();
 
     if (saysStopPhrase(settings.stopPhrases, cloud.response, local.question)) return 'stop_phrase';
     if (repeatsItself(turns, settings.repetitionThreshold, settings.repetitionWindow)) return 'repetition';
+    if (settings.maxTotalTokens !== undefined && totalTokens(turns) >= settings.maxTotalTokens)
+      return 'budget';
     if (n >= settings.maxTurns) return 'max_turns';
     // A durable pause between turns that a stop signal cuts short.
     if (settings.delayBetweenTurnsMs) {
@@ -340,14 +344,28 @@ async function runTurns(
   }
 }
 
+function onQueue(taskQueue: string | undefined, summary: string): ActivityOptions {
+  return taskQueue ? { summary, taskQueue } : { summary };
+}
+
+/**
+ * Since SPARSE_TURN_ATTRIBUTES_PATCH, ConversationTurns is upserted when a run starts, continues as new and ends, not
+ * after every turn: each upsert is a visibility write on the server, ~12% of its CPU per turn when done every turn.
+ * The live count is in the run's current details and the `transcript` query. Histories from before the patch
+ * upserted it every turn and replay that way.
+ */
+export const SPARSE_TURN_ATTRIBUTES_PATCH = 'sparse-turn-attributes';
+
+/** The search attributes a finished turn changes. */
 function turnAttributes(
   completed: number,
   cloudModel: string,
   localModel: string,
+  countEveryTurn: boolean,
 ): SearchAttributeUpdatePair[] {
   const current = workflowInfo().typedSearchAttributes;
   return [
-    { key: TURNS_COMPLETED, value: completed },
+    ...(countEveryTurn ? [{ key: TURNS_COMPLETED, value: completed }] : []),
     // The models that actually answered: the input may leave them to the defaults of each side.
     ...(current.get(CLOUD_MODEL) === cloudModel ? [] : [{ key: CLOUD_MODEL, value: cloudModel }]),
     ...(current.get(LOCAL_MODEL) === localModel ? [] : [{ key: LOCAL_MODEL, value: localModel }]),
@@ -383,13 +401,6 @@ function currentDetails(settings: Settings, state: State): string {
     : `**${status(state)}** · ${progress} · times out at ${new Date(state.deadline).toISOString()}`;
   const run = state.runs ? ` · run ${state.runs + 1} (continued as new)` : '';
   return `${line}${run}\n\n${staticSummary(settings)}`;
-}
-
-function historyWindow(turns: Turn[]): ChatMessage[] {
-  return turns.slice(-HISTORY_TURNS).flatMap((t): ChatMessage[] => [
-    { role: 'user', content: t.query },
-    { role: 'assistant', content: t.cloudResponse },
-  ]);
 }
 
 function saysStopPhrase(phrases: string[] | undefined, ...texts: string[]): boolean {

@@ -1,0 +1,62 @@
+/**
+ * Worker memory: the worker's peak RSS while 200 conversations (BENCH_MEMORY_CONVERSATIONS) live at once, 2 turns
+ * each with 500 ms fakes, for the worker as `npm start` runs it and for variants of its process settings, one
+ * stack after the other (RSS depends little on what else the machine does).
+ */
+import { rssMb, startBenchStack, type Specs } from './full-stack';
+import { conversationPaths } from './paths';
+import { summarize, type Summary } from './stats';
+import { WORKER_TUNING, loadPath } from './throughput';
+
+const CONVERSATIONS = Number(process.env.BENCH_MEMORY_CONVERSATIONS ?? '200');
+const TURNS = 2;
+
+function workerWith(nodeFlags: string[], env: Record<string, string> = {}) {
+  return (specs: Specs): Specs => ({
+    ...specs,
+    worker: {
+      ...specs.worker,
+      args: [...nodeFlags, ...specs.worker.args],
+      env: { ...specs.worker.env, ...env },
+    },
+  });
+}
+
+const VARIANTS: Record<string, (specs: Specs) => Specs> = {
+  // Sized from WORKER_EXPECTED_CONVERSATIONS (200), as `npm start` runs it.
+  asStarted: (specs) => specs,
+  // The workflow heap as V8 sizes it by default (a quarter of the machine's memory), as before the sizing.
+  unsized: workerWith([], { WORKER_EXPECTED_CONVERSATIONS: '100000' }),
+  mallocArenas2: workerWith([], { MALLOC_ARENA_MAX: '2' }),
+  mainHeap256: workerWith(['--max-old-space-size=256']),
+  mainSemiSpace4: workerWith(['--max-semi-space-size=4']),
+};
+
+export async function runMemoryBench(): Promise<Record<string, Summary>> {
+  const wanted = process.env.BENCH_MEMORY_VARIANTS?.split(',') ?? Object.keys(VARIANTS);
+  const out: Record<string, Summary> = {};
+  for (const name of wanted) {
+    console.error(`[bench] memory ${name}…`);
+    const stack = await startBenchStack({
+      latencyMs: 500,
+      env: WORKER_TUNING,
+      adjust: VARIANTS[name],
+    });
+    try {
+      const paths = conversationPaths(stack);
+      await paths.ours(`warm-${Date.now()}`, 'warm up', 1);
+      const idle = rssMb(stack.workerPid());
+      const tag = `memory-${name}-${Date.now()}`;
+      const load = await loadPath(stack, 'ours', CONVERSATIONS, TURNS, (i) =>
+        paths.ours(`${tag}-${i}`, tag, TURNS),
+      );
+      out[`memory.${name}.idleRssMb`] = summarize([idle]);
+      out[`memory.${name}.workerPeakRssMb`] = summarize([load.peakRssMb]);
+      out[`memory.${name}.turnsPerSec`] = summarize([load.turnsPerSec]);
+      out[`memory.${name}.workerCpuMsPerTurn`] = summarize([load.cpuMsPerTurn.worker!]);
+    } finally {
+      await stack.stop();
+    }
+  }
+  return out;
+}

@@ -1,0 +1,28 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { ConversationResult } from '../../conversation/definitions';
+import { withHeartbeats } from '../../conversation/activities/heartbeat';
+import type { ExistingConversation } from '../workflows/activities';
+
+/**
+ * The result of a conversation that already existed when its campaign tried to start it (a resubmitted spec, a
+ * reset campaign): read with the worker's client, waiting while it still runs, so the item is recorded from
+ * what it did and never run twice.
+ */
+export async function conversationOutcome({
+  workflowId,
+}: {
+  workflowId: string;
+}): Promise<ExistingConversation> {
+  const { client } = Context.current();
+  try {
+    const result = (await withHeartbeats(
+      client.workflow.getHandle(workflowId).result(),
+    )) as ConversationResult;
+    return { state: 'completed', result };
+  } catch (err) {
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause ?? err;
+    return { state: 'failed', error: { type: cause.name, message: cause.message } };
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The plan activities: `planCampaign` checks a campaign's spec and writes its items to
+ * `OUTPUT_DIR/campaigns/<campaignId>/plan.jsonl` (one CampaignItem a line, in index order), and `campaignItems`
+ * reads them back page by page, so the workflow never holds the whole expansion in its history.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileErrorCode } from '../../contracts/errors';
+import { resolveOutputFolder, writeFileAtomic } from '../../conversation/activities/transcript-export';
+import { specHashOf } from '../identity';
+import { describeIssues, issuesOf } from '../issues';
+import type { SpecIssue } from '../issues';
+import { campaignSpecSchema, MAX_CAMPAIGN_ID_CHARS } from '../spec';
+import type { CampaignItem } from '../types';
+import { validateCampaign } from '../validate';
+
+/** ApplicationFailure types of the plan activities; both are permanent. */
+export const PlanFailureType = {
+  InvalidSpec: 'InvalidCampaignSpec',
+  PlanMissing: 'CampaignPlanMissing',
+} as const;
+
+export const PLAN_FILE = 'plan.jsonl';
+/** Written after plan.jsonl: its presence says the plan is complete, and for which spec. */
+export const PLAN_META_FILE = 'plan.json';
+/** A page of items stays well below Temporal's 2 MB payload limit whatever `limit` asks. */
+export const MAX_ITEMS_PAGE_BYTES = 1024 * 1024;
+
+const CAMPAIGN_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_CAMPAIGN_ID_CHARS - 1}}$`);
+
+export interface PlanDeps {
+  /** OUTPUT_DIR */
+  outputDir: string;
+  /** INPUT_DIR, where a spec's seedsFile is read. */
+  inputDir: string;
+}
+
+export interface PlanCampaignInput {
+  campaignId: string;
+  workflowId: string;
+  /** The spec as the workflow received it; checked again here. */
+  spec: unknown;
+}
+
+export interface CampaignPlan {
+  itemCount: number;
+  specHash: string;
+  seedsFile?: { name: string; sha256: string };
+}
+
+interface PlanMeta extends CampaignPlan {
+  campaignId: string;
+  workflowId: string;
+}
+
+export interface CampaignItemsInput {
+  campaignId: string;
+  offset: number;
+  limit: number;
+}
+
+function invalidSpec(issues: SpecIssue[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: PlanFailureType.InvalidSpec,
+    message: describeIssues(issues),
+    details: [issues],
+    nonRetryable: true,
+  });
+}
+
+function checkedCampaignId(campaignId: string): string {
+  if (CAMPAIGN_ID.test(campaignId)) return campaignId;
+  throw invalidSpec([
+    {
+      path: 'campaignId',
+      message: `"${campaignId}" must be 1..${MAX_CAMPAIGN_ID_CHARS} letters, digits, . _ - (starting with a letter or digit)`,
+    },
+  ]);
+}
+
+async function readMeta(folder: string): Promise<PlanMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(folder, PLAN_META_FILE), 'utf8')) as PlanMeta;
+  } catch (err) {
+    if (fileErrorCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
+  /** The campaign's folder's real path, made and checked like a transcript's (no symlink below OUTPUT_DIR). */
+  const folderOf = async (campaignId: string) =>
+    (await resolveOutputFolder(outputDir, ['campaigns', checkedCampaignId(campaignId)])).real;
+
+  /**
+   * Checks the spec (schema, seeds file in INPUT_DIR, expansion) and writes the plan atomically; a bad spec is a
+   * non-retryable `InvalidCampaignSpec` naming the path. A plan already written for the same spec is kept as it
+   * is (a retry, a restarted campaign), even if the seeds file has changed since: the campaign runs the items it
+   * was planned with. A plan for another spec under the same id is refused.
+   */
+  async function planCampaign({ campaignId, workflowId, spec }: PlanCampaignInput): Promise<CampaignPlan> {
+    const parsed = campaignSpecSchema().safeParse(spec);
+    if (!parsed.success) throw invalidSpec(issuesOf(parsed.error));
+    const specHash = specHashOf(parsed.data);
+    // Read where it would be, creating nothing: a bad spec leaves no trace in OUTPUT_DIR.
+    const existing = await readMeta(path.join(outputDir, 'campaigns', checkedCampaignId(campaignId)));
+    if (existing && existing.specHash !== specHash) {
+      throw invalidSpec([
+        {
+          path: '(root)',
+          message: `campaign ${campaignId} was planned from another spec (sha256 ${existing.specHash}); give this spec another campaignId`,
+        },
+      ]);
+    }
+    if (existing) return planOf(existing);
+
+    const valid = await validateCampaign(spec, { inputDir, campaignId });
+    if (!valid.ok) throw invalidSpec(valid.issues);
+    const folder = await folderOf(campaignId);
+    await writeFileAtomic(
+      path.join(folder, PLAN_FILE),
+      valid.items.map((item) => `${JSON.stringify(item)}\n`).join(''),
+      { confined: true },
+    );
+    const meta: PlanMeta = {
+      campaignId,
+      workflowId,
+      specHash,
+      itemCount: valid.items.length,
+      ...(valid.seedsFile ? { seedsFile: valid.seedsFile } : {}),
+    };
+    await writeFileAtomic(path.join(folder, PLAN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, {
+      confined: true,
+    });
+    return planOf(meta);
+  }
+
+  /**
+   * Items `offset` .. `offset + limit − 1` of the plan, in index order. A page holds at most
+   * MAX_ITEMS_PAGE_BYTES of JSON (and at least one item), so it may be shorter than `limit`: the end of the plan
+   * is an empty page, or `offset` reaching the plan's itemCount.
+   */
+  async function campaignItems({ campaignId, offset, limit }: CampaignItemsInput): Promise<CampaignItem[]> {
+    const folder = await folderOf(campaignId);
+    const items: CampaignItem[] = [];
+    let bytes = 0;
+    const lines = createInterface({
+      input: createReadStream(path.join(folder, PLAN_FILE), 'utf8'),
+      crlfDelay: Infinity,
+    });
+    try {
+      let index = 0;
+      for await (const line of lines) {
+        if (line === '') continue;
+        if (index++ < offset) continue;
+        if (items.length >= limit || (items.length > 0 && bytes + line.length > MAX_ITEMS_PAGE_BYTES)) break;
+        bytes += line.length;
+        items.push(JSON.parse(line) as CampaignItem);
+      }
+    } catch (err) {
+      if (fileErrorCode(err) === 'ENOENT') {
+        throw ApplicationFailure.create({
+          type: PlanFailureType.PlanMissing,
+          message: `campaign ${campaignId} has no plan (${PLAN_FILE}): planCampaign runs first`,
+          nonRetryable: true,
+        });
+      }
+      throw err;
+    } finally {
+      lines.close();
+    }
+    return items;
+  }
+
+  return { planCampaign, campaignItems };
+}
+
+function planOf({ itemCount, specHash, seedsFile }: CampaignPlan): CampaignPlan {
+  return { itemCount, specHash, ...(seedsFile ? { seedsFile } : {}) };
+}

@@ -1,0 +1,265 @@
+/**
+ * The campaign routes of the Conversation API, mounted at `/campaigns` by its app (which has already applied the
+ * rate limit and the bearer key): start a campaign from a JSON or YAML spec, follow it, pause, resume or cancel it.
+ */
+import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import express from 'express';
+import type { Request, RequestHandler } from 'express';
+import { isUtf8 } from 'node:buffer';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { HttpError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
+import type { ConversationClient } from '../../conversation/api/app';
+import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../../conversation/search-attributes';
+import type { Config } from '../../shared/config';
+import { jsonBody, refuseCrossSiteRequests } from '../../shared/http';
+import type { Logger } from '../../shared/logger';
+import { isTemporalUnavailable } from '../../shared/temporal-errors';
+import {
+  cancelCampaignSignal,
+  campaignStatusQuery,
+  pauseCampaignSignal,
+  resumeCampaignSignal,
+} from '../definitions';
+import { campaignWorkflowId } from '../identity';
+import { describeIssues, formatPath } from '../issues';
+import { MAX_CAMPAIGN_ID_CHARS } from '../spec';
+import { startCampaign } from '../start';
+import { validateCampaign, MAX_SPEC_JSON_BYTES } from '../validate';
+
+export interface CampaignRoutesDeps {
+  client: ConversationClient;
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'INPUT_DIR' | 'PUBLIC_BASE_URL'>;
+  logger: Logger;
+}
+
+/** A query needs a worker; when none answers in this time, the status comes from Temporal's own records. */
+const QUERY_TIMEOUT_MS = 3000;
+export const MAX_ITEMS_PAGE = 500;
+const DEFAULT_ITEMS_PAGE = 100;
+/** Room for the spec's JSON (MAX_SPEC_JSON_BYTES) written out more loosely, e.g. as YAML. */
+const BODY_LIMIT = 2 * MAX_SPEC_JSON_BYTES;
+const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+
+const campaignIdParam = z
+  .string()
+  .regex(
+    new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_CAMPAIGN_ID_CHARS - 1}}$`),
+    `must be 1..${MAX_CAMPAIGN_ID_CHARS} letters, digits, . _ - (starting with a letter or digit)`,
+  );
+
+const pageQuery = z
+  .object({
+    offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+    limit: z.coerce.number().int().min(1).max(MAX_ITEMS_PAGE).default(DEFAULT_ITEMS_PAGE),
+  })
+  .strict();
+
+export function campaignRoutes({ client, config, logger }: CampaignRoutesDeps): express.Router {
+  const router = express.Router();
+  router.use(refuseCrossSiteRequests(), specBody());
+
+  const statusUrl = (campaignId: string) =>
+    `${config.PUBLIC_BASE_URL ?? ''}/campaigns/${encodeURIComponent(campaignId)}`;
+
+  router.post('/', async (req, res) => {
+    const valid = await validateCampaign(req.body ?? {}, { inputDir: config.INPUT_DIR });
+    if (!valid.ok) {
+      throw new ValidationError(
+        describeIssues(valid.issues),
+        valid.issues.map((i) => ({ field: i.path, message: i.message })),
+      );
+    }
+    const started = await startCampaign(client, config.TEMPORAL_TASK_QUEUE, valid).catch(
+      temporalErrors(valid.campaignId),
+    );
+    if (started.existing && started.sameSpec === false) {
+      throw new HttpError(
+        409,
+        'CAMPAIGN_ID_TAKEN',
+        `Campaign ${valid.campaignId} exists with another spec: give this one another campaignId`,
+      );
+    }
+    const body = {
+      campaignId: started.campaignId,
+      workflowId: started.workflowId,
+      runId: started.runId,
+      status: started.status,
+      statusUrl: statusUrl(started.campaignId),
+      itemCount: valid.items.length,
+      existing: started.existing,
+    };
+    logger.info(
+      {
+        workflowId: started.workflowId,
+        existing: started.existing,
+        requestId: res.locals.requestId as string,
+      },
+      started.existing ? 'campaign resubmitted: answered with the existing one' : 'campaign started',
+    );
+    res.status(started.existing ? 200 : 202).json(body);
+  });
+
+  router.get('/:id', async (req, res) => {
+    const campaignId = idOf(req);
+    const page = parsePage(req.query);
+    const handle = client.workflow.getHandle(campaignWorkflowId(campaignId));
+    const description = await handle.describe().catch(temporalErrors(campaignId));
+    const view = await client
+      .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(campaignStatusQuery))
+      .catch((err: unknown) => {
+        logger.debug({ err, workflowId: handle.workflowId }, 'campaignStatus query not answered');
+        return undefined;
+      });
+    const items = await conversationsOf(campaignId, page).catch(temporalErrors(campaignId));
+    res.json({
+      ...(view ?? statusOfDescription(campaignId, description)),
+      workflowStatus: description.status.name,
+      items,
+    });
+  });
+
+  for (const [action, signal, status] of [
+    ['pause', pauseCampaignSignal, 'paused'],
+    ['resume', resumeCampaignSignal, 'running'],
+    ['cancel', cancelCampaignSignal, 'cancelling'],
+  ] as const) {
+    router.post(`/:id/${action}`, async (req, res) => {
+      const campaignId = idOf(req);
+      const handle: WorkflowHandle = client.workflow.getHandle(campaignWorkflowId(campaignId));
+      await handle.signal(signal).catch(async (err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) return temporalErrors(campaignId)(err);
+        // Signalling a closed workflow is "not found" too: tell the two apart.
+        const description = await handle.describe().catch(temporalErrors(campaignId));
+        throw new HttpError(
+          409,
+          'CAMPAIGN_FINISHED',
+          `Campaign ${campaignId} has already finished (${description.status.name})`,
+        );
+      });
+      res.status(202).json({ campaignId, workflowId: handle.workflowId, status });
+    });
+  }
+
+  /** The campaign's conversations as Temporal's visibility lists them (it may lag a start by a moment). */
+  async function conversationsOf(campaignId: string, { offset, limit }: z.infer<typeof pageQuery>) {
+    const query = `${CAMPAIGN_ID.name} = "${campaignId}"`;
+    try {
+      const [{ count }, conversations] = await Promise.all([
+        client.workflow.count(query),
+        (async () => {
+          const found = [];
+          let index = 0;
+          for await (const execution of client.workflow.list({
+            query,
+            pageSize: Math.min(offset + limit, 1000),
+          })) {
+            if (index++ < offset) continue;
+            const endReason = execution.typedSearchAttributes.get(END_REASON);
+            found.push({
+              conversationId: execution.workflowId,
+              itemHash: execution.workflowId.slice(campaignWorkflowId(campaignId).length + 1),
+              workflowStatus: execution.status.name,
+              turns: execution.typedSearchAttributes.get(TURNS_COMPLETED) ?? 0,
+              ...(endReason === undefined ? {} : { endReason }),
+            });
+            if (found.length >= limit) break;
+          }
+          return found;
+        })(),
+      ]);
+      return { offset, limit, total: count, conversations };
+    } catch (err) {
+      if (!(isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT)) throw err;
+      return {
+        offset,
+        limit,
+        total: 0,
+        conversations: [],
+        note: `Temporal does not know the ${CAMPAIGN_ID.name} search attribute: start the stack with npm start, which registers it`,
+      };
+    }
+  }
+
+  return router;
+}
+
+function idOf(req: Request): string {
+  const checked = campaignIdParam.safeParse(req.params.id);
+  if (checked.success) return checked.data;
+  throw new ValidationError(`Invalid campaign id: ${checked.error.issues[0]!.message}`);
+}
+
+function parsePage(query: unknown) {
+  const checked = pageQuery.safeParse(query);
+  if (checked.success) return checked.data;
+  const issues = checked.error.issues.map((i) => ({
+    field: i.code === 'unrecognized_keys' ? i.keys.join(', ') : formatPath(i.path),
+    message: i.code === 'unrecognized_keys' ? 'is not a known query parameter (offset, limit)' : i.message,
+  }));
+  throw new ValidationError(`Invalid query: ${issues[0]!.field}: ${issues[0]!.message}`, issues);
+}
+
+/** No worker answered the query: what Temporal itself knows. */
+function statusOfDescription(campaignId: string, description: WorkflowExecutionDescription) {
+  return {
+    campaignId,
+    workflowId: description.workflowId,
+    status: description.status.name === 'RUNNING' ? 'running' : description.status.name.toLowerCase(),
+    startedAt: description.startTime.toISOString(),
+    ...(description.closeTime ? { endedAt: description.closeTime.toISOString() } : {}),
+    note: 'No worker answered the campaignStatus query: counts are shown once a worker is running.',
+  };
+}
+
+/** Unknown id → 404; Temporal unreachable → 503; anything else is ours (500). */
+function temporalErrors(campaignId: string) {
+  return (err: unknown): never => {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`No campaign with id ${campaignId}`);
+    if (isTemporalUnavailable(err)) {
+      throw new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is not reachable', undefined, {
+        cause: err,
+      });
+    }
+    throw err;
+  };
+}
+
+/** A spec as JSON (the API's usual body rules) or as YAML (`Content-Type: application/yaml`). */
+function specBody(): RequestHandler {
+  const json = jsonBody({ limit: BODY_LIMIT });
+  const text = express.text({
+    type: () => true,
+    limit: BODY_LIMIT,
+    verify: (_req, _res, buf) => {
+      if (!isUtf8(buf)) throw new HttpError(400, 'INVALID_UTF8', 'Request body is not valid UTF-8');
+    },
+  });
+  return (req, res, next) => {
+    const mediaType = req.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
+    if (req.method === 'GET' || req.method === 'HEAD' || !mediaType || !YAML_TYPES.includes(mediaType)) {
+      return json(req, res, next);
+    }
+    const charset = /;\s*charset="?([^";]+)/i.exec(req.get('content-type') ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return next(new UnsupportedMediaTypeError('YAML bodies must be UTF-8 (charset=utf-8)'));
+    }
+    text(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      try {
+        req.body = parseYaml(typeof req.body === 'string' ? req.body : '', { uniqueKeys: true }) as unknown;
+        next();
+      } catch (parseError) {
+        next(
+          new HttpError(
+            400,
+            'INVALID_YAML',
+            `Request body is not valid YAML: ${(parseError as Error).message}`,
+          ),
+        );
+      }
+    });
+  };
+}

@@ -1,0 +1,198 @@
+/** manifest.json's content from the plan, the outcomes so far and what the transcripts say: pure. */
+import type {
+  CampaignItem,
+  CampaignManifest,
+  ItemOutcome,
+  ManifestItem,
+  ModelProvenance,
+  QualityFlags,
+  SideSampling,
+} from '../types';
+import { round } from './quality';
+import type { CheckpointInput, PriceTable } from './types';
+
+export interface SamplingDefaults {
+  cloudModel?: string;
+  localModel?: string;
+  maxTokens?: { cloud: number; local: number };
+}
+
+/** What a transcript told about an item: read once, when its outcome arrives or changes. */
+export interface TranscriptFacts {
+  quality?: QualityFlags;
+  models?: { cloud: string; local: string };
+}
+
+/** A side's model when neither the item nor the worker names one. */
+export const UNNAMED_CLOUD_MODEL = 'cloud-default';
+export const UNNAMED_LOCAL_MODEL = 'local-default';
+
+export function itemSampling(
+  item: CampaignItem,
+  defaults: SamplingDefaults,
+): { cloud: SideSampling; local: SideSampling } {
+  const side = (
+    options: { model?: string; temperature?: number; maxTokens?: number } | undefined,
+    model: string | undefined,
+    maxTokens: number | undefined,
+  ): SideSampling => {
+    const resolvedModel = options?.model ?? model;
+    const resolvedMax = options?.maxTokens ?? maxTokens;
+    return {
+      ...(resolvedModel === undefined ? {} : { model: resolvedModel }),
+      ...(options?.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(resolvedMax === undefined ? {} : { maxTokens: resolvedMax }),
+    };
+  };
+  return {
+    cloud: side(item.conversation.cloud, defaults.cloudModel, defaults.maxTokens?.cloud),
+    local: side(item.conversation.local, defaults.localModel, defaults.maxTokens?.local),
+  };
+}
+
+/** Outcomes by item: the previous manifest's, then this checkpoint's on top (the same outcome twice is one). */
+export function mergeOutcomes(
+  previous: CampaignManifest | undefined,
+  outcomes: readonly ItemOutcome[],
+): Map<string, ItemOutcome> {
+  const merged = new Map<string, ItemOutcome>();
+  for (const item of previous?.items ?? []) if (item.outcome) merged.set(item.itemHash, item.outcome);
+  for (const outcome of outcomes) merged.set(outcome.itemHash, outcome);
+  return merged;
+}
+
+/** Whether an item's transcript must be read (again): its outcome is new or different from the manifest's. */
+export function outcomeChanged(previous: ManifestItem | undefined, outcome: ItemOutcome): boolean {
+  return previous?.outcome === undefined || JSON.stringify(previous.outcome) !== JSON.stringify(outcome);
+}
+
+export function manifestItems(args: {
+  plan: readonly CampaignItem[];
+  outcomes: ReadonlyMap<string, ItemOutcome>;
+  running: ReadonlySet<string>;
+  facts: ReadonlyMap<string, TranscriptFacts>;
+  defaults: SamplingDefaults;
+}): ManifestItem[] {
+  return args.plan.map((item) => {
+    const outcome = args.outcomes.get(item.itemHash);
+    const facts = args.facts.get(item.itemHash);
+    return {
+      itemHash: item.itemHash,
+      index: item.index,
+      conversationId: outcome?.conversationId ?? item.conversation.conversationId ?? '',
+      seedId: item.seed.id,
+      pairIndex: item.pairIndex,
+      grid: item.grid,
+      repeat: item.repeat,
+      state: outcome?.state ?? (args.running.has(item.itemHash) ? 'running' : 'pending'),
+      sampling: itemSampling(item, args.defaults),
+      ...(facts?.models ? { models: facts.models } : {}),
+      ...(outcome ? { outcome } : {}),
+      ...(facts?.quality ? { quality: facts.quality } : {}),
+    };
+  });
+}
+
+/** The model an item's side ran: as its transcript reports it, else as asked for. */
+export function sideModel(item: ManifestItem, side: 'cloud' | 'local'): string {
+  return (
+    item.models?.[side] ??
+    item.sampling?.[side].model ??
+    (side === 'cloud' ? UNNAMED_CLOUD_MODEL : UNNAMED_LOCAL_MODEL)
+  );
+}
+
+/** Tokens and cost per model over the items that ran, in model order; a model missing from `prices` costs 0. */
+export function byModel(
+  items: readonly ManifestItem[],
+  prices: PriceTable = {},
+): CampaignManifest['byModel'] {
+  const totals: CampaignManifest['byModel'] = {};
+  for (const item of items) {
+    if (!item.outcome) continue;
+    for (const side of ['cloud', 'local'] as const) {
+      const model = sideModel(item, side);
+      const usage = item.outcome.usage[side];
+      const entry = (totals[model] ??= {
+        side,
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+        priced: Object.hasOwn(prices, model),
+      });
+      entry.inputTokens += usage.inputTokens;
+      entry.outputTokens += usage.outputTokens;
+      const price = prices[model];
+      if (price) {
+        entry.costUsd +=
+          (usage.inputTokens / 1000) * price.inputPer1k + (usage.outputTokens / 1000) * price.outputPer1k;
+      }
+    }
+  }
+  return Object.fromEntries(
+    Object.keys(totals)
+      .sort()
+      .map((model) => [model, { ...totals[model]!, costUsd: round(totals[model]!.costUsd, 6) }]),
+  );
+}
+
+/** The models the plan asks for and the transcripts report, once each. */
+export function modelsOf(items: readonly ManifestItem[]): { side: 'cloud' | 'local'; model: string }[] {
+  const seen = new Map<string, { side: 'cloud' | 'local'; model: string }>();
+  for (const item of items) {
+    for (const side of ['cloud', 'local'] as const) {
+      for (const model of [item.sampling?.[side].model, item.models?.[side]]) {
+        if (model !== undefined) seen.set(`${side}\u0000${model}`, { side, model });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+/** The checkpoint's time: given by the workflow, else the latest time the input carries. */
+export function checkpointTime(input: CheckpointInput): string {
+  if (input.at) return input.at;
+  if (input.endedAt) return input.endedAt;
+  const ends = input.outcomes.map((o) => o.endedAt).filter((t): t is string => t !== undefined);
+  return ends.sort().at(-1) ?? input.startedAt;
+}
+
+export function buildManifest(args: {
+  input: CheckpointInput;
+  items: ManifestItem[];
+  prices?: PriceTable;
+  models: ModelProvenance[];
+  code: { packageVersion: string; gitCommit?: string };
+  temporalNamespace: string;
+  previous?: CampaignManifest;
+}): CampaignManifest {
+  const { input } = args;
+  const seedsFile = input.seedsFile ?? args.previous?.provenance.seedsFile;
+  return {
+    formatVersion: 1,
+    campaignId: input.campaignId,
+    workflowId: input.workflowId,
+    ...(input.spec.name === undefined ? {} : { name: input.spec.name }),
+    status: input.status,
+    ...(input.stopReason === undefined ? {} : { stopReason: input.stopReason }),
+    spec: input.spec,
+    counts: input.counts,
+    totals: input.totals,
+    byModel: byModel(args.items, args.prices),
+    provenance: {
+      models: args.models,
+      packageVersion: args.code.packageVersion,
+      ...(args.code.gitCommit ? { gitCommit: args.code.gitCommit } : {}),
+      temporalNamespace: args.temporalNamespace,
+      ...(seedsFile ? { seedsFile } : {}),
+    },
+    startedAt: input.startedAt,
+    updatedAt: checkpointTime(input),
+    ...(input.endedAt === undefined ? {} : { endedAt: input.endedAt }),
+    items: args.items,
+  };
+}
+
+export function serializeManifest(manifest: CampaignManifest): string {
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}

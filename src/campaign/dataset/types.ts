@@ -1,0 +1,81 @@
+/** The dataset activities' dependencies, inputs and outputs. Type-only: the campaign workflow imports it. */
+import type { OllamaClient } from '../../shared/ollama-client';
+import type { LlmServiceClient } from '../../conversation/activities/llm-service-client';
+import type {
+  CampaignCounts,
+  CampaignStatus,
+  CampaignStopReason,
+  CampaignTotals,
+  ItemOutcome,
+  JudgeSpec,
+} from '../types';
+import type { CampaignSpec } from '../spec';
+
+/** USD per 1 000 tokens, per model id (MODEL_PRICES_FILE). */
+export type PriceTable = Record<string, { inputPer1k: number; outputPer1k: number }>;
+
+export interface DatasetDeps {
+  /** OUTPUT_DIR: every file goes under `campaigns/<campaignId>/` inside it. */
+  outputDir: string;
+  /** Provenance (`/api/tags`, `/api/show`) and the judge on the local side. */
+  ollama: OllamaClient;
+  /** The judge on the cloud side; without it a cloud judge fails (non-retryable). */
+  llmService?: LlmServiceClient;
+  temporalNamespace: string;
+  /** The region the cloud side calls Bedrock in, where known. */
+  awsRegion?: string;
+  /** The models a conversation gets when its spec names none (the Lambda's BEDROCK_MODEL_ID, OLLAMA_MODEL). */
+  cloudModelDefault?: string;
+  localModelDefault?: string;
+  /** CLOUD_MAX_TOKENS and LOCAL_MAX_TOKENS: a reply that used them all counts as truncated. */
+  maxTokensDefault?: { cloud: number; local: number };
+  prices?: PriceTable;
+  /** Rows per shard of the dataset files (default DEFAULT_SHARD_ROWS). */
+  shardRows?: number;
+}
+
+export interface CheckpointInput {
+  campaignId: string;
+  workflowId: string;
+  spec: CampaignSpec;
+  status: CampaignStatus;
+  stopReason?: CampaignStopReason;
+  counts: CampaignCounts;
+  totals: CampaignTotals;
+  /** ISO 8601 UTC. */
+  startedAt: string;
+  endedAt?: string;
+  /** New or changed outcomes since the last checkpoint (all of them is fine too): merged by itemHash. */
+  outcomes: ItemOutcome[];
+  /** Items whose conversation is running now (their state in the manifest); others without an outcome are pending. */
+  runningItems?: string[];
+  /**
+   * When the workflow took this checkpoint (its deterministic clock): the manifest's updatedAt, so a retried
+   * checkpoint writes the same bytes. Unset: endedAt, else the latest outcome's end, else startedAt.
+   */
+  at?: string;
+  /** From planCampaign, when the spec named a seedsFile. */
+  seedsFile?: { name: string; sha256: string };
+}
+
+export interface CheckpointOutput {
+  /** Where manifest.json is, under OUTPUT_DIR as configured. */
+  manifestPath: string;
+  items: number;
+}
+
+export interface WriteDatasetInput {
+  campaignId: string;
+}
+
+export interface WriteDatasetOutput {
+  /** Every file written, relative to the campaign's folder, in a fixed order. */
+  files: string[];
+}
+
+export interface JudgeInput {
+  conversationId: string;
+  /** The conversation's JSONL as exportTranscript reported it (under OUTPUT_DIR). */
+  jsonlPath: string;
+  judge: JudgeSpec;
+}

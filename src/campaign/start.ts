@@ -1,0 +1,110 @@
+/**
+ * Starting a campaign, shared by the Conversation API and the CLI: one workflow id per campaign, and a
+ * resubmission (the same campaignId, or the same spec when no id is given) answers with the campaign that
+ * exists instead of starting anything.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { campaignWorkflowId, specHashOf } from './identity';
+import type { CampaignSpec } from './spec';
+import { CAMPAIGN_WORKFLOW_TYPE } from './types';
+import type { ValidCampaign } from './validate';
+
+/** What the campaign workflow's memo holds: the hash of the spec it was started with. */
+export interface CampaignMemo {
+  specHash?: string;
+}
+
+export interface StartedCampaign {
+  handle: WorkflowHandle;
+  campaignId: string;
+  workflowId: string;
+  runId: string;
+  /** `RUNNING` for a new campaign; the existing run's status otherwise. */
+  status: string;
+  /** True when the campaign existed already: nothing was started. */
+  existing: boolean;
+  /** For an existing campaign: whether it was started with this same spec (unknown without its memo). */
+  sameSpec?: boolean;
+}
+
+/** One line for the Web UI's workflow list: the campaign's name and size. */
+export function campaignSummary(spec: CampaignSpec, itemCount: number): string {
+  const name = spec.name ? `"${spec.name.replace(/\s+/g, ' ')}"` : 'campaign';
+  return `${name} · ${itemCount} conversation${itemCount === 1 ? '' : 's'}`;
+}
+
+/** Markdown for the Web UI's details: how the campaign was made up. */
+export function campaignDetails(campaign: ValidCampaign): string {
+  const { spec, items } = campaign;
+  const seeds = spec.seedsFile
+    ? `${spec.seedsFile} (sha256 ${campaign.seedsFile?.sha256.slice(0, 12)}…)`
+    : spec.seeds?.length;
+  const rows: [string, unknown][] = [
+    ['campaign id', campaign.campaignId],
+    ['items', items.length],
+    ['seeds', seeds],
+    ['pairs', spec.pairs.length],
+    ['grid', spec.grid],
+    ['repeats', spec.repeats ?? 1],
+    ['concurrency', spec.concurrency],
+    ['budget', spec.budget],
+    ['judge', spec.judge ? `${spec.judge.side} ${spec.judge.model}` : undefined],
+  ];
+  return rows
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => `- **${name}**: ${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join('\n');
+}
+
+/**
+ * Starts `campaignWorkflow` with the id `campaign-<campaignId>` and the validated spec as its one argument. An id
+ * in use, running or closed, is never started again (REJECT_DUPLICATE; FAIL on a running one, so the start says
+ * it existed): the answer is then that campaign.
+ */
+export async function startCampaign(
+  client: Pick<Client, 'workflow'>,
+  taskQueue: string,
+  campaign: ValidCampaign,
+): Promise<StartedCampaign> {
+  const { campaignId, spec } = campaign;
+  const workflowId = campaignWorkflowId(campaignId);
+  // The id the items were expanded with travels in the spec, so the workflow plans the same items; the hash is
+  // the one the plan activity records for this input.
+  const input: CampaignSpec = { ...spec, campaignId };
+  const specHash = specHashOf(input);
+  try {
+    const handle = await client.workflow.start(CAMPAIGN_WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId,
+      args: [input],
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      memo: { specHash } satisfies CampaignMemo,
+      staticSummary: campaignSummary(spec, campaign.items.length),
+      staticDetails: campaignDetails(campaign),
+    });
+    return {
+      handle,
+      campaignId,
+      workflowId,
+      runId: handle.firstExecutionRunId,
+      status: 'RUNNING',
+      existing: false,
+    };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const handle = client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const memo = (description.memo ?? {}) as CampaignMemo;
+    return {
+      handle,
+      campaignId,
+      workflowId,
+      runId: description.runId,
+      status: description.status.name,
+      existing: true,
+      ...(memo.specHash === undefined ? {} : { sameSpec: memo.specHash === specHash }),
+    };
+  }
+}

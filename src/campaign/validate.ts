@@ -1,0 +1,83 @@
+/**
+ * The whole check of a campaign spec, as `POST /campaigns`, `npm run campaign` and the plan activity make it: the
+ * schema, the seeds file (read from INPUT_DIR), the expansion into items. Writes nothing.
+ */
+import { expandCampaign, inlineSeedEntries } from './expand';
+import { campaignIdFor, specHashOf } from './identity';
+import { issuesOf } from './issues';
+import type { SpecIssue } from './issues';
+import { readSeedsFile } from './seeds-file';
+import { campaignSpecSchema } from './spec';
+import type { CampaignSpec } from './spec';
+import type { CampaignItem } from './types';
+
+/**
+ * The spec is the campaign workflow's input, and Temporal refuses a payload over 2 MB: past this size, seeds
+ * belong in a seedsFile.
+ */
+export const MAX_SPEC_JSON_BYTES = 1024 * 1024;
+
+export interface ValidCampaign {
+  ok: true;
+  spec: CampaignSpec;
+  campaignId: string;
+  /** sha256 of the validated spec (see identity.ts). */
+  specHash: string;
+  items: CampaignItem[];
+  /** The seeds file read, and the sha256 of its bytes. */
+  seedsFile?: { name: string; sha256: string };
+}
+
+export type CampaignValidation = ValidCampaign | { ok: false; issues: SpecIssue[] };
+
+export interface ValidateOptions {
+  /** INPUT_DIR: where `seedsFile` is read from. */
+  inputDir: string;
+  /**
+   * The campaign's id when it is already fixed (the plan activity takes it from the workflow, which may have
+   * been started with any `campaign-<id>` workflow id); by default `campaignIdFor(spec)`.
+   */
+  campaignId?: string;
+}
+
+export async function validateCampaign(
+  rawSpec: unknown,
+  { inputDir, campaignId: fixedId }: ValidateOptions,
+): Promise<CampaignValidation> {
+  const parsed = campaignSpecSchema().safeParse(rawSpec);
+  if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
+  const spec = parsed.data;
+  const bytes = Buffer.byteLength(JSON.stringify(spec), 'utf8');
+  if (bytes > MAX_SPEC_JSON_BYTES) {
+    return {
+      ok: false,
+      issues: [
+        {
+          path: spec.seeds ? 'seeds' : '(root)',
+          message: `the spec is ${bytes} bytes of JSON, over the ${MAX_SPEC_JSON_BYTES} a campaign's input may be: put the seeds in a seedsFile`,
+        },
+      ],
+    };
+  }
+  let seedsFile: ValidCampaign['seedsFile'];
+  let seeds;
+  if (spec.seedsFile !== undefined) {
+    const read = await readSeedsFile(inputDir, spec.seedsFile);
+    if (!read.ok) return read;
+    seeds = read.entries;
+    seedsFile = { name: spec.seedsFile, sha256: read.sha256 };
+  } else {
+    seeds = inlineSeedEntries(spec.seeds ?? []);
+  }
+  const campaignId = fixedId ?? campaignIdFor(spec);
+  const expansion = expandCampaign(spec, campaignId, seeds);
+  if (!expansion.ok) return expansion;
+  return {
+    ok: true,
+    spec,
+    campaignId,
+    specHash: specHashOf(spec),
+    items: expansion.items,
+    ...(seedsFile ? { seedsFile } : {}),
+  };
+}

@@ -1,0 +1,599 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  workflowInfo,
+  WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import type { ChildWorkflowHandle, RetryPolicy } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  pauseSignal,
+  resumeSignal,
+  stopSignal,
+  usageTotals,
+  WORKFLOW_TYPE as CONVERSATION_WORKFLOW_TYPE,
+} from '../../conversation/definitions';
+import type { ConversationResult } from '../../conversation/definitions';
+import type { ConversationActivities, ProviderTaskQueues } from '../../conversation/activities/types';
+import { CAMPAIGN_ID } from '../../conversation/search-attributes';
+import { staticSummary } from '../../conversation/summary';
+import type { conversationWorkflow } from '../../conversation/workflows/conversation';
+import {
+  campaignStatusQuery,
+  cancelCampaignSignal,
+  pauseCampaignSignal,
+  resumeCampaignSignal,
+} from '../definitions';
+import type { CampaignStatusView } from '../definitions';
+import { campaignSpecSchema, DEFAULT_CAMPAIGN_CONCURRENCY } from '../spec';
+import type { CampaignSpec } from '../spec';
+import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../types';
+import type {
+  CampaignCounts,
+  CampaignItem,
+  CampaignStatus,
+  CampaignStopReason,
+  CampaignTotals,
+  ItemOutcome,
+} from '../types';
+import type { CampaignActivities } from './activities';
+
+/**
+ * Continue-as-new design: a run starts at most this many items (fewer when the server suggests continuing), then
+ * stops starting, lets the ones in flight finish (at most `concurrency`, so the pause is one conversation long),
+ * checkpoints and continues-as-new with the cursor, the counts, the totals and the pause/cancel/budget state.
+ * Nothing runs across runs, so no child is tracked across them, and each run's history stays near a thousand
+ * events (three per child, a few per workflow task, a page of items every PAGE_SIZE) whatever the item count.
+ */
+export const ITEMS_PER_RUN = 100;
+const PAGE_SIZE = 50;
+/** Outcomes kept in the workflow before checkpointCampaign writes them to manifest.json: what a crash may redo. */
+const CHECKPOINT_EVERY = 20;
+
+export const InvalidCampaignSpec = 'InvalidCampaignSpec';
+
+const fileRetry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  nonRetryableErrorTypes: [InvalidCampaignSpec],
+};
+const { planCampaign, campaignItems } = proxyActivities<CampaignActivities>({
+  // A seeds file of 100 000 lines is read, expanded and written once.
+  startToCloseTimeout: '10 minutes',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { ...fileRetry, maximumAttempts: 10 },
+});
+const { checkpointCampaign } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: fileRetry,
+});
+const { writeCampaignDataset } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '1 hour',
+  scheduleToCloseTimeout: '3 hours',
+  retry: { ...fileRetry, maximumAttempts: 10 },
+});
+/** The judge is a model call on its side's queue; a judge that keeps failing leaves the item unscored. */
+const { judgeConversation } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '20 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+/** Waits on a conversation that may still run: up to a conversation's longest timeout, heartbeating. */
+const { conversationOutcome } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '25 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+const { providerTaskQueues } = proxyLocalActivities<ConversationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 5 },
+});
+
+/** What a run hands to the next when it continues-as-new. Internal: the workflow's second argument. */
+export interface CampaignContinuation {
+  itemCount: number;
+  /** ISO 8601 UTC, when the campaign's first run started. */
+  startedAt: string;
+  /** The index of the next item to start. */
+  cursor: number;
+  counts: Pick<CampaignCounts, 'completed' | 'failed' | 'skipped'>;
+  totals: CampaignTotals;
+  paused: boolean;
+  cancelRequested: boolean;
+  stopReason?: CampaignStopReason;
+  /** Outcomes not yet in manifest.json (none when the checkpoint before continuing succeeded). */
+  unsaved: ItemOutcome[];
+  taskQueues?: ProviderTaskQueues;
+  runs: number;
+}
+
+export interface CampaignResult {
+  campaignId: string;
+  workflowId: string;
+  status: CampaignStatus;
+  stopReason?: CampaignStopReason;
+  itemCount: number;
+  counts: CampaignCounts;
+  totals: CampaignTotals;
+  /** The dataset's files, as writeCampaignDataset reports them. */
+  files: string[];
+}
+
+interface Running {
+  item: CampaignItem;
+  conversationId: string;
+  startedAt: string;
+  scope: CancellationScope;
+  handle?: ChildWorkflowHandle<typeof conversationWorkflow>;
+}
+
+interface State extends CampaignContinuation {
+  running: Map<string, Running>;
+  phase: 'planning' | 'running' | 'ended';
+  endedAt?: string;
+  /** The status the last checkpoint wrote. */
+  checkpointed?: CampaignStatus;
+}
+
+/**
+ * Runs every item of a campaign spec as a child conversationWorkflow (`campaign-<campaignId>-<itemHash>`), at most
+ * `concurrency` at a time, recording what became of each; then writes the dataset. The workflow id is
+ * `campaign-<campaignId>`. An item whose conversation already exists (a resubmitted spec, a reset) is recorded
+ * from that conversation's result, never run again. `continuation` is internal (see ITEMS_PER_RUN).
+ */
+export async function campaignWorkflow(
+  rawSpec: CampaignSpec,
+  continuation?: CampaignContinuation,
+): Promise<CampaignResult> {
+  const spec = parseSpec(rawSpec);
+  const { workflowId } = workflowInfo();
+  const campaignId = campaignIdOf(workflowId, spec);
+  const concurrency = spec.concurrency ?? DEFAULT_CAMPAIGN_CONCURRENCY;
+  const state: State = {
+    itemCount: 0,
+    startedAt: workflowInfo().startTime.toISOString(),
+    cursor: 0,
+    counts: { completed: 0, failed: 0, skipped: 0 },
+    totals: { inputTokens: 0, outputTokens: 0, costUsd: 0, turns: 0 },
+    paused: false,
+    cancelRequested: false,
+    unsaved: [],
+    runs: 0,
+    ...continuation,
+    running: new Map(),
+    phase: continuation ? 'running' : 'planning',
+  };
+  const view = () => statusView(spec, campaignId, workflowId, state);
+  const showDetails = () => setCurrentDetails(currentDetails(spec, campaignId, view()));
+
+  setHandler(campaignStatusQuery, view);
+  setHandler(pauseCampaignSignal, () => {
+    if (state.paused || state.phase === 'ended') return;
+    state.paused = true;
+    signalRunning(state, (h) => h.signal(pauseSignal));
+    showDetails();
+  });
+  setHandler(resumeCampaignSignal, () => {
+    if (!state.paused || state.phase === 'ended') return;
+    state.paused = false;
+    signalRunning(state, (h) => h.signal(resumeSignal));
+    showDetails();
+  });
+  setHandler(cancelCampaignSignal, () => {
+    if (state.cancelRequested || state.phase === 'ended') return;
+    state.cancelRequested = true;
+    state.stopReason = 'cancelled';
+    // Each conversation exports what it said before it reports its cancellation (WAIT_CANCELLATION_COMPLETED).
+    for (const run of state.running.values()) run.scope.cancel();
+    showDetails();
+  });
+
+  if (!continuation) {
+    showDetails();
+    const plan = await planCampaign({ campaignId, workflowId, spec });
+    state.itemCount = plan.itemCount;
+    if (spec.judge) state.taskQueues = await providerTaskQueues();
+    state.phase = 'running';
+    log.info('campaign planned', { campaignId, itemCount: plan.itemCount, specHash: plan.specHash });
+  }
+  showDetails();
+
+  const checkpoint = async (endedAt?: string) => {
+    const status = currentStatus(state);
+    const outcomes = state.unsaved;
+    state.unsaved = [];
+    try {
+      await checkpointCampaign({
+        campaignId,
+        workflowId,
+        spec,
+        status,
+        ...(state.stopReason && { stopReason: state.stopReason }),
+        counts: counts(state),
+        totals: state.totals,
+        startedAt: state.startedAt,
+        ...(endedAt && { endedAt }),
+        outcomes,
+      });
+    } catch (err) {
+      state.unsaved = [...outcomes, ...state.unsaved];
+      throw err;
+    }
+    state.checkpointed = status;
+  };
+
+  const record = (outcome: ItemOutcome) => {
+    state.running.delete(outcome.itemHash);
+    state.unsaved.push(outcome);
+    state.counts[outcome.state] += 1;
+    const { cloud, local } = outcome.usage;
+    state.totals.inputTokens += cloud.inputTokens + local.inputTokens;
+    state.totals.outputTokens += cloud.outputTokens + local.outputTokens;
+    state.totals.costUsd += outcome.costUsd;
+    state.totals.turns += outcome.turns;
+    if (!state.stopReason) {
+      const reached = budgetReached(spec, state.totals);
+      if (reached) {
+        state.stopReason = reached;
+        log.info('campaign budget reached', { campaignId, stopReason: reached, totals: state.totals });
+        signalRunning(state, (h) => h.signal(stopSignal, { reason: 'budget' }));
+      }
+    }
+    showDetails();
+  };
+
+  const runFull = () => startedThisRun >= ITEMS_PER_RUN || workflowInfo().continueAsNewSuggested;
+  const moreToStart = () => !state.stopReason && state.cursor < state.itemCount;
+  const canStart = () => moreToStart() && !state.paused && !runFull() && state.running.size < concurrency;
+  const runEnds = () => state.running.size === 0 && (!moreToStart() || runFull());
+  const checkpointDue = () =>
+    state.unsaved.length >= CHECKPOINT_EVERY ||
+    (state.checkpointed !== undefined && state.checkpointed !== currentStatus(state));
+
+  let startedThisRun = 0;
+  let page: CampaignItem[] = [];
+  // A checkpoint runs beside the loop, one at a time, so the window keeps filling while manifest.json is written.
+  let checkpointing: Promise<void> | undefined;
+  let checkpointFailure: { error: unknown } | undefined;
+  const checkpointInBackground = () => {
+    checkpointing = checkpoint()
+      .catch((error: unknown) => void (checkpointFailure = { error }))
+      .finally(() => (checkpointing = undefined));
+  };
+  // The previous run checkpointed before continuing: a status change from there on is worth a checkpoint.
+  if (continuation) state.checkpointed = currentStatus(state);
+  else checkpointInBackground();
+  for (;;) {
+    await condition(
+      () => !!checkpointFailure || canStart() || (!checkpointing && (checkpointDue() || runEnds())),
+    );
+    if (checkpointFailure) throw checkpointFailure.error;
+    if (!checkpointing && checkpointDue()) {
+      checkpointInBackground();
+    } else if (!checkpointing && runEnds()) {
+      break;
+    } else if (canStart() && page.length === 0) {
+      const limit = Math.min(PAGE_SIZE, ITEMS_PER_RUN - startedThisRun, state.itemCount - state.cursor);
+      page = await campaignItems({ campaignId, offset: state.cursor, limit });
+      if (page.length === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `The plan has no item ${state.cursor} of the ${state.itemCount} it announced`,
+          'CampaignPlanMismatch',
+        );
+      }
+    } else if (canStart()) {
+      const item = page.shift()!;
+      state.cursor += 1;
+      startedThisRun += 1;
+      launch(item, state, spec, workflowId, campaignId, record);
+      showDetails();
+    }
+  }
+
+  if (moreToStart()) {
+    await checkpoint();
+    log.info('continuing as new', { campaignId, cursor: state.cursor, runs: state.runs + 1 });
+    return continueAsNew<typeof campaignWorkflow>(rawSpec, {
+      itemCount: state.itemCount,
+      startedAt: state.startedAt,
+      cursor: state.cursor,
+      counts: state.counts,
+      totals: state.totals,
+      paused: state.paused,
+      cancelRequested: state.cancelRequested,
+      ...(state.stopReason && { stopReason: state.stopReason }),
+      unsaved: state.unsaved,
+      ...(state.taskQueues && { taskQueues: state.taskQueues }),
+      runs: state.runs + 1,
+    });
+  }
+
+  // Items never started (a budget or a cancel stopped the campaign) are skipped.
+  state.counts.skipped += state.itemCount - state.cursor;
+  state.cursor = state.itemCount;
+  state.phase = 'ended';
+  state.endedAt = new Date().toISOString();
+  await checkpoint(state.endedAt);
+  const { files } = await writeCampaignDataset({ campaignId });
+  showDetails();
+  return {
+    campaignId,
+    workflowId,
+    status: currentStatus(state),
+    ...(state.stopReason && { stopReason: state.stopReason }),
+    itemCount: state.itemCount,
+    counts: counts(state),
+    totals: state.totals,
+    files,
+  };
+}
+
+/** Starts one item's conversation in a scope of its own (a cancel cancels it) and records its outcome. */
+function launch(
+  item: CampaignItem,
+  state: State,
+  spec: CampaignSpec,
+  workflowId: string,
+  campaignId: string,
+  record: (outcome: ItemOutcome) => void,
+): void {
+  const conversationId = `${workflowId}-${item.itemHash}`;
+  const run: Running = {
+    item,
+    conversationId,
+    startedAt: new Date().toISOString(),
+    scope: new CancellationScope(),
+  };
+  state.running.set(item.itemHash, run);
+  void run.scope
+    .run(() => runItem(run, state, spec, campaignId))
+    .catch((err: unknown) => failedOutcome(run, err))
+    .then(record);
+}
+
+async function runItem(
+  run: Running,
+  state: State,
+  spec: CampaignSpec,
+  campaignId: string,
+): Promise<ItemOutcome> {
+  const { item, conversationId } = run;
+  let result: ConversationResult;
+  try {
+    const handle = await startChild<typeof conversationWorkflow>(CONVERSATION_WORKFLOW_TYPE, {
+      workflowId: conversationId,
+      args: [{ ...item.conversation, conversationId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      // An item runs once: an id used before (running or closed) is refused, and its result is read instead.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [{ key: CAMPAIGN_ID, value: campaignId }],
+      staticSummary: staticSummary(item.conversation),
+    });
+    run.handle = handle;
+    // Signals sent while the start was on its way did not reach this one.
+    if (state.stopReason === 'budget_tokens' || state.stopReason === 'budget_cost') {
+      await handle.signal(stopSignal, { reason: 'budget' });
+    } else if (state.paused) {
+      await handle.signal(pauseSignal);
+    }
+    result = await handle.result();
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    log.info('conversation exists already: recording its outcome', { conversationId });
+    const existing = await conversationOutcome({ workflowId: conversationId });
+    if (existing.state === 'failed') return failedOutcome(run, existing.error);
+    result = existing.result;
+  }
+  const outcome = completedOutcome(run, result);
+  if (spec.judge && outcome.state === 'completed' && result.jsonlPath) {
+    const queue = state.taskQueues?.[spec.judge.side];
+    try {
+      outcome.judge = await judgeConversation.executeWithOptions(
+        { summary: `judge · ${spec.judge.model}`, ...(queue && { taskQueue: queue }) },
+        [{ conversationId, jsonlPath: result.jsonlPath, judge: spec.judge }],
+      );
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('judge failed: the item stays unscored', { conversationId, error: String(err) });
+    }
+  }
+  return outcome;
+}
+
+function completedOutcome(run: Running, result: ConversationResult): ItemOutcome {
+  const totals = result.usage ? undefined : usageTotals(result.turns);
+  return {
+    itemHash: run.item.itemHash,
+    conversationId: run.conversationId,
+    state: result.endReason === 'error' ? 'failed' : 'completed',
+    endReason: result.endReason,
+    turns: result.completedTurns,
+    usage: result.usage ?? totals!.usage,
+    costUsd: result.costUsd ?? totals!.costUsd,
+    ...((result.unpricedModels ?? totals!.unpricedModels).length > 0 && {
+      unpricedModels: result.unpricedModels ?? totals!.unpricedModels,
+    }),
+    startedAt: run.startedAt,
+    endedAt: new Date().toISOString(),
+    ...(result.error && { error: result.error }),
+    csvPath: result.csvPath,
+    jsonlPath: result.jsonlPath,
+  };
+}
+
+/** A conversation that failed, was terminated, timed out or was cancelled with its campaign. */
+function failedOutcome(run: Running, err: unknown): ItemOutcome {
+  const error = describeFailure(err);
+  return {
+    itemHash: run.item.itemHash,
+    conversationId: run.conversationId,
+    state: 'failed',
+    ...(error.type === 'CancelledFailure' && { endReason: 'cancelled' as const }),
+    turns: 0,
+    usage: { cloud: { inputTokens: 0, outputTokens: 0 }, local: { inputTokens: 0, outputTokens: 0 } },
+    costUsd: 0,
+    startedAt: run.startedAt,
+    endedAt: new Date().toISOString(),
+    error,
+  };
+}
+
+function describeFailure(err: unknown): { type: string; message: string } {
+  if (typeof err === 'object' && err !== null && !(err instanceof Error)) {
+    return err as { type: string; message: string };
+  }
+  const cause = err instanceof ChildWorkflowFailure ? (err.cause ?? err) : err;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? cause.name, message: cause.message };
+  if (cause instanceof Error) return { type: cause.name, message: cause.message };
+  return { type: 'Error', message: String(cause) };
+}
+
+/** Sends a signal to every running conversation; one that has just ended no longer needs it. */
+function signalRunning(
+  state: State,
+  send: (handle: ChildWorkflowHandle<typeof conversationWorkflow>) => Promise<void>,
+): void {
+  for (const run of state.running.values()) {
+    if (!run.handle) continue; // runItem signals it once started
+    send(run.handle).catch((err: unknown) => {
+      log.debug('signal not delivered', { conversationId: run.conversationId, error: String(err) });
+    });
+  }
+}
+
+function budgetReached(spec: CampaignSpec, totals: CampaignTotals): CampaignStopReason | undefined {
+  const budget = spec.budget;
+  if (budget?.maxTokens !== undefined && totals.inputTokens + totals.outputTokens >= budget.maxTokens) {
+    return 'budget_tokens';
+  }
+  if (budget?.maxCostUsd !== undefined && totals.costUsd >= budget.maxCostUsd) return 'budget_cost';
+  return undefined;
+}
+
+function currentStatus(state: State): CampaignStatus {
+  if (state.phase === 'planning') return 'planning';
+  if (state.phase === 'ended') return state.cancelRequested ? 'cancelled' : 'completed';
+  if (state.stopReason) return 'draining';
+  return state.paused ? 'paused' : 'running';
+}
+
+function counts(state: State): CampaignCounts {
+  const { completed, failed, skipped } = state.counts;
+  const running = state.running.size;
+  return {
+    pending: state.itemCount - completed - failed - skipped - running,
+    running,
+    completed,
+    failed,
+    skipped,
+  };
+}
+
+function statusView(
+  spec: CampaignSpec,
+  campaignId: string,
+  workflowId: string,
+  state: State,
+): CampaignStatusView {
+  const now = state.endedAt ? Date.parse(state.endedAt) : Date.now();
+  const elapsedMs = Math.max(0, now - Date.parse(state.startedAt));
+  const c = counts(state);
+  const finished = c.completed + c.failed;
+  const left = state.stopReason ? c.running : c.pending + c.running;
+  return {
+    campaignId,
+    workflowId,
+    ...(spec.name && { name: spec.name }),
+    status: currentStatus(state),
+    ...(state.stopReason && { stopReason: state.stopReason }),
+    itemCount: state.itemCount,
+    counts: c,
+    totals: { ...state.totals },
+    startedAt: state.startedAt,
+    ...(state.endedAt && { endedAt: state.endedAt }),
+    elapsedMs,
+    ...(finished > 0 && state.phase !== 'ended' && { etaMs: Math.round((elapsedMs / finished) * left) }),
+    turnsPerSecond: elapsedMs > 0 ? state.totals.turns / (elapsedMs / 1000) : 0,
+    ...(spec.budget && {
+      budget: {
+        ...spec.budget,
+        reached: state.stopReason === 'budget_tokens' || state.stopReason === 'budget_cost',
+      },
+    }),
+  };
+}
+
+/** The Web UI's current details: the progress line, then what the campaign is. */
+function currentDetails(spec: CampaignSpec, campaignId: string, v: CampaignStatusView): string {
+  const c = v.counts;
+  const progress = [
+    `**${v.status}**${v.stopReason ? ` (${v.stopReason})` : ''}`,
+    `${c.completed + c.failed} of ${v.itemCount} done`,
+    ...(c.failed ? [`${c.failed} failed`] : []),
+    ...(c.skipped ? [`${c.skipped} skipped`] : []),
+    `${c.running} running`,
+    `${v.turnsPerSecond.toFixed(1)} turns/s`,
+    `${v.totals.inputTokens + v.totals.outputTokens} tokens`,
+    `$${v.totals.costUsd.toFixed(4)}`,
+    ...(v.etaMs !== undefined ? [`ETA ${Math.ceil(v.etaMs / 1000)} s`] : []),
+  ].join(' · ');
+  const summary = [
+    spec.name ?? campaignId,
+    `${v.itemCount} items`,
+    `${spec.pairs.length} pair${spec.pairs.length === 1 ? '' : 's'}`,
+    `concurrency ${spec.concurrency ?? DEFAULT_CAMPAIGN_CONCURRENCY}`,
+  ].join(' · ');
+  return `${progress}\n\n${summary}`;
+}
+
+/** A spec started from the Temporal CLI gets the API's checks: a bad one fails at once, naming the path. */
+function parseSpec(raw: CampaignSpec): CampaignSpec {
+  const parsed = campaignSpecSchema().safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw ApplicationFailure.nonRetryable(
+    `Invalid campaign spec: ${issuePath(issue?.path ?? [])}: ${issue?.message}`,
+    InvalidCampaignSpec,
+  );
+}
+
+/** `['pairs', 1, 'cloud', 'model']` → `pairs[1].cloud.model`. */
+function issuePath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+function campaignIdOf(workflowId: string, spec: CampaignSpec): string {
+  const id = workflowId.startsWith(CAMPAIGN_WORKFLOW_ID_PREFIX)
+    ? workflowId.slice(CAMPAIGN_WORKFLOW_ID_PREFIX.length)
+    : '';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) {
+    throw ApplicationFailure.nonRetryable(
+      `Invalid campaign workflow id ${workflowId}: it must be ${CAMPAIGN_WORKFLOW_ID_PREFIX}<campaignId>, ` +
+        'the campaignId 1..64 letters, digits, . _ - (starting with a letter or digit)',
+      InvalidCampaignSpec,
+    );
+  }
+  if (spec.campaignId !== undefined && spec.campaignId !== id) {
+    throw ApplicationFailure.nonRetryable(
+      `Invalid campaign spec: campaignId: ${spec.campaignId} differs from the workflow id's ${id}`,
+      InvalidCampaignSpec,
+    );
+  }
+  return id;
+}

@@ -1,0 +1,150 @@
+/** The dataset writers' pure parts: the judge's score parsing, quality flags, roles, shard names, the card's size. */
+import { parseVerdict } from '../../src/campaign/dataset/judge';
+import { qualityFlags } from '../../src/campaign/dataset/quality';
+import { cloudMessages, localMessages } from '../../src/campaign/dataset/records';
+import { isShardOf, shardCount, shardGlob, shardName } from '../../src/campaign/dataset/shards';
+import { sizeCategory } from '../../src/campaign/dataset/card';
+import { formatInt, quantile } from '../../src/campaign/dataset/report';
+import type { Turn } from '../../src/conversation/definitions';
+
+describe('parseVerdict', () => {
+  test.each([
+    [' 7/10 - the answers stay on topic.', 7, 'the answers stay on topic.'],
+    [' 8/10. Clear and on topic.\nQuestion: more?', 8, 'Clear and on topic.'],
+    ['Score: 6 - fine', 6, 'fine'],
+    ['**Score:** 9/10 — great', 9, 'great'],
+    ['3 out of 10, repetitive', 3, 'repetitive'],
+    [' 10', 10, ''],
+    ['7.6/10 mostly good', 8, 'mostly good'],
+    ['It covers 2023 events well. Score: 5/10 - uneven', 5, 'uneven'],
+    ['I give it a rating of 2 because it loops', 2, 'because it loops'],
+  ])('%j gives %d', (text, score, rationale) => {
+    const verdict = parseVerdict(text);
+    expect(verdict).toEqual({ score, rationale });
+  });
+
+  test.each([
+    '',
+    'banana',
+    '11/10 great',
+    '0/10',
+    'Score: 12',
+    'I would rate it highly',
+    'Question: what is 5 times 3?',
+    'In 2023 the sky was blue',
+  ])('%j has no score', (text) => {
+    expect(parseVerdict(text)).toBeUndefined();
+  });
+
+  test('cuts a long rationale to one short line', () => {
+    const verdict = parseVerdict(`6/10 ${'word '.repeat(100)}\nsecond line`);
+    expect(verdict!.rationale.length).toBeLessThanOrEqual(200);
+    expect(verdict!.rationale).not.toContain('second line');
+  });
+});
+
+function turn(n: number, answer: string, question: string, cloudOut = 10, localOut = 5): Turn {
+  return {
+    turn: n,
+    timestamp: '2026-01-01T00:00:00.000Z',
+    query: n === 1 ? 'Seed?' : `Q${n}?`,
+    cloudResponse: answer,
+    localResponse: question,
+    processingTimeMs: 10,
+    cloudModel: 'c',
+    localModel: 'l',
+    cloudLatencyMs: 5,
+    localLatencyMs: 5,
+    cloudUsage: { inputTokens: 1, outputTokens: cloudOut },
+    localUsage: { inputTokens: 1, outputTokens: localOut },
+  };
+}
+
+describe('qualityFlags', () => {
+  test('counts empty and truncated replies, the highest repetition and the mean reply length', () => {
+    const turns = [
+      turn(1, 'The sky is blue because of scattering.', 'Why scattering?', 40, 5),
+      turn(2, '', 'And at sunset?', 3, 24),
+      turn(3, 'The sky is blue because of scattering.', 'ok?', 12, 5),
+    ];
+    const flags = qualityFlags(turns, { cloud: 40, local: 24 }, 'max_turns');
+    expect(flags).toEqual({
+      emptyReplies: 1,
+      truncatedReplies: 2,
+      maxRepetition: 1,
+      meanReplyChars:
+        Math.round(
+          (10 * turns.reduce((s, t) => s + t.cloudResponse.length + t.localResponse.length, 0)) / 6,
+        ) / 10,
+      endReason: 'max_turns',
+    });
+  });
+
+  test('without known limits nothing counts as truncated; distinct replies repeat little', () => {
+    const flags = qualityFlags([turn(1, 'alpha beta gamma', 'delta epsilon?')], {});
+    expect(flags.truncatedReplies).toBe(0);
+    expect(flags.maxRepetition).toBe(0);
+    expect(flags).not.toHaveProperty('endReason');
+  });
+
+  test('an empty transcript has zeros', () => {
+    expect(qualityFlags([], { cloud: 1 })).toEqual({
+      emptyReplies: 0,
+      truncatedReplies: 0,
+      maxRepetition: 0,
+      meanReplyChars: 0,
+    });
+  });
+});
+
+describe('roles', () => {
+  const turns = [turn(1, 'A1', 'Q2?'), turn(2, 'A2', 'Q3?')];
+  turns[1]!.query = 'Q2?';
+
+  test('the cloud side answers: seed and questions are the user, answers the assistant', () => {
+    expect(cloudMessages(turns, 'Be brief.')).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Seed?' },
+      { role: 'assistant', content: 'A1' },
+      { role: 'user', content: 'Q2?' },
+      { role: 'assistant', content: 'A2' },
+    ]);
+  });
+
+  test('the local side asks: answers are the user, its questions the assistant; the seed opens the first message', () => {
+    expect(localMessages(turns, null)).toEqual([
+      { role: 'user', content: 'Question: Seed?\nAnswer: A1' },
+      { role: 'assistant', content: 'Q2?' },
+      { role: 'user', content: 'A2' },
+      { role: 'assistant', content: 'Q3?' },
+    ]);
+  });
+});
+
+describe('shards', () => {
+  test('one shard keeps the plain name; more are numbered as the Hub names them', () => {
+    expect(shardCount(0, 10)).toBe(1);
+    expect(shardCount(10, 10)).toBe(1);
+    expect(shardCount(11, 10)).toBe(2);
+    expect(shardName('conversations', 'jsonl', 0, 1)).toBe('conversations.jsonl');
+    expect(shardName('conversations', 'jsonl', 1, 3)).toBe('conversations-00001-of-00003.jsonl');
+    expect(shardGlob('sharegpt', 'jsonl', 3)).toBe('sharegpt-*.jsonl');
+    expect(isShardOf('conversations-00001-of-00003.parquet', 'conversations', 'parquet')).toBe(true);
+    expect(isShardOf('conversations-x.parquet', 'conversations', 'parquet')).toBe(false);
+    expect(isShardOf('conversations.jsonl', 'conversations', 'parquet')).toBe(false);
+  });
+});
+
+test('size categories follow the Hub', () => {
+  expect(sizeCategory(0)).toBe('n<1K');
+  expect(sizeCategory(999)).toBe('n<1K');
+  expect(sizeCategory(1000)).toBe('1K<n<10K');
+  expect(sizeCategory(250_000)).toBe('100K<n<1M');
+});
+
+test('report figures are formatted the same on every machine', () => {
+  expect(formatInt(1234567)).toBe('1,234,567');
+  expect(formatInt(12)).toBe('12');
+  expect(quantile([1, 2, 3, 4], 0.5)).toBe(2);
+  expect(quantile([], 0.9)).toBe(0);
+});

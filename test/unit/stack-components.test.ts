@@ -1,0 +1,58 @@
+import { componentSpecs, stackChains } from '../../src/stack/components';
+import { loadConfig } from '../../src/shared/config';
+
+const names = (chains: { name: string }[][]) => chains.map((chain) => chain.map((spec) => spec.name));
+
+function chainsFor(env: Record<string, string>, component: 'temporal' | 'worker') {
+  const config = loadConfig(env);
+  return stackChains(config, componentSpecs(config, '/tmp/stack-data'), component);
+}
+
+test('the temporal component is the dev server by default', () => {
+  const [[temporal, ...rest] = []] = chainsFor({}, 'temporal');
+  expect(rest).toEqual([]);
+  expect(temporal!.args.slice(0, 2)).toEqual(['server', 'start-dev']);
+});
+
+test('on postgres it is PostgreSQL, then the Temporal server on it, then the UI server, on the configured ports', () => {
+  const chains = chainsFor(
+    { TEMPORAL_BACKEND: 'postgres', POSTGRES_PORT: '25433', TEMPORAL_INTERNAL_PORT_BASE: '27400' },
+    'temporal',
+  );
+  expect(names(chains)).toEqual([['postgres', 'temporal', 'temporal-ui']]);
+  const [postgres, server, ui] = chains[0]!;
+  expect(postgres!.args).toEqual(expect.arrayContaining(['-p', '25433', '-c', 'listen_addresses=127.0.0.1']));
+  expect(postgres!.stopSignal).toBe('SIGINT');
+  expect(server!.command).toMatch(/temporal-server$/);
+  expect(server!.env).toMatchObject({
+    STACK_POSTGRES_PORT: '25433',
+    STACK_TEMPORAL_FRONTEND_HOST: '127.0.0.1',
+    STACK_TEMPORAL_FRONTEND_PORT: '7233',
+    STACK_TEMPORAL_HISTORY_PORT: '27400',
+    STACK_TEMPORAL_METRICS_PORT: '27407',
+  });
+  expect(ui!.env).toMatchObject({ STACK_TEMPORAL_ADDRESS: '127.0.0.1:7233', STACK_TEMPORAL_UI_PORT: '8233' });
+});
+
+test('WORKER_COUNT workers start side by side, each with its own metrics port', () => {
+  const chains = chainsFor({ WORKER_COUNT: '3', WORKER_METRICS_ADDRESS: '127.0.0.1:9464' }, 'worker');
+  expect(names(chains)).toEqual([['worker'], ['worker-2'], ['worker-3']]);
+  expect(chains.map(([w]) => w!.env?.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464')).toEqual([
+    '127.0.0.1:9464',
+    '127.0.0.1:9465',
+    '127.0.0.1:9466',
+  ]);
+  // One workflow bundle for all of them.
+  expect(new Set(chains.map(([w]) => w!.prepare)).size).toBe(1);
+});
+
+test.each([
+  ['TEMPORAL_BACKEND', 'sqlite'],
+  ['WORKER_COUNT', '0'],
+  ['WORKER_COUNT', '9'],
+  ['POSTGRES_PORT', '70000'],
+  // Its 8 ports would reach 32768, past the smallint Temporal stores membership ports in.
+  ['TEMPORAL_INTERNAL_PORT_BASE', '32761'],
+])('%s=%s is refused with a message naming it', (name, value) => {
+  expect(() => loadConfig({ [name]: value })).toThrow(name);
+});
