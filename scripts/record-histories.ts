@@ -105,8 +105,7 @@ type CampaignHandle = Awaited<ReturnType<Client['workflow']['start']>>;
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const chosen = (name: string) => wanted.length === 0 || wanted.includes(name);
-  // The worker with test plan/dataset activities until the campaign's own are wired in; the same code otherwise.
-  const stack = await startBenchStack({ latencyMs: 0, workerEntry: 'test/fixtures/campaign-worker.ts' });
+  const stack = await startBenchStack({ latencyMs: 0 });
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS! });
   const client = new Client({ connection });
   mkdirSync(OUT, { recursive: true });

@@ -62,8 +62,6 @@ export async function runCampaignBench(
   const stack = await startBenchStack({
     latencyMs: LATENCY_MS,
     separateCloudFake: true,
-    // The plan and dataset activities are test fixtures until the campaign's own are wired into the worker.
-    workerEntry: 'test/fixtures/campaign-worker.ts',
     env: {
       CLOUD_MAX_CONCURRENT_CALLS: String(caps.cloud),
       CLOUD_MAX_CALLS_PER_SECOND: '0',

@@ -26,8 +26,6 @@ export interface BenchStackOptions {
   env?: Record<string, string>;
   /** The cloud side (the Lambda's Ollama provider) gets a fake Ollama of its own, so each side's calls are counted apart. */
   separateCloudFake?: boolean;
-  /** Another worker entry (e.g. one with test activities), relative to the repository. */
-  workerEntry?: string;
   /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
   adjust?: (specs: Specs) => Specs;
 }
@@ -56,7 +54,6 @@ export async function startBenchStack({
   realOllama = false,
   env = {},
   separateCloudFake = false,
-  workerEntry,
   adjust = (specs) => specs,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
@@ -99,7 +96,6 @@ export async function startBenchStack({
   // WORKER_COUNT workers; each keeps the metrics address stackChains gave it.
   const workers = stackChains(config, specs, 'worker').map(([spec]) => {
     const worker = { ...spec!, env: { ...stackEnv, ...spec!.env } };
-    if (workerEntry) worker.args = [compiledEntry(workerEntry)];
     return [worker];
   });
 

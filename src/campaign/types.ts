@@ -155,6 +155,8 @@ export interface CampaignManifest {
     packageVersion: string;
     gitCommit?: string;
     temporalNamespace: string;
+    /** planCampaign's hash of the validated spec (plan.json). */
+    specHash?: string;
     seedsFile?: { name: string; sha256: string };
   };
   startedAt: string;

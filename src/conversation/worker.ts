@@ -222,13 +222,27 @@ export function installRuntime(config: Config, logger: Logger): void {
   }
 }
 
+/** The campaign's plan activities (INPUT_DIR, OUTPUT_DIR) and dataset activities, over the worker's clients. */
+export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDeps): CampaignActivityImpls {
+  return {
+    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
+    ...makeDatasetActivities({
+      outputDir: config.OUTPUT_DIR,
+      ollama: deps.ollama.client,
+      llmService: deps.llmService.client,
+      temporalNamespace: config.TEMPORAL_NAMESPACE,
+      localModelDefault: config.OLLAMA_MODEL,
+      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
+      ...(deps.llmService.prices && { prices: { ...deps.llmService.prices } }),
+    }),
+  };
+}
+
 /**
  * Runs the worker process until SIGINT/SIGTERM (the Runtime shuts every Worker down; run() resolves once their
- * in-flight tasks are done). `campaign` builds the campaign's plan and dataset activities.
+ * in-flight tasks are done).
  */
-export async function runWorkerProcess(
-  campaign?: (config: Config, deps: ActivitiesDeps) => CampaignActivityImpls,
-): Promise<void> {
+export async function runWorkerProcess(): Promise<void> {
   const telemetry = await startTelemetry('conversation-worker');
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
@@ -251,7 +265,7 @@ export async function runWorkerProcess(
       activities: {
         ...deps,
         metrics,
-        ...(campaign && { campaign: campaignActivities(campaign(config, deps)) }),
+        campaign: campaignActivities(campaignActivitiesFromConfig(config, deps)),
       },
       tuning: workerTuningFromConfig(config),
       providers,
@@ -308,18 +322,7 @@ async function runAll(workers: Worker[]): Promise<void> {
 }
 
 if (require.main === module) {
-  runWorkerProcess((config, deps) => ({
-    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
-    ...makeDatasetActivities({
-      outputDir: config.OUTPUT_DIR,
-      ollama: deps.ollama.client,
-      llmService: deps.llmService.client,
-      temporalNamespace: config.TEMPORAL_NAMESPACE,
-      localModelDefault: config.OLLAMA_MODEL,
-      maxTokensDefault: { cloud: config.CLOUD_MAX_TOKENS, local: config.LOCAL_MAX_TOKENS },
-      ...(deps.ollama.prices && { prices: deps.ollama.prices }),
-    }),
-  })).catch((err: unknown) => {
+  runWorkerProcess().catch((err: unknown) => {
     createLogger('conversation-worker').fatal({ err }, 'worker failed');
     process.exit(1);
   });

@@ -18,21 +18,23 @@ import {
   resumeCampaignSignal,
 } from '../../src/campaign/definitions';
 import type { CampaignSpec } from '../../src/campaign/spec';
-import { CAMPAIGN_WORKFLOW_TYPE, type CampaignItem } from '../../src/campaign/types';
+import {
+  CAMPAIGN_WORKFLOW_TYPE,
+  type CampaignItem,
+  type CampaignManifest,
+  type ItemOutcome,
+} from '../../src/campaign/types';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { totalTokens, transcriptQuery, WORKFLOW_TYPE } from '../../src/conversation/definitions';
 import type { conversationWorkflow } from '../../src/conversation/workflows';
-import { campaignDir, readFixtureManifest } from '../fixtures/campaign-activities';
 import type { CallLog } from '../fixtures/call-log';
 import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { TestComponents } from '../helpers/components';
-import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
 
 const CLOUD_CAP = 4;
 const LOCAL_CAP = 3;
-const WORKER_ARGS = ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/campaign-worker.ts')];
 const PRICES = { 'fake-cloud': { inputPer1k: 1, outputPer1k: 2 } };
 
 let components: TestComponents;
@@ -61,7 +63,7 @@ beforeAll(async () => {
   });
   outputDir = components.env.OUTPUT_DIR!;
   await components.start('temporal');
-  await components.start('worker', 'worker', WORKER_ARGS);
+  await components.start('worker');
   connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
   client = new Client({ connection });
 }, 240_000);
@@ -87,8 +89,23 @@ function startCampaign(campaignId: string, spec: CampaignSpec, resubmit = false)
   });
 }
 
+function campaignDir(campaignId: string): string {
+  return path.join(outputDir, 'campaigns', campaignId);
+}
+
+/** manifest.json, with the outcomes by item hash. */
+function readManifest(campaignId: string): CampaignManifest & { outcomes: Record<string, ItemOutcome> } {
+  const manifest = JSON.parse(
+    readFileSync(path.join(campaignDir(campaignId), 'manifest.json'), 'utf8'),
+  ) as CampaignManifest;
+  const outcomes = Object.fromEntries(
+    manifest.items.flatMap((i) => (i.outcome ? [[i.itemHash, i.outcome] as const] : [])),
+  );
+  return { ...manifest, outcomes };
+}
+
 function planItems(campaignId: string): CampaignItem[] {
-  const file = path.join(campaignDir(outputDir, campaignId), 'plan.jsonl');
+  const file = path.join(campaignDir(campaignId), 'plan.jsonl');
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
@@ -147,7 +164,7 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
     );
     killedWhileFinished = before.counts.completed;
     await components.stop('worker', { signal: 'SIGKILL' });
-    await components.start('worker', 'worker-after-crash', WORKER_ARGS);
+    await components.start('worker', 'worker-after-crash');
     result = await handle.result();
   }, 900_000);
 
@@ -156,7 +173,7 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
     expect(result.status).toBe('completed');
     expect(result.counts).toEqual({ pending: 0, running: 0, completed: 200, failed: 0, skipped: 0 });
     expect(result.totals.turns).toBe(600);
-    const manifest = readFixtureManifest(outputDir, id);
+    const manifest = readManifest(id);
     expect(Object.keys(manifest.outcomes).sort()).toEqual(
       planItems(id)
         .map((i) => i.itemHash)
@@ -278,7 +295,7 @@ describe('a campaign', () => {
     const result = await handle.result();
     expect(result.status).toBe('completed');
     expect(result.counts.completed).toBe(4);
-    expect(readFixtureManifest(outputDir, id).status).toBe('completed');
+    expect(readManifest(id).status).toBe('completed');
   }, 300_000);
 
   it('cancels: no new starts, its running conversations cancelled with their partial transcripts exported', async () => {
@@ -308,7 +325,7 @@ describe('a campaign', () => {
     expect(result.status).toBe('cancelled');
     expect(result.stopReason).toBe('cancelled');
     expect(result.counts).toMatchObject({ completed: 0, failed: 2, skipped: 1, running: 0, pending: 0 });
-    const manifest = readFixtureManifest(outputDir, id);
+    const manifest = readManifest(id);
     expect(manifest.status).toBe('cancelled');
     for (const item of items.slice(0, 2)) {
       expect(manifest.outcomes[item.itemHash]).toMatchObject({ state: 'failed', endReason: 'cancelled' });
@@ -345,7 +362,7 @@ describe('a campaign', () => {
     expect(result.counts).toMatchObject({ completed: 2, failed: 0, skipped: 2 });
     const status = await handle.query(campaignStatusQuery);
     expect(status.budget).toEqual({ maxTokens: 1, reached: true });
-    const outcomes = Object.values(readFixtureManifest(outputDir, id).outcomes);
+    const outcomes = Object.values(readManifest(id).outcomes);
     expect(outcomes.map((o) => o.endReason).sort()).toEqual(['budget', 'stop_phrase']);
     expect(outcomes.find((o) => o.endReason === 'budget')!.turns).toBeLessThan(30);
   }, 300_000);

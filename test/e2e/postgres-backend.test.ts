@@ -76,7 +76,12 @@ describe('TEMPORAL_BACKEND=postgres WORKER_COUNT=2 npm start', () => {
     expect(
       Object.keys(JSON.parse(readFileSync(path.join(stack.dataDir, 'stack.json'), 'utf8')).components),
     ).toEqual(expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'worker', 'worker-2']));
-    expect(await workflowPollers(stack.env.TEMPORAL_ADDRESS!)).toHaveLength(2);
+    // The stack is ready once a worker polls; the second joins within moments.
+    await until(
+      () => workflowPollers(stack.env.TEMPORAL_ADDRESS!),
+      (identities) => identities.length === 2,
+      { timeoutMs: 60_000, intervalMs: 500, what: 'two workers polling the task queue' },
+    );
     const namespaces = await fetch(`${stack.env.TEMPORAL_UI_URL}/api/v1/namespaces`);
     expect(namespaces.status).toBe(200);
     expect(JSON.stringify(await namespaces.json())).toContain('"name":"default"');

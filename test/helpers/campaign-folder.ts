@@ -1,15 +1,15 @@
 /**
- * A campaign folder as the other campaign parts leave it before the dataset activities run: plan.jsonl (one
- * CampaignItem per line, as planCampaign writes it) and each finished conversation's CSV and JSONL written by the
- * real exportTranscript from fixture turns; with the ItemOutcomes the workflow would record.
+ * A campaign folder as the other campaign parts leave it before the dataset activities run: the plan written by
+ * the real planCampaign, and each finished conversation's CSV and JSONL written by the real exportTranscript from
+ * fixture turns; with the ItemOutcomes the workflow would record.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { makeExportTranscript } from '../../src/conversation/activities/transcript-export';
 import type { ExportTranscriptOutput } from '../../src/conversation/activities/types';
 import type { EndReason, Turn } from '../../src/conversation/definitions';
+import { makePlanActivities } from '../../src/campaign/activities/plan';
 import type { CampaignItem, ItemOutcome } from '../../src/campaign/types';
 import type { CampaignSpec } from '../../src/campaign/spec';
 import type { PriceTable } from '../../src/campaign/activities/dataset';
@@ -101,27 +101,14 @@ export async function buildCampaignFolder(
     ],
     maxTurns: 3,
   };
-  const plan: CampaignItem[] = seeds.map((seed, index) => {
-    const itemHash = (0xabc000000000 + index).toString(16);
-    return {
-      itemHash,
-      index,
-      seed,
-      pairIndex: 0,
-      grid: {},
-      repeat: 0,
-      conversation: {
-        initialQuery: seed.query,
-        conversationId: `campaign-${campaignId}-${itemHash}`,
-        outputFile: `campaigns/${campaignId}/conversations/${itemHash}.csv`,
-        maxTurns: 3,
-        ...spec.pairs[0]!,
-      },
-    };
+  // Planned by the plan activity itself: plan.jsonl and plan.json as a campaign has them.
+  const planner = makePlanActivities({ outputDir, inputDir: path.join(outputDir, 'input') });
+  const { itemCount } = await planner.planCampaign({
+    campaignId,
+    workflowId: `campaign-${campaignId}`,
+    spec,
   });
-  const folder = path.join(outputDir, 'campaigns', campaignId);
-  await mkdir(folder, { recursive: true });
-  await writeFile(path.join(folder, 'plan.jsonl'), plan.map((i) => `${JSON.stringify(i)}\n`).join(''));
+  const plan = await planner.campaignItems({ campaignId, offset: 0, limit: itemCount });
 
   const exportTranscript = makeExportTranscript({ dir: outputDir });
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });

@@ -190,6 +190,41 @@ test('npm run campaign -- spec.yaml starts and follows a campaign to its end (a 
   );
 });
 
+test('temporal workflow start --input-file spec.json starts the same campaign with no API involved', async () => {
+  const file = path.join(scratch, 'spec.json');
+  await writeFile(file, JSON.stringify({ campaignId: 'from-temporal-cli', seeds: ['a', 'b'], pairs: [{}] }));
+  await new Promise<void>((resolve, reject) =>
+    execFile(
+      requireTool('temporal'),
+      [
+        'workflow',
+        'start',
+        '--address',
+        env.address,
+        '--type',
+        'campaignWorkflow',
+        '--task-queue',
+        taskQueue,
+        '--workflow-id',
+        'campaign-from-temporal-cli',
+        '--input-file',
+        file,
+      ],
+      { timeout: 60_000 },
+      (err) => (err ? reject(err) : resolve()),
+    ),
+  );
+  const done = await until(
+    () => statusOf('from-temporal-cli'),
+    (s) => s.status === 'completed',
+    {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    },
+  );
+  expect(done.counts.completed).toBe(2);
+});
+
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(

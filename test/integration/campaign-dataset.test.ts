@@ -162,6 +162,10 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
     expect(m.updatedAt).toBe(fixture.outcomes[1]!.endedAt);
     expect(m.endedAt).toBeUndefined();
     expect(m.spec).toEqual(fixture.spec);
+    // A report from the manifest alone meanwhile; the latencies wait for the transcripts, read at the export.
+    const report = readFileSync(path.join(folder, 'report.html'), 'utf8');
+    expect(report).toContain(`<span data-figure="count-completed">2</span>`);
+    expect(report).toContain('shown once the dataset is written');
   });
 
   it('records provenance: the Ollama digest and details, the cloud region, the code and the namespace', () => {
@@ -181,6 +185,8 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
       execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot }).toString().trim(),
     );
     expect(provenance.temporalNamespace).toBe('default');
+    const plan = JSON.parse(readFileSync(path.join(folder, 'plan.json'), 'utf8')) as { specHash: string };
+    expect(provenance.specHash).toBe(plan.specHash);
   });
 
   it('merges later outcomes by item, and a retried checkpoint writes the same bytes', async () => {
@@ -245,6 +251,9 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
         'sharegpt.jsonl',
       ]);
       for (const f of files) expect(existsSync(path.join(folder, f))).toBe(true);
+      expect(readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain(
+        'data-figure="latency-cloud-p50"',
+      );
       // The transcripts stay where the conversation export wrote them.
       for (const item of withTurns())
         expect(existsSync(path.join(folder, 'conversations', `${item.itemHash}.csv`))).toBe(true);
@@ -453,6 +462,7 @@ describe('confinement', () => {
     });
     expect(readdirSync(path.join(elsewhere, 'campaigns', 'linked')).sort()).toEqual([
       'conversations',
+      'plan.json',
       'plan.jsonl',
     ]);
   });

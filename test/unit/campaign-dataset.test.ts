@@ -6,6 +6,9 @@ import { isShardOf, shardCount, shardGlob, shardName } from '../../src/campaign/
 import { sizeCategory } from '../../src/campaign/dataset/card';
 import { formatInt, quantile } from '../../src/campaign/dataset/report';
 import type { Turn } from '../../src/conversation/definitions';
+import type { ActivitiesDeps } from '../../src/conversation/activities';
+import type { Config } from '../../src/shared/config';
+import { datasetDepsFromConfig } from '../../src/campaign/activities/dataset';
 
 describe('parseVerdict', () => {
   test.each([
@@ -147,4 +150,38 @@ test('report figures are formatted the same on every machine', () => {
   expect(formatInt(12)).toBe('12');
   expect(quantile([1, 2, 3, 4], 0.5)).toBe(2);
   expect(quantile([], 0.9)).toBe(0);
+});
+
+describe('datasetDepsFromConfig', () => {
+  const config = { OUTPUT_DIR: '/data/out', TEMPORAL_NAMESPACE: 'ns' } as Config;
+  const deps = {
+    llmService: { client: {}, maxTokens: 150, prices: { m: { inputPer1k: 1, outputPer1k: 2 } } },
+    ollama: { client: {}, model: 'gemma3:270m', maxTokens: 96 },
+    output: { dir: '/data/out' },
+  } as unknown as ActivitiesDeps;
+
+  test('describes a Bedrock cloud side with its model and region', () => {
+    const out = datasetDepsFromConfig(config, deps, {
+      MODEL_PROVIDER: 'bedrock',
+      BEDROCK_MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(out).toMatchObject({
+      outputDir: '/data/out',
+      temporalNamespace: 'ns',
+      awsRegion: 'eu-west-1',
+      cloudModelDefault: 'anthropic.claude-3-haiku-20240307-v1:0',
+      localModelDefault: 'gemma3:270m',
+      maxTokensDefault: { cloud: 150, local: 96 },
+      prices: { m: { inputPer1k: 1, outputPer1k: 2 } },
+    });
+    expect(out.ollama).toBe(deps.ollama.client);
+    expect(out.llmService).toBe(deps.llmService.client);
+  });
+
+  test('an Ollama cloud side has its model and no region', () => {
+    const out = datasetDepsFromConfig(config, deps, { OLLAMA_MODEL: 'llama3.2:1b' });
+    expect(out.cloudModelDefault).toBe('llama3.2:1b');
+    expect(out).not.toHaveProperty('awsRegion');
+  });
 });

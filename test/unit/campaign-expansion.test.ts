@@ -90,6 +90,12 @@ describe('expansion', () => {
       expect(inputSchemas().conversationInput.safeParse(i.conversation).success).toBe(true);
   });
 
+  test("every conversation option but a conversation's own is a shared option (maxTotalTokens too)", async () => {
+    const shared = { maxTotalTokens: 500, timeoutMinutes: 2, delayBetweenTurnsMs: 10, repetitionWindow: 4 };
+    const { items } = valid(await validate({ seeds: ['a'], pairs: [{}], ...shared }));
+    expect(items[0]!.conversation).toMatchObject(shared);
+  });
+
   test('repeats default to 1; no grid is one grid point', async () => {
     const { items } = valid(await validate({ seeds: ['a', 'b', 'c'], pairs: [{}] }));
     expect(items.map((i) => [i.seed.id, i.repeat, i.grid])).toEqual([

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { createCampaignProgressMetrics, withCampaignProgress } from '../../src/campaign/progress-metrics';
 import type { CampaignCounts } from '../../src/campaign/types';
-import type { CheckpointCampaignInput } from '../../src/campaign/workflows/activities';
+import type { CheckpointInput } from '../../src/campaign/dataset/types';
 import { campaignWorkflowId, itemHashOf } from '../../src/campaign/identity';
 import { campaignIdOf } from '../../src/campaign/trace-link';
 import { createConversationMetrics } from '../../src/conversation/metrics';
@@ -122,14 +122,14 @@ describe('campaign progress metrics', () => {
     const checkpoints: string[] = [];
     const activities = withCampaignProgress(
       {
-        async checkpointCampaign(input: CheckpointCampaignInput) {
+        async checkpointCampaign(input: CheckpointInput) {
           checkpoints.push(input.campaignId);
-          return { items: 10 };
+          return { manifestPath: 'campaigns/nightly/manifest.json', items: 10 };
         },
       },
       createCampaignProgressMetrics(registry),
     );
-    const input = (counts: CampaignCounts) => ({ campaignId: 'nightly', counts }) as CheckpointCampaignInput;
+    const input = (counts: CampaignCounts) => ({ campaignId: 'nightly', counts }) as CheckpointInput;
     await activities.checkpointCampaign(
       input({ pending: 5, running: 2, completed: 3, failed: 0, skipped: 0 }),
     );
@@ -138,7 +138,7 @@ describe('campaign progress metrics', () => {
     expect(text).toContain('llm_campaign_items{campaign_id="nightly",state="failed"} 0');
     await expect(
       activities.checkpointCampaign(input({ pending: 0, running: 0, completed: 9, failed: 1, skipped: 0 })),
-    ).resolves.toEqual({ items: 10 });
+    ).resolves.toEqual({ manifestPath: 'campaigns/nightly/manifest.json', items: 10 });
     text = await registry.metrics();
     expect(text).toContain('llm_campaign_items{campaign_id="nightly",state="running"} 0');
     expect(text).toContain('llm_campaign_items{campaign_id="nightly",state="completed"} 9');

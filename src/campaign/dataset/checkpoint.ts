@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { CampaignManifest, ItemOutcome, ManifestItem } from '../types';
-import { campaignFolder, MANIFEST_FILE, readConfined, readPlan, writeInFolder } from './files';
+import { campaignFolder, MANIFEST_FILE, readConfined, readPlan, readPlanMeta, writeInFolder } from './files';
 import { filesMissing, toFileFailure } from './errors';
 import {
   buildManifest,
@@ -19,6 +19,7 @@ import {
 } from './manifest';
 import { codeProvenance, modelProvenance } from './provenance';
 import { qualityFlags } from './quality';
+import { renderReport, REPORT_FILE } from './report';
 import { readTranscript } from './transcript';
 import type { CheckpointInput, CheckpointOutput, DatasetDeps } from './types';
 
@@ -94,8 +95,11 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         code: previous?.provenance ?? (await codeProvenance()),
         temporalNamespace: previous?.provenance.temporalNamespace ?? deps.temporalNamespace,
         previous,
+        plan: await readPlanMeta(deps.outputDir, folder),
       });
       const manifestPath = await writeInFolder(folder, MANIFEST_FILE, serializeManifest(manifest));
+      // The page from the manifest alone (the dataset's export adds the latencies): something to look at meanwhile.
+      await writeInFolder(folder, REPORT_FILE, renderReport({ manifest, folder: folder.shown }));
       return { manifestPath, items: items.length };
     } catch (err) {
       throw toFileFailure(err);

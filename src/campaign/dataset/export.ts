@@ -4,7 +4,6 @@
  * inputs, so a retried export writes the same bytes.
  */
 import { Context } from '@temporalio/activity';
-import path from 'node:path';
 import type { CampaignItem, ManifestItem } from '../types';
 import { datasetCard } from './card';
 import { readManifest } from './checkpoint';
@@ -19,14 +18,13 @@ import {
   toShareGptLine,
   type ConversationRow,
 } from './records';
-import { renderReport } from './report';
+import { renderReport, REPORT_FILE } from './report';
 import { DEFAULT_SHARD_ROWS, isShardOf, shardCount, shardGlob, shardName } from './shards';
 import { readTranscript } from './transcript';
 import type { DatasetDeps, WriteDatasetInput, WriteDatasetOutput } from './types';
 
 export const PERSPECTIVES_FOLDER = 'perspectives';
 export const CARD_FILE = 'README.md';
-export const REPORT_FILE = 'report.html';
 
 /** Main folder files: stem and extension; perspectives/ holds cloud and local. */
 const MAIN_FILES = [
@@ -42,12 +40,6 @@ export function datasetItems(items: readonly ManifestItem[]): ManifestItem[] {
 }
 
 const lines = (values: readonly string[]) => values.map((v) => `${v}\n`).join('');
-
-/** A link from the campaign folder to a transcript file, as a relative URL. */
-function relativeLink(folder: Folder, file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  return path.relative(folder.shown, file).split(path.sep).map(encodeURIComponent).join('/');
-}
 
 export function makeWriteCampaignDataset(deps: DatasetDeps) {
   const perShard = deps.shardRows ?? DEFAULT_SHARD_ROWS;
@@ -139,16 +131,7 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
       await writeInFolder(folder, CARD_FILE, card);
       written.push(CARD_FILE);
 
-      const links = new Map(
-        manifest.items.map((i) => [
-          i.itemHash,
-          {
-            csv: relativeLink(folder, i.outcome?.csvPath),
-            jsonl: relativeLink(folder, i.outcome?.jsonlPath),
-          },
-        ]),
-      );
-      await writeInFolder(folder, REPORT_FILE, renderReport({ manifest, latencyMs, links }));
+      await writeInFolder(folder, REPORT_FILE, renderReport({ manifest, latencyMs, folder: folder.shown }));
       written.push(REPORT_FILE);
       return { files: written.sort() };
     } catch (err) {

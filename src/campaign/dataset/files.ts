@@ -7,10 +7,10 @@ import { readdir, readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileErrorCode, OutputPathError } from '../../contracts/errors';
 import { resolveOutputFolder, writeFileAtomic } from '../../conversation/activities/transcript-export';
+import { PLAN_FILE, PLAN_META_FILE } from '../activities/plan';
 import type { CampaignItem } from '../types';
 
 export const CAMPAIGNS_FOLDER = 'campaigns';
-export const PLAN_FILE = 'plan.jsonl';
 export const MANIFEST_FILE = 'manifest.json';
 
 /** The spec's rule for campaign ids: a folder name with no path in it. */
@@ -77,6 +77,15 @@ export async function readPlan(outputDir: string, folder: Folder): Promise<Campa
   return text === undefined
     ? undefined
     : parseJsonLines<CampaignItem>(text).sort((a, b) => a.index - b.index);
+}
+
+/** What planCampaign recorded beside the plan (plan.json): the spec's hash and the seeds file's digest. */
+export async function readPlanMeta(
+  outputDir: string,
+  folder: Folder,
+): Promise<{ specHash?: string; seedsFile?: { name: string; sha256: string } } | undefined> {
+  const text = await readConfined(outputDir, path.join(folder.shown, PLAN_META_FILE));
+  return text === undefined ? undefined : (JSON.parse(text) as { specHash?: string });
 }
 
 /**

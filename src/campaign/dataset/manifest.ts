@@ -149,12 +149,18 @@ export function modelsOf(items: readonly ManifestItem[]): { side: 'cloud' | 'loc
   return [...seen.values()];
 }
 
-/** The checkpoint's time: given by the workflow, else the latest time the input carries. */
-export function checkpointTime(input: CheckpointInput): string {
+/**
+ * The checkpoint's time: given by the workflow, else the latest time the input carries, never before the previous
+ * checkpoint's (so a retry, which finds its own first attempt's manifest, gives the same time).
+ */
+export function checkpointTime(input: CheckpointInput, previous?: CampaignManifest): string {
   if (input.at) return input.at;
   if (input.endedAt) return input.endedAt;
-  const ends = input.outcomes.map((o) => o.endedAt).filter((t): t is string => t !== undefined);
-  return ends.sort().at(-1) ?? input.startedAt;
+  const times = [input.startedAt, previous?.updatedAt, ...input.outcomes.map((o) => o.endedAt)];
+  return times
+    .filter((t): t is string => t !== undefined)
+    .sort()
+    .at(-1)!;
 }
 
 export function buildManifest(args: {
@@ -165,9 +171,11 @@ export function buildManifest(args: {
   code: { packageVersion: string; gitCommit?: string };
   temporalNamespace: string;
   previous?: CampaignManifest;
+  plan?: { specHash?: string; seedsFile?: { name: string; sha256: string } };
 }): CampaignManifest {
   const { input } = args;
-  const seedsFile = input.seedsFile ?? args.previous?.provenance.seedsFile;
+  const seedsFile = input.seedsFile ?? args.plan?.seedsFile ?? args.previous?.provenance.seedsFile;
+  const specHash = args.plan?.specHash ?? args.previous?.provenance.specHash;
   return {
     formatVersion: 1,
     campaignId: input.campaignId,
@@ -184,10 +192,11 @@ export function buildManifest(args: {
       packageVersion: args.code.packageVersion,
       ...(args.code.gitCommit ? { gitCommit: args.code.gitCommit } : {}),
       temporalNamespace: args.temporalNamespace,
+      ...(specHash ? { specHash } : {}),
       ...(seedsFile ? { seedsFile } : {}),
     },
     startedAt: input.startedAt,
-    updatedAt: checkpointTime(input),
+    updatedAt: checkpointTime(input, args.previous),
     ...(input.endedAt === undefined ? {} : { endedAt: input.endedAt }),
     items: args.items,
   };

@@ -1,17 +1,20 @@
 /**
  * report.html: one self-contained page about a campaign (inline CSS, SVG and a few lines of script; nothing
- * fetched when it is viewed), from the manifest and the per-turn latencies of the transcripts. Pure: the same
- * input gives the same bytes.
+ * fetched when it is viewed), from the manifest and, with the dataset, the per-turn latencies of the transcripts.
+ * Pure: the same input gives the same bytes.
  */
+import path from 'node:path';
 import type { CampaignManifest, ManifestItem } from '../types';
 import { round } from './quality';
 
+export const REPORT_FILE = 'report.html';
+
 export interface ReportInput {
   manifest: CampaignManifest;
-  /** Every turn's latency per side, from the transcripts. */
-  latencyMs: { cloud: number[]; local: number[] };
-  /** Per item: its transcript files relative to the campaign folder. */
-  links: ReadonlyMap<string, { csv?: string; jsonl?: string }>;
+  /** Every turn's latency per side, from the transcripts; unset at a checkpoint, which reads no transcripts. */
+  latencyMs?: { cloud: number[]; local: number[] };
+  /** The folder the page is in, as reported: transcript links are relative to it. */
+  folder: string;
 }
 
 const esc = (text: string) =>
@@ -173,7 +176,13 @@ const SCRIPT = `
 document.getElementById('filter').addEventListener('input',function(e){var t=e.target.value.toLowerCase();
 document.querySelectorAll('#items tbody tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(t)<0?'none':''})});`;
 
-export function renderReport({ manifest, latencyMs, links }: ReportInput): string {
+/** A transcript file as a link relative to the page. */
+function relativeLink(folder: string, file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  return path.relative(folder, file).split(path.sep).map(encodeURIComponent).join('/');
+}
+
+export function renderReport({ manifest, latencyMs, folder }: ReportInput): string {
   const { counts, totals } = manifest;
   const itemCount = manifest.items.length;
   const done = counts.completed + counts.failed + counts.skipped;
@@ -240,7 +249,9 @@ export function renderReport({ manifest, latencyMs, links }: ReportInput): strin
       '#3b6ea5',
     ),
     '<h2>Latency per turn</h2>',
-    `<div class="sides">${latencySection('cloud', latencyMs.cloud, '#3b6ea5')}${latencySection('local', latencyMs.local, '#4f9a61')}</div>`,
+    latencyMs
+      ? `<div class="sides">${latencySection('cloud', latencyMs.cloud, '#3b6ea5')}${latencySection('local', latencyMs.local, '#4f9a61')}</div>`
+      : '<p class="none">shown once the dataset is written, at the end of the campaign</p>',
     '<h2>Tokens and cost per model</h2>',
     `<table id="models"><thead><tr><th>model</th><th>side</th><th>input tokens</th><th>output tokens</th><th>cost</th></tr></thead><tbody>${modelRows}</tbody></table>`,
     unpriced.length
@@ -284,7 +295,14 @@ export function renderReport({ manifest, latencyMs, links }: ReportInput): strin
     '<input id="filter" type="search" placeholder="filter rows (seed, state, end reason…)">',
     '<table id="items"><thead><tr><th>#</th><th>seed</th><th>pair</th><th>repeat</th><th>state</th><th>end reason</th>' +
       '<th>turns</th><th>tokens</th><th>cost</th><th>empty/truncated/repetition</th><th>judge</th><th>transcript</th></tr></thead><tbody>' +
-      manifest.items.map((i) => itemRow(i, links.get(i.itemHash))).join('\n') +
+      manifest.items
+        .map((i) =>
+          itemRow(i, {
+            csv: relativeLink(folder, i.outcome?.csvPath),
+            jsonl: relativeLink(folder, i.outcome?.jsonlPath),
+          }),
+        )
+        .join('\n') +
       '</tbody></table>',
   ];
   return (

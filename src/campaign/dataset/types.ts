@@ -1,4 +1,5 @@
 /** The dataset activities' dependencies, inputs and outputs. Type-only: the campaign workflow imports it. */
+import type { ModelPrices } from '../../shared/model-prices';
 import type { OllamaClient } from '../../shared/ollama-client';
 import type { LlmServiceClient } from '../../conversation/activities/llm-service-client';
 import type {
@@ -12,7 +13,7 @@ import type {
 import type { CampaignSpec } from '../spec';
 
 /** USD per 1 000 tokens, per model id (MODEL_PRICES_FILE). */
-export type PriceTable = Record<string, { inputPer1k: number; outputPer1k: number }>;
+export type PriceTable = ModelPrices;
 
 export interface DatasetDeps {
   /** OUTPUT_DIR: every file goes under `campaigns/<campaignId>/` inside it. */

@@ -117,6 +117,8 @@ export interface CampaignContinuation {
   /** Outcomes not yet in manifest.json (none when the checkpoint before continuing succeeded). */
   unsaved: ItemOutcome[];
   taskQueues?: ProviderTaskQueues;
+  /** From the plan, for the manifest's provenance. */
+  seedsFile?: { name: string; sha256: string };
   runs: number;
 }
 
@@ -205,6 +207,7 @@ export async function campaignWorkflow(
     showDetails();
     const plan = await planCampaign({ campaignId, workflowId, spec });
     state.itemCount = plan.itemCount;
+    if (plan.seedsFile) state.seedsFile = plan.seedsFile;
     if (spec.judge) state.taskQueues = await providerTaskQueues();
     state.phase = 'running';
     log.info('campaign planned', { campaignId, itemCount: plan.itemCount, specHash: plan.specHash });
@@ -227,6 +230,9 @@ export async function campaignWorkflow(
         startedAt: state.startedAt,
         ...(endedAt && { endedAt }),
         outcomes,
+        runningItems: [...state.running.keys()],
+        at: new Date().toISOString(),
+        ...(state.seedsFile && { seedsFile: state.seedsFile }),
       });
     } catch (err) {
       state.unsaved = [...outcomes, ...state.unsaved];
@@ -317,6 +323,7 @@ export async function campaignWorkflow(
       ...(state.stopReason && { stopReason: state.stopReason }),
       unsaved: state.unsaved,
       ...(state.taskQueues && { taskQueues: state.taskQueues }),
+      ...(state.seedsFile && { seedsFile: state.seedsFile }),
       runs: state.runs + 1,
     });
   }
