@@ -9,12 +9,9 @@ import type { Config } from '../shared/config';
 import { toolsBin } from './paths';
 import { httpOk, type ComponentSpec } from './supervisor';
 
-/** The OTLP exporter settings that point a service at the stack's Jaeger (OTLP over HTTP, protobuf). */
+/** What points a service's OTLP exporter (HTTP, protobuf: the only protocol ours speaks) at the stack's Jaeger. */
 export function otlpEnv(config: Config): NodeJS.ProcessEnv {
-  return {
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${config.JAEGER_OTLP_HTTP_PORT}`,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-  };
+  return { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${config.JAEGER_OTLP_HTTP_PORT}` };
 }
 
 export function jaegerQueryUrl(config: Config): string {

@@ -5,11 +5,13 @@
  * OLLAMA_HOST, which the stack then uses instead of starting its own): the Lambda's Ollama provider answers the
  * cloud side, the worker's askLocal the local side. Then the worker's metrics are scraped.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { freePorts } from '../../src/stack/ports';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { ancestry, findTraces, type Trace, type TraceSpan } from '../helpers/jaeger';
 import { startStack, type StackHandle } from '../helpers/stack';
-import { requireTool } from '../helpers/tools';
+import { repoRoot, requireTool } from '../helpers/tools';
 import { until } from '../helpers/wait';
 
 const MODEL = 'gemma3:270m';
@@ -189,6 +191,35 @@ test("the worker's metrics count the conversation's model calls, tokens and end 
   expect(sample(text, 'llm_conversations_total', { end_reason: 'max_turns' })).toBe(1);
   expect(sample(text, 'llm_conversation_turn_duration_seconds_count', {})).toBe(TURNS);
 });
+
+test("the CLI's conversation is one trace too, rooted at its StartWorkflow span", async () => {
+  const env = {
+    ...process.env,
+    ...stack.env,
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${stack.env.JAEGER_OTLP_HTTP_PORT}`,
+  };
+  const { stdout } = await promisify(execFile)(
+    'npm',
+    ['run', '--silent', 'converse', '--', 'What does a span link?', '--turns', '1', '--poll', '200'],
+    { cwd: repoRoot, env },
+  );
+  const workflowId = /conversation (\S+) \(run/.exec(stdout)![1]!;
+  const started = (t: Trace) =>
+    t.spans.some(
+      (s) => s.name === 'StartWorkflow:conversationWorkflow' && s.tags.temporalWorkflowId === workflowId,
+    );
+  // The CLI exported its spans before it exited; the worker's arrive within the batch delay.
+  const traces = await until(
+    () => findTraces(`http://127.0.0.1:${stack.env.JAEGER_UI_PORT}`, 'converse-cli'),
+    (found) =>
+      found.some((t) => started(t) && t.spans.filter((s) => s.name.startsWith('chat ')).length === 2),
+    { timeoutMs: 60_000, intervalMs: 500, what: `the CLI's trace of ${workflowId}` },
+  );
+  const roots = traces.find(started)!.spans.filter((s) => !s.parentId);
+  expect(roots.map((s) => `${s.service}: ${s.name}`)).toEqual([
+    'converse-cli: StartWorkflow:conversationWorkflow',
+  ]);
+}, 300_000);
 
 /** The value of the one sample of `name` whose labels include `labels`; undefined when none or several match. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
