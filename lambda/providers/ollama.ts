@@ -8,6 +8,8 @@ import {
 } from '../../src/shared/base-model-prompt';
 import type { OllamaClient, OllamaCallOptions } from '../../src/shared/ollama-client';
 import { isConnectionError, unreachable } from './errors';
+import { traceModelCall } from '../../src/shared/telemetry/model-call';
+import { modelCall, modelCallResult } from './traced';
 import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
 export interface OllamaProviderOptions {
@@ -66,11 +68,17 @@ export function createOllamaProvider({ client, model: defaultModel }: OllamaProv
       const model = input.model || defaultModel;
       // The deadline's abort ends the generation too, so a call the caller gave up on does not hold the model.
       const call = options.signal ? { signal: options.signal } : {};
-      try {
-        return await ((await hasChatTemplate(model)) ? chat : complete)(model, input, call);
-      } catch (err) {
-        throw toUpstreamError(err);
-      }
+      return traceModelCall(
+        modelCall('ollama', model, input),
+        async () => {
+          try {
+            return await ((await hasChatTemplate(model)) ? chat : complete)(model, input, call);
+          } catch (err) {
+            throw toUpstreamError(err);
+          }
+        },
+        modelCallResult,
+      );
     },
   };
 }

@@ -63,6 +63,8 @@ export async function startBenchStack({
     // Hundreds of conversations from one client at once are the point here, not abuse.
     CONVERSATION_API_RATE_LIMIT_PER_MINUTE: '0',
     CONVERSATION_MAX_RUNNING: '0',
+    // TRACING=jaeger npm run bench: the same stack with every service tracing into a local Jaeger.
+    TRACING: process.env.TRACING ?? 'off',
     ...env,
   };
   const config = loadConfig(stackEnv);
@@ -103,6 +105,7 @@ export async function startBenchStack({
       ...(separateCloudFake ? [[fakeOllama('fake-cloud-ollama', new URL(cloudOllamaHost).port)]] : []),
       // The dev server, or PostgreSQL → the Temporal server → its UI.
       ...stackChains(config, specs, 'temporal').map((chain) => chain.map(withEnv)),
+      ...(config.TRACING === 'jaeger' ? [[withEnv(specs.jaeger)]] : []),
     ]);
     const [metricsPort] = await freePorts(1);
     await supervisor.startChains([

@@ -3,6 +3,8 @@
  * prints each turn as it completes, sends `stop` on Ctrl-C (the run still exports), and ends by printing
  * where the CSV and JSONL are and why the conversation ended.
  */
+import { startTelemetry } from '../shared/telemetry';
+import { clientTracingInterceptors } from '../conversation/tracing';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -283,11 +285,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // With tracing on, the conversation's trace starts here (its StartWorkflow span) instead of at the API.
+  const telemetry = await startTelemetry('converse-cli');
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS }).catch((err: unknown) => {
     throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${String(err)}`);
   });
   try {
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      interceptors: await clientTracingInterceptors(),
+    });
     const { handle, workflowId, runId, status } = await startConversation(
       client,
       config.TEMPORAL_TASK_QUEUE,
@@ -322,6 +330,7 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await connection.close();
+    await telemetry?.shutdown();
   }
 }
 

@@ -19,12 +19,16 @@ import type { Logger } from '../shared/logger';
 import { loadModelPrices } from '../shared/model-prices';
 import { datasetDepsFromConfig, makeDatasetActivities } from '../campaign/activities/dataset';
 import { makePlanActivities } from '../campaign/activities/plan';
+import { createCampaignProgressMetrics, withCampaignProgress } from '../campaign/progress-metrics';
 import { createActivities } from './activities';
 import type { ActivitiesDeps, CampaignActivityImpls } from './activities';
 import { createLlmServiceClient } from './activities/llm-service-client';
+import { startConversationMetrics, type ConversationMetrics } from './metrics';
 import { createTokenBucket } from './activities/token-bucket';
+import { workerTracing, type WorkerTracing } from './tracing';
 import { workerWorkflowSource } from './workflow-bundle';
 import { sizeWorkflowHeap, workerMemoryPlan } from './worker-memory';
+import { startTelemetry } from '../shared/telemetry';
 import { createOllamaClient } from '../shared/ollama-client';
 
 export interface WorkerDeps {
@@ -35,6 +39,8 @@ export interface WorkerDeps {
   /** A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   tuning?: WorkerTuning;
+  /** Activity interceptors and the workflow span sink (see tracing.ts); unset, nothing traced. */
+  tracing?: WorkerTracing;
 }
 
 export interface WorkerTuning {
@@ -87,6 +93,7 @@ export function createWorker({
   activities,
   workflowBundle,
   tuning,
+  tracing,
 }: WorkerDeps): Promise<Worker> {
   // Conversations spend nearly all their time waiting on models, so activity slots, not CPU, bound throughput.
   const pollers = tuning && { type: 'autoscaling' as const, maximum: tuning.maxPollers };
@@ -103,6 +110,10 @@ export function createWorker({
       activityTaskPollerBehavior: pollers,
     }),
     ...(workflowBundle ? { workflowBundle } : workerWorkflowSource),
+    ...(tracing && {
+      interceptors: { ...(!workflowBundle && workerWorkflowSource.interceptors), activity: tracing.activity },
+      sinks: tracing.sinks,
+    }),
   });
 }
 
@@ -114,7 +125,7 @@ export function createWorker({
 export async function createWorkers(
   deps: WorkerDeps & { providers: { cloud: ProviderQueue; local: ProviderQueue } },
 ): Promise<Worker[]> {
-  const { connection, namespace, providers, tuning } = deps;
+  const { connection, namespace, providers, tuning, tracing } = deps;
   const activityDeps: ActivitiesDeps = {
     ...deps.activities,
     taskQueues: { cloud: providers.cloud.taskQueue, local: providers.local.taskQueue },
@@ -132,6 +143,8 @@ export async function createWorkers(
       ...(tuning && {
         activityTaskPollerBehavior: { type: 'autoscaling' as const, maximum: tuning.maxPollers },
       }),
+      // Activities only: their spans need the activity interceptors; no workflow runs here to use the sinks.
+      ...(tracing && { interceptors: { activity: tracing.activity } }),
     });
   return Promise.all([
     createWorker({ ...deps, activities: activityDeps }),
@@ -222,6 +235,7 @@ export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDep
  * in-flight tasks are done).
  */
 export async function runWorkerProcess(): Promise<void> {
+  const telemetry = await startTelemetry('conversation-worker');
   const config = loadConfig();
   const logger = createLogger('conversation-worker', config.LOG_LEVEL);
   installRuntime(config, logger);
@@ -229,6 +243,10 @@ export async function runWorkerProcess(): Promise<void> {
     workerMemoryPlan(config.WORKER_EXPECTED_CONVERSATIONS, config.WORKER_MAX_CACHED_WORKFLOWS),
   );
   const deps = activitiesDepsFromConfig(config);
+  const metrics = await serveConversationMetrics(config, deps, logger);
+  const progress = metrics && createCampaignProgressMetrics(metrics.registry);
+  const campaignActivities = (impls: CampaignActivityImpls) =>
+    progress ? withCampaignProgress(impls, progress) : impls;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const providers = providerQueuesFromConfig(config);
@@ -236,9 +254,14 @@ export async function runWorkerProcess(): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      activities: { ...deps, campaign: campaignActivitiesFromConfig(config, deps) },
+      activities: {
+        ...deps,
+        metrics,
+        campaign: campaignActivities(campaignActivitiesFromConfig(config, deps)),
+      },
       tuning: workerTuningFromConfig(config),
       providers,
+      tracing: await workerTracing(),
       ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     });
     logger.info(
@@ -255,6 +278,26 @@ export async function runWorkerProcess(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await connection.close();
+    await telemetry?.shutdown();
+  }
+}
+
+/** The worker's model-call and conversation metrics; a second worker on this host goes on without them. */
+async function serveConversationMetrics(
+  config: Config,
+  deps: ActivitiesDeps,
+  logger: Logger,
+): Promise<ConversationMetrics | undefined> {
+  const prices = config.MODEL_PRICES_FILE ? deps.llmService.prices : undefined;
+  try {
+    return await startConversationMetrics(config.CONVERSATION_METRICS_ADDRESS, prices);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    logger.warn(
+      { address: config.CONVERSATION_METRICS_ADDRESS },
+      'CONVERSATION_METRICS_ADDRESS is taken (another worker?): this worker counts no model calls; give it its own address',
+    );
+    return undefined;
   }
 }
 

@@ -10,10 +10,13 @@ export const workflowBundling = {
    * input.ts). Measured at 200 concurrent conversations: worker peak RSS 677 → 385 MB.
    */
   preloadModules: [require.resolve('./input'), require.resolve('../campaign/spec')],
+  /** Tracing's workflow interceptors: inert unless a workflow's start carries a trace context. */
+  workflowInterceptorModules: [require.resolve('./workflows/tracing-interceptors')],
 };
 
 /** The same, as the Worker and the replayer take it when they bundle the workflows themselves. */
 export const workerWorkflowSource = {
   workflowsPath: workflowBundling.workflowsPath,
   bundlerOptions: { preloadModules: workflowBundling.preloadModules },
+  interceptors: { workflowModules: workflowBundling.workflowInterceptorModules },
 };

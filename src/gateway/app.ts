@@ -12,6 +12,7 @@ import {
 import { errorHandler, notFound, securityHeaders } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { createLambdaContext, toRestProxyEvent } from './event';
+import { forwardTraceContext } from './trace-context';
 
 export type LambdaProxyHandler = (
   event: APIGatewayProxyEvent,
@@ -60,6 +61,7 @@ export function createGatewayApp({
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     // The event carries the caller's header as sent, like API Gateway's; the Lambda judges it (a malformed one: 400).
     const event = toRestProxyEvent(req, body, { stage, requestId, now: new Date(started), binaryMediaTypes });
+    await forwardTraceContext(event);
     res.setHeader('x-amzn-RequestId', requestId);
     const integrationMs = hopBudgetMs(timeoutMs, callerTimeout(req), GATEWAY_DEADLINE_MARGIN_MS);
     if (integrationMs <= 0) {

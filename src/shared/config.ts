@@ -163,6 +163,19 @@ const variables = z.object({
   WORKER_MAX_POLLERS: z.coerce.number().int().min(1).max(100).default(10),
   /** A workflow bundle prebuilt by `npm run build:workflows`; unset, the worker bundles the workflows at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /**
+   * Prometheus endpoint (host:port) for the worker's model-call and conversation metrics; empty turns it off.
+   * Worker n of a stack (WORKER_COUNT) serves it on the port + n - 1.
+   */
+  CONVERSATION_METRICS_ADDRESS: z.string().default('127.0.0.1:9465'),
+  /** `jaeger`: `npm start` runs a local Jaeger and points every service's OTLP exporter at it. */
+  TRACING: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'jaeger']).default('off')),
+  JAEGER_OTLP_GRPC_PORT: port(4317),
+  JAEGER_OTLP_HTTP_PORT: port(4318),
+  /** Jaeger's query API and UI (HTTP). */
+  JAEGER_UI_PORT: port(16686),
+  /** Jaeger's query API over gRPC. */
+  JAEGER_GRPC_PORT: port(16685),
 });
 
 const schema = variables.transform((c) => ({

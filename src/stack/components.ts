@@ -7,11 +7,15 @@ import { hostPort } from './ports';
 import { postgresSpec } from './postgres';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
+import { jaegerSpec, otlpEnv } from './jaeger';
 import { temporalServerSpec, temporalUiSpec } from './temporal-server';
 import { writeWorkflowBundle } from './workflow-bundle-file';
 
-/** What `npm start` and `npm run start:temporal` name: `temporal` is TEMPORAL_BACKEND's processes. */
-export type StackComponent = 'temporal' | 'ollama' | 'gateway' | 'llm-service' | 'worker' | 'api';
+/**
+ * What `npm start` and `npm run start:temporal` name: `temporal` is TEMPORAL_BACKEND's processes; `jaeger` runs
+ * with TRACING=jaeger.
+ */
+export type StackComponent = 'temporal' | 'ollama' | 'jaeger' | 'gateway' | 'llm-service' | 'worker' | 'api';
 /** Every process a stack can run; `temporal` is the dev server or, on PostgreSQL, the Temporal server. */
 export type ComponentName = StackComponent | 'postgres' | 'temporal-ui';
 
@@ -19,7 +23,12 @@ export type ComponentName = StackComponent | 'postgres' | 'temporal-ui';
  * Our Node services run compiled (dist/, see scripts/build-services.mjs) as plain node processes, so signals reach
  * them directly and no TypeScript loader runs beside them. Each start first compiles whatever changed.
  */
-function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['ready']): ComponentSpec {
+function nodeService(
+  name: ComponentName,
+  entry: string,
+  ready: ComponentSpec['ready'],
+  env?: NodeJS.ProcessEnv,
+): ComponentSpec {
   return {
     name,
     command: process.execPath,
@@ -27,6 +36,7 @@ function nodeService(name: ComponentName, entry: string, ready: ComponentSpec['r
     prepare: buildServices,
     ready,
     readyTimeoutMs: 60_000,
+    ...(env && { env }),
   };
 }
 
@@ -50,6 +60,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   const ollama = hostPort(config.OLLAMA_HOST);
   const local = (port: number, route: string) => `http://127.0.0.1:${port}${route}`;
   const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
+  // TRACING=jaeger: every service exports its spans to the stack's Jaeger (otherwise OTEL_* pass through as set).
+  const tracing = config.TRACING === 'jaeger' ? otlpEnv(config) : undefined;
   return {
     postgres: postgresSpec(config, dataDir),
     'temporal-ui': temporalUiSpec(config),
@@ -91,11 +103,18 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
       ready: () => httpOk(`${config.OLLAMA_HOST}/api/version`),
       readyTimeoutMs: 60_000,
     },
-    gateway: nodeService('gateway', 'src/gateway/server.ts', () =>
-      httpOk(local(config.GATEWAY_PORT, '/health')),
+    jaeger: jaegerSpec(config, dataDir),
+    gateway: nodeService(
+      'gateway',
+      'src/gateway/server.ts',
+      () => httpOk(local(config.GATEWAY_PORT, '/health')),
+      tracing,
     ),
-    'llm-service': nodeService('llm-service', 'src/llm-service/server.ts', () =>
-      httpOk(local(config.LLM_SERVICE_PORT, '/health')),
+    'llm-service': nodeService(
+      'llm-service',
+      'src/llm-service/server.ts',
+      () => httpOk(local(config.LLM_SERVICE_PORT, '/health')),
+      tracing,
     ),
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
@@ -104,10 +123,13 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
         await buildServices();
         await writeWorkflowBundle(workflowBundle);
       }),
-      env: { WORKFLOW_BUNDLE_PATH: workflowBundle },
+      env: { WORKFLOW_BUNDLE_PATH: workflowBundle, ...tracing },
     },
-    api: nodeService('api', 'src/conversation/api/server.ts', () =>
-      httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
+    api: nodeService(
+      'api',
+      'src/conversation/api/server.ts',
+      () => httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
+      tracing,
     ),
     // TEMPORAL_BACKEND=postgres: Temporal is the server built from go.temporal.io/server, on PostgreSQL.
     ...(config.TEMPORAL_BACKEND === 'postgres' && { temporal: temporalServerSpec(config) }),
@@ -122,8 +144,8 @@ function once<T>(work: () => Promise<T>): () => Promise<T> {
 /**
  * The processes a stack component stands for, as chains: each chain starts in order, the chains side by side.
  * `temporal` on PostgreSQL is PostgreSQL, then the server, then its UI; `worker` is WORKER_COUNT workers on the
- * same task queues (`worker`, `worker-2`, …; worker n serves metrics on WORKER_METRICS_ADDRESS's port + n - 1),
- * sharing one workflow bundle.
+ * same task queues (`worker`, `worker-2`, …; worker n serves metrics on WORKER_METRICS_ADDRESS's and
+ * CONVERSATION_METRICS_ADDRESS's ports + n - 1), sharing one workflow bundle.
  */
 export function stackChains(
   config: Config,
@@ -139,13 +161,18 @@ export function stackChains(
 }
 
 function extraWorker(config: Config, worker: ComponentSpec, n: number): ComponentSpec {
-  const metrics = config.WORKER_METRICS_ADDRESS && hostPort(config.WORKER_METRICS_ADDRESS);
+  const nth = (address: string) => {
+    if (!address) return '';
+    const { host, port } = hostPort(address);
+    return `${host}:${port + n - 1}`;
+  };
   return {
     ...worker,
     name: `worker-${n}`,
     env: {
       ...worker.env,
-      WORKER_METRICS_ADDRESS: metrics ? `${metrics.host}:${metrics.port + n - 1}` : '',
+      WORKER_METRICS_ADDRESS: nth(config.WORKER_METRICS_ADDRESS),
+      CONVERSATION_METRICS_ADDRESS: nth(config.CONVERSATION_METRICS_ADDRESS),
     },
   };
 }

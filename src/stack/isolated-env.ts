@@ -21,8 +21,10 @@ export async function isolatedStackEnv(prefix: string): Promise<Record<string, s
     return first;
   };
   const internal = await block(INTERNAL_PORT_COUNT, MEMBERSHIP_PORT_LIMIT);
+  // One metrics port per worker (WORKER_COUNT), for the SDK's and for the conversations' metrics.
   const metrics = await block(MAX_WORKER_COUNT);
-  const [temporal, ui, ollama, gateway, llm, api, postgres] = await freePorts(7, taken);
+  const conversationMetrics = await block(MAX_WORKER_COUNT);
+  const [temporal, ui, ollama, gateway, llm, api, postgres, ...jaeger] = await freePorts(11, taken);
   return {
     POSTGRES_PORT: String(postgres),
     TEMPORAL_INTERNAL_PORT_BASE: String(internal),
@@ -33,6 +35,11 @@ export async function isolatedStackEnv(prefix: string): Promise<Record<string, s
     LLM_SERVICE_PORT: String(llm),
     CONVERSATION_API_PORT: String(api),
     WORKER_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
+    CONVERSATION_METRICS_ADDRESS: `127.0.0.1:${conversationMetrics}`,
+    JAEGER_OTLP_GRPC_PORT: String(jaeger[0]),
+    JAEGER_OTLP_HTTP_PORT: String(jaeger[1]),
+    JAEGER_UI_PORT: String(jaeger[2]),
+    JAEGER_GRPC_PORT: String(jaeger[3]),
     STACK_DATA_DIR: path.join(dir, 'data'),
     OUTPUT_DIR: path.join(dir, 'output'),
     LOG_LEVEL: 'warn',

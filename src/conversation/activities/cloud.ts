@@ -5,6 +5,8 @@ import { priceCall, type ModelPrices } from '../../shared/model-prices';
 import { callRequestId } from './call-id';
 import { attemptTimeLeftMs } from './deadline';
 import { withHeartbeats } from './heartbeat';
+import { observeModelCall } from './observe';
+import type { ConversationMetrics } from '../metrics';
 import type { LlmServiceClient } from './llm-service-client';
 import { estimateTokens, type TokenBucket } from './token-bucket';
 import type { AskCloudInput, AskCloudOutput } from './types';
@@ -31,7 +33,10 @@ const MIN_CALL_MS = 15_000;
  * comes back as the upstream's own retryable error in time for Temporal to retry the activity: Temporal owns the
  * retries across attempts.
  */
-export function makeAskCloud({ client, maxTokens, prices = {}, tokensPerMinute }: CloudDeps) {
+export function makeAskCloud(
+  { client, maxTokens, prices = {}, tokensPerMinute }: CloudDeps,
+  metrics?: ConversationMetrics,
+) {
   return async function askCloud(input: AskCloudInput): Promise<AskCloudOutput> {
     const started = Date.now();
     const context = Context.current();
@@ -40,19 +45,25 @@ export function makeAskCloud({ client, maxTokens, prices = {}, tokensPerMinute }
     let result;
     try {
       result = await withHeartbeats(
-        client.generate(
-          {
-            messages: input.messages,
-            system: input.system,
-            maxTokens: callMaxTokens,
-            temperature: input.temperature,
-            model: input.model,
-          },
-          {
-            signal: context.cancellationSignal,
-            timeoutMs: attemptTimeLeftMs(context.info, started),
-            requestId: callRequestId(context.info),
-          },
+        observeModelCall(
+          context.info,
+          metrics,
+          { side: 'cloud', provider: 'llm-service', model: input.model, turn: input.turn },
+          () =>
+            client.generate(
+              {
+                messages: input.messages,
+                system: input.system,
+                maxTokens: callMaxTokens,
+                temperature: input.temperature,
+                model: input.model,
+              },
+              {
+                signal: context.cancellationSignal,
+                timeoutMs: attemptTimeLeftMs(context.info, started),
+                requestId: callRequestId(context.info),
+              },
+            ),
         ),
       );
     } catch (err) {

@@ -7,6 +7,7 @@ import { makeAskLocal } from './local';
 import type { LocalDeps } from './local';
 import { makeExportTranscript } from './transcript-export';
 import type { ExportDeps } from './transcript-export';
+import type { ConversationMetrics } from '../metrics';
 import type { ProviderTaskQueues } from './types';
 
 /** The campaign's plan and dataset activities (makePlanActivities, makeDatasetActivities). */
@@ -22,6 +23,8 @@ export interface ActivitiesDeps {
   ollama: LocalDeps;
   /** OUTPUT_DIR, and whether CSV cells that a spreadsheet would evaluate are escaped (default: yes). */
   output: ExportDeps;
+  /** The worker's conversation and model-call metrics; unset, nothing is counted. */
+  metrics?: ConversationMetrics;
   /**
    * The task queues the model calls run on (TEMPORAL_CLOUD_TASK_QUEUE, TEMPORAL_LOCAL_TASK_QUEUE), which
    * workflows ask for with `providerTaskQueues`; unset, the calls run on the workflow's own task queue (one
@@ -32,11 +35,18 @@ export interface ActivitiesDeps {
 }
 
 /** The activities, built over injected clients so tests and benchmarks can pass fakes. */
-export function createActivities({ llmService, ollama, output, taskQueues, campaign }: ActivitiesDeps) {
+export function createActivities({
+  llmService,
+  ollama,
+  output,
+  metrics,
+  taskQueues,
+  campaign,
+}: ActivitiesDeps) {
   return {
-    askCloud: makeAskCloud(llmService),
-    askLocal: makeAskLocal(ollama),
-    exportTranscript: makeExportTranscript(output),
+    askCloud: makeAskCloud(llmService, metrics),
+    askLocal: makeAskLocal(ollama, metrics),
+    exportTranscript: makeExportTranscript(output, metrics),
     /** A local activity: a workflow cannot read the worker's configuration, so it asks once and records it. */
     async providerTaskQueues(): Promise<ProviderTaskQueues> {
       const own = Context.current().info.taskQueue;

@@ -18,6 +18,9 @@ import {
 import { priceCall, type ModelPrices } from '../../shared/model-prices';
 import { callRequestId } from './call-id';
 import { withHeartbeats } from './heartbeat';
+import { observeModelCall } from './observe';
+import { traceModelCall } from '../../shared/telemetry/model-call';
+import type { ConversationMetrics } from '../metrics';
 import type { AskLocalInput, AskLocalOutput } from './types';
 
 export interface LocalDeps {
@@ -33,6 +36,8 @@ interface LocalReply {
   question: string;
   model: string;
   usage: TokenUsage;
+  /** Ollama's `done_reason` (`stop`, `length`). */
+  finishReason: string;
 }
 
 /** The default prompt; a conversation may set its own `local.questionTemplate`. */
@@ -44,7 +49,10 @@ export function followUpPrompt(question: string, answer: string): string {
  * The local model reads the cloud answer and writes the next question: through the chat API for a chat model, as
  * the continuation of a dialogue transcript for a base model (one without a chat template).
  */
-export function makeAskLocal({ client, model: defaultModel, maxTokens, prices = {} }: LocalDeps) {
+export function makeAskLocal(
+  { client, model: defaultModel, maxTokens, prices = {} }: LocalDeps,
+  metrics?: ConversationMetrics,
+) {
   const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
 
   async function chat(model: string, input: AskLocalInput, call: OllamaCallOptions): Promise<LocalReply> {
@@ -66,7 +74,12 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens, prices = 
       },
       call,
     );
-    return { question: res.message.content.trim(), model: res.model, usage: usageOf(res) };
+    return {
+      question: res.message.content.trim(),
+      model: res.model,
+      usage: usageOf(res),
+      finishReason: res.done_reason,
+    };
   }
 
   /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
@@ -89,7 +102,12 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens, prices = 
       },
       call,
     );
-    return { question: firstQuestion(res.response ?? ''), model: res.model, usage: usageOf(res) };
+    return {
+      question: firstQuestion(res.response ?? ''),
+      model: res.model,
+      usage: usageOf(res),
+      finishReason: res.done_reason,
+    };
   }
 
   return async function askLocal(input: AskLocalInput): Promise<AskLocalOutput> {
@@ -98,10 +116,27 @@ export function makeAskLocal({ client, model: defaultModel, maxTokens, prices = 
     // A cancelled attempt (conversation timeout or cancel, heartbeat or startToClose timeout) stops the generation.
     const context = Context.current();
     const call = { signal: context.cancellationSignal, requestId: callRequestId(context.info) };
+    const request = {
+      provider: 'ollama',
+      model,
+      maxTokens: input.maxTokens ?? maxTokens,
+      temperature: input.temperature,
+    };
     let reply: LocalReply;
     try {
       reply = await withHeartbeats(
-        hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, call)),
+        observeModelCall(
+          context.info,
+          metrics,
+          { side: 'local', provider: 'ollama', model, turn: input.turn },
+          () =>
+            traceModelCall(
+              request,
+              () =>
+                hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, call)),
+              (r) => ({ model: r.model || model, finishReason: r.finishReason, ...r.usage }),
+            ),
+        ),
       );
     } catch (err) {
       throw localFailure(err, model);

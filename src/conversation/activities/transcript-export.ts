@@ -1,3 +1,4 @@
+import type { ConversationMetrics } from '../metrics';
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { stringify } from 'csv-stringify/sync';
 import { randomUUID } from 'node:crypto';
@@ -247,9 +248,19 @@ export interface ExportDeps {
  * export fail: non-retryable for a path that can never work, otherwise retried by the activity's retry policy
  * (each attempt tries the requested name first again).
  */
-export function makeExportTranscript(deps: ExportDeps) {
+export function makeExportTranscript(deps: ExportDeps, metrics?: ConversationMetrics) {
   const csvOptions = { escapeFormulas: deps.escapeFormulas ?? DEFAULT_CSV_ESCAPE_FORMULAS };
+  // Counted once the files are written: the export is the one activity every conversation ends with.
   return async function exportTranscript(input: ExportTranscriptInput): Promise<ExportTranscriptOutput> {
+    const output = await write(input);
+    metrics?.observeConversation(
+      input.endReason,
+      input.turns.map((t) => t.processingTimeMs),
+    );
+    return output;
+  };
+
+  async function write(input: ExportTranscriptInput): Promise<ExportTranscriptOutput> {
     const csv = transcriptToCsv(input.conversationId, input.turns, csvOptions);
     const jsonl = transcriptToJsonl(input.conversationId, input.endReason, input.turns);
     const fallback = defaultOutputFile(input.conversationId);
@@ -275,7 +286,7 @@ export function makeExportTranscript(deps: ExportDeps) {
     } catch (err) {
       throw toFailure(err);
     }
-  };
+  }
 }
 
 function reasonOf(err: unknown): string {

@@ -14,6 +14,8 @@ export interface AskCloudInput {
   model?: string;
   /** Unset: the worker's CLOUD_MAX_TOKENS. */
   maxTokens?: number;
+  /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
+  turn?: number;
 }
 
 export interface AskCloudOutput {
@@ -42,6 +44,8 @@ export interface AskLocalInput {
   maxTokens?: number;
   /** Unset: DEFAULT_QUESTION_TEMPLATE. */
   questionTemplate?: string;
+  /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
+  turn?: number;
 }
 
 export interface AskLocalOutput {

@@ -3,17 +3,24 @@ import { Client, Connection } from '@temporalio/client';
 import { ConfigError } from '../../contracts/errors';
 import { loadConfig } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
+import { startTelemetry } from '../../shared/telemetry';
+import { clientTracingInterceptors } from '../tracing';
 import { createApp } from './app';
 import { assertSafeExposure } from './guards';
 
 async function main(): Promise<void> {
+  const telemetry = await startTelemetry('conversation-api');
   const config = loadConfig();
   // Before anything listens: no open, keyless API on a reachable interface.
   assertSafeExposure(config);
   const logger = createLogger('conversation-api', config.LOG_LEVEL);
   // Lazy: the API starts even while Temporal is still coming up; /ready tells when it is reachable.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    interceptors: await clientTracingInterceptors(),
+  });
   const app = createApp({ client, config, logger });
 
   const server = app.listen(config.CONVERSATION_API_PORT, config.HTTP_HOST, () => {
@@ -30,6 +37,8 @@ async function main(): Promise<void> {
       connection
         .close()
         .catch((err: unknown) => logger.warn({ err }, 'closing the Temporal connection failed'))
+        .then(() => telemetry?.shutdown())
+        .catch((err: unknown) => logger.warn({ err }, 'exporting the last spans failed'))
         .finally(() => process.exit(0));
     });
     // `?wait=true` requests may hold connections open for the whole conversation.

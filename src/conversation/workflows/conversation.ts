@@ -321,7 +321,7 @@ async function runTurns(
       cloudRequest(settings, turns, query),
     ]);
     const local = await askLocal.executeWithOptions(onQueue(state.taskQueues?.local, `turn ${n} · local`), [
-      localRequest(settings, query, cloud.response),
+      localRequest(settings, query, cloud.response, n),
     ]);
     turns.push(turnRecord(n, query, cloud, local));
     turnsThisRun++;

@@ -18,10 +18,16 @@ export function cloudRequest(settings: ModelSettings, turns: Turn[], query: stri
     temperature: settings.cloud?.temperature,
     model: settings.cloud?.model,
     maxTokens: settings.cloud?.maxTokens,
+    turn: turns.length + 1,
   };
 }
 
-export function localRequest(settings: ModelSettings, query: string, answer: string): AskLocalInput {
+export function localRequest(
+  settings: ModelSettings,
+  query: string,
+  answer: string,
+  turn: number,
+): AskLocalInput {
   return {
     question: query,
     answer,
@@ -30,6 +36,7 @@ export function localRequest(settings: ModelSettings, query: string, answer: str
     temperature: settings.local?.temperature,
     maxTokens: settings.local?.maxTokens,
     questionTemplate: settings.local?.questionTemplate,
+    turn,
   };
 }
 
