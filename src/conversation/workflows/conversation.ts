@@ -184,6 +184,7 @@ export async function conversationWorkflow(
   const showDetails = () => setCurrentDetails(currentDetails(settings, state));
   // Asked once, in the first workflow task, so the marker (and its TemporalChangeVersion upsert) joins that task.
   const sparseAttributes = patched(SPARSE_TURN_ATTRIBUTES_PATCH);
+  const askForProviderQueues = !state.taskQueues && patched(PROVIDER_TASK_QUEUES_PATCH);
 
   setHandler(transcriptQuery, () => transcript(settings, state));
   setHandler(stopSignal, (request) => {
@@ -210,8 +211,7 @@ export async function conversationWorkflow(
   let error: ConversationResult['error'];
   let workflowCancelled: unknown;
   try {
-    if (!state.taskQueues && patched(PROVIDER_TASK_QUEUES_PATCH))
-      state.taskQueues = await providerTaskQueues();
+    if (askForProviderQueues) state.taskQueues = await providerTaskQueues();
     const remainingMs = state.deadline - Date.now();
     if (remainingMs <= 0) {
       outcome = 'timeout';
