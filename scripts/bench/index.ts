@@ -1,7 +1,6 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default),
- * and on request `levers` and `features`. Prints one
+ * (default), and on request `levers`, `features`, `memory` and `query-latency` (docs/performance.md). Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -34,7 +33,7 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   cluster: () => runClusterBench(),
 };
 
-/** `levers` and `features` price single changes (A/B); they run only when named. */
+/** `levers`, `features`, `memory` and `query-latency` price single changes; they run only when named. */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
