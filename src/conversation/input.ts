@@ -14,7 +14,6 @@ import {
   DEFAULT_MAX_TURNS,
   LOCAL_TEMPERATURE,
   MAX_MODEL_ID_CHARS,
-  MAX_OUTPUT_FILE_CHARS,
   MAX_OUTPUT_NAME_PART_CHARS,
   MAX_OUTPUT_TOKENS,
   MAX_QUERY_CHARS,
@@ -22,6 +21,7 @@ import {
   MAX_TIMEOUT_MINUTES,
   MAX_TURNS,
 } from '../contracts/limits';
+import { relativeFileNameProblem } from '../contracts/relative-file-name';
 import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from '../contracts/text';
 
 /** Two messages at least this similar (token Jaccard, 0..1) within the window end the run as `repetition`. */
@@ -58,36 +58,14 @@ export const MAX_TRANSCRIPT_TOKENS = 250_000;
 export const MAX_TOTAL_TOKENS = 100_000_000;
 
 const CONVERSATION_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const NAME_PART = /^[A-Za-z0-9_.@+-]+$/;
 
 /**
  * Why a requested output file name cannot be used, or undefined when it can: the one rule the API, the CLI, the
- * workflow's input check and the export activity all apply, so whatever is accepted can be written. Checked on
- * the string alone (no `path`, no file system), so it runs in the workflow sandbox too. The name is taken
- * literally (never percent- or otherwise decoded) and must be a relative `.csv` path whose `/`-separated parts
- * use only ASCII letters, digits and `. _ - @ +`; no part is empty, `.` or `..`, starts with a dot (`..x.csv`,
- * `.hidden.csv`: navigation look-alikes and hidden names) or ends with one (Windows drops trailing dots, so
- * `a./` would be `a/`). Dots elsewhere are fine (`a..b.csv`). The file system is checked at export time.
+ * workflow's input check and the export activity all apply, so whatever is accepted can be written: a relative
+ * `.csv` path inside the output folder (see relativeFileNameProblem).
  */
 export function outputFileProblem(name: string): string | undefined {
-  if (name.length === 0 || name.length > MAX_OUTPUT_FILE_CHARS) {
-    return `must be 1..${MAX_OUTPUT_FILE_CHARS} characters`;
-  }
-  if (name.includes('\0')) return 'must not contain NUL';
-  if (name.includes('\\')) return 'must not contain backslashes';
-  if (name.startsWith('/')) return 'must be a relative path inside the output folder';
-  if (!name.toLowerCase().endsWith('.csv')) return 'must end with .csv';
-  const parts = name.split('/');
-  if (parts.some((p) => p === '..')) return 'must not contain ".." segments';
-  if (parts.some((p) => p === '' || p === '.')) return 'must not contain empty or "." path segments';
-  if (parts.some((p) => !NAME_PART.test(p)))
-    return 'path segments may only use letters, digits and . _ - @ +';
-  if (parts.some((p) => p.startsWith('.'))) return 'path segments must not start with "." (no hidden names)';
-  if (parts.some((p) => p.endsWith('.'))) return 'path segments must not end with "."';
-  if (parts.some((p) => p.length > MAX_OUTPUT_NAME_PART_CHARS)) {
-    return `path segments must be at most ${MAX_OUTPUT_NAME_PART_CHARS} characters`;
-  }
-  return undefined;
+  return relativeFileNameProblem(name, ['.csv'], 'output folder');
 }
 
 /**

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { makeDatasetActivities, type CheckpointInput } from '../../src/campaign/activities/dataset';
 import type { CampaignManifest, ItemOutcome } from '../../src/campaign/types';
 import { createOllamaClient } from '../../src/shared/ollama-client';
@@ -19,7 +20,6 @@ import { buildCampaignFolder, PRICES, summarize, type FixtureItem } from '../hel
 import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
 
-const CHROMIUM = '/usr/bin/chromium';
 const screenshots = path.join(repoRoot, 'test-output');
 
 const ITEMS: FixtureItem[] = [
@@ -40,8 +40,6 @@ let folder: string;
 let manifest: CampaignManifest;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing; run npm run setup (Debian package chromium)`);
   await ollama.start();
   dir = await mkdtemp(path.join(tmpdir(), 'campaign-report-'));
   const fixture = await buildCampaignFolder(dir, 'report', ITEMS);
@@ -81,16 +79,7 @@ beforeAll(async () => {
   await env.run(activities.checkpointCampaign, checkpoint);
   await env.run(activities.writeCampaignDataset, { campaignId: 'report' });
   manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {

@@ -8,12 +8,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { startStack, type StackHandle } from '../helpers/stack';
 import { repoRoot, requireTool } from '../helpers/tools';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 const screenshots = path.join(repoRoot, 'test-output');
 
 let stack: StackHandle;
@@ -111,18 +111,7 @@ describe('the Temporal Web UI', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing; run npm run setup (Debian package chromium)`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {
