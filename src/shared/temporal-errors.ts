@@ -7,7 +7,9 @@ import {
   TerminatedFailure,
   TimeoutFailure,
   WorkflowFailedError,
+  WorkflowNotFoundError,
 } from '@temporalio/client';
+import { HttpError, NotFoundError } from '../contracts/errors';
 
 /** Temporal did not answer: the call (or the gRPC error it wraps) failed as UNAVAILABLE or DEADLINE_EXCEEDED. */
 export function isTemporalUnavailable(err: unknown): boolean {
@@ -42,4 +44,20 @@ export function unsuccessfulCloseOf(err: unknown): UnsuccessfulClose | undefined
           : 'FAILED';
   const type = cause instanceof ApplicationFailure ? (cause.type ?? cause.name) : (cause?.name ?? err.name);
   return { status, error: { type, message: cause?.message || err.message } };
+}
+
+/**
+ * A `.catch` for the APIs' Temporal client calls: an unknown workflow id → 404 naming the `thing` and its id;
+ * Temporal unreachable → 503; anything else is rethrown (a 500: ours).
+ */
+export function temporalHttpErrors(thing: 'conversation' | 'campaign', id: string) {
+  return (err: unknown): never => {
+    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`No ${thing} with id ${id}`);
+    if (isTemporalUnavailable(err)) {
+      throw new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is not reachable', undefined, {
+        cause: err,
+      });
+    }
+    throw err;
+  };
 }

@@ -10,13 +10,13 @@ import type { Request, RequestHandler } from 'express';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HttpError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
+import { HttpError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
 import type { ConversationClient } from '../../conversation/api/app';
 import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../../conversation/search-attributes';
 import type { Config } from '../../shared/config';
 import { jsonBody, refuseCrossSiteRequests } from '../../shared/http';
 import type { Logger } from '../../shared/logger';
-import { isTemporalUnavailable } from '../../shared/temporal-errors';
+import { temporalHttpErrors } from '../../shared/temporal-errors';
 import {
   cancelCampaignSignal,
   campaignStatusQuery,
@@ -216,15 +216,7 @@ function statusOfDescription(campaignId: string, description: WorkflowExecutionD
 
 /** Unknown id → 404; Temporal unreachable → 503; anything else is ours (500). */
 function temporalErrors(campaignId: string) {
-  return (err: unknown): never => {
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`No campaign with id ${campaignId}`);
-    if (isTemporalUnavailable(err)) {
-      throw new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is not reachable', undefined, {
-        cause: err,
-      });
-    }
-    throw err;
-  };
+  return temporalHttpErrors('campaign', campaignId);
 }
 
 /** A spec as JSON (the API's usual body rules) or as YAML (`Content-Type: application/yaml`). */

@@ -18,7 +18,7 @@ import {
   securityHeaders,
 } from '../../shared/http';
 import type { Logger } from '../../shared/logger';
-import { isTemporalUnavailable, unsuccessfulCloseOf } from '../../shared/temporal-errors';
+import { temporalHttpErrors, unsuccessfulCloseOf } from '../../shared/temporal-errors';
 import { parseOrThrow } from '../../shared/validation';
 import { inputSchemas, pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../definitions';
 import type { ConversationResult, EndReason, TranscriptState } from '../definitions';
@@ -273,15 +273,7 @@ function transcriptOfDescription(description: WorkflowExecutionDescription) {
 
 /** Unknown id → 404; Temporal unreachable → 503; anything else is ours (500). */
 function temporalErrors(id: string) {
-  return (err: unknown): never => {
-    if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`No conversation with id ${id}`);
-    if (isTemporalUnavailable(err)) {
-      throw new HttpError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is not reachable', undefined, {
-        cause: err,
-      });
-    }
-    throw err;
-  };
+  return temporalHttpErrors('conversation', id);
 }
 
 function sendCsv(res: Response, next: NextFunction, file: string, id: string): void {
