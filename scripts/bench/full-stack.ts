@@ -65,6 +65,14 @@ export async function startBenchStack({
     CONVERSATION_MAX_RUNNING: '0',
     // TRACING=jaeger npm run bench: the same stack with every service tracing into a local Jaeger.
     TRACING: process.env.TRACING ?? 'off',
+    // The floor has no provider caps, and the caps (sane for one real Ollama and a Bedrock quota) would cap the
+    // load instead of measuring it; BENCH_PROVIDER_CAPS=on keeps the defaults, which route every model call
+    // through a task queue of its own. The campaign part sets caps of its own.
+    ...(process.env.BENCH_PROVIDER_CAPS !== 'on' && {
+      CLOUD_MAX_CONCURRENT_CALLS: '0',
+      CLOUD_MAX_CALLS_PER_SECOND: '0',
+      LOCAL_MAX_CONCURRENT_CALLS: '0',
+    }),
     ...env,
   };
   const config = loadConfig(stackEnv);

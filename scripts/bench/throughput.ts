@@ -21,10 +21,6 @@ export const WORKER_TUNING = {
   // The cache (× 1.25) and the workflow heap follow; the throughput part raises it to its largest level.
   WORKER_EXPECTED_CONVERSATIONS: '200',
   WORKER_MAX_POLLERS: '20',
-  // The provider caps (sane for one real Ollama and a Bedrock quota) would cap this load instead of measuring it.
-  CLOUD_MAX_CONCURRENT_CALLS: '1000',
-  CLOUD_MAX_CALLS_PER_SECOND: '0',
-  LOCAL_MAX_CONCURRENT_CALLS: '1000',
 };
 
 /** The processes each path uses; the fake models stand in for the models and are not counted. */

@@ -2,7 +2,8 @@
  * Worker entry: one process, one connection, three Workers: the main task queue (`llm-conversations`: the
  * workflows, the export, the campaign's plan and dataset activities) and one task queue per model provider
  * (`llm-cloud-calls`, `llm-local-calls`), each capped by Temporal: concurrent calls per process and calls per
- * second across every worker of the queue.
+ * second across every worker of the queue. An uncapped provider's calls run on the main queue instead, where they
+ * start eagerly with no trip through the server's matching.
  */
 import {
   DefaultLogger,
@@ -53,9 +54,15 @@ export interface WorkerTuning {
 /** One provider's task queue and what Temporal lets through it. */
 export interface ProviderQueue {
   taskQueue: string;
+  /** 0: no limit. */
   maxConcurrentCalls: number;
   /** 0: no limit. */
   maxCallsPerSecond: number;
+}
+
+/** A cap needs a task queue of its own, which costs each call a trip through matching instead of eager start. */
+export function isCapped(queue: ProviderQueue): boolean {
+  return queue.maxConcurrentCalls > 0 || queue.maxCallsPerSecond > 0;
 }
 
 export function workerTuningFromConfig(config: Config): WorkerTuning {
@@ -118,9 +125,9 @@ export function createWorker({
 }
 
 /**
- * The main Worker and one Worker per provider queue. The main queue also serves askCloud and askLocal, uncapped,
- * for conversations recorded before the provider queues (see PROVIDER_TASK_QUEUES_PATCH): new runs never
- * schedule them there.
+ * The main Worker and one Worker per provider queue. The main queue serves askCloud and askLocal for uncapped
+ * providers, and for conversations recorded before the provider queues (see PROVIDER_TASK_QUEUES_PATCH). An
+ * uncapped provider's queue is still polled, so calls that runs recorded under caps scheduled there still run.
  */
 export async function createWorkers(
   deps: WorkerDeps & { providers: { cloud: ProviderQueue; local: ProviderQueue } },
@@ -128,7 +135,10 @@ export async function createWorkers(
   const { connection, namespace, providers, tuning, tracing } = deps;
   const activityDeps: ActivitiesDeps = {
     ...deps.activities,
-    taskQueues: { cloud: providers.cloud.taskQueue, local: providers.local.taskQueue },
+    taskQueues: {
+      ...(isCapped(providers.cloud) && { cloud: providers.cloud.taskQueue }),
+      ...(isCapped(providers.local) && { local: providers.local.taskQueue }),
+    },
   };
   const { askCloud, askLocal, judgeConversation } = createActivities(activityDeps);
   const judge: Partial<CampaignActivityImpls> = judgeConversation ? { judgeConversation } : {};
@@ -138,7 +148,7 @@ export async function createWorkers(
       namespace,
       taskQueue: queue.taskQueue,
       activities: calls,
-      maxConcurrentActivityTaskExecutions: queue.maxConcurrentCalls,
+      ...(queue.maxConcurrentCalls > 0 && { maxConcurrentActivityTaskExecutions: queue.maxConcurrentCalls }),
       ...(queue.maxCallsPerSecond > 0 && { maxTaskQueueActivitiesPerSecond: queue.maxCallsPerSecond }),
       ...(tuning && {
         activityTaskPollerBehavior: { type: 'autoscaling' as const, maximum: tuning.maxPollers },

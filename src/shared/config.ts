@@ -120,16 +120,17 @@ const variables = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('llm-conversations'),
-  // The model calls run on task queues of their own, so Temporal caps what each provider is sent (see
-  // docs/configuration.md § Provider caps).
+  // A capped provider's model calls run on a task queue of their own, so Temporal caps what it is sent (see
+  // docs/durability.md § Provider caps); an uncapped one's run on TEMPORAL_TASK_QUEUE and start eagerly.
   TEMPORAL_CLOUD_TASK_QUEUE: z.string().min(1).default('llm-cloud-calls'),
   TEMPORAL_LOCAL_TASK_QUEUE: z.string().min(1).default('llm-local-calls'),
-  CLOUD_MAX_CONCURRENT_CALLS: int(1, 10_000, 50),
+  /** Per worker process; 0 = no limit (with no calls-per-second limit either, the calls start eagerly). */
+  CLOUD_MAX_CONCURRENT_CALLS: int(0, 10_000, 50),
   /** Across every worker of the queue (Temporal's task queue rate limit); 0 = no limit. */
   CLOUD_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
   /** Input tokens (estimated) + maxTokens per minute, per worker process; 0 = no limit. */
   CLOUD_MAX_TOKENS_PER_MINUTE: int(0, 1_000_000_000, 0),
-  LOCAL_MAX_CONCURRENT_CALLS: int(1, 10_000, 8),
+  LOCAL_MAX_CONCURRENT_CALLS: int(0, 10_000, 8),
   LOCAL_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
   /** JSON: model id → `{ "inputPer1k": USD, "outputPer1k": USD }`; unset, every model costs 0 and is flagged unpriced. */
   MODEL_PRICES_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),

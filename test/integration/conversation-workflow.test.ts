@@ -29,7 +29,7 @@ import {
 } from '../../src/conversation/search-attributes';
 import { startConversation } from '../../src/conversation/start';
 import type { ConversationHandle } from '../../src/conversation/start';
-import { createWorker } from '../../src/conversation/worker';
+import { createWorker, createWorkers } from '../../src/conversation/worker';
 import { TURNS_PER_RUN } from '../../src/conversation/workflows/conversation';
 import { workflowBundling } from '../../src/conversation/workflow-bundle';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
@@ -715,3 +715,46 @@ test('the timeout is one absolute deadline across continue-as-new, not restarted
   expect(await exportedRows(result)).toHaveLength(result.completedTurns);
   expect((await handle.describe()).runId).not.toBe(firstRunId);
 }, 300_000);
+
+test('a capped provider’s calls go to its own task queue, an uncapped one’s to the workflow’s queue', async () => {
+  const taskQueue = `conversation-test-${randomUUID()}`;
+  const cloudQueue = `${taskQueue}-cloud`;
+  const localQueue = `${taskQueue}-local`;
+  const workers = await createWorkers({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    activities: {
+      llmService: { client: fakeLlmService().client, maxTokens: 100 },
+      ollama: { client: fakeOllama().client, model: 'fake-local', maxTokens: 50 },
+      output: { dir: outputDir },
+    },
+    providers: {
+      cloud: { taskQueue: cloudQueue, maxConcurrentCalls: 5, maxCallsPerSecond: 0 },
+      local: { taskQueue: localQueue, maxConcurrentCalls: 0, maxCallsPerSecond: 0 },
+    },
+  });
+  const [main, ...providerWorkers] = workers;
+  const running = providerWorkers.map((w) => w.run());
+  const handle = await main!.runUntil(async () => {
+    const { handle } = await startConversation(env.client, taskQueue, {
+      conversationId: `conversation-${randomUUID()}`,
+      initialQuery: 'Where do the calls run?',
+      maxTurns: 2,
+    });
+    await handle.result();
+    return handle;
+  });
+  for (const w of providerWorkers) w.shutdown();
+  await Promise.all(running);
+
+  const { events } = await handle.fetchHistory();
+  const queues = (events ?? []).flatMap((e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    return scheduled ? [`${scheduled.activityType?.name}@${scheduled.taskQueue?.name}`] : [];
+  });
+  expect(new Set(queues)).toEqual(
+    new Set([`askCloud@${cloudQueue}`, `askLocal@${taskQueue}`, `exportTranscript@${taskQueue}`]),
+  );
+});

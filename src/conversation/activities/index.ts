@@ -26,11 +26,11 @@ export interface ActivitiesDeps {
   /** The worker's conversation and model-call metrics; unset, nothing is counted. */
   metrics?: ConversationMetrics;
   /**
-   * The task queues the model calls run on (TEMPORAL_CLOUD_TASK_QUEUE, TEMPORAL_LOCAL_TASK_QUEUE), which
-   * workflows ask for with `providerTaskQueues`; unset, the calls run on the workflow's own task queue (one
-   * Worker serves everything, as tests do).
+   * The task queues of capped providers' calls (TEMPORAL_CLOUD_TASK_QUEUE, TEMPORAL_LOCAL_TASK_QUEUE), which
+   * workflows ask for with `providerTaskQueues`; a provider left out runs its calls on the workflow's own task
+   * queue (one Worker serves everything, as tests do).
    */
-  taskQueues?: ProviderTaskQueues;
+  taskQueues?: Partial<ProviderTaskQueues>;
   campaign?: CampaignActivityImpls;
 }
 
@@ -50,7 +50,7 @@ export function createActivities({
     /** A local activity: a workflow cannot read the worker's configuration, so it asks once and records it. */
     async providerTaskQueues(): Promise<ProviderTaskQueues> {
       const own = Context.current().info.taskQueue;
-      return taskQueues ?? { cloud: own, local: own };
+      return { cloud: taskQueues?.cloud ?? own, local: taskQueues?.local ?? own };
     },
     conversationOutcome,
     ...campaign,
