@@ -1,5 +1,5 @@
 /**
- * Worker memory: the worker's peak RSS while 200 conversations (BENCH_MEMORY_CONVERSATIONS) live at once, 2 turns
+ * Worker memory: the worker's peak RSS while 200 conversations (BENCH_MEMORY_CONVERSATIONS) live at once, 2 turns (BENCH_MEMORY_TURNS)
  * each with 500 ms fakes, for the worker as `npm start` runs it and for variants of its process settings, one
  * stack after the other (RSS depends little on what else the machine does).
  */
@@ -9,14 +9,15 @@ import { summarize, type Summary } from './stats';
 import { WORKER_TUNING, loadPath } from './throughput';
 
 const CONVERSATIONS = Number(process.env.BENCH_MEMORY_CONVERSATIONS ?? '200');
-const TURNS = 2;
+const TURNS = Number(process.env.BENCH_MEMORY_TURNS ?? '2');
 
 function workerWith(nodeFlags: string[], env: Record<string, string> = {}) {
   return (specs: Specs): Specs => ({
     ...specs,
     worker: {
       ...specs.worker,
-      args: [...nodeFlags, ...specs.worker.args],
+      // After the stack's own flags (V8 takes a flag's last value), before the entry.
+      args: [...specs.worker.args.slice(0, -1), ...nodeFlags, ...specs.worker.args.slice(-1)],
       env: { ...specs.worker.env, ...env },
     },
   });
@@ -28,6 +29,11 @@ const VARIANTS: Record<string, (specs: Specs) => Specs> = {
   // The workflow heap as V8 sizes it by default (a quarter of the machine's memory), as before the sizing.
   unsized: workerWith([], { WORKER_EXPECTED_CONVERSATIONS: '100000' }),
   mallocArenas2: workerWith([], { MALLOC_ARENA_MAX: '2' }),
+  // The main thread's heap as V8 sizes it by default, as before WORKER_MAIN_HEAP_MB.
+  mainHeapUnsized: (specs) => ({
+    ...specs,
+    worker: { ...specs.worker, args: specs.worker.args.filter((a) => !a.startsWith('--max-old-space-size')) },
+  }),
   mainHeap256: workerWith(['--max-old-space-size=256']),
   mainSemiSpace4: workerWith(['--max-semi-space-size=4']),
 };

@@ -28,6 +28,15 @@ export function workerMemoryPlan(
 }
 
 /**
+ * The main thread's heap limit, which only a flag on the command line sets: without one V8 lets the heap grow
+ * towards a quarter of the machine's memory before it collects in earnest (at 200 live conversations × 5 turns,
+ * 519 MB resident against 368 with 512; docs/performance.md).
+ */
+export function workerNodeArgs(mainHeapMb: number): string[] {
+  return mainHeapMb > 0 ? [`--max-old-space-size=${mainHeapMb}`] : [];
+}
+
+/**
  * V8 reads these flags when it creates an isolate, so set before Worker.create they size the workflow thread
  * the SDK starts; the main thread keeps its own limits (or those given on the command line).
  */

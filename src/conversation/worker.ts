@@ -13,6 +13,7 @@ import {
   Worker,
 } from '@temporalio/worker';
 import type { LogLevel, WorkflowBundleOption } from '@temporalio/worker';
+import v8 from 'node:v8';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
@@ -281,6 +282,7 @@ export async function runWorkerProcess(): Promise<void> {
         local: providers.local,
         namespace: config.TEMPORAL_NAMESPACE,
         address: config.TEMPORAL_ADDRESS,
+        mainHeapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
       },
       'worker started',
     );

@@ -159,6 +159,11 @@ const variables = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(40),
   /** Live conversations one worker is sized for: its workflow cache and workflow heap follow (worker-memory.ts). */
   WORKER_EXPECTED_CONVERSATIONS: z.coerce.number().int().min(1).max(100_000).default(200),
+  /**
+   * The worker's main thread heap (activities, the campaign dataset), as `--max-old-space-size` on the worker
+   * processes the stack starts; 0 = V8's default (a quarter of the machine's memory, up to 4 GB).
+   */
+  WORKER_MAIN_HEAP_MB: z.coerce.number().int().min(0).max(65_536).default(512),
   /** Unset: sized from WORKER_EXPECTED_CONVERSATIONS. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   WORKER_MAX_POLLERS: z.coerce.number().int().min(1).max(100).default(10),

@@ -7,6 +7,7 @@ import { hostPort } from './ports';
 import { postgresSpec } from './postgres';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
+import { workerNodeArgs } from '../conversation/worker-memory';
 import { jaegerSpec, otlpEnv } from './jaeger';
 import { temporalServerSpec, temporalUiSpec } from './temporal-server';
 import { writeWorkflowBundle } from './workflow-bundle-file';
@@ -118,6 +119,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     ),
     worker: {
       ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
+      args: [...workerNodeArgs(config.WORKER_MAIN_HEAP_MB), compiledEntry('src/conversation/worker.ts')],
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
       prepare: once(async () => {
         await buildServices();

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { componentSpecs, stackChains } from '../../src/stack/components';
 import { loadConfig } from '../../src/shared/config';
 
@@ -55,4 +57,28 @@ test.each([
   ['TEMPORAL_INTERNAL_PORT_BASE', '32761'],
 ])('%s=%s is refused with a message naming it', (name, value) => {
   expect(() => loadConfig({ [name]: value })).toThrow(name);
+});
+
+test('workers start with the main heap limit WORKER_MAIN_HEAP_MB names, and none with 0', () => {
+  const heapFlags = (env: Record<string, string>) =>
+    chainsFor({ WORKER_COUNT: '2', ...env }, 'worker').map(([w]) =>
+      w!.args.filter((a) => a.startsWith('--max-old-space-size')),
+    );
+  expect(heapFlags({})).toEqual([['--max-old-space-size=512'], ['--max-old-space-size=512']]);
+  expect(heapFlags({ WORKER_MAIN_HEAP_MB: '2048' })[1]).toEqual(['--max-old-space-size=2048']);
+  expect(heapFlags({ WORKER_MAIN_HEAP_MB: '0' })).toEqual([[], []]);
+});
+
+test('a worker started alone (npm run start:worker, Docker Compose) gets the same default heap limit', () => {
+  const flag = `--max-old-space-size=${loadConfig({}).WORKER_MAIN_HEAP_MB}`;
+  const root = path.resolve(__dirname, '../..');
+  const scripts = (
+    JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  expect(scripts['start:worker']).toContain(` node ${flag} dist/src/conversation/worker.js`);
+  expect(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).toContain(
+    `command: ['node', '${flag}', 'dist/src/conversation/worker.js']`,
+  );
 });
