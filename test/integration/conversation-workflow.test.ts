@@ -110,21 +110,25 @@ interface Run {
   firstRunId: string;
 }
 
-/** A worker on a task queue of its own, with the given model clients. */
-async function testWorker(llm: LlmServiceClient, ollama: OllamaClient = fakeOllama().client) {
-  const taskQueue = `conversation-test-${randomUUID()}`;
-  const worker = await createWorker({
+/** What a test worker needs on a task queue of its own, with the given model clients. */
+function testWorkerDeps(llm: LlmServiceClient, ollama: OllamaClient = fakeOllama().client) {
+  return {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
-    taskQueue,
+    taskQueue: `conversation-test-${randomUUID()}`,
     workflowBundle,
     activities: {
       llmService: { client: llm, maxTokens: 100 },
       ollama: { client: ollama, model: 'fake-local', maxTokens: 50 },
       output: { dir: outputDir },
     },
-  });
-  return { worker, taskQueue };
+  };
+}
+
+/** A worker on a task queue of its own, with the given model clients. */
+async function testWorker(llm: LlmServiceClient, ollama?: OllamaClient) {
+  const deps = testWorkerDeps(llm, ollama);
+  return { worker: await createWorker(deps), taskQueue: deps.taskQueue };
 }
 
 /** Starts a conversation the way the API and the CLI do (start.ts), on its own task queue, and awaits it. */
@@ -717,19 +721,12 @@ test('the timeout is one absolute deadline across continue-as-new, not restarted
 }, 300_000);
 
 test('a capped provider’s calls go to its own task queue, an uncapped one’s to the workflow’s queue', async () => {
-  const taskQueue = `conversation-test-${randomUUID()}`;
+  const deps = testWorkerDeps(fakeLlmService().client);
+  const { taskQueue } = deps;
   const cloudQueue = `${taskQueue}-cloud`;
   const localQueue = `${taskQueue}-local`;
   const workers = await createWorkers({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
-    workflowBundle,
-    activities: {
-      llmService: { client: fakeLlmService().client, maxTokens: 100 },
-      ollama: { client: fakeOllama().client, model: 'fake-local', maxTokens: 50 },
-      output: { dir: outputDir },
-    },
+    ...deps,
     providers: {
       cloud: { taskQueue: cloudQueue, maxConcurrentCalls: 5, maxCallsPerSecond: 0 },
       local: { taskQueue: localQueue, maxConcurrentCalls: 0, maxCallsPerSecond: 0 },
