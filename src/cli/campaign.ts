@@ -279,7 +279,13 @@ export async function follow(
           waitingNoted = true;
         }
       }
-      await Promise.race([sleep(pollMs), result.catch(() => undefined), detached]);
+      // The pause ends with whichever comes first, and its timer with it, so nothing keeps the process up.
+      const pause = new AbortController();
+      await Promise.race([
+        sleep(pollMs, undefined, { signal: pause.signal }),
+        result.catch(() => undefined),
+        detached,
+      ]).finally(() => pause.abort());
     }
     await result;
     last = await query().catch(() => last);

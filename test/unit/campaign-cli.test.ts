@@ -197,7 +197,9 @@ describe('progress', () => {
     expect(new Set(out).size).toBe(out.length);
   });
 
-  test('follow returns when detached (Ctrl-C), while the workflow goes on', async () => {
+  test('follow returns when detached (Ctrl-C), while the workflow goes on, leaving no timer behind', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const timersBefore = timers();
     const handle = {
       result: () => new Promise(() => undefined),
       query: async () => view(),
@@ -218,6 +220,8 @@ describe('progress', () => {
     );
     detach.abort();
     await expect(following).resolves.toMatchObject({ status: 'running' });
+    // A 60 s poll timer left running would keep `npm run campaign` alive after Ctrl-C.
+    expect(timers()).toBe(timersBefore);
   });
 
   test('follow throws how the workflow closed when it did not complete', async () => {
