@@ -29,11 +29,12 @@ function nodeService(
   entry: string,
   ready: ComponentSpec['ready'],
   env?: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
 ): ComponentSpec {
   return {
     name,
     command: process.execPath,
-    args: [compiledEntry(entry)],
+    args: [...nodeArgs, compiledEntry(entry)],
     prepare: buildServices,
     ready,
     readyTimeoutMs: 60_000,
@@ -118,8 +119,13 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
       tracing,
     ),
     worker: {
-      ...nodeService('worker', 'src/conversation/worker.ts', () => workerPolling(config)),
-      args: [...workerNodeArgs(config.WORKER_MAIN_HEAP_MB), compiledEntry('src/conversation/worker.ts')],
+      ...nodeService(
+        'worker',
+        'src/conversation/worker.ts',
+        () => workerPolling(config),
+        undefined,
+        workerNodeArgs(config.WORKER_MAIN_HEAP_MB),
+      ),
       // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
       prepare: once(async () => {
         await buildServices();

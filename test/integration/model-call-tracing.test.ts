@@ -39,14 +39,19 @@ afterAll(async () => {
   trace.disable();
 });
 
-test('the handler span continues the event trace; the Bedrock span has the GenAI attributes', async () => {
-  const client = createBedrockClient({
+/** The real Bedrock client, pointed at the local Bedrock wire server. */
+function fakeBedrockClient() {
+  return createBedrockClient({
     region: 'eu-west-1',
     timeoutMs: 5_000,
     maxAttempts: 1,
     endpoint,
     credentials: { accessKeyId: 'AKIDFAKEFAKEFAKE', secretAccessKey: 'fake-secret' },
   });
+}
+
+test('the handler span continues the event trace; the Bedrock span has the GenAI attributes', async () => {
+  const client = fakeBedrockClient();
   const handler = createHandler({
     provider: createBedrockProvider({ client, modelId: MODEL }),
     config: loadLambdaConfig({ MODEL_PROVIDER: 'bedrock' }),
@@ -93,13 +98,7 @@ test('the handler span continues the event trace; the Bedrock span has the GenAI
 
 test('a failed model call is an error span with the error type', async () => {
   exporter.reset();
-  const client = createBedrockClient({
-    region: 'eu-west-1',
-    timeoutMs: 5_000,
-    maxAttempts: 1,
-    endpoint,
-    credentials: { accessKeyId: 'AKIDFAKEFAKEFAKE', secretAccessKey: 'fake-secret' },
-  });
+  const client = fakeBedrockClient();
   bedrock.then({ error: 'ThrottlingException' });
   const provider = createBedrockProvider({ client, modelId: MODEL });
   await expect(
