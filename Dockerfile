@@ -22,4 +22,4 @@ COPY --from=build /app/dist ./dist
 # The services bind to all interfaces inside the container; compose publishes the ports.
 ENV HTTP_HOST=0.0.0.0 OUTPUT_DIR=/app/output
 USER node
-CMD ["node", "dist/src/conversation/api/server.js"]
+CMD ["node", "dist/src/api/server.js"]

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist');
 const stamp = path.join(outdir, '.services-built');
-const SOURCE_DIRS = ['src', 'lambda', 'scripts', 'test/fixtures'];
+const SOURCE_DIRS = ['src', 'lambda', 'scripts', 'bench', 'test/fixtures'];
 const INPUTS = ['package.json', 'tsconfig.json'];
 
 function sources(dir) {

@@ -18,13 +18,13 @@ import {
   transcriptQuery,
   WORKFLOW_TYPE,
   type ConversationInput,
-} from '../src/conversation/definitions';
-import type { conversationWorkflow } from '../src/conversation/workflows';
+} from '../src/contracts/conversation';
+import type { conversationWorkflow } from '../src/worker/workflows';
 import { campaignStatusQuery, pauseCampaignSignal, resumeCampaignSignal } from '../src/campaign/definitions';
-import type { CampaignSpec } from '../src/campaign/spec';
-import { CAMPAIGN_WORKFLOW_TYPE } from '../src/campaign/types';
+import type { CampaignSpec } from '../src/contracts/campaign-spec';
+import { CAMPAIGN_WORKFLOW_TYPE } from '../src/contracts/campaign';
 import type { campaignWorkflow } from '../src/campaign/workflows/campaign';
-import { startBenchStack } from './bench/full-stack';
+import { startBenchStack } from '../bench/full-stack';
 import { repoRoot } from '../src/stack/paths';
 
 const OUT = path.join(repoRoot, 'test', 'fixtures', 'histories');

@@ -1,6 +1,6 @@
 import type { LambdaConfig } from '../config';
 import { createBedrockClient, createBedrockProvider } from './bedrock';
-import { createOllamaClient } from '../../src/shared/ollama-client';
+import { createOllamaClient } from '../../src/models/ollama-client';
 import { createOllamaProvider } from './ollama';
 import type { ModelProvider } from './types';
 

@@ -5,8 +5,8 @@ import {
   completionOptions,
   completionText,
   nextAnswerPrompt,
-} from '../../src/shared/base-model-prompt';
-import type { OllamaClient, OllamaCallOptions } from '../../src/shared/ollama-client';
+} from '../../src/models/base-model-prompt';
+import type { OllamaClient, OllamaCallOptions } from '../../src/models/ollama-client';
 import { isConnectionError, unreachable } from './errors';
 import { traceModelCall } from '../../src/shared/telemetry/model-call';
 import { modelCall, modelCallResult } from './traced';

@@ -3,7 +3,7 @@
  * bundle imports it.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { CampaignCounts, CampaignStatus, CampaignStopReason, CampaignTotals } from './types';
+import type { CampaignCounts, CampaignStatus, CampaignStopReason, CampaignTotals } from '../contracts/campaign';
 
 /** What `GET /campaigns/:id` and the CLI's progress bar show; the `campaignStatus` query's answer. */
 export interface CampaignStatusView {

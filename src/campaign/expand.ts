@@ -4,15 +4,15 @@
  * options of both sides, the shared options, the repeat), not its position, so an item keeps its id when the
  * same spec is submitted again.
  */
-import { inputSchemas } from '../conversation/input';
-import type { CloudOptions, ConversationInput, LocalOptions } from '../conversation/input';
+import { inputSchemas } from '../contracts/conversation-input';
+import type { CloudOptions, ConversationInput, LocalOptions } from '../contracts/conversation-input';
 import { itemHashOf } from './identity';
-import { formatPath } from './issues';
-import type { SpecIssue } from './issues';
-import { MAX_CAMPAIGN_ITEMS, sharedConversationOptions } from './spec';
-import type { CampaignSpec } from './spec';
-import { CAMPAIGN_WORKFLOW_ID_PREFIX } from './types';
-import type { CampaignItem } from './types';
+import { formatPath } from '../contracts/campaign-issues';
+import type { SpecIssue } from '../contracts/campaign-issues';
+import { MAX_CAMPAIGN_ITEMS, sharedConversationOptions } from '../contracts/campaign-spec';
+import type { CampaignSpec } from '../contracts/campaign-spec';
+import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../contracts/campaign';
+import type { CampaignItem } from '../contracts/campaign';
 
 /** A seed as written, inline or in the seeds file, with where it was written (for error messages). */
 export interface SeedEntry {

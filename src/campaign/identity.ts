@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { configure } from 'safe-stable-stringify';
-import type { CampaignSpec } from './spec';
-import { CAMPAIGN_WORKFLOW_ID_PREFIX } from './types';
+import type { CampaignSpec } from '../contracts/campaign-spec';
+import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../contracts/campaign';
 
 const stringify = configure({ deterministic: true, bigint: false, circularValue: TypeError });
 

@@ -6,7 +6,7 @@
 import client from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { CampaignActivities } from './workflows/activities';
-import type { ItemState } from './types';
+import type { ItemState } from '../contracts/campaign';
 
 const STATES: ItemState[] = ['pending', 'running', 'completed', 'failed', 'skipped'];
 

@@ -14,10 +14,10 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { fileErrorCode, messageOf } from '../contracts/errors';
 import type { SeedEntry } from './expand';
-import { formatPath } from './issues';
-import type { SpecIssue } from './issues';
-import { seedsFileProblem } from './seeds-file-name';
-import { MAX_SEEDS, seedObjectSchema } from './spec';
+import { formatPath } from '../contracts/campaign-issues';
+import type { SpecIssue } from '../contracts/campaign-issues';
+import { seedsFileProblem } from '../contracts/seeds-file-name';
+import { MAX_SEEDS, seedObjectSchema } from '../contracts/campaign-spec';
 
 /** Far above what MAX_SEEDS queries of ordinary length need; stops a mistaken name from reading a huge file. */
 export const MAX_SEEDS_FILE_BYTES = 64 * 1024 * 1024;

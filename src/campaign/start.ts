@@ -6,8 +6,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { campaignWorkflowId, specHashOf } from './identity';
-import type { CampaignSpec } from './spec';
-import { CAMPAIGN_WORKFLOW_TYPE } from './types';
+import type { CampaignSpec } from '../contracts/campaign-spec';
+import { CAMPAIGN_WORKFLOW_TYPE } from '../contracts/campaign';
 import type { ValidCampaign } from './validate';
 
 /** What the campaign workflow's memo holds: the hash of the spec it was started with. */

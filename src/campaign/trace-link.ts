@@ -1,4 +1,4 @@
-import { CAMPAIGN_WORKFLOW_ID_PREFIX } from './types';
+import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../contracts/campaign';
 
 const ITEM_HASH = /^[0-9a-f]{12}$/;
 

@@ -4,12 +4,12 @@
  */
 import { expandCampaign, inlineSeedEntries } from './expand';
 import { campaignIdFor, specHashOf } from './identity';
-import { issuesOf } from './issues';
-import type { SpecIssue } from './issues';
+import { issuesOf } from '../contracts/campaign-issues';
+import type { SpecIssue } from '../contracts/campaign-issues';
 import { readSeedsFile } from './seeds-file';
-import { campaignSpecSchema } from './spec';
-import type { CampaignSpec } from './spec';
-import type { CampaignItem } from './types';
+import { campaignSpecSchema } from '../contracts/campaign-spec';
+import type { CampaignSpec } from '../contracts/campaign-spec';
+import type { CampaignItem } from '../contracts/campaign';
 
 /**
  * The spec is the campaign workflow's input, and Temporal refuses a payload over 2 MB: past this size, seeds

@@ -19,7 +19,7 @@ import {
 } from '../campaign/definitions';
 import type { CampaignStatusView } from '../campaign/definitions';
 import { campaignWorkflowId } from '../campaign/identity';
-import { MAX_CAMPAIGN_ID_CHARS } from '../campaign/spec';
+import { MAX_CAMPAIGN_ID_CHARS } from '../contracts/campaign-spec';
 import { startCampaign } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
 import type { ValidCampaign } from '../campaign/validate';

@@ -4,19 +4,19 @@
  * where the CSV and JSONL are and why the conversation ended.
  */
 import { startTelemetry } from '../shared/telemetry';
-import { clientTracingInterceptors } from '../conversation/tracing';
+import { clientTracingInterceptors } from '../shared/telemetry/temporal';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
-import { inputSchemas, stopSignal, transcriptQuery } from '../conversation/definitions';
+import { inputSchemas, stopSignal, transcriptQuery } from '../contracts/conversation';
 import type {
   ConversationInput,
   ConversationResult,
   TranscriptState,
   Turn,
-} from '../conversation/definitions';
+} from '../contracts/conversation';
 import { startConversation, withConfigDefaults } from '../conversation/start';
 import type { ConversationHandle, StartConfig } from '../conversation/start';
 

@@ -6,12 +6,12 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../shared/config';
-import { WORKFLOW_ID_PREFIX, WORKFLOW_TYPE } from './definitions';
-import type { ConversationInput } from './definitions';
+import { WORKFLOW_ID_PREFIX, WORKFLOW_TYPE } from '../contracts/conversation';
+import type { ConversationInput } from '../contracts/conversation';
 import { staticDetails, staticSummary } from './summary';
 
 export { staticDetails, staticSummary };
-import type { conversationWorkflow } from './workflows';
+import type { conversationWorkflow } from '../worker/workflows';
 
 export type ConversationHandle = WorkflowHandle<typeof conversationWorkflow>;
 

@@ -3,7 +3,7 @@
  * workflow's static summary and details, and the workflow repeats the summary in its current details, because a
  * run that continued-as-new has no static summary of its own.
  */
-import type { ConversationInput } from './definitions';
+import type { ConversationInput } from '../contracts/conversation';
 
 const SUMMARY_QUERY_CHARS = 60;
 

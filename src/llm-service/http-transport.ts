@@ -26,7 +26,7 @@ export class TimeoutError extends Error {
 /**
  * node:http(s) with explicit keep-alive agents: consecutive calls reuse idle connections (and their TLS sessions)
  * instead of opening one per request. Chosen over Node's fetch, which keeps alive too but costs about three times
- * the CPU per call on Node 20 (measured in scripts/bench/cloud.ts's setting).
+ * the CPU per call on Node 20 (measured in bench/cloud.ts's setting).
  */
 export function createHttpTransport({ maxSockets = 256 } = {}): HttpTransport {
   // LIFO keeps the fewest sockets busy, so idle ones age out instead of being kept half-warm.

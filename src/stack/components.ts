@@ -7,7 +7,7 @@ import { hostPort } from './ports';
 import { postgresSpec } from './postgres';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
-import { workerNodeArgs } from '../conversation/worker-memory';
+import { workerNodeArgs } from '../worker/memory';
 import { jaegerSpec, otlpEnv } from './jaeger';
 import { temporalServerSpec, temporalUiSpec } from './temporal-server';
 import { writeWorkflowBundle } from './workflow-bundle-file';
@@ -121,7 +121,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     worker: {
       ...nodeService(
         'worker',
-        'src/conversation/worker.ts',
+        'src/worker/worker.ts',
         () => workerPolling(config),
         undefined,
         workerNodeArgs(config.WORKER_MAIN_HEAP_MB),
@@ -135,7 +135,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     },
     api: nodeService(
       'api',
-      'src/conversation/api/server.ts',
+      'src/api/server.ts',
       () => httpOk(local(config.CONVERSATION_API_PORT, '/ready')),
       tracing,
     ),

@@ -6,7 +6,7 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { workflowBundling } from '../conversation/workflow-bundle';
+import { workflowBundling } from '../worker/workflow-bundle';
 import { repoRoot } from './paths';
 
 export const DEFAULT_BUNDLE_PATH = path.join(repoRoot, 'dist', 'workflow-bundle.js');

@@ -6,8 +6,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CampaignSpec } from '../../src/campaign/spec';
-import { CAMPAIGN_WORKFLOW_TYPE, type CampaignManifest } from '../../src/campaign/types';
+import type { CampaignSpec } from '../../src/contracts/campaign-spec';
+import { CAMPAIGN_WORKFLOW_TYPE, type CampaignManifest } from '../../src/contracts/campaign';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FAKE_MODEL_DIGEST, FakeOllama } from '../fixtures/ollama-server';

@@ -17,16 +17,16 @@ import {
   pauseCampaignSignal,
   resumeCampaignSignal,
 } from '../../src/campaign/definitions';
-import type { CampaignSpec } from '../../src/campaign/spec';
+import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import {
   CAMPAIGN_WORKFLOW_TYPE,
   type CampaignItem,
   type CampaignManifest,
   type ItemOutcome,
-} from '../../src/campaign/types';
+} from '../../src/contracts/campaign';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
-import { totalTokens, transcriptQuery, WORKFLOW_TYPE } from '../../src/conversation/definitions';
-import type { conversationWorkflow } from '../../src/conversation/workflows';
+import { totalTokens, transcriptQuery, WORKFLOW_TYPE } from '../../src/contracts/conversation';
+import type { conversationWorkflow } from '../../src/worker/workflows';
 import type { CallLog } from '../fixtures/call-log';
 import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FakeOllama } from '../fixtures/ollama-server';

@@ -6,12 +6,12 @@
 import path from 'node:path';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { makeExportTranscript } from '../../src/conversation/activities/transcript-export';
+import { makeExportTranscript } from '../../src/output/transcript-files';
 import type { ExportTranscriptOutput } from '../../src/conversation/activities/types';
-import type { EndReason, Turn } from '../../src/conversation/definitions';
+import type { EndReason, Turn } from '../../src/contracts/conversation';
 import { makePlanActivities } from '../../src/campaign/activities/plan';
-import type { CampaignItem, ItemOutcome } from '../../src/campaign/types';
-import type { CampaignSpec } from '../../src/campaign/spec';
+import type { CampaignItem, ItemOutcome } from '../../src/contracts/campaign';
+import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import type { PriceTable } from '../../src/campaign/activities/dataset';
 
 export const PRICES: PriceTable = { 'fake-cloud': { inputPer1k: 0.003, outputPer1k: 0.015 } };

@@ -1,4 +1,4 @@
-import type { OllamaClient } from '../../src/shared/ollama-client';
+import type { OllamaClient } from '../../src/models/ollama-client';
 
 /** What `/api/show` gives for a chat model: Gemma's turn markers around the messages. */
 export const CHAT_TEMPLATE =

@@ -13,7 +13,7 @@ import path from 'node:path';
 import pino from 'pino';
 import request from 'supertest';
 import { makePlanActivities } from '../../src/campaign/activities/plan';
-import { createApp } from '../../src/conversation/api/app';
+import { createApp } from '../../src/api/app';
 import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
 import { requireTool, repoRoot } from '../helpers/tools';

@@ -17,8 +17,8 @@ import {
   type CheckpointInput,
   type DatasetDeps,
 } from '../../src/campaign/activities/dataset';
-import type { CampaignManifest } from '../../src/campaign/types';
-import { createOllamaClient } from '../../src/shared/ollama-client';
+import type { CampaignManifest } from '../../src/contracts/campaign';
+import { createOllamaClient } from '../../src/models/ollama-client';
 import { FAKE_MODEL_DIGEST, FakeOllama } from '../fixtures/ollama-server';
 import {
   buildCampaignFolder,

@@ -10,7 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { makeDatasetActivities, type JudgeInput } from '../../src/campaign/activities/dataset';
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
-import { createOllamaClient } from '../../src/shared/ollama-client';
+import { createOllamaClient } from '../../src/models/ollama-client';
 import { CHAT_TEMPLATE } from '../helpers/ollama-client';
 import { buildCampaignFolder, type CampaignFixture } from '../helpers/campaign-folder';
 import { FakeOllama } from '../fixtures/ollama-server';

@@ -7,20 +7,20 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UpstreamError } from '../../src/contracts/errors';
-import { CSV_COLUMNS } from '../../src/conversation/activities/transcript-export';
+import { CSV_COLUMNS } from '../../src/output/transcript-files';
 import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import type {
   GenerateRequestBody as GenerateRequest,
   GenerateResponseBody as GenerateResponse,
 } from '../../src/contracts/llm-rest';
-import type { OllamaClient } from '../../src/shared/ollama-client';
+import type { OllamaClient } from '../../src/models/ollama-client';
 import { ollamaClient } from '../helpers/ollama-client';
-import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../../src/conversation/definitions';
+import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../../src/contracts/conversation';
 import type {
   ConversationInput,
   ConversationResult,
   TranscriptState,
-} from '../../src/conversation/definitions';
+} from '../../src/contracts/conversation';
 import {
   CLOUD_MODEL,
   END_REASON,
@@ -29,9 +29,9 @@ import {
 } from '../../src/conversation/search-attributes';
 import { startConversation } from '../../src/conversation/start';
 import type { ConversationHandle } from '../../src/conversation/start';
-import { createWorker, createWorkers } from '../../src/conversation/worker';
+import { createWorker, createWorkers } from '../../src/worker/worker';
 import { TURNS_PER_RUN } from '../../src/conversation/workflows/conversation';
-import { workflowBundling } from '../../src/conversation/workflow-bundle';
+import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
 

@@ -9,7 +9,7 @@ import {
   nextAnswerPrompt,
   nextQuestionPrompt,
   STOP_SEQUENCES,
-} from '../../src/shared/base-model-prompt';
+} from '../../src/models/base-model-prompt';
 import { BASE_TEMPLATE, CHAT_TEMPLATE } from '../helpers/ollama-client';
 
 describe('hasChatTemplate', () => {

@@ -18,9 +18,9 @@ import {
 } from '../../src/campaign/definitions';
 import type { CampaignStatusView } from '../../src/campaign/definitions';
 import { specHashOf } from '../../src/campaign/identity';
-import { campaignSpecSchema } from '../../src/campaign/spec';
-import { createApp } from '../../src/conversation/api/app';
-import type { ConversationClient } from '../../src/conversation/api/app';
+import { campaignSpecSchema } from '../../src/contracts/campaign-spec';
+import { createApp } from '../../src/api/app';
+import type { ConversationClient } from '../../src/api/app';
 import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
 

@@ -5,7 +5,7 @@ import { cloudMessages, localMessages } from '../../src/campaign/dataset/records
 import { isShardOf, shardCount, shardGlob, shardName } from '../../src/campaign/dataset/shards';
 import { sizeCategory } from '../../src/campaign/dataset/card';
 import { formatInt, quantile } from '../../src/campaign/dataset/report';
-import type { Turn } from '../../src/conversation/definitions';
+import type { Turn } from '../../src/contracts/conversation';
 import type { ActivitiesDeps } from '../../src/conversation/activities';
 import type { Config } from '../../src/shared/config';
 import { datasetDepsFromConfig } from '../../src/campaign/activities/dataset';

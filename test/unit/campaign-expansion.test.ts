@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makePlanActivities, PlanFailureType } from '../../src/campaign/activities/plan';
 import { campaignIdFor, canonicalJson, itemHashOf } from '../../src/campaign/identity';
-import { campaignSpecSchema } from '../../src/campaign/spec';
+import { campaignSpecSchema } from '../../src/contracts/campaign-spec';
 import { validateCampaign } from '../../src/campaign/validate';
 import type { CampaignValidation, ValidCampaign } from '../../src/campaign/validate';
-import { inputSchemas } from '../../src/conversation/input';
+import { inputSchemas } from '../../src/contracts/conversation-input';
 
 let inputDir: string;
 let outputDir: string;

@@ -10,7 +10,7 @@ import type {
 } from '../../src/conversation/activities/types';
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { followUpPrompt, makeAskLocal } from '../../src/conversation/activities/local';
-import { completionOptions, nextQuestionPrompt } from '../../src/shared/base-model-prompt';
+import { completionOptions, nextQuestionPrompt } from '../../src/models/base-model-prompt';
 import { BASE_TEMPLATE, ollamaClient } from '../helpers/ollama-client';
 
 /**

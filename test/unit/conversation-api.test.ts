@@ -17,17 +17,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../src/conversation/api/app';
-import type { ConversationClient } from '../../src/conversation/api/app';
+import { createApp } from '../../src/api/app';
+import type { ConversationClient } from '../../src/api/app';
 import {
   pauseSignal,
   resumeSignal,
   stopSignal,
   transcriptQuery,
   WORKFLOW_TYPE,
-} from '../../src/conversation/definitions';
-import type { ConversationResult } from '../../src/conversation/definitions';
-import { RUNNING_CONVERSATIONS_QUERY } from '../../src/conversation/api/guards';
+} from '../../src/contracts/conversation';
+import type { ConversationResult } from '../../src/contracts/conversation';
+import { RUNNING_CONVERSATIONS_QUERY } from '../../src/api/guards';
 import { END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
 

@@ -2,8 +2,8 @@ import {
   inputSchemas,
   DEFAULT_QUESTION_TEMPLATE,
   renderQuestionPrompt,
-} from '../../src/conversation/definitions';
-import type { Turn } from '../../src/conversation/definitions';
+} from '../../src/contracts/conversation';
+import type { Turn } from '../../src/contracts/conversation';
 import { staticDetails, staticSummary, withConfigDefaults } from '../../src/conversation/start';
 import { repeatsItself, similarity } from '../../src/conversation/workflows/repetition';
 import { loadConfig } from '../../src/shared/config';

@@ -1,5 +1,5 @@
 import { formatEnd, formatTurn, parseCliArgs, progressLines, snippet, USAGE } from '../../src/cli/converse';
-import type { Turn } from '../../src/conversation/definitions';
+import type { Turn } from '../../src/contracts/conversation';
 import { loadConfig } from '../../src/shared/config';
 
 /** The configuration's own defaults (what a fresh `.env`-less start uses). */

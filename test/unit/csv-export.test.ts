@@ -26,11 +26,11 @@ import {
   transcriptToCsv,
   transcriptToJsonl,
   writeFileAtomic,
-} from '../../src/conversation/activities/transcript-export';
-import type { ExportDeps } from '../../src/conversation/activities/transcript-export';
+} from '../../src/output/transcript-files';
+import type { ExportDeps } from '../../src/output/transcript-files';
 import type { ExportTranscriptInput, ExportTranscriptOutput } from '../../src/conversation/activities/types';
-import { defaultOutputFile, outputFileProblem } from '../../src/conversation/definitions';
-import type { Turn } from '../../src/conversation/definitions';
+import { defaultOutputFile, outputFileProblem } from '../../src/contracts/conversation';
+import type { Turn } from '../../src/contracts/conversation';
 
 const HEADER =
   'timestamp,query,cloud_response,ollama_response,processing_time_ms,conversation_id,turn,cloud_model,' +

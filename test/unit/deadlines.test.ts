@@ -14,7 +14,7 @@ import { createHandler } from '../../lambda/handler';
 import type { GenerateOptions, ModelProvider } from '../../lambda/providers';
 import { createBedrockProvider } from '../../lambda/providers/bedrock';
 import { makeAskCloud } from '../../src/conversation/activities/cloud';
-import { attemptTimeLeftMs } from '../../src/conversation/activities/deadline';
+import { attemptTimeLeftMs } from '../../src/shared/activity/deadline';
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import type { AskCloudInput, AskCloudOutput } from '../../src/conversation/activities/types';
 import {

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
-import { exposureProblem } from '../../src/conversation/api/guards';
+import { exposureProblem } from '../../src/api/guards';
 import { createGatewayApp } from '../../src/gateway/app';
 import { createApp as createLlmService } from '../../src/llm-service/app';
 import { loadConfig } from '../../src/shared/config';

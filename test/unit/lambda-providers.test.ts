@@ -12,8 +12,8 @@ import {
 import type { GenerateRequest, GenerateResponse } from 'ollama';
 import { createBedrockProvider, createOllamaProvider } from '../../lambda/providers';
 import type { GenerateInput } from '../../lambda/providers';
-import { completionOptions, DEFAULT_FRAMING, nextAnswerPrompt } from '../../src/shared/base-model-prompt';
-import { createOllamaClient } from '../../src/shared/ollama-client';
+import { completionOptions, DEFAULT_FRAMING, nextAnswerPrompt } from '../../src/models/base-model-prompt';
+import { createOllamaClient } from '../../src/models/ollama-client';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { BASE_TEMPLATE, ollamaClient } from '../helpers/ollama-client';
 import { until } from '../helpers/wait';

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../src/contracts/errors';
 import { createTokenBucket, estimateTokens } from '../../src/conversation/activities/token-bucket';
-import { parseModelPrices, priceCall } from '../../src/shared/model-prices';
+import { parseModelPrices, priceCall } from '../../src/models/prices';
 
 describe('MODEL_PRICES_FILE', () => {
   it('prices a call per 1 000 input and output tokens', () => {

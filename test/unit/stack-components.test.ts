@@ -77,8 +77,8 @@ test('a worker started alone (npm run start:worker, Docker Compose) gets the sam
       scripts: Record<string, string>;
     }
   ).scripts;
-  expect(scripts['start:worker']).toContain(` node ${flag} dist/src/conversation/worker.js`);
+  expect(scripts['start:worker']).toContain(` node ${flag} dist/src/worker/worker.js`);
   expect(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).toContain(
-    `command: ['node', '${flag}', 'dist/src/conversation/worker.js']`,
+    `command: ['node', '${flag}', 'dist/src/worker/worker.js']`,
   );
 });

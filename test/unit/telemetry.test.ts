@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { createCampaignProgressMetrics, withCampaignProgress } from '../../src/campaign/progress-metrics';
-import type { CampaignCounts } from '../../src/campaign/types';
+import type { CampaignCounts } from '../../src/contracts/campaign';
 import type { CheckpointInput } from '../../src/campaign/dataset/types';
 import { campaignWorkflowId, itemHashOf } from '../../src/campaign/identity';
 import { campaignIdOf } from '../../src/campaign/trace-link';
 import { createConversationMetrics } from '../../src/conversation/metrics';
-import { parseModelPrices } from '../../src/shared/model-prices';
+import { parseModelPrices } from '../../src/models/prices';
 import { tracingActive, tracingRequested } from '../../src/shared/telemetry';
 import { traceModelCall, withConversationBaggage } from '../../src/shared/telemetry/model-call';
 import { repoRoot } from '../helpers/tools';
@@ -38,8 +38,8 @@ describe('tracing switch', () => {
 
   test('off, the services load no OpenTelemetry SDK, exporter, instrumentation or interceptor', () => {
     const modules = [
-      'src/conversation/worker.ts',
-      'src/conversation/api/app.ts',
+      'src/worker/worker.ts',
+      'src/api/app.ts',
       'src/llm-service/service.ts',
       'src/gateway/app.ts',
       'lambda/handler.ts',

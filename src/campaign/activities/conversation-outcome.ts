@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { ConversationResult } from '../../conversation/definitions';
-import { withHeartbeats } from '../../conversation/activities/heartbeat';
+import type { ConversationResult } from '../../contracts/conversation';
+import { withHeartbeats } from '../../shared/activity/heartbeat';
 import type { ExistingConversation } from '../workflows/activities';
 
 /**

@@ -9,12 +9,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileErrorCode } from '../../contracts/errors';
-import { resolveOutputFolder, writeFileAtomic } from '../../conversation/activities/transcript-export';
+import { resolveOutputFolder, writeFileAtomic } from '../../output/transcript-files';
 import { specHashOf } from '../identity';
-import { describeIssues, issuesOf } from '../issues';
-import type { SpecIssue } from '../issues';
-import { campaignSpecSchema, MAX_CAMPAIGN_ID_CHARS } from '../spec';
-import type { CampaignItem } from '../types';
+import { describeIssues, issuesOf } from '../../contracts/campaign-issues';
+import type { SpecIssue } from '../../contracts/campaign-issues';
+import { campaignSpecSchema, MAX_CAMPAIGN_ID_CHARS } from '../../contracts/campaign-spec';
+import type { CampaignItem } from '../../contracts/campaign';
 import { validateCampaign } from '../validate';
 
 /** ApplicationFailure types of the plan activities; both are permanent. */

@@ -3,7 +3,7 @@
  * point at the files), then how the data was made. Built from the manifest only, so a retried export writes the
  * same bytes. `license` is left empty for the user to fill in.
  */
-import type { CampaignManifest } from '../types';
+import type { CampaignManifest } from '../../contracts/campaign';
 
 export interface CardFiles {
   /** Config name → the file (or shard glob) it reads, relative to the campaign folder. */

@@ -3,8 +3,8 @@
  * retried checkpoint writes the same bytes) and the transcripts of the items that finished since the last one.
  */
 import path from 'node:path';
-import type { CampaignManifest, ItemOutcome, ManifestItem } from '../types';
-import { campaignFolder, MANIFEST_FILE, readConfined, readPlan, readPlanMeta, writeInFolder } from './files';
+import type { CampaignManifest, ItemOutcome, ManifestItem } from '../../contracts/campaign';
+import { campaignFolder, MANIFEST_FILE, readConfined, readPlan, readPlanMeta, writeInFolder } from '../../output/campaign-files';
 import { filesMissing, toFileFailure } from './errors';
 import {
   buildManifest,
@@ -20,7 +20,7 @@ import {
 import { codeProvenance, modelProvenance } from './provenance';
 import { qualityFlags } from './quality';
 import { renderReport, REPORT_FILE } from './report';
-import { readTranscript } from './transcript';
+import { readTranscript } from '../../output/transcript-record';
 import type { CheckpointInput, CheckpointOutput, DatasetDeps } from './types';
 
 export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {

@@ -1,7 +1,7 @@
 /** The dataset activities' failures: typed for the workflow's retry policy (it reads the ApplicationFailure type). */
 import { ApplicationFailure } from '@temporalio/activity';
 import { fileErrorCode, isOutputPathError } from '../../contracts/errors';
-import { FailureType } from '../../conversation/definitions';
+import { FailureType } from '../../contracts/conversation';
 
 export const DatasetFailureType = {
   /** plan.jsonl or manifest.json is not there: the activities ran out of order; retrying cannot help. */

@@ -4,11 +4,11 @@
  * inputs, so a retried export writes the same bytes.
  */
 import { Context } from '@temporalio/activity';
-import type { CampaignItem, ManifestItem } from '../types';
+import type { CampaignItem, ManifestItem } from '../../contracts/campaign';
 import { datasetCard } from './card';
 import { readManifest } from './checkpoint';
 import { filesMissing, toFileFailure } from './errors';
-import { campaignFolder, readPlan, removeStale, writeInFolder, type Folder } from './files';
+import { campaignFolder, readPlan, removeStale, writeInFolder, type Folder } from '../../output/campaign-files';
 import { conversationsParquet } from './parquet';
 import {
   conversationRow,
@@ -20,7 +20,7 @@ import {
 } from './records';
 import { renderReport, REPORT_FILE } from './report';
 import { DEFAULT_SHARD_ROWS, isShardOf, shardCount, shardGlob, shardName } from './shards';
-import { readTranscript } from './transcript';
+import { readTranscript } from '../../output/transcript-record';
 import type { DatasetDeps, WriteDatasetInput, WriteDatasetOutput } from './types';
 
 export const PERSPECTIVES_FOLDER = 'perspectives';

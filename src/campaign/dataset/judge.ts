@@ -5,10 +5,10 @@
  * service. A reply with no score is retried (JUDGE_SCORE_ATTEMPTS in all), then recorded as `score: null`.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Turn } from '../../conversation/definitions';
+import type { Turn } from '../../contracts/conversation';
 import { cloudFailure } from '../../conversation/activities/cloud';
-import { attemptTimeLeftMs } from '../../conversation/activities/deadline';
-import { withHeartbeats } from '../../conversation/activities/heartbeat';
+import { attemptTimeLeftMs } from '../../shared/activity/deadline';
+import { withHeartbeats } from '../../shared/activity/heartbeat';
 import { localFailure } from '../../conversation/activities/local';
 import {
   ANSWER,
@@ -17,10 +17,10 @@ import {
   dialogue,
   QUESTION,
   type Label,
-} from '../../shared/base-model-prompt';
-import type { JudgeScore, JudgeSpec } from '../types';
+} from '../../models/base-model-prompt';
+import type { JudgeScore, JudgeSpec } from '../../contracts/campaign';
 import { DatasetFailureType, filesMissing, toFileFailure } from './errors';
-import { readTranscript } from './transcript';
+import { readTranscript } from '../../output/transcript-record';
 import type { DatasetDeps, JudgeInput } from './types';
 
 /** Replies asked for before the judge's outcome is recorded as no score; the activity's retry policy must allow as many attempts. */

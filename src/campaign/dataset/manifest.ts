@@ -7,7 +7,7 @@ import type {
   ModelProvenance,
   QualityFlags,
   SideSampling,
-} from '../types';
+} from '../../contracts/campaign';
 import { round } from './quality';
 import type { CheckpointInput, PriceTable } from './types';
 

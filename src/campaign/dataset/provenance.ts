@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { messageOf } from '../../contracts/errors';
-import type { OllamaClient } from '../../shared/ollama-client';
-import type { ModelProvenance } from '../types';
+import type { OllamaClient } from '../../models/ollama-client';
+import type { ModelProvenance } from '../../contracts/campaign';
 
 const run = promisify(execFile);
 const PACKAGE_NAME = 'llm-conversation-service';

@@ -1,7 +1,7 @@
 /** Quality flags of one finished conversation, from its transcript: pure. */
-import type { EndReason, Turn } from '../../conversation/definitions';
+import type { EndReason, Turn } from '../../contracts/conversation';
 import { similarity } from '../../conversation/workflows/repetition';
-import type { QualityFlags } from '../types';
+import type { QualityFlags } from '../../contracts/campaign';
 
 /** The token limit each side ran with, where known: a reply that reached it was cut short. */
 export interface ReplyLimits {

@@ -4,8 +4,8 @@
  * conversations.jsonl, sharegpt.jsonl and perspectives/cloud.jsonl take); perspectives/local.jsonl swaps them.
  * Pure.
  */
-import type { Turn } from '../../conversation/definitions';
-import type { CampaignItem, JudgeScore, ManifestItem, QualityFlags } from '../types';
+import type { Turn } from '../../contracts/conversation';
+import type { CampaignItem, JudgeScore, ManifestItem, QualityFlags } from '../../contracts/campaign';
 import { sideModel } from './manifest';
 
 export interface ChatMessage {

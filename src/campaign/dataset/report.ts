@@ -4,7 +4,7 @@
  * Pure: the same input gives the same bytes.
  */
 import path from 'node:path';
-import type { CampaignManifest, ManifestItem } from '../types';
+import type { CampaignManifest, ManifestItem } from '../../contracts/campaign';
 import { round } from './quality';
 
 export const REPORT_FILE = 'report.html';

@@ -1,6 +1,6 @@
 /** The dataset activities' dependencies, inputs and outputs. Type-only: the campaign workflow imports it. */
-import type { ModelPrices } from '../../shared/model-prices';
-import type { OllamaClient } from '../../shared/ollama-client';
+import type { ModelPrices } from '../../models/prices';
+import type { OllamaClient } from '../../models/ollama-client';
 import type { LlmServiceClient } from '../../conversation/activities/llm-service-client';
 import type {
   CampaignCounts,
@@ -9,8 +9,8 @@ import type {
   CampaignTotals,
   ItemOutcome,
   JudgeSpec,
-} from '../types';
-import type { CampaignSpec } from '../spec';
+} from '../../contracts/campaign';
+import type { CampaignSpec } from '../../contracts/campaign-spec';
 
 /** USD per 1 000 tokens, per model id (MODEL_PRICES_FILE). */
 export type PriceTable = ModelPrices;

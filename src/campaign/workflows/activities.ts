@@ -3,7 +3,7 @@
  * activities (makePlanActivities), the dataset activities (makeDatasetActivities) and the worker's own
  * conversationOutcome (src/campaign/activities/conversation-outcome.ts).
  */
-import type { ConversationResult } from '../../conversation/definitions';
+import type { ConversationResult } from '../../contracts/conversation';
 import type { DatasetActivities } from '../activities/dataset';
 import type { makePlanActivities } from '../activities/plan';
 

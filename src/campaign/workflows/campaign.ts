@@ -23,8 +23,8 @@ import {
   stopSignal,
   usageTotals,
   WORKFLOW_TYPE as CONVERSATION_WORKFLOW_TYPE,
-} from '../../conversation/definitions';
-import type { ConversationResult } from '../../conversation/definitions';
+} from '../../contracts/conversation';
+import type { ConversationResult } from '../../contracts/conversation';
 import type { ConversationActivities, ProviderTaskQueues } from '../../conversation/activities/types';
 import { CAMPAIGN_ID } from '../../conversation/search-attributes';
 import { staticSummary } from '../../conversation/summary';
@@ -36,9 +36,9 @@ import {
   resumeCampaignSignal,
 } from '../definitions';
 import type { CampaignStatusView } from '../definitions';
-import { campaignSpecSchema, DEFAULT_CAMPAIGN_CONCURRENCY } from '../spec';
-import type { CampaignSpec } from '../spec';
-import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../types';
+import { campaignSpecSchema, DEFAULT_CAMPAIGN_CONCURRENCY } from '../../contracts/campaign-spec';
+import type { CampaignSpec } from '../../contracts/campaign-spec';
+import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../../contracts/campaign';
 import type {
   CampaignCounts,
   CampaignItem,
@@ -46,7 +46,7 @@ import type {
   CampaignStopReason,
   CampaignTotals,
   ItemOutcome,
-} from '../types';
+} from '../../contracts/campaign';
 import type { CampaignActivities } from './activities';
 
 /**

@@ -1,10 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { FailureType } from '../definitions';
+import { FailureType } from '../../contracts/conversation';
 import { isUpstreamError } from '../../contracts/errors';
-import { priceCall, type ModelPrices } from '../../shared/model-prices';
+import { priceCall, type ModelPrices } from '../../models/prices';
 import { callRequestId } from './call-id';
-import { attemptTimeLeftMs } from './deadline';
-import { withHeartbeats } from './heartbeat';
+import { attemptTimeLeftMs } from '../../shared/activity/deadline';
+import { withHeartbeats } from '../../shared/activity/heartbeat';
 import { observeModelCall } from './observe';
 import type { ConversationMetrics } from '../metrics';
 import type { LlmServiceClient } from './llm-service-client';

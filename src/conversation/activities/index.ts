@@ -5,8 +5,8 @@ import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
 import { makeAskLocal } from './local';
 import type { LocalDeps } from './local';
-import { makeExportTranscript } from './transcript-export';
-import type { ExportDeps } from './transcript-export';
+import { makeExportTranscript } from '../../output/transcript-files';
+import type { ExportDeps } from '../../output/transcript-files';
 import type { ConversationMetrics } from '../metrics';
 import type { ProviderTaskQueues } from './types';
 

@@ -1,23 +1,23 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { httpStatusOf } from '../../contracts/errors';
 import type { ChatResponse, GenerateResponse } from 'ollama';
-import type { OllamaCallOptions, OllamaClient } from '../../shared/ollama-client';
+import type { OllamaCallOptions, OllamaClient } from '../../models/ollama-client';
 import {
   DEFAULT_LOCAL_SYSTEM_PROMPT,
   DEFAULT_QUESTION_TEMPLATE,
   FailureType,
   renderQuestionPrompt,
   type TokenUsage,
-} from '../definitions';
+} from '../../contracts/conversation';
 import {
   chatTemplateCheck,
   completionOptions,
   firstQuestion,
   nextQuestionPrompt,
-} from '../../shared/base-model-prompt';
-import { priceCall, type ModelPrices } from '../../shared/model-prices';
+} from '../../models/base-model-prompt';
+import { priceCall, type ModelPrices } from '../../models/prices';
 import { callRequestId } from './call-id';
-import { withHeartbeats } from './heartbeat';
+import { withHeartbeats } from '../../shared/activity/heartbeat';
 import { observeModelCall } from './observe';
 import { traceModelCall } from '../../shared/telemetry/model-call';
 import type { ConversationMetrics } from '../metrics';

@@ -2,7 +2,7 @@
 import type { Info } from '@temporalio/activity';
 import { campaignIdOf } from '../../campaign/trace-link';
 import { withConversationBaggage, type Side } from '../../shared/telemetry/model-call';
-import type { TokenUsage } from '../definitions';
+import type { TokenUsage } from '../../contracts/conversation';
 import type { ConversationMetrics } from '../metrics';
 
 export interface ObservedCall {

@@ -31,7 +31,7 @@ import {
   totalTokens,
   transcriptQuery,
   usageTotals,
-} from '../definitions';
+} from '../../contracts/conversation';
 import type {
   ConversationContinuation,
   ConversationInput,
@@ -40,7 +40,7 @@ import type {
   EndReason,
   TranscriptState,
   Turn,
-} from '../definitions';
+} from '../../contracts/conversation';
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';
 import type { ConversationActivities, ProviderTaskQueues } from '../activities/types';

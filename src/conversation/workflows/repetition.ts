@@ -2,7 +2,7 @@
  * Detects the two models looping on near-identical text. Pure and deterministic (it runs inside the workflow):
  * normalized word-token Jaccard similarity between each new message and the few messages before it.
  */
-import type { Turn } from '../definitions';
+import type { Turn } from '../../contracts/conversation';
 
 /** Lower-cased NFKC word tokens (letters and digits, any script). */
 export function tokens(text: string): Set<string> {

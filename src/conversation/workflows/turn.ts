@@ -3,7 +3,7 @@
  * the benchmark's baselines (the Temporal floor workflow and the plain loop), so all three do the same work.
  */
 import type { ChatMessage } from '../../contracts/chat';
-import type { ConversationInput, Turn } from '../definitions';
+import type { ConversationInput, Turn } from '../../contracts/conversation';
 import type { AskCloudInput, AskCloudOutput, AskLocalInput, AskLocalOutput } from '../activities/types';
 
 /** How many earlier turns the cloud model sees besides the current query. */

@@ -4,11 +4,11 @@ import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { RateLimitInfo } from 'express-rate-limit';
-import { ConfigError, TooManyRequestsError } from '../../contracts/errors';
-import type { Config } from '../../shared/config';
-import type { Logger } from '../../shared/logger';
-import { isLoopbackHost } from '../../shared/net';
-import { WORKFLOW_TYPE } from '../definitions';
+import { ConfigError, TooManyRequestsError } from '../contracts/errors';
+import type { Config } from '../shared/config';
+import type { Logger } from '../shared/logger';
+import { isLoopbackHost } from '../shared/net';
+import { WORKFLOW_TYPE } from '../contracts/conversation';
 
 /**
  * Why the API must not start with this configuration, or undefined when it may: a non-loopback `HTTP_HOST`

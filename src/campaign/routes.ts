@@ -10,24 +10,24 @@ import type { Request, RequestHandler } from 'express';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HttpError, UnsupportedMediaTypeError, ValidationError } from '../../contracts/errors';
-import type { ConversationClient } from '../../conversation/api/app';
-import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../../conversation/search-attributes';
-import type { Config } from '../../shared/config';
-import { jsonBody, refuseCrossSiteRequests } from '../../shared/http';
-import type { Logger } from '../../shared/logger';
-import { temporalHttpErrors } from '../../shared/temporal-errors';
+import { HttpError, UnsupportedMediaTypeError, ValidationError } from '../contracts/errors';
+import type { ConversationClient } from '../api/app';
+import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../conversation/search-attributes';
+import type { Config } from '../shared/config';
+import { jsonBody, refuseCrossSiteRequests } from '../shared/http';
+import type { Logger } from '../shared/logger';
+import { temporalHttpErrors } from '../shared/temporal-errors';
 import {
   cancelCampaignSignal,
   campaignStatusQuery,
   pauseCampaignSignal,
   resumeCampaignSignal,
-} from '../definitions';
-import { campaignWorkflowId } from '../identity';
-import { describeIssues, formatPath } from '../issues';
-import { MAX_CAMPAIGN_ID_CHARS } from '../spec';
-import { startCampaign } from '../start';
-import { validateCampaign, MAX_SPEC_JSON_BYTES } from '../validate';
+} from './definitions';
+import { campaignWorkflowId } from './identity';
+import { describeIssues, formatPath } from '../contracts/campaign-issues';
+import { MAX_CAMPAIGN_ID_CHARS } from '../contracts/campaign-spec';
+import { startCampaign } from './start';
+import { validateCampaign, MAX_SPEC_JSON_BYTES } from './validate';
 
 export interface CampaignRoutesDeps {
   client: ConversationClient;

@@ -5,10 +5,10 @@
  * its path (`pairs[1].cloud.model`).
  */
 import { z } from 'zod';
-import { inputSchemas } from '../conversation/input';
-import type { ConversationInput } from '../conversation/input';
-import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from '../contracts/text';
-import { MAX_MODEL_ID_CHARS, MAX_QUERY_CHARS, MAX_SYSTEM_PROMPT_CHARS } from '../contracts/limits';
+import { inputSchemas } from './conversation-input';
+import type { ConversationInput } from './conversation-input';
+import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from './text';
+import { MAX_MODEL_ID_CHARS, MAX_QUERY_CHARS, MAX_SYSTEM_PROMPT_CHARS } from './limits';
 import { seedsFileProblem } from './seeds-file-name';
 
 export const DEFAULT_CAMPAIGN_CONCURRENCY = 10;

@@ -4,7 +4,7 @@
  * (seeds-file.ts). The same rule as an output file's name (conversation/input.ts `outputFileProblem`), for
  * `.jsonl` and `.csv` names inside INPUT_DIR.
  */
-import { relativeFileNameProblem } from '../contracts/relative-file-name';
+import { relativeFileNameProblem } from './relative-file-name';
 
 export const SEEDS_FILE_EXTENSIONS = ['.jsonl', '.csv'] as const;
 

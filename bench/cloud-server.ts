@@ -7,13 +7,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createServer } from 'node:http';
 import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadLambdaConfig } from '../../lambda/config';
-import { createHandler } from '../../lambda/handler';
-import type { GenerateInput, ModelProvider } from '../../lambda/providers';
-import { createGatewayApp } from '../../src/gateway/app';
-import { loadConfig } from '../../src/shared/config';
-import { createLlmService, llmServiceOptions } from '../../src/llm-service/service';
-import { createLogger } from '../../src/shared/logger';
+import { loadLambdaConfig } from '../lambda/config';
+import { createHandler } from '../lambda/handler';
+import type { GenerateInput, ModelProvider } from '../lambda/providers';
+import { createGatewayApp } from '../src/gateway/app';
+import { loadConfig } from '../src/shared/config';
+import { createLlmService, llmServiceOptions } from '../src/llm-service/service';
+import { createLogger } from '../src/shared/logger';
 
 const zeroLatency: ModelProvider = {
   name: 'zero-latency',

@@ -5,7 +5,7 @@
  * fake models) over A's, below 1 when the change pays. A change to the workflow code is priced by `features`.
  */
 import path from 'node:path';
-import { repoRoot } from '../../src/stack/paths';
+import { repoRoot } from '../src/stack/paths';
 import { startBenchStack, type BenchStack, type Specs } from './full-stack';
 import { conversationPaths } from './paths';
 import { benchRuns, summarize, type Summary } from './stats';

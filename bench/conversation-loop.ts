@@ -8,11 +8,11 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { Info } from '@temporalio/activity';
-import { createActivities } from '../../src/conversation/activities';
-import type { ConversationInput, Turn } from '../../src/conversation/definitions';
-import { activitiesDepsFromConfig } from '../../src/conversation/worker';
-import { cloudRequest, localRequest, turnRecord } from '../../src/conversation/workflows/turn';
-import { loadConfig } from '../../src/shared/config';
+import { createActivities } from '../src/conversation/activities';
+import type { ConversationInput, Turn } from '../src/contracts/conversation';
+import { activitiesDepsFromConfig } from '../src/worker/worker';
+import { cloudRequest, localRequest, turnRecord } from '../src/conversation/workflows/turn';
+import { loadConfig } from '../src/shared/config';
 
 const logger = new DefaultLogger('WARN');
 

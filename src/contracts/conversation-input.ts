@@ -20,9 +20,9 @@ import {
   MAX_SYSTEM_PROMPT_CHARS,
   MAX_TIMEOUT_MINUTES,
   MAX_TURNS,
-} from '../contracts/limits';
-import { relativeFileNameProblem } from '../contracts/relative-file-name';
-import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from '../contracts/text';
+} from './limits';
+import { relativeFileNameProblem } from './relative-file-name';
+import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from './text';
 
 /** Two messages at least this similar (token Jaccard, 0..1) within the window end the run as `repetition`. */
 export const DEFAULT_REPETITION_THRESHOLD = 0.9;

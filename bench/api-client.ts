@@ -1,5 +1,5 @@
 /** Starts a conversation through the Conversation API and waits for its result (`?wait=true`). */
-import { bearerHeaders } from '../../src/shared/auth';
+import { bearerHeaders } from '../src/shared/auth';
 
 export interface FinishedConversation {
   wallMs: number;

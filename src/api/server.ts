@@ -1,10 +1,10 @@
 /** Conversation API entry: `POST /conversation` and friends on HTTP_HOST:CONVERSATION_API_PORT. */
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError } from '../../contracts/errors';
-import { loadConfig } from '../../shared/config';
-import { createLogger } from '../../shared/logger';
-import { startTelemetry } from '../../shared/telemetry';
-import { clientTracingInterceptors } from '../tracing';
+import { ConfigError } from '../contracts/errors';
+import { loadConfig } from '../shared/config';
+import { createLogger } from '../shared/logger';
+import { startTelemetry } from '../shared/telemetry/index';
+import { clientTracingInterceptors } from '../shared/telemetry/temporal';
 import { createApp } from './app';
 import { assertSafeExposure } from './guards';
 

@@ -4,10 +4,10 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { campaignRoutes } from '../../campaign/api/routes';
-import type { Config } from '../../shared/config';
-import { HttpError, NotFoundError } from '../../contracts/errors';
-import { bearerAuth } from '../../shared/auth';
+import { campaignRoutes } from '../campaign/routes';
+import type { Config } from '../shared/config';
+import { HttpError, NotFoundError } from '../contracts/errors';
+import { bearerAuth } from '../shared/auth';
 import {
   createHttpMetrics,
   errorHandler,
@@ -16,16 +16,16 @@ import {
   refuseCrossSiteRequests,
   requestId,
   securityHeaders,
-} from '../../shared/http';
-import type { Logger } from '../../shared/logger';
-import { temporalHttpErrors, unsuccessfulCloseOf } from '../../shared/temporal-errors';
-import { parseOrThrow } from '../../shared/validation';
-import { inputSchemas, pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../definitions';
-import type { ConversationResult, EndReason, TranscriptState } from '../definitions';
-import { END_REASON, TURNS_COMPLETED } from '../search-attributes';
-import { startConversation, withConfigDefaults } from '../start';
-import type { ConversationHandle, StartConfig } from '../start';
-import type { conversationWorkflow } from '../workflows';
+} from '../shared/http';
+import type { Logger } from '../shared/logger';
+import { temporalHttpErrors, unsuccessfulCloseOf } from '../shared/temporal-errors';
+import { parseOrThrow } from '../shared/validation';
+import { inputSchemas, pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../contracts/conversation';
+import type { ConversationResult, EndReason, TranscriptState } from '../contracts/conversation';
+import { END_REASON, TURNS_COMPLETED } from '../conversation/search-attributes';
+import { startConversation, withConfigDefaults } from '../conversation/start';
+import type { ConversationHandle, StartConfig } from '../conversation/start';
+import type { conversationWorkflow } from '../worker/workflows';
 import { ensureRoomToStart, perClientRateLimit } from './guards';
 
 /** The parts of a Temporal `Client` the API uses (tests pass a fake). */

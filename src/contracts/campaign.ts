@@ -3,7 +3,7 @@
  * (workflows/campaign.ts), the dataset writers (dataset/) and the API/CLI. Type-only, so the workflow bundle may
  * import it. Names a user relies on (ids, routes, files) are fixed in docs/campaigns.md.
  */
-import type { ConversationInput, EndReason, TokenUsage } from '../conversation/definitions';
+import type { ConversationInput, EndReason, TokenUsage } from './conversation';
 
 export const CAMPAIGN_WORKFLOW_TYPE = 'campaignWorkflow';
 /** Campaign workflow ids are `campaign-<campaignId>`; its conversations `campaign-<campaignId>-<itemHash>`. */

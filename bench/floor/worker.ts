@@ -8,10 +8,10 @@ import {
   createWorker,
   installRuntime,
   workerTuningFromConfig,
-} from '../../../src/conversation/worker';
-import { sizeWorkflowHeap, workerMemoryPlan } from '../../../src/conversation/worker-memory';
-import { loadConfig } from '../../../src/shared/config';
-import { createLogger } from '../../../src/shared/logger';
+} from '../../src/worker/worker';
+import { sizeWorkflowHeap, workerMemoryPlan } from '../../src/worker/memory';
+import { loadConfig } from '../../src/shared/config';
+import { createLogger } from '../../src/shared/logger';
 import { FLOOR_TASK_QUEUE } from './task-queue';
 
 async function main(): Promise<void> {

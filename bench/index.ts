@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../../src/stack/paths';
+import { repoRoot } from '../src/stack/paths';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
 import { runClusterBench } from './cluster';

@@ -5,7 +5,7 @@
 import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
 import type { ClientInterceptors } from '@temporalio/client';
 import type { InjectedSinks, WorkerInterceptors } from '@temporalio/worker';
-import { tracingActive } from '../shared/telemetry';
+import { tracingActive } from './index';
 
 /** For `new Client({ interceptors })`: starting, signalling and querying a workflow carry the trace context. */
 export async function clientTracingInterceptors(): Promise<ClientInterceptors | undefined> {
@@ -27,7 +27,7 @@ export interface WorkerTracing {
  */
 export async function workerTracing(): Promise<WorkerTracing> {
   const { tracingSdk } = tracingActive()
-    ? await import('../shared/telemetry/sdk.js')
+    ? await import('./sdk.js')
     : { tracingSdk: () => undefined };
   const sdk = tracingSdk();
   if (!sdk) return { activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };

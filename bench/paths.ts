@@ -4,10 +4,10 @@
  * (floor/workflow.ts, optionally with some of our features added back) and the plain loop (conversation-loop.ts).
  * Each resolves with the wall time in ms and the workflow id it used, if any.
  */
-import { withConfigDefaults } from '../../src/conversation/start';
-import type { ConversationInput } from '../../src/conversation/definitions';
-import { WORKFLOW_TYPE } from '../../src/conversation/definitions';
-import { loadConfig } from '../../src/shared/config';
+import { withConfigDefaults } from '../src/conversation/start';
+import type { ConversationInput } from '../src/contracts/conversation';
+import { WORKFLOW_TYPE } from '../src/contracts/conversation';
+import { loadConfig } from '../src/shared/config';
 import { converseViaApi } from './api-client';
 import { createPlainLoop } from './conversation-loop';
 import type { FloorFeatures } from './floor/workflow';

@@ -10,10 +10,10 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { ConversationActivities } from '../../../src/conversation/activities/types';
-import type { ConversationInput, Turn } from '../../../src/conversation/definitions';
-import { TURNS_COMPLETED } from '../../../src/conversation/search-attributes';
-import { cloudRequest, localRequest, turnRecord } from '../../../src/conversation/workflows/turn';
+import type { ConversationActivities } from '../../src/conversation/activities/types';
+import type { ConversationInput, Turn } from '../../src/contracts/conversation';
+import { TURNS_COMPLETED } from '../../src/conversation/search-attributes';
+import { cloudRequest, localRequest, turnRecord } from '../../src/conversation/workflows/turn';
 
 /** Turns done so far: how long a query waits is what `queryLatency` in features.ts measures. */
 export const turnsDoneQuery = defineQuery<number>('turnsDone');

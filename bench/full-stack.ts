@@ -9,13 +9,13 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { compiledEntry } from '../../src/stack/build';
-import { componentSpecs, stackChains } from '../../src/stack/components';
-import { httpOk, Supervisor } from '../../src/stack/supervisor';
-import { freePorts } from '../../src/stack/ports';
-import { closeTaskQueueProbe, workerPolling } from '../../src/stack/task-queue';
-import { loadConfig } from '../../src/shared/config';
-import { isolatedStackEnv } from '../../src/stack/isolated-env';
+import { compiledEntry } from '../src/stack/build';
+import { componentSpecs, stackChains } from '../src/stack/components';
+import { httpOk, Supervisor } from '../src/stack/supervisor';
+import { freePorts } from '../src/stack/ports';
+import { closeTaskQueueProbe, workerPolling } from '../src/stack/task-queue';
+import { loadConfig } from '../src/shared/config';
+import { isolatedStackEnv } from '../src/stack/isolated-env';
 
 export type Specs = ReturnType<typeof componentSpecs>;
 
@@ -163,7 +163,7 @@ function floorWorker(config: ReturnType<typeof loadConfig>, env: Record<string, 
   return {
     name: 'floor-worker',
     command: process.execPath,
-    args: [compiledEntry('scripts/bench/floor/worker.ts')],
+    args: [compiledEntry('bench/floor/worker.ts')],
     env: { ...env, BENCH_FLOOR_BUNDLE: bundle },
     prepare: async () => {
       const { code } = await bundleWorkflowCode({

@@ -8,7 +8,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 export const WORKFLOW_TYPE = 'conversationWorkflow';
 export const WORKFLOW_ID_PREFIX = 'conversation-';
 
-export { DEFAULT_MAX_TURNS, DEFAULT_TIMEOUT_MINUTES } from '../contracts/limits';
+export { DEFAULT_MAX_TURNS, DEFAULT_TIMEOUT_MINUTES } from './limits';
 export {
   DEFAULT_REPETITION_THRESHOLD,
   DEFAULT_REPETITION_WINDOW,
@@ -20,8 +20,8 @@ export {
   outputFileProblem,
   defaultOutputFile,
   inputSchemas,
-} from './input';
-export type { CloudOptions, ConversationInput, LocalOptions } from './input';
+} from './conversation-input';
+export type { CloudOptions, ConversationInput, LocalOptions } from './conversation-input';
 
 /**
  * 'cancelled' only appears in the exported JSONL: a cancelled workflow exports, then fails as cancelled.

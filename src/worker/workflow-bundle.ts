@@ -7,11 +7,11 @@ export const workflowBundling = {
   /**
    * Loaded once per worker thread and shared by every workflow, instead of once per workflow: the input module
    * and zod, which it imports, and the campaign spec's schema, built the same way. All are stateless (see
-   * input.ts). Measured at 200 concurrent conversations: worker peak RSS 677 → 385 MB.
+   * contracts/conversation-input.ts). Measured at 200 concurrent conversations: worker peak RSS 677 → 385 MB.
    */
-  preloadModules: [require.resolve('./input'), require.resolve('../campaign/spec')],
+  preloadModules: [require.resolve('../contracts/conversation-input'), require.resolve('../contracts/campaign-spec')],
   /** Tracing's workflow interceptors: inert unless a workflow's start carries a trace context. */
-  workflowInterceptorModules: [require.resolve('./workflows/tracing-interceptors')],
+  workflowInterceptorModules: [require.resolve('../shared/telemetry/workflow-interceptors')],
 };
 
 /** The same, as the Worker and the replayer take it when they bundle the workflows themselves. */

@@ -4,9 +4,9 @@
  * provider saw in flight (each side has its own fake Ollama), against its cap.
  */
 import { Client, Connection } from '@temporalio/client';
-import type { CampaignSpec } from '../../src/campaign/spec';
-import { CAMPAIGN_WORKFLOW_TYPE } from '../../src/campaign/types';
-import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
+import type { CampaignSpec } from '../src/contracts/campaign-spec';
+import { CAMPAIGN_WORKFLOW_TYPE } from '../src/contracts/campaign';
+import type { campaignWorkflow } from '../src/campaign/workflows/campaign';
 import { converseViaApi } from './api-client';
 import { startBenchStack, type BenchStack } from './full-stack';
 import { summarize, type Summary } from './stats';

@@ -1,5 +1,5 @@
 /**
- * Cloud path benchmark (`npm run bench -- cloud`, or `tsx scripts/bench/cloud.ts` alone):
+ * Cloud path benchmark (`npm run bench -- cloud`, or `tsx bench/cloud.ts` alone):
  * - added latency and throughput: LLM REST service → local API gateway → Lambda handler, each its own process
  *   as `npm start` runs them, with a zero-latency model, vs. a bare HTTP server calling the same model directly,
  *   measured with autocannon in the same run;
@@ -14,10 +14,10 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { protobufBody, restEvent, userRequest } from '../../test/fixtures/apigw-events';
-import { FakeBedrock } from '../../test/fixtures/bedrock-server';
-import { buildServices, compiledEntry } from '../../src/stack/build';
-import { repoRoot } from '../../src/stack/paths';
+import { protobufBody, restEvent, userRequest } from '../test/fixtures/apigw-events';
+import { FakeBedrock } from '../test/fixtures/bedrock-server';
+import { buildServices, compiledEntry } from '../src/stack/build';
+import { repoRoot } from '../src/stack/paths';
 import { percentile, summarize } from './stats';
 import type { Summary } from './stats';
 
@@ -39,7 +39,7 @@ interface Started {
 
 /** One of cloud-server.ts's modes in its own process; its logs go where production logs would, not here. */
 function startServer(mode: string, ...args: string[]): Promise<Started> {
-  const child = fork(compiledEntry('scripts/bench/cloud-server.ts'), [mode, ...args], {
+  const child = fork(compiledEntry('bench/cloud-server.ts'), [mode, ...args], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env: { ...process.env, LOG_LEVEL: 'info', NODE_ENV: 'production' },
   });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../contracts/errors';
-import type { TokenUsage } from '../conversation/definitions';
+import type { TokenUsage } from '../contracts/conversation';
 
 export interface ModelPrice {
   inputPer1k: number;

@@ -1,2 +1,0 @@
-export { conversationWorkflow } from './conversation';
-export { campaignWorkflow } from '../../campaign/workflows/campaign';

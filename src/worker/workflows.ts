@@ -1,0 +1,2 @@
+export { conversationWorkflow } from '../conversation/workflows/conversation';
+export { campaignWorkflow } from '../campaign/workflows/campaign';
