@@ -25,6 +25,14 @@ export function relativeFileNameProblem(
   if (!extensions.some((ext) => name.toLowerCase().endsWith(ext))) {
     return `must end with ${extensions.join(' or ')}`;
   }
+  return relativePathPartsProblem(name);
+}
+
+/**
+ * Why the `/`-separated parts of a relative path cannot be used, or undefined (a leading `/` makes an empty part).
+ * Also the rule for the output store's keys and OUTPUT_URL's prefix.
+ */
+export function relativePathPartsProblem(name: string): string | undefined {
   const parts = name.split('/');
   if (parts.some((p) => p === '..')) return 'must not contain ".." segments';
   if (parts.some((p) => p === '' || p === '.')) return 'must not contain empty or "." path segments';
