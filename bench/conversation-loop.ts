@@ -10,7 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { Info } from '@temporalio/activity';
 import { createActivities } from '../src/conversation/activities';
 import type { ConversationInput, Turn } from '../src/contracts/conversation';
-import { activitiesDepsFromConfig } from '../src/worker/worker';
+import { activitiesDepsFromConfig } from '../src/worker/dependencies';
 import { cloudRequest, localRequest, turnRecord } from '../src/conversation/workflows/turn';
 import { loadConfig } from '../src/shared/config';
 

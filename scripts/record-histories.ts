@@ -20,7 +20,7 @@ import {
   type ConversationInput,
 } from '../src/contracts/conversation';
 import type { conversationWorkflow } from '../src/worker/workflows';
-import { campaignStatusQuery, pauseCampaignSignal, resumeCampaignSignal } from '../src/campaign/definitions';
+import { campaignStatusQuery, pauseCampaignSignal, resumeCampaignSignal } from '../src/contracts/campaign';
 import type { CampaignSpec } from '../src/contracts/campaign-spec';
 import { CAMPAIGN_WORKFLOW_TYPE } from '../src/contracts/campaign';
 import type { campaignWorkflow } from '../src/campaign/workflows/campaign';

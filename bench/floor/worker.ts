@@ -3,12 +3,8 @@
  * its own task queue with the bench-only workflow bundle (BENCH_FLOOR_BUNDLE).
  */
 import { NativeConnection } from '@temporalio/worker';
-import {
-  activitiesDepsFromConfig,
-  createWorker,
-  installRuntime,
-  workerTuningFromConfig,
-} from '../../src/worker/worker';
+import { activitiesDepsFromConfig } from '../../src/worker/dependencies';
+import { createWorker, installRuntime, workerTuningFromConfig } from '../../src/worker/worker';
 import { sizeWorkflowHeap, workerMemoryPlan } from '../../src/worker/memory';
 import { loadConfig } from '../../src/shared/config';
 import { createLogger } from '../../src/shared/logger';

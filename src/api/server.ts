@@ -1,8 +1,9 @@
-/** Conversation API entry: `POST /conversation` and friends on HTTP_HOST:CONVERSATION_API_PORT. */
+/** Conversation API entry: `POST /conversation`, `POST /campaigns` and friends on HTTP_HOST:CONVERSATION_API_PORT. */
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError } from '../contracts/errors';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
+import { serve } from '../shared/server';
 import { startTelemetry } from '../shared/telemetry/index';
 import { clientTracingInterceptors } from '../shared/telemetry/temporal';
 import { createApp } from './app';
@@ -21,31 +22,19 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     interceptors: await clientTracingInterceptors(),
   });
-  const app = createApp({ client, config, logger });
-
-  const server = app.listen(config.CONVERSATION_API_PORT, config.HTTP_HOST, () => {
-    logger.info({ host: config.HTTP_HOST, port: config.CONVERSATION_API_PORT }, 'conversation API listening');
-  });
-  server.on('error', (err) => {
-    logger.fatal({ err }, 'conversation API could not listen');
-    process.exit(1);
-  });
-
-  const shutdown = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'shutting down');
-    server.close(() => {
-      connection
-        .close()
-        .catch((err: unknown) => logger.warn({ err }, 'closing the Temporal connection failed'))
-        .then(() => telemetry?.shutdown())
-        .catch((err: unknown) => logger.warn({ err }, 'exporting the last spans failed'))
-        .finally(() => process.exit(0));
-    });
+  await serve(createApp({ client, config, logger }), {
+    host: config.HTTP_HOST,
+    port: config.CONVERSATION_API_PORT,
+    logger,
     // `?wait=true` requests may hold connections open for the whole conversation.
-    setTimeout(() => server.closeAllConnections(), 10_000).unref();
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+    graceMs: 10_000,
+    beforeExit: async () => {
+      await connection
+        .close()
+        .catch((err: unknown) => logger.warn({ err }, 'closing the Temporal connection failed'));
+      await telemetry?.shutdown();
+    },
+  });
 }
 
 main().catch((err: unknown) => {

@@ -11,7 +11,7 @@ import { formatPath } from '../contracts/campaign-issues';
 import type { SpecIssue } from '../contracts/campaign-issues';
 import { MAX_CAMPAIGN_ITEMS, sharedConversationOptions } from '../contracts/campaign-spec';
 import type { CampaignSpec } from '../contracts/campaign-spec';
-import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../contracts/campaign';
+import { itemConversationId } from '../contracts/campaign';
 import type { CampaignItem } from '../contracts/campaign';
 
 /** A seed as written, inline or in the seeds file, with where it was written (for error messages). */
@@ -187,7 +187,7 @@ export function expandCampaign(spec: CampaignSpec, campaignId: string, seeds: Se
           });
           const conversation: ConversationInput = {
             initialQuery: seed.query,
-            conversationId: `${CAMPAIGN_WORKFLOW_ID_PREFIX}${campaignId}-${itemHash}`,
+            conversationId: itemConversationId(campaignId, itemHash),
             outputFile: `campaigns/${campaignId}/conversations/${itemHash}.csv`,
             ...options,
           };

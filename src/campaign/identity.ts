@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { configure } from 'safe-stable-stringify';
 import type { CampaignSpec } from '../contracts/campaign-spec';
-import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../contracts/campaign';
 
 const stringify = configure({ deterministic: true, bigint: false, circularValue: TypeError });
 
@@ -33,9 +32,4 @@ export function campaignIdFor(spec: CampaignSpec): string {
 /** 12 hex digits of the sha256 over the resolved item (see expand.ts for what it holds). */
 export function itemHashOf(resolvedItem: unknown): string {
   return sha256Hex(canonicalJson(resolvedItem)).slice(0, 12);
-}
-
-/** `campaign-<campaignId>`; its conversations are `campaign-<campaignId>-<itemHash>`. */
-export function campaignWorkflowId(campaignId: string): string {
-  return `${CAMPAIGN_WORKFLOW_ID_PREFIX}${campaignId}`;
 }

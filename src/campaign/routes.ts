@@ -2,8 +2,8 @@
  * The campaign routes of the Conversation API, mounted at `/campaigns` by its app (which has already applied the
  * rate limit and the bearer key): start a campaign from a JSON or YAML spec, follow it, pause, resume or cancel it.
  */
-import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import type { WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
+import { isGrpcServiceError } from '@temporalio/client';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import express from 'express';
 import type { Request, RequestHandler } from 'express';
@@ -11,44 +11,39 @@ import { isUtf8 } from 'node:buffer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { HttpError, UnsupportedMediaTypeError, ValidationError } from '../contracts/errors';
-import type { ConversationClient } from '../api/app';
+import { workflowResource } from '../shared/workflow-resource';
+import type { WorkflowClient } from '../shared/workflow-resource';
 import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../conversation/search-attributes';
 import type { Config } from '../shared/config';
 import { jsonBody, refuseCrossSiteRequests } from '../shared/http';
 import type { Logger } from '../shared/logger';
 import { temporalHttpErrors } from '../shared/temporal-errors';
 import {
+  CAMPAIGN_ID_PATTERN,
+  CAMPAIGN_ID_RULE,
+  campaignWorkflowId,
   cancelCampaignSignal,
   campaignStatusQuery,
   pauseCampaignSignal,
   resumeCampaignSignal,
-} from './definitions';
-import { campaignWorkflowId } from './identity';
+} from '../contracts/campaign';
 import { describeIssues, formatPath } from '../contracts/campaign-issues';
-import { MAX_CAMPAIGN_ID_CHARS } from '../contracts/campaign-spec';
 import { startCampaign } from './start';
 import { validateCampaign, MAX_SPEC_JSON_BYTES } from './validate';
 
 export interface CampaignRoutesDeps {
-  client: ConversationClient;
+  client: WorkflowClient;
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'INPUT_DIR' | 'PUBLIC_BASE_URL'>;
   logger: Logger;
 }
 
-/** A query needs a worker; when none answers in this time, the status comes from Temporal's own records. */
-const QUERY_TIMEOUT_MS = 3000;
 export const MAX_ITEMS_PAGE = 500;
 const DEFAULT_ITEMS_PAGE = 100;
 /** Room for the spec's JSON (MAX_SPEC_JSON_BYTES) written out more loosely, e.g. as YAML. */
 const BODY_LIMIT = 2 * MAX_SPEC_JSON_BYTES;
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
-const campaignIdParam = z
-  .string()
-  .regex(
-    new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_CAMPAIGN_ID_CHARS - 1}}$`),
-    `must be 1..${MAX_CAMPAIGN_ID_CHARS} letters, digits, . _ - (starting with a letter or digit)`,
-  );
+const campaignIdParam = z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE);
 
 const pageQuery = z
   .object({
@@ -60,6 +55,8 @@ const pageQuery = z
 export function campaignRoutes({ client, config, logger }: CampaignRoutesDeps): express.Router {
   const router = express.Router();
   router.use(refuseCrossSiteRequests(), specBody());
+  const resourceOf = (campaignId: string) =>
+    workflowResource(client, logger, 'campaign', campaignId, campaignWorkflowId(campaignId));
 
   const statusUrl = (campaignId: string) =>
     `${config.PUBLIC_BASE_URL ?? ''}/campaigns/${encodeURIComponent(campaignId)}`;
@@ -105,14 +102,9 @@ export function campaignRoutes({ client, config, logger }: CampaignRoutesDeps): 
   router.get('/:id', async (req, res) => {
     const campaignId = idOf(req);
     const page = parsePage(req.query);
-    const handle = client.workflow.getHandle(campaignWorkflowId(campaignId));
-    const description = await handle.describe().catch(temporalErrors(campaignId));
-    const view = await client
-      .withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(campaignStatusQuery))
-      .catch((err: unknown) => {
-        logger.debug({ err, workflowId: handle.workflowId }, 'campaignStatus query not answered');
-        return undefined;
-      });
+    const campaign = resourceOf(campaignId);
+    const description = await campaign.describe();
+    const view = await campaign.query(campaignStatusQuery);
     const items = await conversationsOf(campaignId, page).catch(temporalErrors(campaignId));
     res.json({
       ...(view ?? statusOfDescription(campaignId, description)),
@@ -128,18 +120,8 @@ export function campaignRoutes({ client, config, logger }: CampaignRoutesDeps): 
   ] as const) {
     router.post(`/:id/${action}`, async (req, res) => {
       const campaignId = idOf(req);
-      const handle: WorkflowHandle = client.workflow.getHandle(campaignWorkflowId(campaignId));
-      await handle.signal(signal).catch(async (err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) return temporalErrors(campaignId)(err);
-        // Signalling a closed workflow is "not found" too: tell the two apart.
-        const description = await handle.describe().catch(temporalErrors(campaignId));
-        throw new HttpError(
-          409,
-          'CAMPAIGN_FINISHED',
-          `Campaign ${campaignId} has already finished (${description.status.name})`,
-        );
-      });
-      res.status(202).json({ campaignId, workflowId: handle.workflowId, status });
+      await resourceOf(campaignId).signal(signal);
+      res.status(202).json({ campaignId, workflowId: campaignWorkflowId(campaignId), status });
     });
   }
 

@@ -5,7 +5,8 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { campaignWorkflowId, specHashOf } from './identity';
+import { campaignWorkflowId } from '../contracts/campaign';
+import { specHashOf } from './identity';
 import type { CampaignSpec } from '../contracts/campaign-spec';
 import { CAMPAIGN_WORKFLOW_TYPE } from '../contracts/campaign';
 import type { ValidCampaign } from './validate';

@@ -40,10 +40,8 @@ export interface ValidateOptions {
   campaignId?: string;
 }
 
-export async function validateCampaign(
-  rawSpec: unknown,
-  { inputDir, campaignId: fixedId }: ValidateOptions,
-): Promise<CampaignValidation> {
+/** The schema, the size, then resolveCampaign: what a spec from outside (the API, the CLI) goes through once. */
+export async function validateCampaign(rawSpec: unknown, options: ValidateOptions): Promise<CampaignValidation> {
   const parsed = campaignSpecSchema().safeParse(rawSpec);
   if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
   const spec = parsed.data;
@@ -59,6 +57,17 @@ export async function validateCampaign(
       ],
     };
   }
+  return resolveCampaign(spec, options);
+}
+
+/**
+ * A spec already checked against the schema (by the API, or by the workflow at its start), resolved into its
+ * items: the seeds file read from INPUT_DIR and the expansion, whose own rules (item count, grid) may still fail.
+ */
+export async function resolveCampaign(
+  spec: CampaignSpec,
+  { inputDir, campaignId: fixedId }: ValidateOptions,
+): Promise<CampaignValidation> {
   let seedsFile: ValidCampaign['seedsFile'];
   let seeds;
   if (spec.seedsFile !== undefined) {

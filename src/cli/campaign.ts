@@ -12,14 +12,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import {
+  CAMPAIGN_ID_RULE,
+  campaignWorkflowId,
+  isCampaignId,
   campaignStatusQuery,
   cancelCampaignSignal,
   pauseCampaignSignal,
   resumeCampaignSignal,
-} from '../campaign/definitions';
-import type { CampaignStatusView } from '../campaign/definitions';
-import { campaignWorkflowId } from '../campaign/identity';
-import { MAX_CAMPAIGN_ID_CHARS } from '../contracts/campaign-spec';
+} from '../contracts/campaign';
+import type { CampaignStatusView } from '../contracts/campaign';
 import { startCampaign } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
 import type { ValidCampaign } from '../campaign/validate';
@@ -70,13 +71,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const CAMPAIGN_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_CAMPAIGN_ID_CHARS - 1}}$`);
-
 function checkedId(id: string, what: string): string {
-  if (CAMPAIGN_ID.test(id)) return id;
-  throw new UsageError(
-    `${what}: "${id}" is not a campaign id (1..${MAX_CAMPAIGN_ID_CHARS} letters, digits, . _ - , starting with a letter or digit)`,
-  );
+  if (isCampaignId(id)) return id;
+  throw new UsageError(`${what}: "${id}" is not a campaign id: it ${CAMPAIGN_ID_RULE}`);
 }
 
 /** Parses the arguments after `campaign`; throws UsageError naming what is wrong. */

@@ -9,6 +9,7 @@ import { inputSchemas } from './conversation-input';
 import type { ConversationInput } from './conversation-input';
 import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from './text';
 import { MAX_MODEL_ID_CHARS, MAX_QUERY_CHARS, MAX_SYSTEM_PROMPT_CHARS } from './limits';
+import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
 
 export const DEFAULT_CAMPAIGN_CONCURRENCY = 10;
@@ -17,8 +18,6 @@ export const MAX_CAMPAIGN_ITEMS = 100_000;
 export const MAX_SEEDS = 100_000;
 export const MAX_PAIRS = 50;
 export const MAX_REPEATS = 1000;
-/** `campaign-<campaignId>-<12-digit item hash>` stays within a conversation id's 128 characters. */
-export const MAX_CAMPAIGN_ID_CHARS = 64;
 
 const text = (max: number) =>
   z.string().trim().min(1).max(max).refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
@@ -61,10 +60,7 @@ function buildSpecSchema() {
       query: text(MAX_QUERY_CHARS),
       id: z
         .string()
-        .regex(
-          /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-          'must be 1..64 letters, digits, . _ - (starting with a letter or digit)',
-        )
+        .regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE)
         .optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
     })
@@ -93,10 +89,7 @@ function buildSpecSchema() {
     .object({
       campaignId: z
         .string()
-        .regex(
-          /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-          `must be 1..${MAX_CAMPAIGN_ID_CHARS} letters, digits, . _ - (starting with a letter or digit)`,
-        )
+        .regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE)
         .optional(),
       name: text(200).optional(),
       seeds: z.array(seed).min(1).max(MAX_SEEDS).optional(),

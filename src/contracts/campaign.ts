@@ -1,13 +1,65 @@
 /**
- * The campaign's contract between its parts: the spec's expansion (spec.ts, plan activities), the workflow
- * (workflows/campaign.ts), the dataset writers (dataset/) and the API/CLI. Type-only, so the workflow bundle may
- * import it. Names a user relies on (ids, routes, files) are fixed in docs/campaigns.md.
+ * The campaign workflow's contract: its type name, id rules, signals and query, failure types, and the types its
+ * parts exchange (the spec's expansion, the workflow, the dataset writers, the API and the CLI). Pure, so the
+ * workflow bundle may import it. Names a user relies on (ids, routes, files) are fixed in docs/campaigns.md.
  */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ConversationInput, EndReason, TokenUsage } from './conversation';
 
 export const CAMPAIGN_WORKFLOW_TYPE = 'campaignWorkflow';
 /** Campaign workflow ids are `campaign-<campaignId>`; its conversations `campaign-<campaignId>-<itemHash>`. */
 export const CAMPAIGN_WORKFLOW_ID_PREFIX = 'campaign-';
+/** `campaign-<campaignId>-<12-digit item hash>` stays within a conversation id's 128 characters. */
+export const MAX_CAMPAIGN_ID_CHARS = 64;
+/** A campaign id names a folder: letters, digits, `.`, `_`, `-`, no path in it. Seed ids follow the same rule. */
+export const CAMPAIGN_ID_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_CAMPAIGN_ID_CHARS - 1}}$`);
+export const CAMPAIGN_ID_RULE = `must be 1..${MAX_CAMPAIGN_ID_CHARS} letters, digits, . _ - (starting with a letter or digit)`;
+const ITEM_HASH = /^[0-9a-f]{12}$/;
+
+export function isCampaignId(id: string): boolean {
+  return CAMPAIGN_ID_PATTERN.test(id);
+}
+
+/** `campaign-<campaignId>`. */
+export function campaignWorkflowId(campaignId: string): string {
+  return `${CAMPAIGN_WORKFLOW_ID_PREFIX}${campaignId}`;
+}
+
+/** `campaign-<campaignId>-<itemHash>`: the id of an item's conversation. */
+export function itemConversationId(campaignId: string, itemHash: string): string {
+  return `${campaignWorkflowId(campaignId)}-${itemHash}`;
+}
+
+/** The campaignId of a campaign workflow id, or undefined when it is not `campaign-<valid campaignId>`. */
+export function campaignIdOfWorkflowId(workflowId: string): string | undefined {
+  if (!workflowId.startsWith(CAMPAIGN_WORKFLOW_ID_PREFIX)) return undefined;
+  const id = workflowId.slice(CAMPAIGN_WORKFLOW_ID_PREFIX.length);
+  return isCampaignId(id) ? id : undefined;
+}
+
+/**
+ * The campaign a conversation belongs to, read from its id `campaign-<campaignId>-<itemHash>` (the same value as its
+ * `CampaignId` search attribute, which activities cannot see); undefined for a conversation outside any campaign.
+ */
+export function campaignIdOf(conversationId: string): string | undefined {
+  if (!conversationId.startsWith(CAMPAIGN_WORKFLOW_ID_PREFIX)) return undefined;
+  const rest = conversationId.slice(CAMPAIGN_WORKFLOW_ID_PREFIX.length);
+  const cut = rest.lastIndexOf('-');
+  if (cut <= 0 || !ITEM_HASH.test(rest.slice(cut + 1))) return undefined;
+  return rest.slice(0, cut);
+}
+
+/** ApplicationFailure types of the campaign's workflow and activities. */
+export const CampaignFailureType = {
+  /** The spec (or the workflow id it runs under) is invalid: permanent. */
+  InvalidSpec: 'InvalidCampaignSpec',
+  /** campaignItems ran before planCampaign wrote the plan: permanent. */
+  PlanMissing: 'CampaignPlanMissing',
+  /** plan.jsonl or manifest.json is not there: the activities ran out of order; retrying cannot help. */
+  FilesMissing: 'CampaignFilesMissing',
+  /** The judge's reply held no score; retried a few times, then recorded as `score: null`. */
+  JudgeUnparsable: 'JudgeScoreUnparsable',
+} as const;
 
 /** One expanded item: a conversation to run. The expansion of a spec is deterministic (same spec, same items). */
 export interface CampaignItem {
@@ -164,3 +216,31 @@ export interface CampaignManifest {
   endedAt?: string;
   items: ManifestItem[];
 }
+
+/** What `GET /campaigns/:id` and the CLI's progress bar show; the `campaignStatus` query's answer. */
+export interface CampaignStatusView {
+  campaignId: string;
+  workflowId: string;
+  name?: string;
+  status: CampaignStatus;
+  stopReason?: CampaignStopReason;
+  itemCount: number;
+  counts: CampaignCounts;
+  totals: CampaignTotals;
+  /** ISO 8601 UTC. */
+  startedAt: string;
+  endedAt?: string;
+  elapsedMs: number;
+  /** From the pace so far; unset until an item has finished. */
+  etaMs?: number;
+  turnsPerSecond: number;
+  /** Set when the budget stopped new starts: what was reached. */
+  budget?: { maxTokens?: number; maxCostUsd?: number; reached: boolean };
+}
+
+export const campaignStatusQuery = defineQuery<CampaignStatusView>('campaignStatus');
+/** Holds new starts; the running conversations are paused too (they finish their current turn and wait). */
+export const pauseCampaignSignal = defineSignal('pause');
+export const resumeCampaignSignal = defineSignal('resume');
+/** Stops new starts and cancels the running conversations, which still export what they said. */
+export const cancelCampaignSignal = defineSignal('cancel');

@@ -18,31 +18,36 @@ import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { Logger } from '../shared/logger';
-import { loadModelPrices } from '../models/prices';
-import { datasetDepsFromConfig, makeDatasetActivities } from '../campaign/activities/dataset';
-import { makePlanActivities } from '../campaign/activities/plan';
+import { conversationOutcome } from '../campaign/activities';
+import type { CampaignActivityImpls } from '../campaign/activities';
 import { createCampaignProgressMetrics, withCampaignProgress } from '../campaign/progress-metrics';
 import { createActivities } from '../conversation/activities/index';
-import type { ActivitiesDeps, CampaignActivityImpls } from '../conversation/activities/index';
-import { createLlmServiceClient } from '../conversation/activities/llm-service-client';
+import type { ActivitiesDeps } from '../conversation/activities/index';
 import { startConversationMetrics, type ConversationMetrics } from '../conversation/metrics/index';
-import { createTokenBucket } from '../conversation/activities/token-bucket';
 import { workerTracing, type WorkerTracing } from '../shared/telemetry/temporal';
 import { workerWorkflowSource } from './workflow-bundle';
 import { sizeWorkflowHeap, workerMemoryPlan } from './memory';
 import { startTelemetry } from '../shared/telemetry/index';
-import { createOllamaClient } from '../models/ollama-client';
+import { activitiesDepsFromConfig, campaignActivitiesFromConfig } from './dependencies';
 
 export interface WorkerDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  activities: ActivitiesDeps;
+  activities: WorkerActivitiesDeps;
   /** A prebuilt bundle (tests, benchmarks); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   tuning?: WorkerTuning;
   /** Activity interceptors and the workflow span sink (see tracing.ts); unset, nothing traced. */
   tracing?: WorkerTracing;
+}
+
+/** The conversation's activity dependencies, and the campaign's activities (tests may leave them out). */
+export type WorkerActivitiesDeps = ActivitiesDeps & { campaign?: CampaignActivityImpls };
+
+/** Every activity the main task queue serves: the conversation's and the campaign's. */
+function workerActivities({ campaign, ...conversation }: WorkerActivitiesDeps) {
+  return { ...createActivities(conversation), conversationOutcome, ...campaign };
 }
 
 export interface WorkerTuning {
@@ -109,7 +114,7 @@ export function createWorker({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities(activities),
+    activities: workerActivities(activities),
     ...(tuning && {
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
@@ -134,15 +139,16 @@ export async function createWorkers(
   deps: WorkerDeps & { providers: { cloud: ProviderQueue; local: ProviderQueue } },
 ): Promise<Worker[]> {
   const { connection, namespace, providers, tuning, tracing } = deps;
-  const activityDeps: ActivitiesDeps = {
+  const activityDeps: WorkerActivitiesDeps = {
     ...deps.activities,
     taskQueues: {
       ...(isCapped(providers.cloud) && { cloud: providers.cloud.taskQueue }),
       ...(isCapped(providers.local) && { local: providers.local.taskQueue }),
     },
   };
-  const { askCloud, askLocal, judgeConversation } = createActivities(activityDeps);
-  const judge: Partial<CampaignActivityImpls> = judgeConversation ? { judgeConversation } : {};
+  const { askCloud, askLocal } = createActivities(activityDeps);
+  const judgeConversation = activityDeps.campaign?.judgeConversation;
+  const judge = judgeConversation ? { judgeConversation } : {};
   const provider = (queue: ProviderQueue, calls: object) =>
     Worker.create({
       connection,
@@ -162,32 +168,6 @@ export async function createWorkers(
     provider(providers.cloud, { askCloud, ...judge }),
     provider(providers.local, { askLocal, ...judge }),
   ]);
-}
-
-/** The real clients (the LLM REST service, the local Ollama server), the price table and the cloud budget. */
-export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
-  const prices = loadModelPrices(config.MODEL_PRICES_FILE);
-  return {
-    llmService: {
-      client: createLlmServiceClient({
-        baseUrl: config.LLM_SERVICE_URL,
-        timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-        apiKey: config.API_KEY,
-      }),
-      maxTokens: config.CLOUD_MAX_TOKENS,
-      prices,
-      ...(config.CLOUD_MAX_TOKENS_PER_MINUTE > 0 && {
-        tokensPerMinute: createTokenBucket(config.CLOUD_MAX_TOKENS_PER_MINUTE),
-      }),
-    },
-    ollama: {
-      client: createOllamaClient(config.OLLAMA_HOST),
-      model: config.OLLAMA_MODEL,
-      maxTokens: config.LOCAL_MAX_TOKENS,
-      prices,
-    },
-    output: { dir: config.OUTPUT_DIR, escapeFormulas: config.CSV_ESCAPE_FORMULAS },
-  };
 }
 
 const SDK_LEVELS: Record<Config['LOG_LEVEL'], LogLevel> = {
@@ -231,14 +211,6 @@ export function installRuntime(config: Config, logger: Logger): void {
     );
     install('');
   }
-}
-
-/** The campaign's plan activities (INPUT_DIR, OUTPUT_DIR) and dataset activities, over the worker's clients. */
-export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDeps): CampaignActivityImpls {
-  return {
-    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
-    ...makeDatasetActivities(datasetDepsFromConfig(config, deps)),
-  };
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   cancelCampaignSignal,
   pauseCampaignSignal,
   resumeCampaignSignal,
-} from '../../src/campaign/definitions';
+} from '../../src/contracts/campaign';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import {
   CAMPAIGN_WORKFLOW_TYPE,

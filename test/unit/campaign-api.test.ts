@@ -15,12 +15,12 @@ import {
   campaignStatusQuery,
   pauseCampaignSignal,
   resumeCampaignSignal,
-} from '../../src/campaign/definitions';
-import type { CampaignStatusView } from '../../src/campaign/definitions';
+} from '../../src/contracts/campaign';
+import type { CampaignStatusView } from '../../src/contracts/campaign';
 import { specHashOf } from '../../src/campaign/identity';
 import { campaignSpecSchema } from '../../src/contracts/campaign-spec';
 import { createApp } from '../../src/api/app';
-import type { ConversationClient } from '../../src/api/app';
+import type { WorkflowClient as ConversationClient } from '../../src/shared/workflow-resource';
 import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
 

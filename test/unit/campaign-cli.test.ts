@@ -13,8 +13,8 @@ import {
   progressLine,
   UsageError,
 } from '../../src/cli/campaign';
-import { campaignStatusQuery } from '../../src/campaign/definitions';
-import type { CampaignStatusView } from '../../src/campaign/definitions';
+import { campaignStatusQuery } from '../../src/contracts/campaign';
+import type { CampaignStatusView } from '../../src/contracts/campaign';
 import { RetryState } from '@temporalio/common';
 import { until } from '../helpers/wait';
 

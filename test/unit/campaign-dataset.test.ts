@@ -8,7 +8,7 @@ import { formatInt, quantile } from '../../src/campaign/dataset/report';
 import type { Turn } from '../../src/contracts/conversation';
 import type { ActivitiesDeps } from '../../src/conversation/activities';
 import type { Config } from '../../src/shared/config';
-import { datasetDepsFromConfig } from '../../src/campaign/activities/dataset';
+import { datasetDepsFromConfig } from '../../src/worker/dependencies';
 
 describe('parseVerdict', () => {
   test.each([

@@ -18,7 +18,7 @@ import path from 'node:path';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../../src/api/app';
-import type { ConversationClient } from '../../src/api/app';
+import type { WorkflowClient as ConversationClient } from '../../src/shared/workflow-resource';
 import {
   pauseSignal,
   resumeSignal,
@@ -27,7 +27,7 @@ import {
   WORKFLOW_TYPE,
 } from '../../src/contracts/conversation';
 import type { ConversationResult } from '../../src/contracts/conversation';
-import { RUNNING_CONVERSATIONS_QUERY } from '../../src/api/guards';
+import { RUNNING_CONVERSATIONS_QUERY } from '../../src/conversation/room-to-start';
 import { END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
 

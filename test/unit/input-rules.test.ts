@@ -9,7 +9,7 @@ import { parseCliArgs } from '../../src/cli/converse';
 import { chatBodySchema, promptBodySchema } from '../../src/contracts/llm-rest';
 import { isWellFormedText } from '../../src/contracts/text';
 import { createApp as createConversationApp } from '../../src/api/app';
-import type { ConversationClient } from '../../src/api/app';
+import type { WorkflowClient as ConversationClient } from '../../src/shared/workflow-resource';
 import { inputSchemas } from '../../src/contracts/conversation';
 import { createApp as createLlmServiceApp } from '../../src/llm-service/app';
 import type { LlmUpstream } from '../../src/llm-service/upstream-client';

@@ -2,7 +2,11 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ConversationResult } from '../../contracts/conversation';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
-import type { ExistingConversation } from '../workflows/activities';
+
+/** What became of a conversation that existed before its campaign tried to start it. */
+export type ExistingConversation =
+  | { state: 'completed'; result: ConversationResult }
+  | { state: 'failed'; error: { type: string; message: string } };
 
 /**
  * The result of a conversation that already existed when its campaign tried to start it (a resubmitted spec, a

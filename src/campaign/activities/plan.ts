@@ -9,27 +9,18 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileErrorCode } from '../../contracts/errors';
+import { CAMPAIGN_ID_RULE, CampaignFailureType, isCampaignId } from '../../contracts/campaign';
+import type { CampaignItem } from '../../contracts/campaign';
+import { describeIssues } from '../../contracts/campaign-issues';
+import type { SpecIssue } from '../../contracts/campaign-issues';
+import type { CampaignSpec } from '../../contracts/campaign-spec';
+import { CAMPAIGNS_FOLDER, PLAN_FILE, PLAN_META_FILE } from '../../output/campaign-files';
 import { resolveOutputFolder, writeFileAtomic } from '../../output/transcript-files';
 import { specHashOf } from '../identity';
-import { describeIssues, issuesOf } from '../../contracts/campaign-issues';
-import type { SpecIssue } from '../../contracts/campaign-issues';
-import { campaignSpecSchema, MAX_CAMPAIGN_ID_CHARS } from '../../contracts/campaign-spec';
-import type { CampaignItem } from '../../contracts/campaign';
-import { validateCampaign } from '../validate';
+import { resolveCampaign } from '../validate';
 
-/** ApplicationFailure types of the plan activities; both are permanent. */
-export const PlanFailureType = {
-  InvalidSpec: 'InvalidCampaignSpec',
-  PlanMissing: 'CampaignPlanMissing',
-} as const;
-
-export const PLAN_FILE = 'plan.jsonl';
-/** Written after plan.jsonl: its presence says the plan is complete, and for which spec. */
-export const PLAN_META_FILE = 'plan.json';
 /** A page of items stays well below Temporal's 2 MB payload limit whatever `limit` asks. */
 export const MAX_ITEMS_PAGE_BYTES = 1024 * 1024;
-
-const CAMPAIGN_ID = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_CAMPAIGN_ID_CHARS - 1}}$`);
 
 export interface PlanDeps {
   /** OUTPUT_DIR */
@@ -41,8 +32,8 @@ export interface PlanDeps {
 export interface PlanCampaignInput {
   campaignId: string;
   workflowId: string;
-  /** The spec as the workflow received it; checked again here. */
-  spec: unknown;
+  /** The spec as the workflow checked it against the schema at its start. */
+  spec: CampaignSpec;
 }
 
 export interface CampaignPlan {
@@ -64,7 +55,7 @@ export interface CampaignItemsInput {
 
 function invalidSpec(issues: SpecIssue[]): ApplicationFailure {
   return ApplicationFailure.create({
-    type: PlanFailureType.InvalidSpec,
+    type: CampaignFailureType.InvalidSpec,
     message: describeIssues(issues),
     details: [issues],
     nonRetryable: true,
@@ -72,13 +63,8 @@ function invalidSpec(issues: SpecIssue[]): ApplicationFailure {
 }
 
 function checkedCampaignId(campaignId: string): string {
-  if (CAMPAIGN_ID.test(campaignId)) return campaignId;
-  throw invalidSpec([
-    {
-      path: 'campaignId',
-      message: `"${campaignId}" must be 1..${MAX_CAMPAIGN_ID_CHARS} letters, digits, . _ - (starting with a letter or digit)`,
-    },
-  ]);
+  if (isCampaignId(campaignId)) return campaignId;
+  throw invalidSpec([{ path: 'campaignId', message: `"${campaignId}" ${CAMPAIGN_ID_RULE}` }]);
 }
 
 async function readMeta(folder: string): Promise<PlanMeta | undefined> {
@@ -93,20 +79,18 @@ async function readMeta(folder: string): Promise<PlanMeta | undefined> {
 export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
   /** The campaign's folder's real path, made and checked like a transcript's (no symlink below OUTPUT_DIR). */
   const folderOf = async (campaignId: string) =>
-    (await resolveOutputFolder(outputDir, ['campaigns', checkedCampaignId(campaignId)])).real;
+    (await resolveOutputFolder(outputDir, [CAMPAIGNS_FOLDER, checkedCampaignId(campaignId)])).real;
 
   /**
-   * Checks the spec (schema, seeds file in INPUT_DIR, expansion) and writes the plan atomically; a bad spec is a
-   * non-retryable `InvalidCampaignSpec` naming the path. A plan already written for the same spec is kept as it
+   * Resolves the spec (seeds file in INPUT_DIR, expansion; the workflow checked the schema) and writes the plan
+   * atomically; a spec that cannot be expanded is a non-retryable `InvalidCampaignSpec` naming the path. A plan already written for the same spec is kept as it
    * is (a retry, a restarted campaign), even if the seeds file has changed since: the campaign runs the items it
    * was planned with. A plan for another spec under the same id is refused.
    */
   async function planCampaign({ campaignId, workflowId, spec }: PlanCampaignInput): Promise<CampaignPlan> {
-    const parsed = campaignSpecSchema().safeParse(spec);
-    if (!parsed.success) throw invalidSpec(issuesOf(parsed.error));
-    const specHash = specHashOf(parsed.data);
+    const specHash = specHashOf(spec);
     // Read where it would be, creating nothing: a bad spec leaves no trace in OUTPUT_DIR.
-    const existing = await readMeta(path.join(outputDir, 'campaigns', checkedCampaignId(campaignId)));
+    const existing = await readMeta(path.join(outputDir, CAMPAIGNS_FOLDER, checkedCampaignId(campaignId)));
     if (existing && existing.specHash !== specHash) {
       throw invalidSpec([
         {
@@ -117,7 +101,7 @@ export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
     }
     if (existing) return planOf(existing);
 
-    const valid = await validateCampaign(spec, { inputDir, campaignId });
+    const valid = await resolveCampaign(spec, { inputDir, campaignId });
     if (!valid.ok) throw invalidSpec(valid.issues);
     const folder = await folderOf(campaignId);
     await writeFileAtomic(
@@ -163,7 +147,7 @@ export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
     } catch (err) {
       if (fileErrorCode(err) === 'ENOENT') {
         throw ApplicationFailure.create({
-          type: PlanFailureType.PlanMissing,
+          type: CampaignFailureType.PlanMissing,
           message: `campaign ${campaignId} has no plan (${PLAN_FILE}): planCampaign runs first`,
           nonRetryable: true,
         });

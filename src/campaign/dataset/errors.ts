@@ -1,17 +1,11 @@
 /** The dataset activities' failures: typed for the workflow's retry policy (it reads the ApplicationFailure type). */
 import { ApplicationFailure } from '@temporalio/activity';
 import { fileErrorCode, isOutputPathError } from '../../contracts/errors';
+import { CampaignFailureType } from '../../contracts/campaign';
 import { FailureType } from '../../contracts/conversation';
 
-export const DatasetFailureType = {
-  /** plan.jsonl or manifest.json is not there: the activities ran out of order; retrying cannot help. */
-  FilesMissing: 'CampaignFilesMissing',
-  /** The judge's reply held no score; retried a few times, then recorded as `score: null`. */
-  JudgeUnparsable: 'JudgeScoreUnparsable',
-} as const;
-
 export function filesMissing(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: DatasetFailureType.FilesMissing, message, nonRetryable: true });
+  return ApplicationFailure.create({ type: CampaignFailureType.FilesMissing, message, nonRetryable: true });
 }
 
 /**
@@ -29,7 +23,7 @@ export function toFileFailure(err: unknown): unknown {
   }
   if (err instanceof SyntaxError) {
     return ApplicationFailure.create({
-      type: DatasetFailureType.FilesMissing,
+      type: CampaignFailureType.FilesMissing,
       message: `a campaign file is not valid JSON: ${err.message}`,
       nonRetryable: true,
       cause: err,

@@ -19,7 +19,8 @@ import {
   type Label,
 } from '../../models/base-model-prompt';
 import type { JudgeScore, JudgeSpec } from '../../contracts/campaign';
-import { DatasetFailureType, filesMissing, toFileFailure } from './errors';
+import { CampaignFailureType } from '../../contracts/campaign';
+import { filesMissing, toFileFailure } from './errors';
 import { readTranscript } from '../../output/transcript-record';
 import type { DatasetDeps, JudgeInput } from './types';
 
@@ -240,7 +241,7 @@ export function makeJudgeConversation(deps: DatasetDeps) {
     if (attempt < JUDGE_SCORE_ATTEMPTS) {
       throw ApplicationFailure.retryable(
         `judge ${judge.model} gave no score (attempt ${attempt} of ${JUDGE_SCORE_ATTEMPTS}): ${excerpt(reply)}`,
-        DatasetFailureType.JudgeUnparsable,
+        CampaignFailureType.JudgeUnparsable,
       );
     }
     return {

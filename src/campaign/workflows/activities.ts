@@ -1,20 +1,10 @@
 /**
- * The activities the campaign workflow calls (type-only: the workflow bundle never loads activity code): the plan
- * activities (makePlanActivities), the dataset activities (makeDatasetActivities) and the worker's own
- * conversationOutcome (src/campaign/activities/conversation-outcome.ts).
+ * The activities the campaign workflow calls (type-only: the workflow bundle never loads activity code).
  */
-import type { ConversationResult } from '../../contracts/conversation';
-import type { DatasetActivities } from '../activities/dataset';
-import type { makePlanActivities } from '../activities/plan';
+import type { CampaignActivityImpls, conversationOutcome } from '../activities';
 
-/** What became of a conversation that existed before its campaign tried to start it. */
-export type ExistingConversation =
-  | { state: 'completed'; result: ConversationResult }
-  | { state: 'failed'; error: { type: string; message: string } };
+export type { ExistingConversation, PlanActivities } from '../activities';
 
-export type PlanActivities = ReturnType<typeof makePlanActivities>;
-
-export type CampaignActivities = PlanActivities &
-  DatasetActivities & {
-    conversationOutcome(input: { workflowId: string }): Promise<ExistingConversation>;
-  };
+export type CampaignActivities = CampaignActivityImpls & {
+  conversationOutcome: typeof conversationOutcome;
+};

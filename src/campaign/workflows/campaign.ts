@@ -17,28 +17,26 @@ import {
 } from '@temporalio/workflow';
 import type { ChildWorkflowHandle, RetryPolicy } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import {
-  pauseSignal,
-  resumeSignal,
-  stopSignal,
-  usageTotals,
-  WORKFLOW_TYPE as CONVERSATION_WORKFLOW_TYPE,
-} from '../../contracts/conversation';
+import { pauseSignal, resumeSignal, stopSignal, usageTotals } from '../../contracts/conversation';
 import type { ConversationResult } from '../../contracts/conversation';
 import type { ConversationActivities, ProviderTaskQueues } from '../../conversation/activities/types';
 import { CAMPAIGN_ID } from '../../conversation/search-attributes';
 import { staticSummary } from '../../conversation/summary';
-import type { conversationWorkflow } from '../../conversation/workflows/conversation';
+import { conversationWorkflow } from '../../conversation/workflows/conversation';
 import {
+  CAMPAIGN_ID_RULE,
+  CAMPAIGN_WORKFLOW_ID_PREFIX,
+  campaignIdOfWorkflowId,
+  CampaignFailureType,
   campaignStatusQuery,
   cancelCampaignSignal,
   pauseCampaignSignal,
   resumeCampaignSignal,
-} from '../definitions';
-import type { CampaignStatusView } from '../definitions';
+} from '../../contracts/campaign';
+import { describeIssues, issuesOf } from '../../contracts/campaign-issues';
+import type { CampaignStatusView } from '../../contracts/campaign';
 import { campaignSpecSchema, DEFAULT_CAMPAIGN_CONCURRENCY } from '../../contracts/campaign-spec';
 import type { CampaignSpec } from '../../contracts/campaign-spec';
-import { CAMPAIGN_WORKFLOW_ID_PREFIX } from '../../contracts/campaign';
 import type {
   CampaignCounts,
   CampaignItem,
@@ -61,13 +59,11 @@ const PAGE_SIZE = 50;
 /** Outcomes kept in the workflow before checkpointCampaign writes them to manifest.json: what a crash may redo. */
 const CHECKPOINT_EVERY = 20;
 
-export const InvalidCampaignSpec = 'InvalidCampaignSpec';
-
 const fileRetry: RetryPolicy = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '30 seconds',
-  nonRetryableErrorTypes: [InvalidCampaignSpec],
+  nonRetryableErrorTypes: [CampaignFailureType.InvalidSpec],
 };
 const { planCampaign, campaignItems } = proxyActivities<CampaignActivities>({
   // A seeds file of 100 000 lines is read, expanded and written once.
@@ -380,7 +376,7 @@ async function runItem(
   const { item, conversationId } = run;
   let result: ConversationResult;
   try {
-    const handle = await startChild<typeof conversationWorkflow>(CONVERSATION_WORKFLOW_TYPE, {
+    const handle = await startChild(conversationWorkflow, {
       workflowId: conversationId,
       args: [{ ...item.conversation, conversationId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -570,36 +566,22 @@ function currentDetails(spec: CampaignSpec, campaignId: string, v: CampaignStatu
 function parseSpec(raw: CampaignSpec): CampaignSpec {
   const parsed = campaignSpecSchema().safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw ApplicationFailure.nonRetryable(
-    `Invalid campaign spec: ${issuePath(issue?.path ?? [])}: ${issue?.message}`,
-    InvalidCampaignSpec,
-  );
-}
-
-/** `['pairs', 1, 'cloud', 'model']` → `pairs[1].cloud.model`. */
-function issuePath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(root)';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
+  throw ApplicationFailure.nonRetryable(describeIssues(issuesOf(parsed.error)), CampaignFailureType.InvalidSpec);
 }
 
 function campaignIdOf(workflowId: string, spec: CampaignSpec): string {
-  const id = workflowId.startsWith(CAMPAIGN_WORKFLOW_ID_PREFIX)
-    ? workflowId.slice(CAMPAIGN_WORKFLOW_ID_PREFIX.length)
-    : '';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) {
+  const id = campaignIdOfWorkflowId(workflowId);
+  if (id === undefined) {
     throw ApplicationFailure.nonRetryable(
       `Invalid campaign workflow id ${workflowId}: it must be ${CAMPAIGN_WORKFLOW_ID_PREFIX}<campaignId>, ` +
-        'the campaignId 1..64 letters, digits, . _ - (starting with a letter or digit)',
-      InvalidCampaignSpec,
+        `where the campaignId ${CAMPAIGN_ID_RULE}`,
+      CampaignFailureType.InvalidSpec,
     );
   }
   if (spec.campaignId !== undefined && spec.campaignId !== id) {
     throw ApplicationFailure.nonRetryable(
       `Invalid campaign spec: campaignId: ${spec.campaignId} differs from the workflow id's ${id}`,
-      InvalidCampaignSpec,
+      CampaignFailureType.InvalidSpec,
     );
   }
   return id;

@@ -1,6 +1,4 @@
 import { Context } from '@temporalio/activity';
-import { conversationOutcome } from '../../campaign/activities/conversation-outcome';
-import type { CampaignActivities } from '../../campaign/workflows/activities';
 import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
 import { makeAskLocal } from './local';
@@ -9,12 +7,6 @@ import { makeExportTranscript } from '../../output/transcript-files';
 import type { ExportDeps } from '../../output/transcript-files';
 import type { ConversationMetrics } from '../metrics';
 import type { ProviderTaskQueues } from './types';
-
-/** The campaign's plan and dataset activities (makePlanActivities, makeDatasetActivities). */
-export type CampaignActivityImpls = Pick<
-  CampaignActivities,
-  'planCampaign' | 'campaignItems' | 'checkpointCampaign' | 'writeCampaignDataset' | 'judgeConversation'
->;
 
 export interface ActivitiesDeps {
   /** The LLM REST service client, the answer length we ask of the cloud model, prices and the tokens budget. */
@@ -31,7 +23,6 @@ export interface ActivitiesDeps {
    * queue (one Worker serves everything, as tests do).
    */
   taskQueues?: Partial<ProviderTaskQueues>;
-  campaign?: CampaignActivityImpls;
 }
 
 /** The activities, built over injected clients so tests and benchmarks can pass fakes. */
@@ -41,7 +32,6 @@ export function createActivities({
   output,
   metrics,
   taskQueues,
-  campaign,
 }: ActivitiesDeps) {
   return {
     askCloud: makeAskCloud(llmService, metrics),
@@ -52,7 +42,5 @@ export function createActivities({
       const own = Context.current().info.taskQueue;
       return { cloud: taskQueues?.cloud ?? own, local: taskQueues?.local ?? own };
     },
-    conversationOutcome,
-    ...campaign,
   };
 }

@@ -1,6 +1,6 @@
 /** What the model-calling activities report about each call: trace baggage and span context, and metrics. */
 import type { Info } from '@temporalio/activity';
-import { campaignIdOf } from '../../campaign/trace-link';
+import { campaignIdOf } from '../../contracts/campaign';
 import { withConversationBaggage, type Side } from '../../shared/telemetry/model-call';
 import type { TokenUsage } from '../../contracts/conversation';
 import type { ConversationMetrics } from '../metrics';

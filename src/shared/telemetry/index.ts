@@ -7,10 +7,8 @@ import 'dotenv/config';
 
 export { tracingActive } from './active';
 
-export interface Telemetry {
-  /** Exports the spans still buffered, then stops; for short-lived processes (the CLI) before they exit. */
-  shutdown(): Promise<void>;
-}
+export type { Telemetry } from './types';
+import type { Telemetry } from './types';
 
 /** Whether the environment asks for traces (the standard variables; `.env` is read too). */
 export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -8,7 +8,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { createRequire } from 'node:module';
-import type { Telemetry } from './index';
+import type { Telemetry } from './types';
 
 /** Probes and scrapes: a span per health check would drown the conversations. */
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics']);

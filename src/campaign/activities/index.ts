@@ -1,0 +1,18 @@
+/**
+ * The campaign's activities: the plan (makePlanActivities), the dataset (makeDatasetActivities), both built over
+ * injected dependencies, and conversationOutcome, which reads an existing conversation with the worker's client.
+ */
+import type { DatasetActivities } from './dataset';
+import type { makePlanActivities } from './plan';
+
+export { conversationOutcome } from './conversation-outcome';
+export type { ExistingConversation } from './conversation-outcome';
+export { makeDatasetActivities } from './dataset';
+export type { DatasetDeps } from './dataset';
+export { makePlanActivities } from './plan';
+export type { PlanDeps } from './plan';
+
+export type PlanActivities = ReturnType<typeof makePlanActivities>;
+
+/** The activities a worker builds from its configuration (the plan and the dataset). */
+export type CampaignActivityImpls = PlanActivities & DatasetActivities;
