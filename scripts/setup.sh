@@ -164,6 +164,7 @@ ollama_binary() {
   # A CPU build with cgo, tuned for this CPU. A compiler-flag failure is retried with portable flags on the same
   # tag (an older tag cannot help with it); the next tag is tried only when every flag set failed.
   # Go's build cache keeps the compiled objects, so a rebuild after a fresh clone only links.
+  mkdir -p "$TOOLS/ollama-build"
   for tag in "${OLLAMA_TAGS[@]}"; do
     for march in "${marches[@]}"; do
       flags=$(ollama_cflags "$march")
@@ -231,12 +232,15 @@ ollama_generate() {
   say "ollama-generate: one short generation with $MODEL"
   out=$(curl -sS --max-time 180 -H 'Content-Type: application/json' -d "$body" "$1/api/generate" 2>&1) || true
   [[ "$out" == *'"response"'* && "$out" == *'"done":true'* ]] && return
-  { printf 'response: %s\n\nlast lines of the server log (%s):\n' "$out" "$LOGS/ollama-setup-serve.log"
-    tail -n 30 "$LOGS/ollama-setup-serve.log" 2>/dev/null; } >"$LOGS/ollama-generate.log"
+  local binary
+  binary=$(cat "$TOOLS/ollama.version" 2>/dev/null || echo "from PATH")
+  { printf 'last lines of the server log (%s):\n' "$LOGS/ollama-setup-serve.log"
+    grep -v '^\[GIN-debug\]' "$LOGS/ollama-setup-serve.log" 2>/dev/null | tail -n 12
+    printf '\nresponse of POST /api/generate: %s\n' "${out:-(none)}"; } >"$LOGS/ollama-generate.log"
   # Without its stamp, the binary is built (only linked, from Go's build cache) and checked again next time.
   $OLLAMA_BUILT && rm -f "$TOOLS/ollama.version"
   fail ollama-generate "POST $1/api/generate with $body" \
-    "the Ollama binary ($(cat "$TOOLS/ollama.version" 2>/dev/null || echo "from PATH")) or the model does not work here; read the log"
+    "the Ollama binary ($binary) or the model does not work here; read the log"
 }
 
 # The model is imported into .tools/ollama/models (what our stack serves from), or into an Ollama the
@@ -255,7 +259,7 @@ ollama_model() {
   else
     if [[ -f "$OLLAMA_MODELS_DIR/manifests/registry.ollama.ai/library/${MODEL%%:*}/${MODEL#*:}" ]]; then
       if [[ "$want" == "$have" ]]; then
-        $OLLAMA_BUILT || return
+        $OLLAMA_BUILT || return 0
         import=false
       else
         say "ollama-model: scripts/ollama/Modelfile.gemma3 changed since $MODEL was imported; importing it again"
