@@ -1,7 +1,13 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { ConfigError } from '../src/contracts/errors';
-import { DEFAULT_CLOUD_MAX_TOKENS, MAX_MESSAGE_CHARS, MAX_OUTPUT_TOKENS } from '../src/contracts/limits';
+import {
+  DEFAULT_CLOUD_MAX_TOKENS,
+  DEFAULT_OLLAMA_HOST,
+  DEFAULT_OLLAMA_MODEL,
+  MAX_MESSAGE_CHARS,
+  MAX_OUTPUT_TOKENS,
+} from '../src/contracts/limits';
 
 // zod/mini with only the English messages: the classic `z` would add ~400 KiB (every locale) to the bundle,
 // which costs cold-start time on every new container.
@@ -16,8 +22,8 @@ const schema = z.object({
   MODEL_PROVIDER: z._default(z.enum(['bedrock', 'ollama']), 'ollama'),
   BEDROCK_MODEL_ID: text('anthropic.claude-3-haiku-20240307-v1:0'),
   AWS_REGION: text('us-east-1'),
-  OLLAMA_HOST: z._default(z.url({ protocol: /^https?$/ }), 'http://127.0.0.1:11434'),
-  OLLAMA_MODEL: text('gemma3:270m'),
+  OLLAMA_HOST: z._default(z.url({ protocol: /^https?$/ }), DEFAULT_OLLAMA_HOST),
+  OLLAMA_MODEL: text(DEFAULT_OLLAMA_MODEL),
   MAX_INPUT_CHARS: int(1, 1_000_000, MAX_MESSAGE_CHARS),
   DEFAULT_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_CLOUD_MAX_TOKENS),
   /** Per attempt: how long the Bedrock client waits for an answer before it gives up on that attempt. */

@@ -10,7 +10,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { ConversationActivities } from '../../src/conversation/activities/types';
+import type { ConversationActivities } from '../../src/conversation/activities';
 import type { ConversationInput, Turn } from '../../src/contracts/conversation';
 import { TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { cloudRequest, localRequest, turnRecord } from '../../src/conversation/workflows/turn';

@@ -41,7 +41,10 @@ export interface ValidateOptions {
 }
 
 /** The schema, the size, then resolveCampaign: what a spec from outside (the API, the CLI) goes through once. */
-export async function validateCampaign(rawSpec: unknown, options: ValidateOptions): Promise<CampaignValidation> {
+export async function validateCampaign(
+  rawSpec: unknown,
+  options: ValidateOptions,
+): Promise<CampaignValidation> {
   const parsed = campaignSpecSchema().safeParse(rawSpec);
   if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
   const spec = parsed.data;

@@ -8,7 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { followWorkflow } from './follow';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -27,6 +27,7 @@ import type { ValidCampaign } from '../campaign/validate';
 import { fileErrorCode, messageOf } from '../contracts/errors';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
+import { CAMPAIGNS_FOLDER } from '../output/campaign-files';
 import { unsuccessfulCloseOf } from '../shared/temporal-errors';
 
 export const USAGE = `Usage:
@@ -193,7 +194,7 @@ export function formatEnd(view: CampaignStatusView, outputDir: string): string[]
       `${counts.completed} completed, ${counts.failed} failed, ${counts.skipped} skipped of ${view.itemCount} · ` +
       `${totals.turns} turns · ${totals.inputTokens + totals.outputTokens} tokens · $${totals.costUsd.toFixed(4)} · ` +
       duration(view.elapsedMs),
-    `dataset: ${path.resolve(outputDir, 'campaigns', view.campaignId)}`,
+    `dataset: ${path.resolve(outputDir, CAMPAIGNS_FOLDER, view.campaignId)}`,
   ];
 }
 
@@ -237,8 +238,6 @@ function progressDisplay(io: Io) {
   };
 }
 
-const QUERY_DEADLINE_MS = 3000;
-
 /**
  * Polls the campaignStatus query and shows progress until the campaign's workflow closes (or `detach` fires);
  * resolves with the last status (queried once more after the close, when a worker answers). Throws what
@@ -251,43 +250,20 @@ export async function follow(
   io: Io,
   detach?: AbortSignal,
 ): Promise<CampaignStatusView | undefined> {
-  let settled = false;
-  const detached = new Promise<void>((resolve) => detach?.addEventListener('abort', () => resolve()));
-  const result = handle.result().finally(() => (settled = true));
-  result.catch(() => undefined); // awaited below
   const display = progressDisplay(io);
-  const query = () =>
-    client.withDeadline(Date.now() + Math.max(pollMs, QUERY_DEADLINE_MS), () =>
-      handle.query(campaignStatusQuery),
-    );
-  let last: CampaignStatusView | undefined;
-  let waitingNoted = false;
   try {
-    while (!settled) {
-      if (detach?.aborted) return last;
-      try {
-        last = await query();
-        display.update(last);
-      } catch (err) {
-        if (settled) break;
-        if (err instanceof WorkflowNotFoundError) throw err;
-        if (!waitingNoted) {
-          io.err('… no worker answers the campaignStatus query yet (is the worker running?)');
-          waitingNoted = true;
-        }
-      }
-      // The pause ends with whichever comes first, and its timer with it, so nothing keeps the process up.
-      const pause = new AbortController();
-      await Promise.race([
-        sleep(pollMs, undefined, { signal: pause.signal }),
-        result.catch(() => undefined),
-        detached,
-      ]).finally(() => pause.abort());
-    }
-    await result;
-    last = await query().catch(() => last);
-    if (last) display.update(last);
-    return last;
+    const followed = await followWorkflow({
+      client,
+      handle,
+      query: campaignStatusQuery,
+      pollMs,
+      onAnswer: (view) => display.update(view),
+      onNoAnswer: () => io.err('… no worker answers the campaignStatus query yet (is the worker running?)'),
+      ...(detach && { detach }),
+      queryAfterClose: true,
+    });
+    if (!followed.detached) await followed.result;
+    return followed.last;
   } finally {
     display.stop();
   }

@@ -5,18 +5,13 @@
  */
 import { startTelemetry } from '../shared/telemetry';
 import { clientTracingInterceptors } from '../shared/telemetry/temporal';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { followWorkflow } from './follow';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
 import { inputSchemas, stopSignal, transcriptQuery } from '../contracts/conversation';
-import type {
-  ConversationInput,
-  ConversationResult,
-  TranscriptState,
-  Turn,
-} from '../contracts/conversation';
+import type { ConversationInput, ConversationResult, TranscriptState, Turn } from '../contracts/conversation';
 import { startConversation, withConfigDefaults } from '../conversation/start';
 import type { ConversationHandle, StartConfig } from '../conversation/start';
 
@@ -237,28 +232,17 @@ export async function follow(
   pollMs: number,
   io: Io,
 ): Promise<ConversationResult> {
-  let settled = false;
-  const result = handle.result().finally(() => (settled = true));
-  result.catch(() => undefined); // awaited below; keeps an early failure from being "unhandled"
   const seen: { turns: number; status?: string } = { turns: 0 };
-  let waitingNoted = false;
-  while (!settled) {
-    try {
-      const transcript = await client.withDeadline(Date.now() + Math.max(pollMs, 3000), () =>
-        handle.query(transcriptQuery),
-      );
-      progressLines(transcript, seen).forEach(io.out);
-    } catch (err) {
-      if (settled) break;
-      if (err instanceof WorkflowNotFoundError) throw err;
-      if (!waitingNoted) {
-        io.err(`… no answer from a worker on task queue ${taskQueue} yet (is the worker running?)`);
-        waitingNoted = true;
-      }
-    }
-    await Promise.race([sleep(pollMs), result.catch(() => undefined)]);
-  }
-  const final = await result;
+  const { result } = await followWorkflow({
+    client,
+    handle,
+    query: transcriptQuery,
+    pollMs,
+    onAnswer: (transcript) => progressLines(transcript, seen).forEach(io.out),
+    onNoAnswer: () =>
+      io.err(`… no answer from a worker on task queue ${taskQueue} yet (is the worker running?)`),
+  });
+  const final = (await result) as ConversationResult;
   progressLines({ ...final, status: 'completed' }, seen).forEach(io.out);
   return final;
 }

@@ -58,10 +58,7 @@ function buildSpecSchema() {
   const seedObject = z
     .object({
       query: text(MAX_QUERY_CHARS),
-      id: z
-        .string()
-        .regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE)
-        .optional(),
+      id: z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE).optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
     })
     .strict();
@@ -87,10 +84,7 @@ function buildSpecSchema() {
 
   const schema = z
     .object({
-      campaignId: z
-        .string()
-        .regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE)
-        .optional(),
+      campaignId: z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE).optional(),
       name: text(200).optional(),
       seeds: z.array(seed).min(1).max(MAX_SEEDS).optional(),
       /** A relative `.jsonl` or `.csv` name inside INPUT_DIR; read by the plan activity. */

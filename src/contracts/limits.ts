@@ -4,6 +4,11 @@
  * sandbox and the Lambda bundle import it.
  */
 
+/** Where the local model server answers when OLLAMA_HOST is not set (the Lambda's Ollama provider too). */
+export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
+/** The model both Ollama sides use when OLLAMA_MODEL is not set: the one `npm run setup` imports. */
+export const DEFAULT_OLLAMA_MODEL = 'gemma3:270m';
+
 /** Bedrock's largest output limit across its chat models; every schema caps maxTokens here. */
 export const MAX_OUTPUT_TOKENS = 8192;
 /** The cloud answer's length when nobody sets it: the original service's default (`CLOUD_MAX_TOKENS`). */

@@ -211,4 +211,3 @@ function sendCsv(res: Response, next: NextFunction, file: string, id: string): v
     else next(err.code === 'ENOENT' ? new NotFoundError(`The CSV of ${id} is missing`) : err);
   });
 }
-

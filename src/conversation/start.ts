@@ -11,7 +11,7 @@ import type { ConversationInput } from '../contracts/conversation';
 import { staticDetails, staticSummary } from './summary';
 
 export { staticDetails, staticSummary };
-import type { conversationWorkflow } from '../worker/workflows';
+import type { conversationWorkflow } from './workflows/conversation';
 
 export type ConversationHandle = WorkflowHandle<typeof conversationWorkflow>;
 

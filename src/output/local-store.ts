@@ -7,7 +7,7 @@ import { constants, type Dirent } from 'node:fs';
 import { open, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileErrorCode, OutputPathError } from '../contracts/errors';
-import { resolveOutputFolder, writeFileAtomic } from './transcript-files';
+import { resolveOutputFolder, writeFileAtomic } from './files';
 import { checkedKey, type OutputStore, type StoredObject } from './store';
 
 /** O_NOFOLLOW where the platform has it: the file named by a checked real path is not swapped for a symlink. */

@@ -1,18 +1,61 @@
-/** A conversation's transcript as exportTranscript wrote its JSONL twin (`turns` holds every turn as it was). */
+/**
+ * The transcript's JSONL twin: one line per conversation, OpenAI chat `messages` with the metadata, written by the
+ * conversation's export and read back by the campaign's dataset writers, both with this type.
+ */
+import { averageProcessingTimeMs } from '../contracts/conversation';
 import type { EndReason, Turn } from '../contracts/conversation';
-import { readConfined } from './campaign-files';
+import { readConfined } from './files';
 
-export interface Transcript {
+export interface TranscriptRecord {
   conversationId: string;
   endReason: EndReason;
+  completedTurns: number;
+  /** ISO 8601 UTC: the first turn's start; null for a conversation that ended before its first turn. */
+  startedAt: string | null;
+  cloudModel: string | null;
+  localModel: string | null;
+  averageProcessingTimeMs: number;
+  /** Each turn as the query (user) and the cloud model's answer (assistant). */
+  messages: { role: 'user' | 'assistant'; content: string }[];
+  /** Every turn as it was (both sides' raw text, models, latencies, tokens). */
   turns: Turn[];
 }
 
-/** Undefined when the file does not exist. */
+/** What the dataset writers need of a record. */
+export type Transcript = Pick<TranscriptRecord, 'conversationId' | 'endReason' | 'turns'>;
+
+export function transcriptRecord(
+  conversationId: string,
+  endReason: EndReason,
+  turns: Turn[],
+): TranscriptRecord {
+  const first = turns[0];
+  return {
+    conversationId,
+    endReason,
+    completedTurns: turns.length,
+    startedAt: first?.timestamp ?? null,
+    cloudModel: first?.cloudModel ?? null,
+    localModel: first?.localModel ?? null,
+    averageProcessingTimeMs: averageProcessingTimeMs(turns),
+    messages: turns.flatMap((t) => [
+      { role: 'user' as const, content: t.query },
+      { role: 'assistant' as const, content: t.cloudResponse },
+    ]),
+    turns,
+  };
+}
+
+/** The record as its one JSONL line. */
+export function transcriptToJsonl(conversationId: string, endReason: EndReason, turns: Turn[]): string {
+  return `${JSON.stringify(transcriptRecord(conversationId, endReason, turns))}\n`;
+}
+
+/** The record at `jsonlPath` (under OUTPUT_DIR); undefined when the file does not exist. */
 export async function readTranscript(outputDir: string, jsonlPath: string): Promise<Transcript | undefined> {
   const text = await readConfined(outputDir, jsonlPath);
   if (text === undefined) return undefined;
-  const line = JSON.parse(text.split('\n')[0] ?? '') as Partial<Transcript>;
+  const line = JSON.parse(text.split('\n')[0] ?? '') as Partial<TranscriptRecord>;
   if (typeof line.conversationId !== 'string' || !Array.isArray(line.turns)) {
     throw new Error(`${jsonlPath} is not a transcript with turns (written by an older export?)`);
   }

@@ -9,7 +9,10 @@ export const workflowBundling = {
    * and zod, which it imports, and the campaign spec's schema, built the same way. All are stateless (see
    * contracts/conversation-input.ts). Measured at 200 concurrent conversations: worker peak RSS 677 → 385 MB.
    */
-  preloadModules: [require.resolve('../contracts/conversation-input'), require.resolve('../contracts/campaign-spec')],
+  preloadModules: [
+    require.resolve('../contracts/conversation-input'),
+    require.resolve('../contracts/campaign-spec'),
+  ],
   /** Tracing's workflow interceptors: inert unless a workflow's start carries a trace context. */
   workflowInterceptorModules: [require.resolve('../shared/telemetry/workflow-interceptors')],
 };

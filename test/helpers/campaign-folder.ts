@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { makeExportTranscript } from '../../src/output/transcript-files';
+import { makeExportTranscript } from '../../src/conversation/activities/export-transcript';
 import type { ExportTranscriptOutput } from '../../src/conversation/activities/types';
 import type { EndReason, Turn } from '../../src/contracts/conversation';
 import { makePlanActivities } from '../../src/campaign/activities/plan';

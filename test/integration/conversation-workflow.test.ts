@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UpstreamError } from '../../src/contracts/errors';
-import { CSV_COLUMNS } from '../../src/output/transcript-files';
+import { CSV_COLUMNS } from '../../src/output/csv';
 import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import type {
   GenerateRequestBody as GenerateRequest,

@@ -1,5 +1,4 @@
 /** A campaign spec → its items: deterministic order and ids, the grid's cross product, seeds files in INPUT_DIR. */
-import { ApplicationFailure } from '@temporalio/common';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -18,16 +18,11 @@ import {
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OutputPathError } from '../../src/contracts/errors';
-import {
-  CSV_COLUMNS,
-  escapeFormula,
-  makeExportTranscript,
-  resolveOutputPaths,
-  transcriptToCsv,
-  transcriptToJsonl,
-  writeFileAtomic,
-} from '../../src/output/transcript-files';
-import type { ExportDeps } from '../../src/output/transcript-files';
+import { CSV_COLUMNS, escapeFormula, transcriptToCsv } from '../../src/output/csv';
+import { makeExportTranscript } from '../../src/conversation/activities/export-transcript';
+import { resolveOutputPaths, writeFileAtomic } from '../../src/output/files';
+import { transcriptToJsonl } from '../../src/output/transcript-record';
+import type { ExportDeps } from '../../src/conversation/activities/export-transcript';
 import type { ExportTranscriptInput, ExportTranscriptOutput } from '../../src/conversation/activities/types';
 import { defaultOutputFile, outputFileProblem } from '../../src/contracts/conversation';
 import type { Turn } from '../../src/contracts/conversation';

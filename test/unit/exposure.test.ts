@@ -74,7 +74,7 @@ describe('exposureProblem (the Conversation API start-up rule)', () => {
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       execFile(
         process.execPath,
-        ['--import', 'tsx', path.join('src', 'conversation', 'api', 'server.ts')],
+        ['--import', 'tsx', path.join('src', 'api', 'server.ts')],
         {
           cwd: repoRoot,
           // An empty key overrides one a developer's .env may hold (dotenv never overwrites a set variable).

@@ -15,7 +15,7 @@ import { describeIssues } from '../../contracts/campaign-issues';
 import type { SpecIssue } from '../../contracts/campaign-issues';
 import type { CampaignSpec } from '../../contracts/campaign-spec';
 import { CAMPAIGNS_FOLDER, PLAN_FILE, PLAN_META_FILE } from '../../output/campaign-files';
-import { resolveOutputFolder, writeFileAtomic } from '../../output/transcript-files';
+import { resolveOutputFolder, writeFileAtomic } from '../../output/files';
 import { specHashOf } from '../identity';
 import { resolveCampaign } from '../validate';
 

@@ -4,7 +4,8 @@
  */
 import path from 'node:path';
 import type { CampaignManifest, ItemOutcome, ManifestItem } from '../../contracts/campaign';
-import { campaignFolder, MANIFEST_FILE, readConfined, readPlan, readPlanMeta, writeInFolder } from '../../output/campaign-files';
+import { campaignFolder, MANIFEST_FILE, readPlan, readPlanMeta } from '../../output/campaign-files';
+import { readConfined, writeInFolder } from '../../output/files';
 import { filesMissing, toFileFailure } from './errors';
 import {
   buildManifest,

@@ -8,7 +8,8 @@ import type { CampaignItem, ManifestItem } from '../../contracts/campaign';
 import { datasetCard } from './card';
 import { readManifest } from './checkpoint';
 import { filesMissing, toFileFailure } from './errors';
-import { campaignFolder, readPlan, removeStale, writeInFolder, type Folder } from '../../output/campaign-files';
+import { campaignFolder, readPlan } from '../../output/campaign-files';
+import { removeStale, writeInFolder, type Folder } from '../../output/files';
 import { conversationsParquet } from './parquet';
 import {
   conversationRow,

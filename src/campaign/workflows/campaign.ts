@@ -19,7 +19,8 @@ import type { ChildWorkflowHandle, RetryPolicy } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { pauseSignal, resumeSignal, stopSignal, usageTotals } from '../../contracts/conversation';
 import type { ConversationResult } from '../../contracts/conversation';
-import type { ConversationActivities, ProviderTaskQueues } from '../../conversation/activities/types';
+import type { ConversationActivities } from '../../conversation/activities';
+import type { ProviderTaskQueues } from '../../conversation/activities/types';
 import { CAMPAIGN_ID } from '../../conversation/search-attributes';
 import { staticSummary } from '../../conversation/summary';
 import { conversationWorkflow } from '../../conversation/workflows/conversation';
@@ -566,7 +567,10 @@ function currentDetails(spec: CampaignSpec, campaignId: string, v: CampaignStatu
 function parseSpec(raw: CampaignSpec): CampaignSpec {
   const parsed = campaignSpecSchema().safeParse(raw);
   if (parsed.success) return parsed.data;
-  throw ApplicationFailure.nonRetryable(describeIssues(issuesOf(parsed.error)), CampaignFailureType.InvalidSpec);
+  throw ApplicationFailure.nonRetryable(
+    describeIssues(issuesOf(parsed.error)),
+    CampaignFailureType.InvalidSpec,
+  );
 }
 
 function campaignIdOf(workflowId: string, spec: CampaignSpec): string {

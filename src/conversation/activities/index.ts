@@ -3,8 +3,8 @@ import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
 import { makeAskLocal } from './local';
 import type { LocalDeps } from './local';
-import { makeExportTranscript } from '../../output/transcript-files';
-import type { ExportDeps } from '../../output/transcript-files';
+import { makeExportTranscript } from './export-transcript';
+import type { ExportDeps } from './export-transcript';
 import type { ConversationMetrics } from '../metrics';
 import type { ProviderTaskQueues } from './types';
 
@@ -26,13 +26,7 @@ export interface ActivitiesDeps {
 }
 
 /** The activities, built over injected clients so tests and benchmarks can pass fakes. */
-export function createActivities({
-  llmService,
-  ollama,
-  output,
-  metrics,
-  taskQueues,
-}: ActivitiesDeps) {
+export function createActivities({ llmService, ollama, output, metrics, taskQueues }: ActivitiesDeps) {
   return {
     askCloud: makeAskCloud(llmService, metrics),
     askLocal: makeAskLocal(ollama, metrics),
@@ -44,3 +38,5 @@ export function createActivities({
     },
   };
 }
+
+export type ConversationActivities = ReturnType<typeof createActivities>;

@@ -1,9 +1,6 @@
 /** Activity inputs and outputs. Type-only, so the workflow may import it (the workflow bundle never loads activity code). */
 import type { ChatMessage } from '../../contracts/chat';
 import type { EndReason, TokenUsage, Turn } from '../../contracts/conversation';
-import type { createActivities } from './index';
-
-export type ConversationActivities = ReturnType<typeof createActivities>;
 
 export interface AskCloudInput {
   /** The recent conversation window, ending with the query to answer. */

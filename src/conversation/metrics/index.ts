@@ -8,7 +8,7 @@ import client from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { EndReason } from '../../contracts/conversation';
 import { priceCall, type ModelPrices } from '../../models/prices';
-import { serveMetrics } from '../../worker/metrics-server';
+import { serveMetrics } from '../../shared/metrics-server';
 
 /** The GenAI conventions' advised buckets. */
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];

@@ -43,7 +43,8 @@ import type {
 } from '../../contracts/conversation';
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';
-import type { ConversationActivities, ProviderTaskQueues } from '../activities/types';
+import type { ConversationActivities } from '../activities';
+import type { ProviderTaskQueues } from '../activities/types';
 import { repeatsItself } from './repetition';
 import { cloudRequest, localRequest, turnRecord } from './turn';
 

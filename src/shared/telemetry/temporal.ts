@@ -26,9 +26,7 @@ export interface WorkerTracing {
  * `exporter` sink that drops what a workflow started by a traced client would send.
  */
 export async function workerTracing(): Promise<WorkerTracing> {
-  const { tracingSdk } = tracingActive()
-    ? await import('./sdk.js')
-    : { tracingSdk: () => undefined };
+  const { tracingSdk } = tracingActive() ? await import('./sdk.js') : { tracingSdk: () => undefined };
   const sdk = tracingSdk();
   if (!sdk) return { activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
   const worker = await import('@temporalio/interceptors-opentelemetry/lib/worker/index.js');
