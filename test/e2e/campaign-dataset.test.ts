@@ -3,45 +3,23 @@
  * (the real plan and dataset activities) runs campaignWorkflow with a local judge, its models deterministic fakes
  * behind the real HTTP clients. The manifest, the judge's scores and the dataset files come out of the workflow.
  */
-import { Client, Connection } from '@temporalio/client';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import { CAMPAIGN_WORKFLOW_TYPE, type CampaignManifest } from '../../src/contracts/campaign';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
-import { FakeLlmService } from '../fixtures/llm-service-server';
-import { FAKE_MODEL_DIGEST, FakeOllama } from '../fixtures/ollama-server';
-import { TestComponents } from '../helpers/components';
+import { FAKE_MODEL_DIGEST } from '../fixtures/ollama-server';
+import { withWorkerComponents } from '../helpers/worker-components';
 
-let components: TestComponents;
-let llm: FakeLlmService;
-let ollama: FakeOllama;
-let connection: Connection;
-let client: Client;
-let outputDir: string;
-
-beforeAll(async () => {
-  llm = new FakeLlmService(10);
+const stack = withWorkerComponents({
+  llmLatencyMs: 10,
   // The judge's page of reviews ends with "Score:"; every other prompt asks for a question.
-  ollama = new FakeOllama({
+  ollama: {
     latencyMs: 10,
     reply: (prompt, call) =>
       prompt.endsWith('Score:') ? ' 6/10 - on topic throughout.' : `What about ${call}?`,
-  });
-  const [llmUrl, ollamaUrl] = await Promise.all([llm.start(), ollama.start()]);
-  components = await TestComponents.create({ LLM_SERVICE_URL: llmUrl, OLLAMA_HOST: ollamaUrl });
-  outputDir = components.env.OUTPUT_DIR!;
-  await components.start('temporal');
-  await components.start('worker');
-  connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
-  client = new Client({ connection });
-}, 240_000);
-
-afterAll(async () => {
-  await connection?.close();
-  await components?.stopAll();
-  await Promise.all([llm?.stop(), ollama?.stop()]);
-}, 60_000);
+  },
+});
 
 it('runs 3 seeds × 2 turns with a judge and ends in a manifest and a dataset', async () => {
   const spec: CampaignSpec = {
@@ -53,14 +31,14 @@ it('runs 3 seeds × 2 turns with a judge and ends in a manifest and a dataset', 
     concurrency: 3,
     judge: { model: 'gemma3:270m', side: 'local', rubric: 'Reward answers that stay on topic.' },
   };
-  const handle = await client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {
-    taskQueue: 'llm-conversations',
+  const handle = await stack.client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {
+    taskQueue: 'stack.llm-conversations',
     workflowId: 'campaign-spec-to-dataset',
     args: [spec],
   });
   await handle.result();
 
-  const folder = path.join(outputDir, 'campaigns', 'spec-to-dataset');
+  const folder = path.join(stack.outputDir, 'campaigns', 'spec-to-dataset');
   const manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
   expect(manifest.status).toBe('completed');
   expect(manifest.endedAt).toBeDefined();

@@ -4,7 +4,7 @@
  * model call's `X-Request-Id` (`<workflowId>:<activityId>:<attempt>`), so the test counts calls per
  * conversation turn and side, and their peak of calls in flight.
  */
-import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,61 +28,38 @@ import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { totalTokens, transcriptQuery, WORKFLOW_TYPE } from '../../src/contracts/conversation';
 import type { conversationWorkflow } from '../../src/worker/workflows';
 import type { CallLog } from '../fixtures/call-log';
-import { FakeLlmService } from '../fixtures/llm-service-server';
-import { FakeOllama } from '../fixtures/ollama-server';
-import { TestComponents } from '../helpers/components';
+import { withWorkerComponents } from '../helpers/worker-components';
 import { until } from '../helpers/wait';
 
 const CLOUD_CAP = 4;
 const LOCAL_CAP = 3;
 const PRICES = { 'fake-cloud': { inputPer1k: 1, outputPer1k: 2 } };
 
-let components: TestComponents;
-let llm: FakeLlmService;
-let ollama: FakeOllama;
-let connection: Connection;
-let client: Client;
-let outputDir: string;
-
-beforeAll(async () => {
-  llm = new FakeLlmService(30);
-  ollama = new FakeOllama({
+const stack = withWorkerComponents({
+  llmLatencyMs: 30,
+  ollama: {
     latencyMs: 30,
     reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
-  });
-  const [llmUrl, ollamaUrl] = await Promise.all([llm.start(), ollama.start()]);
-  const pricesFile = path.join(mkdtempSync(path.join(tmpdir(), 'campaign-prices-')), 'prices.json');
-  writeFileSync(pricesFile, JSON.stringify(PRICES));
-  components = await TestComponents.create({
-    LLM_SERVICE_URL: llmUrl,
-    OLLAMA_HOST: ollamaUrl,
+  },
+  env: {
     CLOUD_MAX_CONCURRENT_CALLS: String(CLOUD_CAP),
     LOCAL_MAX_CONCURRENT_CALLS: String(LOCAL_CAP),
     CLOUD_MAX_CALLS_PER_SECOND: '0',
-    MODEL_PRICES_FILE: pricesFile,
-  });
-  outputDir = components.env.OUTPUT_DIR!;
-  await components.start('temporal');
-  await components.start('worker');
-  connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
-  client = new Client({ connection });
-}, 240_000);
-
-afterAll(async () => {
-  await connection?.close();
-  await components?.stopAll();
-  await Promise.all([llm?.stop(), ollama?.stop()]);
-}, 60_000);
-
-afterEach(() => {
-  expect(components.failures.map((f) => f.message)).toEqual([]);
+    MODEL_PRICES_FILE: pricesFileOf(PRICES),
+  },
 });
+
+function pricesFileOf(prices: object): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'campaign-prices-')), 'prices.json');
+  writeFileSync(file, JSON.stringify(prices));
+  return file;
+}
 
 type CampaignHandle = WorkflowHandle<typeof campaignWorkflow>;
 
 function startCampaign(campaignId: string, spec: CampaignSpec, resubmit = false): Promise<CampaignHandle> {
-  return client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {
-    taskQueue: 'llm-conversations',
+  return stack.client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {
+    taskQueue: 'stack.llm-conversations',
     workflowId: `campaign-${campaignId}`,
     args: [spec],
     ...(resubmit && { workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const }),
@@ -90,7 +67,7 @@ function startCampaign(campaignId: string, spec: CampaignSpec, resubmit = false)
 }
 
 function campaignDir(campaignId: string): string {
-  return path.join(outputDir, 'campaigns', campaignId);
+  return path.join(stack.outputDir, 'campaigns', campaignId);
 }
 
 /** manifest.json, with the outcomes by item hash. */
@@ -154,8 +131,8 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
   let killedWhileFinished: number;
 
   beforeAll(async () => {
-    llm.log.resetPeak();
-    ollama.log.resetPeak();
+    stack.llm.log.resetPeak();
+    stack.ollama.log.resetPeak();
     const handle = await startCampaign(id, BIG);
     const before = await until(
       () => handle.query(campaignStatusQuery),
@@ -163,8 +140,8 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
       { timeoutMs: 300_000, intervalMs: 200, what: '40 completed items' },
     );
     killedWhileFinished = before.counts.completed;
-    await components.stop('worker', { signal: 'SIGKILL' });
-    await components.start('worker', 'worker-after-crash');
+    await stack.components.stop('worker', { signal: 'SIGKILL' });
+    await stack.components.start('worker', 'worker-after-crash');
     result = await handle.result();
   }, 900_000);
 
@@ -183,7 +160,7 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
       true,
     );
     const children = await until(
-      () => client.workflow.count(`CampaignId = "${id}"`),
+      () => stack.client.workflow.count(`CampaignId = "${id}"`),
       (c) => c.count === 200,
       { timeoutMs: 60_000, intervalMs: 500, what: '200 conversations with CampaignId' },
     );
@@ -192,8 +169,8 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
 
   it('called each (item, turn, side) once; only the calls cut off by the kill were retried', () => {
     for (const [log, cap] of [
-      [llm.log, CLOUD_CAP],
-      [ollama.log, LOCAL_CAP],
+      [stack.llm.log, CLOUD_CAP],
+      [stack.ollama.log, LOCAL_CAP],
     ] as const) {
       const byTurn = groupByTurn(callsOf(log, id));
       expect(byTurn.size).toBe(200 * 3);
@@ -215,19 +192,19 @@ describe('a 200-item campaign (20 seeds × 2 pairs × 5 repeats, 3 turns)', () =
   });
 
   it('never had more model calls in flight than the provider caps', () => {
-    expect(llm.log.peakInFlight).toBeGreaterThan(0);
-    expect(llm.log.peakInFlight).toBeLessThanOrEqual(CLOUD_CAP);
-    expect(ollama.log.peakInFlight).toBeGreaterThan(0);
-    expect(ollama.log.peakInFlight).toBeLessThanOrEqual(LOCAL_CAP);
+    expect(stack.llm.log.peakInFlight).toBeGreaterThan(0);
+    expect(stack.llm.log.peakInFlight).toBeLessThanOrEqual(CLOUD_CAP);
+    expect(stack.ollama.log.peakInFlight).toBeGreaterThan(0);
+    expect(stack.ollama.log.peakInFlight).toBeLessThanOrEqual(LOCAL_CAP);
   });
 
   it('resubmitted, runs nothing again and records every item from its conversation', async () => {
-    const calls = [llm.calls, ollama.calls];
+    const calls = [stack.llm.calls, stack.ollama.calls];
     const again = await (await startCampaign(id, BIG, true)).result();
     expect(again.counts).toEqual({ pending: 0, running: 0, completed: 200, failed: 0, skipped: 0 });
     expect(again.totals).toEqual(result.totals);
-    expect([llm.calls, ollama.calls]).toEqual(calls);
-    expect((await client.workflow.count(`CampaignId = "${id}"`)).count).toBe(200);
+    expect([stack.llm.calls, stack.ollama.calls]).toEqual(calls);
+    expect((await stack.client.workflow.count(`CampaignId = "${id}"`)).count).toBe(200);
   }, 600_000);
 });
 
@@ -237,7 +214,9 @@ function smallSpec(seeds: string[], extra: Partial<CampaignSpec> = {}): Campaign
 }
 
 function conversationHandle(campaignId: string, item: CampaignItem) {
-  return client.workflow.getHandle<typeof conversationWorkflow>(`campaign-${campaignId}-${item.itemHash}`);
+  return stack.client.workflow.getHandle<typeof conversationWorkflow>(
+    `campaign-${campaignId}-${item.itemHash}`,
+  );
 }
 
 describe('a campaign', () => {
@@ -275,18 +254,18 @@ describe('a campaign', () => {
     // Each turn is a cloud call then a local one: equal counts and none in flight, the turns are over.
     await until(
       () => [
-        callsOf(llm.log, id).length,
-        callsOf(ollama.log, id).length,
-        llm.log.inFlight + ollama.log.inFlight,
+        callsOf(stack.llm.log, id).length,
+        callsOf(stack.ollama.log, id).length,
+        stack.llm.log.inFlight + stack.ollama.log.inFlight,
       ],
       ([cloud, local, inFlight]) => cloud === local && inFlight === 0,
       { timeoutMs: 30_000, what: 'the current turns to end' },
     );
-    const calls = [llm.calls, ollama.calls];
+    const calls = [stack.llm.calls, stack.ollama.calls];
     const paused = await handle.query(campaignStatusQuery);
     // Nothing may happen while paused: watched for a while, since there is no event to wait for.
     await delay(3000);
-    expect([llm.calls, ollama.calls]).toEqual(calls);
+    expect([stack.llm.calls, stack.ollama.calls]).toEqual(calls);
     const still = await handle.query(campaignStatusQuery);
     expect(still.status).toBe('paused');
     expect(still.counts).toEqual(paused.counts);
@@ -331,11 +310,11 @@ describe('a campaign', () => {
     for (const item of items.slice(0, 2)) {
       expect(manifest.outcomes[item.itemHash]).toMatchObject({ state: 'failed', endReason: 'cancelled' });
       expect((await conversationHandle(id, item).describe()).status.name).toBe('CANCELLED');
-      const csv = path.join(outputDir, item.conversation.outputFile!);
+      const csv = path.join(stack.outputDir, item.conversation.outputFile!);
       const rows = parse(readFileSync(csv, 'utf8')) as string[][];
       expect(rows.length).toBeGreaterThan(1);
     }
-    expect(existsSync(path.join(outputDir, items[2]!.conversation.outputFile!))).toBe(false);
+    expect(existsSync(path.join(stack.outputDir, items[2]!.conversation.outputFile!))).toBe(false);
   }, 300_000);
 
   it('stops at its budget: no new starts, its running conversations end as `budget`', async () => {
@@ -379,8 +358,8 @@ describe('a campaign', () => {
 describe('a conversation', () => {
   it('ends as `budget` at its maxTotalTokens, with its usage and cost priced from MODEL_PRICES_FILE', async () => {
     const conversationId = 'conversation-max-total-tokens';
-    const handle = await client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-      taskQueue: 'llm-conversations',
+    const handle = await stack.client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
+      taskQueue: 'stack.llm-conversations',
       workflowId: conversationId,
       args: [{ initialQuery: 'How long can we talk?', maxTurns: 20, maxTotalTokens: 150, conversationId }],
     });

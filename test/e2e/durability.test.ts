@@ -3,54 +3,31 @@
  * deterministic fakes behind the real HTTP clients: the transcript depends only on the input, so an interrupted
  * run must produce exactly the transcript of an uninterrupted one.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
 import { transcriptQuery, WORKFLOW_TYPE } from '../../src/contracts/conversation';
 import type { conversationWorkflow } from '../../src/worker/workflows';
-import { FakeLlmService } from '../fixtures/llm-service-server';
-import { FakeOllama } from '../fixtures/ollama-server';
-import { TestComponents } from '../helpers/components';
+import { withWorkerComponents } from '../helpers/worker-components';
 
 const TURNS = 6;
 // Columns that depend on the conversation, not on when or how fast it ran.
 const CONTENT_COLUMNS = ['turn', 'query', 'cloud_response', 'ollama_response', 'cloud_model', 'local_model'];
 
-let components: TestComponents;
-let llm: FakeLlmService;
-let ollama: FakeOllama;
-let connection: Connection;
-let client: Client;
-
-beforeAll(async () => {
-  llm = new FakeLlmService(150);
-  ollama = new FakeOllama({
+const stack = withWorkerComponents({
+  llmLatencyMs: 150,
+  ollama: {
     latencyMs: 150,
     reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
-  });
-  const [llmUrl, ollamaUrl] = await Promise.all([llm.start(), ollama.start()]);
-  components = await TestComponents.create({ LLM_SERVICE_URL: llmUrl, OLLAMA_HOST: ollamaUrl });
-  await components.start('temporal');
-  await components.start('worker');
-  connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
-  client = new Client({ connection });
-}, 180_000);
-
-afterAll(async () => {
-  await connection?.close();
-  await components?.stopAll();
-  await Promise.all([llm?.stop(), ollama?.stop()]);
-}, 60_000);
-
-afterEach(() => {
-  expect(components.failures.map((f) => f.message)).toEqual([]);
+  },
+  timeoutMs: 180_000,
 });
 
 async function start(id: string): Promise<WorkflowHandle<typeof conversationWorkflow>> {
-  return client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-    taskQueue: 'llm-conversations',
+  return stack.client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
+    taskQueue: 'stack.llm-conversations',
     workflowId: id,
     args: [
       {
@@ -95,28 +72,28 @@ describe('a conversation survives', () => {
   it('its worker being SIGKILLed mid-run: a new worker finishes it with every turn exactly once', async () => {
     const handle = await start('conversation-durability-sigkill');
     await untilTurns(handle, 2);
-    await components.stop('worker', { signal: 'SIGKILL' });
-    await components.start('worker', 'worker-after-crash');
+    await stack.components.stop('worker', { signal: 'SIGKILL' });
+    await stack.components.start('worker', 'worker-after-crash');
     expect(await finish(handle)).toEqual(baseline);
   }, 300_000);
 
   it('the Temporal dev server stopping and restarting on the same SQLite file', async () => {
     const handle = await start('conversation-durability-server-restart');
     await untilTurns(handle, 2);
-    await components.stop('temporal');
+    await stack.components.stop('temporal');
     await delay(2000);
-    await components.start('temporal', 'temporal-restarted');
+    await stack.components.start('temporal', 'temporal-restarted');
     expect(await finish(handle)).toEqual(baseline);
   }, 300_000);
 
   it('Ollama being unreachable for 20 s: the local call is retried and the run completes', async () => {
-    const handle = await start('conversation-durability-ollama-down');
+    const handle = await start('conversation-durability-stack.ollama-down');
     await untilTurns(handle, 1);
-    await ollama.pause();
-    const callsWhileDown = ollama.calls;
+    await stack.ollama.pause();
+    const callsWhileDown = stack.ollama.calls;
     await delay(20_000);
-    expect(ollama.calls).toBe(callsWhileDown);
-    await ollama.resume();
+    expect(stack.ollama.calls).toBe(callsWhileDown);
+    await stack.ollama.resume();
     expect(await finish(handle)).toEqual(baseline);
   }, 300_000);
 });

@@ -16,9 +16,8 @@ import { parse } from 'csv-parse/sync';
 import { transcriptQuery, WORKFLOW_TYPE } from '../../src/contracts/conversation';
 import type { conversationWorkflow } from '../../src/worker/workflows';
 import { groupAlive } from '../../src/stack/supervisor';
-import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FakeOllama } from '../fixtures/ollama-server';
-import { TestComponents } from '../helpers/components';
+import { withWorkerComponents } from '../helpers/worker-components';
 import { startStack, type StackHandle } from '../helpers/stack';
 import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
@@ -126,16 +125,29 @@ describe('TEMPORAL_BACKEND=postgres WORKER_COUNT=2 npm start', () => {
 });
 
 describe('on PostgreSQL with two workers, conversations survive', () => {
-  let components: TestComponents;
-  let llm: FakeLlmService;
-  let ollama: FakeOllama;
-  let connection: Connection;
-  let client: Client;
   let baseline: Record<string, string>[];
+  const stack = withWorkerComponents({
+    llmLatencyMs: 150,
+    ollama: { latencyMs: 150, reply },
+    env: { TEMPORAL_BACKEND: 'postgres' },
+    start: [['postgres'], ['temporal'], ['worker'], ['worker', 'worker-2']],
+    ready: async ({ components }) => {
+      // As with `npm run start:worker` twice: the second finds the metrics port taken and runs without metrics.
+      const worker2Log = path.join(components.env.STACK_DATA_DIR!, 'logs', 'worker-2.log');
+      await until(
+        () => readFileSync(worker2Log, 'utf8'),
+        (log) => log.includes('WORKER_METRICS_ADDRESS is taken'),
+        { timeoutMs: 30_000, intervalMs: 200, what: "worker-2's warning about the taken metrics port" },
+      );
+      baseline = await finish(await start('conversation-pg-baseline'));
+      expect(baseline.map((r) => r.turn)).toEqual(['1', '2', '3', '4', '5', '6']);
+    },
+    timeoutMs: 300_000,
+  });
 
   async function start(id: string): Promise<WorkflowHandle<typeof conversationWorkflow>> {
-    return client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-      taskQueue: 'llm-conversations',
+    return stack.client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
+      taskQueue: 'stack.llm-conversations',
       workflowId: id,
       args: [
         {
@@ -172,51 +184,15 @@ describe('on PostgreSQL with two workers, conversations survive', () => {
     );
   }
 
-  beforeAll(async () => {
-    llm = new FakeLlmService(150);
-    ollama = new FakeOllama({ latencyMs: 150, reply });
-    const [llmUrl, ollamaUrl] = await Promise.all([llm.start(), ollama.start()]);
-    components = await TestComponents.create({
-      TEMPORAL_BACKEND: 'postgres',
-      LLM_SERVICE_URL: llmUrl,
-      OLLAMA_HOST: ollamaUrl,
-    });
-    await components.start('postgres');
-    await components.start('temporal');
-    await components.start('worker');
-    await components.start('worker', 'worker-2');
-    // As with `npm run start:worker` twice: the second finds the metrics port taken and runs without metrics.
-    const worker2Log = path.join(components.env.STACK_DATA_DIR!, 'logs', 'worker-2.log');
-    await until(
-      () => readFileSync(worker2Log, 'utf8'),
-      (log) => log.includes('WORKER_METRICS_ADDRESS is taken'),
-      { timeoutMs: 30_000, intervalMs: 200, what: "worker-2's warning about the taken metrics port" },
-    );
-    connection = await Connection.connect({ address: components.env.TEMPORAL_ADDRESS! });
-    client = new Client({ connection });
-    baseline = await finish(await start('conversation-pg-baseline'));
-    expect(baseline.map((r) => r.turn)).toEqual(['1', '2', '3', '4', '5', '6']);
-  }, 300_000);
-
-  afterAll(async () => {
-    await connection?.close();
-    await components?.stopAll();
-    await Promise.all([llm?.stop(), ollama?.stop()]);
-  }, 120_000);
-
-  afterEach(() => {
-    expect(components.failures.map((f) => f.message)).toEqual([]);
-  });
-
   it('one of two workers being SIGKILLed mid-run: the other finishes every conversation, each turn once', async () => {
-    const calls = { llm: llm.calls, ollama: ollama.calls };
+    const calls = { llm: stack.llm.calls, ollama: stack.ollama.calls };
     const handles = await Promise.all([1, 2, 3, 4].map((i) => start(`conversation-pg-sigkill-${i}`)));
     await untilTurns(handles, 2);
-    await components.stop('worker', { signal: 'SIGKILL' });
+    await stack.components.stop('worker', { signal: 'SIGKILL' });
     for (const handle of handles) expect(await finish(handle)).toEqual(baseline);
     // A model call the killed worker had in flight is made again by the other one: at most one per conversation.
     const expected = handles.length * TURNS;
-    for (const made of [llm.calls - calls.llm, ollama.calls - calls.ollama]) {
+    for (const made of [stack.llm.calls - calls.llm, stack.ollama.calls - calls.ollama]) {
       expect(made).toBeGreaterThanOrEqual(expected);
       expect(made).toBeLessThanOrEqual(expected + handles.length);
     }
@@ -225,16 +201,16 @@ describe('on PostgreSQL with two workers, conversations survive', () => {
   it('the Temporal server restarting mid-run', async () => {
     const handle = await start('conversation-pg-server-restart');
     await untilTurns([handle], 2);
-    await components.stop('temporal');
-    await components.start('temporal', 'temporal-restarted');
+    await stack.components.stop('temporal');
+    await stack.components.start('temporal', 'temporal-restarted');
     expect(await finish(handle)).toEqual(baseline);
   }, 600_000);
 
   it('PostgreSQL restarting mid-run', async () => {
     const handle = await start('conversation-pg-postgres-restart');
     await untilTurns([handle], 2);
-    await components.stop('postgres');
-    await components.start('postgres', 'postgres-restarted');
+    await stack.components.stop('postgres');
+    await stack.components.start('postgres', 'postgres-restarted');
     expect(await finish(handle)).toEqual(baseline);
   }, 600_000);
 });
