@@ -12,9 +12,9 @@ import {
   ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
-import type { ConverseCommandInput, Message } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { isAbortError, isTimeoutError, messageOf, UpstreamError } from '../../src/contracts/errors';
+import { answerText, converseRequestBody } from '../../src/models/converse-request';
 import { isConnectionError, unreachable } from './errors';
 import { traceModelCall } from '../../src/shared/telemetry/model-call';
 import { modelCall, modelCallResult } from './traced';
@@ -103,19 +103,18 @@ export function createBedrockProvider({ client, modelId, timeoutMs }: BedrockPro
         async () => {
           let output;
           try {
-            output = await client.send(new ConverseCommand(toConverseInput(model, input)), {
-              ...(signal ? { abortSignal: signal } : {}),
-              ...(requestTimeout === undefined ? {} : { requestTimeout }),
-            });
+            output = await client.send(
+              new ConverseCommand({ modelId: model, ...converseRequestBody(input) }),
+              {
+                ...(signal ? { abortSignal: signal } : {}),
+                ...(requestTimeout === undefined ? {} : { requestTimeout }),
+              },
+            );
           } catch (err) {
             throw toUpstreamError(err);
           }
-          const text = (output.output?.message?.content ?? [])
-            .map((block) => block.text ?? '')
-            .join('')
-            .trim();
           return {
-            text,
+            text: answerText(output.output?.message?.content),
             model,
             stopReason: output.stopReason ?? 'end_turn',
             inputTokens: output.usage?.inputTokens ?? 0,
@@ -125,16 +124,6 @@ export function createBedrockProvider({ client, modelId, timeoutMs }: BedrockPro
         modelCallResult,
       );
     },
-  };
-}
-
-function toConverseInput(modelId: string, input: GenerateInput): ConverseCommandInput {
-  const messages: Message[] = input.messages.map((m) => ({ role: m.role, content: [{ text: m.content }] }));
-  return {
-    modelId,
-    messages,
-    ...(input.system ? { system: [{ text: input.system }] } : {}),
-    inferenceConfig: { maxTokens: input.maxTokens, temperature: input.temperature, topP: input.topP },
   };
 }
 
