@@ -1,6 +1,6 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { loadLambdaConfig } from '../../lambda/config';
 import { createProvider } from '../../lambda/providers';
+import { s3ClientFromEnv } from '../output/s3-store';
 import { createLogger } from '../shared/logger';
 import { serve } from '../shared/server';
 import { createBedrockBatchApp } from './app';
@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const faults = new FaultQueue();
   faults.add(config.BEDROCK_BATCH_FAULTS);
   const jobs = new BatchJobs({
-    // The endpoint comes from AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL); path-style, as local S3 servers need.
-    s3: new S3Client({ region: config.AWS_REGION, forcePathStyle: true }),
+    // S3 as the rest of the stack reaches it: AWS_ENDPOINT_URL_S3 (path-style then), AWS_REGION, the SDK's keys.
+    s3: s3ClientFromEnv(process.env),
     provider: createProvider(lambdaConfig),
     // Like the local Lambda: with Ollama every job is answered by OLLAMA_MODEL, whatever Bedrock model it names.
     modelFor: lambdaConfig.MODEL_PROVIDER === 'bedrock' ? (modelId) => modelId : () => undefined,

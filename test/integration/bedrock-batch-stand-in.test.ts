@@ -27,8 +27,8 @@ import { FaultQueue, type Faults } from '../../src/bedrock-batch/faults';
 import { BatchJobs } from '../../src/bedrock-batch/jobs';
 import { PATTERNS } from '../../src/bedrock-batch/wire';
 import { createLogger } from '../../src/shared/logger';
-import { createOllamaClient } from '../../src/shared/ollama-client';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, MotoServer } from '../fixtures/moto-server';
+import { createOllamaClient } from '../../src/models/ollama-client';
+import { S3Server } from '../fixtures/s3-server';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { loadServiceModel, requestProblems, responseProblems, type ServiceModel } from '../helpers/botocore';
 import { until } from '../helpers/wait';
@@ -37,6 +37,8 @@ const BUCKET = 'batch-stand-in';
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const ROLE = 'arn:aws:iam::123456789012:role/BedrockBatchInference';
 const MIN_RECORDS = 3;
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'AKIDLOCALLOCAL', secretAccessKey: 'local-secret' };
 
 /** Echoes the last user message; a message containing `fail-<status>` fails with that status. */
 class EchoProvider implements ModelProvider {
@@ -67,7 +69,7 @@ class EchoProvider implements ModelProvider {
   }
 }
 
-let moto: MotoServer;
+let moto: S3Server;
 let s3: S3Client;
 let model: ServiceModel;
 let server: Server;
@@ -81,10 +83,9 @@ const received: ReceivedRequest[] = [];
 
 beforeAll(async () => {
   model = loadServiceModel('bedrock');
-  moto = new MotoServer();
-  await moto.start();
+  moto = await S3Server.start();
   await moto.createBucket(BUCKET);
-  s3 = moto.s3Client();
+  s3 = moto.client();
   faults = new FaultQueue();
   echo = new EchoProvider();
   provider = echo;
@@ -92,7 +93,7 @@ beforeAll(async () => {
     s3,
     provider: { name: 'switch', generate: (input, options) => provider.generate(input, options) },
     modelFor: () => undefined,
-    region: LOCAL_REGION,
+    region: REGION,
     accountId: '123456789012',
     delayMs: 20,
     concurrency: 3,
@@ -105,9 +106,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   bedrock = new BedrockClient({
-    region: LOCAL_REGION,
+    region: REGION,
     endpoint,
-    credentials: LOCAL_CREDENTIALS,
+    credentials: CREDENTIALS,
     maxAttempts: 1,
   });
 }, 90_000);
