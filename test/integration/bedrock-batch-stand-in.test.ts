@@ -4,7 +4,6 @@
  * botocore's `bedrock` service model, and its replies against the operations' output shapes.
  */
 import {
-  BedrockClient,
   ConflictException,
   CreateModelInvocationJobCommand,
   GetModelInvocationJobCommand,
@@ -13,23 +12,19 @@ import {
   StopModelInvocationJobCommand,
   ThrottlingException,
   ValidationException,
+  type BedrockClient,
   type CreateModelInvocationJobCommandInput,
   type GetModelInvocationJobCommandOutput,
 } from '@aws-sdk/client-bedrock';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createOllamaProvider } from '../../lambda/providers';
-import type { GenerateInput, ModelProvider } from '../../lambda/providers';
-import { UpstreamError } from '../../src/contracts/errors';
-import { createBedrockBatchApp, type ReceivedRequest } from '../../src/bedrock-batch/app';
-import { FaultQueue, type Faults } from '../../src/bedrock-batch/faults';
-import { BatchJobs } from '../../src/bedrock-batch/jobs';
+import type { ModelProvider } from '../../lambda/providers';
+import type { ReceivedRequest } from '../../src/bedrock-batch/app';
 import { PATTERNS } from '../../src/bedrock-batch/wire';
-import { createLogger } from '../../src/shared/logger';
 import { createOllamaClient } from '../../src/models/ollama-client';
-import { S3Server } from '../fixtures/s3-server';
+import { BedrockBatchStandIn, EchoProvider } from '../fixtures/bedrock-batch-stand-in';
 import { FakeOllama } from '../fixtures/ollama-server';
+import { S3Server } from '../fixtures/s3-server';
 import { loadServiceModel, requestProblems, responseProblems, type ServiceModel } from '../helpers/botocore';
 import { until } from '../helpers/wait';
 
@@ -37,44 +32,11 @@ const BUCKET = 'batch-stand-in';
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
 const ROLE = 'arn:aws:iam::123456789012:role/BedrockBatchInference';
 const MIN_RECORDS = 3;
-const REGION = 'us-east-1';
-const CREDENTIALS = { accessKeyId: 'AKIDLOCALLOCAL', secretAccessKey: 'local-secret' };
-
-/** Echoes the last user message; a message containing `fail-<status>` fails with that status. */
-class EchoProvider implements ModelProvider {
-  readonly name = 'echo';
-  readonly calls: GenerateInput[] = [];
-  /** While set, every call waits for it (to hold a job InProgress). */
-  gate?: Promise<void>;
-  async generate(input: GenerateInput): Promise<{
-    text: string;
-    model: string;
-    stopReason: string;
-    inputTokens: number;
-    outputTokens: number;
-  }> {
-    this.calls.push(input);
-    await this.gate;
-    const last = input.messages.at(-1)!.content;
-    const failure = /fail-(\d{3})/.exec(last);
-    if (failure)
-      throw new UpstreamError(Number(failure[1]), 'UPSTREAM_ERROR', `model failed on ${last}`, true);
-    return {
-      text: `echo: ${last}`,
-      model: input.model ?? 'echo-default',
-      stopReason: 'end_turn',
-      inputTokens: 3,
-      outputTokens: 2,
-    };
-  }
-}
 
 let moto: S3Server;
 let s3: S3Client;
 let model: ServiceModel;
-let server: Server;
-let jobs: BatchJobs;
-let faults: FaultQueue;
+let standIn: BedrockBatchStandIn;
 let provider: ModelProvider;
 let echo: EchoProvider;
 let endpoint: string;
@@ -86,46 +48,28 @@ beforeAll(async () => {
   moto = await S3Server.start();
   await moto.createBucket(BUCKET);
   s3 = moto.client();
-  faults = new FaultQueue();
   echo = new EchoProvider();
   provider = echo;
-  jobs = new BatchJobs({
+  standIn = await BedrockBatchStandIn.start({
     s3,
     provider: { name: 'switch', generate: (input, options) => provider.generate(input, options) },
-    modelFor: () => undefined,
-    region: REGION,
-    accountId: '123456789012',
-    delayMs: 20,
-    concurrency: 3,
     minRecords: MIN_RECORDS,
-    faults,
-    logger: createLogger('bedrock-batch', 'silent'),
   });
-  const app = createBedrockBatchApp({ jobs, faults, logger: createLogger('bedrock-batch', 'silent') });
-  server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  bedrock = new BedrockClient({
-    region: REGION,
-    endpoint,
-    credentials: CREDENTIALS,
-    maxAttempts: 1,
-  });
+  endpoint = standIn.endpoint;
+  bedrock = standIn.client();
 }, 90_000);
 
 afterAll(async () => {
   bedrock?.destroy();
-  await jobs?.close();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await standIn?.stop();
   s3?.destroy();
   await moto?.stop();
 });
 
 afterEach(async () => {
-  faults.clear();
+  standIn.faults.clear();
   provider = echo;
-  const res = await fetch(`${endpoint}/_local/requests`);
-  const { requests } = (await res.json()) as { requests: ReceivedRequest[] };
+  const requests = await standIn.requests();
   received.push(...requests.slice(received.length));
 });
 
@@ -218,14 +162,7 @@ async function raw(method: string, path: string, body?: unknown) {
   };
 }
 
-async function inject(body: Faults) {
-  const res = await fetch(`${endpoint}/_local/faults`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-}
+const inject = (faults: Parameters<BedrockBatchStandIn['inject']>[0]) => standIn.inject(faults);
 
 /** Requests the validation tests make invalid on purpose carry this token, so the model check leaves them out. */
 const INVALID_ON_PURPOSE = 'invalid-on-purpose';
