@@ -22,6 +22,8 @@ export const CLOUD_TEMPERATURE = { min: 0, max: 1 } as const;
 export const LOCAL_TEMPERATURE = { min: 0, max: 2 } as const;
 /** The original REST service's default temperature. */
 export const DEFAULT_TEMPERATURE = 0.7;
+/** The local model's temperature when the conversation sets none (Ollama's own default). */
+export const DEFAULT_LOCAL_TEMPERATURE = 0.8;
 
 /** One message's text, and all of a request's text together, as the REST service and the Lambda accept it. */
 export const MAX_MESSAGE_CHARS = 32_000;
