@@ -131,7 +131,7 @@ export interface ResampleSampling {
 export function resampleSampling(args: {
   side: Side;
   attempt: number;
-  temperature: number | undefined;
+  temperature?: number;
   conversationId: string;
   turn: number;
 }): ResampleSampling {
