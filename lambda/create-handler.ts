@@ -64,10 +64,10 @@ export function createHandler({ provider, config, logger }: HandlerDeps): Genera
       const deadline = deadlineOf(event, context, started);
       const timeLeftMs = deadline - Date.now();
       if (timeLeftMs <= 0) throw new DeadlineExceededError();
-      const output = await provider.generate(
-        input,
-        Number.isFinite(deadline) ? { signal: AbortSignal.timeout(timeLeftMs), deadline } : undefined,
-      );
+      const output = await provider.generate(input, {
+        requestId: String(keys.requestId),
+        ...(Number.isFinite(deadline) && { signal: AbortSignal.timeout(timeLeftMs), deadline }),
+      });
       const latencyMs = Date.now() - started;
       logger.info('generated', {
         ...keys,

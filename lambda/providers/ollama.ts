@@ -67,7 +67,11 @@ export function createOllamaProvider({ client, model: defaultModel }: OllamaProv
     async generate(input: GenerateInput, options: GenerateOptions = {}): Promise<GenerateOutput> {
       const model = input.model || defaultModel;
       // The deadline's abort ends the generation too, so a call the caller gave up on does not hold the model.
-      const call = options.signal ? { signal: options.signal } : {};
+      // The request id goes on to Ollama, so its logs (or a proxy's) tell a retried call from a new one.
+      const call: OllamaCallOptions = {
+        ...(options.signal && { signal: options.signal }),
+        ...(options.requestId && { requestId: options.requestId }),
+      };
       return traceModelCall(
         modelCall('ollama', model, input),
         async () => {

@@ -23,6 +23,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Epoch ms by which the call must be done (when `signal` fires); providers cap their per-attempt timeouts to it. */
   deadline?: number;
+  /** The request's id: a provider that can send it on to its model server does (Ollama: `X-Request-Id`). */
+  requestId?: string;
 }
 
 /** A model backend. Failures are thrown as `UpstreamError` with the status and retryability the caller should see. */

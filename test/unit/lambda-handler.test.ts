@@ -5,7 +5,11 @@ import { loadLambdaConfig } from '../../lambda/config';
 import { createHandler } from '../../lambda/handler';
 import type { GenerateInput, ModelProvider } from '../../lambda/providers';
 import type { ProxyResult } from '../../lambda/handler';
+import { createOllamaProvider } from '../../lambda/providers';
+import { createOllamaClient } from '../../src/shared/ollama-client';
 import { httpApiEvent, protobufBody, restEvent, textBody, userRequest } from '../fixtures/apigw-events';
+import { FakeOllama } from '../fixtures/ollama-server';
+import { BASE_TEMPLATE } from '../helpers/ollama-client';
 
 const config = loadLambdaConfig({ MAX_INPUT_CHARS: '100', DEFAULT_MAX_TOKENS: '64' });
 const logger = new Logger({ logLevel: 'SILENT' });
@@ -298,5 +302,25 @@ describe('lambda config', () => {
     [{ BEDROCK_MAX_ATTEMPTS: '3' }, 'BEDROCK_MAX_ATTEMPTS'],
   ])('rejects %p naming %s', (env, name) => {
     expect(() => loadLambdaConfig(env)).toThrow(new RegExp(`^Invalid Lambda configuration: ${name}:`));
+  });
+});
+
+describe('the request id on the way to the model server', () => {
+  it('sends the caller’s request id on to Ollama as X-Request-Id, and API Gateway’s when the caller gave none', async () => {
+    const fake = new FakeOllama({ template: BASE_TEMPLATE });
+    const provider = createOllamaProvider({ client: createOllamaClient(await fake.start()), model: 'm' });
+    const handler = createHandler({ provider, config, logger });
+    try {
+      const withId = await handler(
+        restEvent(protobufBody(userRequest('hi', { requestId: 'wf-1:7:2' })), 'apigw-1'),
+        undefined,
+      );
+      expect(withId.statusCode).toBe(200);
+      const withoutId = await handler(restEvent(protobufBody(userRequest('hi')), 'apigw-2'), undefined);
+      expect(withoutId.statusCode).toBe(200);
+      expect(fake.log.requestIds).toEqual(['wf-1:7:2', 'apigw-2']);
+    } finally {
+      await fake.stop();
+    }
   });
 });
