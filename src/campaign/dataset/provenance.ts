@@ -23,12 +23,32 @@ function withTag(model: string): string {
   return model.includes(':') ? model : `${model}:latest`;
 }
 
+/** `/home/x/.ollama/models/blobs/sha256-…`, `C:\Users\…`, `\\server\share`, `~/…`. */
+const MACHINE_PATH = /^(?:\/|[A-Za-z]:[\\/]|\\\\|~[\\/])/;
+
+/**
+ * The value with every absolute file path cut to its last part: Ollama reports where it found a model's files
+ * (`details.parent_model` of a model imported from a GGUF is its blob's path, under the home folder or checkout of
+ * the machine that imported it), which has no place in a dataset that is published. The last part, a blob's
+ * `sha256-…` name, still identifies the weights.
+ */
+export function withoutMachinePaths(value: unknown): unknown {
+  if (typeof value === 'string') {
+    return MACHINE_PATH.test(value) ? (value.split(/[\\/]/).filter(Boolean).at(-1) ?? '') : value;
+  }
+  if (Array.isArray(value)) return value.map(withoutMachinePaths);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutMachinePaths(v)]));
+  }
+  return value;
+}
+
 /** A local model: its digest from `/api/tags`, its details from `/api/show`. */
 async function localModel(ollama: OllamaClient, model: string): Promise<ModelProvenance> {
   try {
     const [tags, show] = await Promise.all([ollama.tags(), ollama.show({ model })]);
     const tag = tags.models.find((m) => withTag(m.name) === withTag(model) || m.model === model);
-    const details: Record<string, unknown> = { ...show.details };
+    const details = withoutMachinePaths({ ...show.details }) as Record<string, unknown>;
     if (show.parameters) details.parameters = show.parameters;
     if (show.capabilities) details.capabilities = show.capabilities;
     return {

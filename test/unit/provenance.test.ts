@@ -1,0 +1,52 @@
+/** The manifest's provenance names each model without a path of the machine that made the dataset. */
+import { modelProvenance, withoutMachinePaths } from '../../src/campaign/dataset/provenance';
+import { ollamaClient } from '../helpers/ollama-client';
+
+const BLOB = 'sha256-3a6bc7c1f0ad8b61c62b9ffc42a6ad2c4c7ff79a0fb6e0d4c8a2e3f4b5c6d7e8';
+
+describe('provenance without machine paths', () => {
+  it('keeps only the last part of an absolute path, anywhere in the value', () => {
+    expect(
+      withoutMachinePaths({
+        parent_model: `/work/main/.tools/ollama/models/blobs/${BLOB}`,
+        windows: `C:\\Users\\me\\.ollama\\models\\blobs\\${BLOB}`,
+        share: `\\\\server\\models\\${BLOB}`,
+        home: `~/.ollama/models/blobs/${BLOB}`,
+        families: ['gemma3', '/abs/x.gguf'],
+        family: 'gemma3',
+        relative: 'models/x',
+        size: 268,
+      }),
+    ).toEqual({
+      parent_model: BLOB,
+      windows: BLOB,
+      share: BLOB,
+      home: BLOB,
+      families: ['gemma3', 'x.gguf'],
+      family: 'gemma3',
+      relative: 'models/x',
+      size: 268,
+    });
+  });
+
+  it('takes the path out of the details Ollama reports for a model imported from a GGUF file', async () => {
+    const ollama = ollamaClient({
+      show: async () => ({
+        template: '{{ .Prompt }}',
+        details: {
+          parent_model: `/home/someone/checkout/.tools/ollama/models/blobs/${BLOB}`,
+          format: 'gguf',
+          family: 'gemma3',
+          families: ['gemma3'],
+          parameter_size: '268.10M',
+          quantization_level: 'Q4_K_M',
+        },
+      }),
+      tags: async () => ({ models: [{ name: 'gemma3:270m', model: 'gemma3:270m', digest: 'abc' }] }),
+    });
+    const [local] = await modelProvenance([{ side: 'local', model: 'gemma3:270m' }], [], { ollama });
+    expect(local).toMatchObject({ side: 'local', model: 'gemma3:270m', digest: 'abc' });
+    expect(local!.details).toMatchObject({ parent_model: BLOB, family: 'gemma3' });
+    expect(JSON.stringify(local)).not.toMatch(/\/home\/|\.tools/);
+  });
+});
