@@ -11,13 +11,13 @@
  * replies of EXPECTED_REPLY_SHARE of maxTokens and no resample, unless a finished campaign's figures are given.
  */
 import { DEFAULT_CLOUD_MAX_TOKENS, DEFAULT_LOCAL_MAX_TOKENS, DEFAULT_MAX_TURNS } from '../contracts/limits';
-import { DEFAULT_LOCAL_SYSTEM_PROMPT, DEFAULT_QUESTION_TEMPLATE } from '../conversation/input';
+import { DEFAULT_LOCAL_SYSTEM_PROMPT, DEFAULT_QUESTION_TEMPLATE } from '../contracts/conversation-input';
 import { HISTORY_TURNS } from '../conversation/workflows/turn';
 import { noveltySettings } from '../conversation/workflows/novelty';
 import type { NoveltyOption } from '../conversation/workflows/novelty';
-import { DEFAULT_FRAMING } from '../shared/base-model-prompt';
-import type { ModelPrices } from '../shared/model-prices';
-import type { CampaignItem, JudgeSpec } from './types';
+import { DEFAULT_FRAMING } from '../models/base-model-prompt';
+import type { ModelPrices } from '../models/prices';
+import type { CampaignItem, JudgeSpec } from '../contracts/campaign';
 
 /** Chat-template markers around one message, at most (role headers, turn delimiters). */
 export const TEMPLATE_TOKENS_BOUND = 16;

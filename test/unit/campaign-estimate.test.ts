@@ -2,9 +2,12 @@
 import { estimateCampaign, TEMPLATE_TOKENS_BOUND } from '../../src/campaign/estimate';
 import type { EstimateInput } from '../../src/campaign/estimate';
 import { validateCampaign } from '../../src/campaign/validate';
-import type { CampaignItem } from '../../src/campaign/types';
-import { DEFAULT_LOCAL_SYSTEM_PROMPT, DEFAULT_QUESTION_TEMPLATE } from '../../src/conversation/input';
-import { DEFAULT_FRAMING } from '../../src/shared/base-model-prompt';
+import type { CampaignItem } from '../../src/contracts/campaign';
+import {
+  DEFAULT_LOCAL_SYSTEM_PROMPT,
+  DEFAULT_QUESTION_TEMPLATE,
+} from '../../src/contracts/conversation-input';
+import { DEFAULT_FRAMING } from '../../src/models/base-model-prompt';
 
 async function itemsOf(spec: unknown): Promise<CampaignItem[]> {
   const result = await validateCampaign(spec, { inputDir: '/nonexistent' });

@@ -6,7 +6,7 @@ import { createHandler } from '../../lambda/handler';
 import type { GenerateInput, ModelProvider } from '../../lambda/providers';
 import type { ProxyResult } from '../../lambda/handler';
 import { createOllamaProvider } from '../../lambda/providers';
-import { createOllamaClient } from '../../src/shared/ollama-client';
+import { createOllamaClient } from '../../src/models/ollama-client';
 import { httpApiEvent, protobufBody, restEvent, textBody, userRequest } from '../fixtures/apigw-events';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { BASE_TEMPLATE } from '../helpers/ollama-client';
