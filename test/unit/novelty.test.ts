@@ -55,7 +55,8 @@ describe('novelty guard: repeats', () => {
   it('does not take answers on one topic for repeats', () => {
     const a =
       'Sunlight is scattered by the molecules of the air, and blue light is scattered more than red light.';
-    const b = 'At sunset the light crosses more air, so the blue is scattered away and the red light remains.';
+    const b =
+      'At sunset the light crosses more air, so the blue is scattered away and the red light remains.';
     expect(isRepeat(b, [a])).toBe(false);
   });
 
