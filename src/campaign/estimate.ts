@@ -14,7 +14,7 @@ import { DEFAULT_CLOUD_MAX_TOKENS, DEFAULT_LOCAL_MAX_TOKENS, DEFAULT_MAX_TURNS }
 import { DEFAULT_LOCAL_SYSTEM_PROMPT, DEFAULT_QUESTION_TEMPLATE } from '../contracts/conversation-input';
 import { HISTORY_TURNS } from '../conversation/workflows/turn';
 import { noveltySettings } from '../conversation/workflows/novelty';
-import type { NoveltyOption } from '../conversation/workflows/novelty';
+import type { NoveltyOption } from '../contracts/conversation';
 import { DEFAULT_FRAMING } from '../models/base-model-prompt';
 import type { ModelPrices } from '../models/prices';
 import type { CampaignItem, JudgeSpec } from '../contracts/campaign';

@@ -145,6 +145,8 @@ export interface QualityFlags {
   truncatedReplies: number;
   /** The highest similarity (0..1) between a reply and an earlier reply of the same conversation. */
   maxRepetition: number;
+  /** Replies the novelty guard refused and asked for again, both sides (each an extra model call). */
+  resamples: number;
   meanReplyChars: number;
   endReason?: EndReason;
 }

@@ -33,6 +33,20 @@ export const DEFAULT_REPETITION_THRESHOLD = 0.9;
  */
 export const DEFAULT_REPETITION_WINDOW = 0;
 
+/**
+ * The novelty guard (`novelty`, see src/conversation/workflows/novelty.ts): a reply whose word trigrams are at least
+ * `threshold` similar (Jaccard, or equal once normalized) to an earlier message is asked for again, up to
+ * `maxResamples` times, then ends the conversation as `repetition`; `novelty: false` turns it off. Two resamples:
+ * each costs a model call, and on gemma3:270m most repeats are gone at the first (docs/campaigns.md). 0.65: a
+ * question that adds a word or two to an earlier one ("So why is the sky blue?", 0.75) repeats it, one that
+ * changes its subject ("Why is the sky blue at night?", 0.6) is new.
+ */
+export const DEFAULT_NOVELTY = { maxResamples: 2, threshold: 0.65 } as const;
+export const NOVELTY_LIMITS = {
+  maxResamples: { min: 0, max: 5 },
+  threshold: { min: 0.3, max: 1 },
+} as const;
+
 export const DEFAULT_LOCAL_SYSTEM_PROMPT =
   'You are a curious learner talking with an expert. Read the expert answer and ask ONE short follow-up ' +
   'question about it. Reply with the question only: a single sentence, no preamble, no answer.';
@@ -175,6 +189,31 @@ function buildSchemas(rules: InputRules) {
         .array(text(z.string().trim().min(1).max(200)))
         .max(20)
         .optional(),
+      novelty: z
+        .union(
+          [
+            z.literal(false),
+            z
+              .object({
+                maxResamples: z
+                  .number()
+                  .int()
+                  .min(NOVELTY_LIMITS.maxResamples.min)
+                  .max(NOVELTY_LIMITS.maxResamples.max)
+                  .optional(),
+                threshold: z
+                  .number()
+                  .min(NOVELTY_LIMITS.threshold.min)
+                  .max(NOVELTY_LIMITS.threshold.max)
+                  .optional(),
+              })
+              .strict(),
+          ],
+          {
+            error: `must be false, or {maxResamples?: ${NOVELTY_LIMITS.maxResamples.min}..${NOVELTY_LIMITS.maxResamples.max} (a whole number), threshold?: ${NOVELTY_LIMITS.threshold.min}..${NOVELTY_LIMITS.threshold.max}}`,
+          },
+        )
+        .optional(),
       repetitionThreshold: z.number().min(0.5).max(1).optional(),
       repetitionWindow: z.number().int().min(0).max(20).optional(),
       delayBetweenTurnsMs: z
@@ -220,3 +259,8 @@ export function inputSchemas(): InputSchemas {
 export type ConversationInput = z.infer<InputSchemas['conversationInput']>;
 export type CloudOptions = z.infer<InputSchemas['cloudOptions']>;
 export type LocalOptions = z.infer<InputSchemas['localOptions']>;
+export type NoveltyOption = NonNullable<ConversationInput['novelty']>;
+export interface NoveltySettings {
+  maxResamples: number;
+  threshold: number;
+}

@@ -12,6 +12,7 @@ export { DEFAULT_MAX_TURNS, DEFAULT_TIMEOUT_MINUTES } from './limits';
 export {
   DEFAULT_REPETITION_THRESHOLD,
   DEFAULT_REPETITION_WINDOW,
+  DEFAULT_NOVELTY,
   DEFAULT_LOCAL_SYSTEM_PROMPT,
   DEFAULT_QUESTION_TEMPLATE,
   ANSWER_PLACEHOLDER,
@@ -21,7 +22,13 @@ export {
   defaultOutputFile,
   inputSchemas,
 } from './conversation-input';
-export type { CloudOptions, ConversationInput, LocalOptions } from './conversation-input';
+export type {
+  CloudOptions,
+  ConversationInput,
+  LocalOptions,
+  NoveltyOption,
+  NoveltySettings,
+} from './conversation-input';
 
 /**
  * 'cancelled' only appears in the exported JSONL: a cancelled workflow exports, then fails as cancelled.
@@ -57,6 +64,11 @@ export interface Turn {
    */
   cloudCost?: CallCost;
   localCost?: CallCost;
+  /**
+   * Replies the novelty guard refused in this turn and asked for again, each its own model call (whose tokens and
+   * cost the turn's usage includes). Unset when there were none.
+   */
+  resamples?: { cloud: number; local: number };
 }
 
 export interface CallCost {
@@ -126,13 +138,31 @@ export interface StopRequest {
   reason?: 'budget';
 }
 
-/** Token and cost totals of a conversation's turns. */
+/**
+ * A model call whose reply is in no turn: the cloud answer the novelty guard still refused after its resamples,
+ * which ends the conversation before the turn is complete. Its tokens and cost still count.
+ */
+export interface UnrecordedCall {
+  side: 'cloud' | 'local';
+  model: string;
+  usage: TokenUsage;
+  cost: CallCost;
+}
+
+/** Token and cost totals of a conversation's turns (and of its calls that are in no turn). */
 export function usageTotals(
   turns: Turn[],
+  unrecorded: readonly UnrecordedCall[] = [],
 ): Required<Pick<ConversationResult, 'usage' | 'costUsd' | 'unpricedModels'>> {
   const usage = { cloud: { inputTokens: 0, outputTokens: 0 }, local: { inputTokens: 0, outputTokens: 0 } };
   let costUsd = 0;
   const unpriced = new Set<string>();
+  for (const call of unrecorded) {
+    usage[call.side].inputTokens += call.usage.inputTokens;
+    usage[call.side].outputTokens += call.usage.outputTokens;
+    costUsd += call.cost.costUsd;
+    if (!call.cost.priced) unpriced.add(call.model);
+  }
   for (const t of turns) {
     usage.cloud.inputTokens += t.cloudUsage.inputTokens;
     usage.cloud.outputTokens += t.cloudUsage.outputTokens;

@@ -23,6 +23,7 @@ export function staticDetails(input: ConversationInput): string {
     ['cloud', input.cloud],
     ['local', input.local],
     ['stop phrases', input.stopPhrases],
+    ['novelty', input.novelty],
     ['repetition threshold / window', [input.repetitionThreshold, input.repetitionWindow]],
     ['delay between turns (ms)', input.delayBetweenTurnsMs],
     ['output file', input.outputFile],

@@ -20,6 +20,8 @@ export const CSV_COLUMNS = [
   'cloud_output_tokens',
   'local_input_tokens',
   'local_output_tokens',
+  'cloud_resamples',
+  'local_resamples',
 ] as const;
 
 export interface CsvOptions {
@@ -64,6 +66,8 @@ export function transcriptToCsv(conversationId: string, turns: Turn[], options: 
     t.cloudUsage.outputTokens,
     t.localUsage.inputTokens,
     t.localUsage.outputTokens,
+    t.resamples?.cloud ?? 0,
+    t.resamples?.local ?? 0,
   ]);
   return stringify([[...CSV_COLUMNS], ...rows], {
     record_delimiter: 'windows',

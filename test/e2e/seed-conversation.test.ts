@@ -27,6 +27,8 @@ const HEADER = [
   'cloud_output_tokens',
   'local_input_tokens',
   'local_output_tokens',
+  'cloud_resamples',
+  'local_resamples',
 ];
 const SEED = { initialQuery: 'Tell me about machine learning', outputFile: 'conversation.csv' };
 

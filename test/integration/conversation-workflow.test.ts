@@ -460,13 +460,13 @@ test('a stop phrase in either side ends the conversation as stop_phrase', async 
   expect((await exportedJsonl(result)).endReason).toBe('stop_phrase');
 });
 
-test('the repetition check is off unless asked for: looping text runs to maxTurns', async () => {
+test('with the novelty guard off, the repetition check is off unless asked for: looping text runs to maxTurns', async () => {
   const llm = fakeLlmService(async (call) => ({
     ...answer(call),
     response: 'Machine learning learns patterns.',
   }));
 
-  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 3 }, llm.client);
+  const result = await runConversation({ initialQuery: 'Hello', maxTurns: 3, novelty: false }, llm.client);
 
   expect(result.endReason).toBe('max_turns');
   expect(result.completedTurns).toBe(3);
@@ -482,7 +482,7 @@ test('the sides looping on near-identical text end the conversation as repetitio
   }));
 
   const result = await runConversation(
-    { initialQuery: 'Hello', maxTurns: 10, repetitionWindow: 4 },
+    { initialQuery: 'Hello', maxTurns: 10, repetitionWindow: 4, novelty: false },
     llm.client,
   );
 
@@ -490,6 +490,104 @@ test('the sides looping on near-identical text end the conversation as repetitio
   expect(result.completedTurns).toBe(2);
   expect(await exportedRows(result)).toHaveLength(2);
   expect((await exportedJsonl(result)).endReason).toBe('repetition');
+});
+
+describe('the novelty guard', () => {
+  test('a question that re-asks the seed is asked for again, warmer, with its own seed and the questions asked so far', async () => {
+    const llm = fakeLlmService();
+    const chats: Parameters<OllamaClient['chat']>[0][] = [];
+    const ollama = ollamaClient({
+      chat: async (request) => {
+        chats.push(request);
+        // The first question re-asks the seed in other case and punctuation; the resample asks something new.
+        const content = chats.length === 1 ? 'why is the SKY blue' : `New question ${chats.length}?`;
+        return {
+          model: request.model,
+          message: { role: 'assistant', content },
+          prompt_eval_count: 30,
+          eval_count: 7,
+        };
+      },
+    });
+    const result = await runConversation(
+      { initialQuery: 'Why is the sky blue?', maxTurns: 2, local: { temperature: 0.3 } },
+      llm.client,
+      undefined,
+      ollama,
+    );
+
+    expect(result.endReason).toBe('max_turns');
+    expect(result.turns.map((t) => t.localResponse)).toEqual(['New question 2?', 'New question 3?']);
+    expect(result.turns[0]).toMatchObject({
+      resamples: { cloud: 0, local: 1 },
+      // Both local calls of the turn count.
+      localUsage: { inputTokens: 60, outputTokens: 14 },
+    });
+    expect(result.turns[1]?.resamples).toBeUndefined();
+    expect(result.usage?.local).toEqual({ inputTokens: 90, outputTokens: 21 });
+    expect(chats).toHaveLength(3);
+    expect(chats[0]?.options).toEqual({ num_predict: 50, temperature: 0.3 });
+    expect(chats[1]?.options).toEqual({ num_predict: 50, temperature: 0.45, seed: expect.any(Number) });
+    expect(chats[1]?.messages?.at(-1)?.content).toMatch(
+      /These questions were asked already; ask a different one[^\n]*\n- Why is the sky blue\?\n- why is the SKY blue$/,
+    );
+    const rows = await exportedRows(result);
+    expect(rows[0]?.endsWith(',0,1')).toBe(true);
+    expect(rows[1]?.endsWith(',0,0')).toBe(true);
+    const jsonl = (await exportedJsonl(result)) as unknown as { turns: { resamples?: unknown }[] };
+    expect(jsonl.turns[0]?.resamples).toEqual({ cloud: 0, local: 1 });
+  });
+
+  test('a question still repeated after maxResamples is kept, and the conversation ends as repetition', async () => {
+    const llm = fakeLlmService();
+    const { client, calls } = fakeOllama(async () => 'Hello?');
+    const result = await runConversation(
+      { initialQuery: 'Hello', maxTurns: 5, novelty: { maxResamples: 1 } },
+      llm.client,
+      undefined,
+      client,
+    );
+    expect(result.endReason).toBe('repetition');
+    expect(result.completedTurns).toBe(1);
+    expect(result.turns[0]).toMatchObject({ localResponse: 'Hello?', resamples: { cloud: 0, local: 1 } });
+    expect(calls()).toBe(2);
+    expect((await exportedJsonl(result)).endReason).toBe('repetition');
+  });
+
+  test('an answer said again is asked for again with a note; still repeated, the conversation ends before the turn, its calls counted', async () => {
+    const llm = fakeLlmService(async (call) => ({ ...answer(call), response: 'The sun is shining.' }));
+    const result = await runConversation(
+      { initialQuery: 'Why is the sky blue?', maxTurns: 5, cloud: { systemPrompt: 'Be brief.' } },
+      llm.client,
+    );
+    // Turn 1's answer is new; turn 2's repeats it, twice more asked for, still the same.
+    expect(result.endReason).toBe('repetition');
+    expect(result.completedTurns).toBe(1);
+    expect(llm.requests).toHaveLength(4);
+    expect(llm.requests[1]).toMatchObject({ system: 'Be brief.' });
+    expect(llm.requests[2]).toMatchObject({
+      system: expect.stringMatching(/^Be brief\. Each answer says something that has not been said before/),
+      temperature: 0.85,
+    });
+    expect(llm.requests[3]?.temperature).toBe(1);
+    // The three refused calls of turn 2 are in no turn, but their tokens are in the totals.
+    expect(result.usage?.cloud).toEqual({ inputTokens: 10 + 20 + 30 + 40, outputTokens: 80 });
+    expect(await exportedRows(result)).toHaveLength(1);
+  });
+
+  test('novelty: false asks nothing again', async () => {
+    const llm = fakeLlmService(async (call) => ({ ...answer(call), response: 'Same.' }));
+    const { client, calls } = fakeOllama(async () => 'Same?');
+    const result = await runConversation(
+      { initialQuery: 'Hello', maxTurns: 3, novelty: false },
+      llm.client,
+      undefined,
+      client,
+    );
+    expect(result.endReason).toBe('max_turns');
+    expect(llm.requests).toHaveLength(3);
+    expect(calls()).toBe(3);
+  });
 });
 
 test('options reach the models: per-side model, persona, temperature, max tokens and the question template', async () => {
@@ -666,13 +764,14 @@ test('search attributes are upserted when a filterable value changes, not after 
   const history = await handle.fetchHistory();
   const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
   // In the first task the patch markers' TemporalChangeVersion (one upsert per patch: sparse-turn-attributes,
-  // provider-task-queues) and the start's (models, turns 0); after turn 1 the cloud model that answered; at the
-  // end the turns and the end reason. None for turns 2 and 3.
+  // provider-task-queues, novelty-guard) and the start's (models, turns 0); after turn 1 the cloud model that
+  // answered; at the end the turns and the end reason. None for turns 2 and 3.
   expect(
     upserts.map((e) =>
       Object.keys(e.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!).sort(),
     ),
   ).toEqual([
+    ['TemporalChangeVersion'],
     ['TemporalChangeVersion'],
     ['TemporalChangeVersion'],
     ['ConversationLocalModel', 'ConversationTurns'],

@@ -68,13 +68,17 @@ describe('qualityFlags', () => {
     const turns = [
       turn(1, 'The sky is blue because of scattering.', 'Why scattering?', 40, 5),
       turn(2, '', 'And at sunset?', 3, 24),
-      turn(3, 'The sky is blue because of scattering.', 'ok?', 12, 5),
+      {
+        ...turn(3, 'The sky is blue because of scattering.', 'ok?', 12, 5),
+        resamples: { cloud: 2, local: 1 },
+      },
     ];
     const flags = qualityFlags(turns, { cloud: 40, local: 24 }, 'max_turns');
     expect(flags).toEqual({
       emptyReplies: 1,
       truncatedReplies: 2,
       maxRepetition: 1,
+      resamples: 3,
       meanReplyChars:
         Math.round(
           (10 * turns.reduce((s, t) => s + t.cloudResponse.length + t.localResponse.length, 0)) / 6,
@@ -95,6 +99,7 @@ describe('qualityFlags', () => {
       emptyReplies: 0,
       truncatedReplies: 0,
       maxRepetition: 0,
+      resamples: 0,
       meanReplyChars: 0,
     });
   });

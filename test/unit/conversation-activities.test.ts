@@ -11,6 +11,7 @@ import type {
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { followUpPrompt, makeAskLocal } from '../../src/conversation/activities/local';
 import { completionOptions, nextQuestionPrompt } from '../../src/models/base-model-prompt';
+import { resampledQuestionPrompt } from '../../src/models/resample-prompt';
 import { BASE_TEMPLATE, ollamaClient } from '../helpers/ollama-client';
 
 /**
@@ -191,6 +192,36 @@ describe('askLocal', () => {
         }),
         { signal: expect.any(AbortSignal), requestId: expect.stringMatching(/:1$/) },
       );
+    });
+
+    test('a resample starts the question with an opening other than the refused one’s, with its own seed', async () => {
+      const { generate, run } = askBaseModel(' does the light scatter? It does.');
+      const resample = {
+        attempt: 1,
+        seed: 42,
+        asked: ['Why is the sky blue?'],
+        refused: 'Why is the sky blue?',
+      };
+      await expect(run({ resample, temperature: 0.95 })).resolves.toMatchObject({
+        question: 'What does the light scatter?',
+      });
+      const request = generate.mock.calls[0]![0];
+      expect(request.prompt).toBe(
+        resampledQuestionPrompt({ question: 'Q?', answer: 'A.', context: resample }).prompt,
+      );
+      expect(request.prompt).toMatch(
+        /never asks the same question twice.*\n\nQuestion: Q\?\nAnswer: A\.\nQuestion: What$/s,
+      );
+      expect(request.options).toEqual({
+        ...completionOptions({ maxTokens: 96, temperature: 0.95 }),
+        seed: 42,
+      });
+    });
+
+    test('a resample whose completion is empty is an empty question (retried), not its opening alone', async () => {
+      const { run } = askBaseModel('   ');
+      const resample = { attempt: 2, seed: 7, asked: ['What?'], refused: 'What?' };
+      await expect(run({ resample })).rejects.toMatchObject({ type: 'EmptyModelOutput' });
     });
 
     test("asks Ollama for a model's template once per model", async () => {

@@ -7,6 +7,7 @@ import type { Turn } from '../../src/contracts/conversation';
 import { staticDetails, staticSummary, withConfigDefaults } from '../../src/conversation/start';
 import { repeatsItself, similarity } from '../../src/conversation/workflows/repetition';
 import { loadConfig } from '../../src/shared/config';
+import { validateCampaign } from '../../src/campaign/validate';
 
 /** The configuration's own defaults (what a fresh `.env`-less start uses). */
 const config = loadConfig({});
@@ -70,6 +71,44 @@ describe('repeatsItself', () => {
     expect(repeatsItself(t, 0.9, 6)).toBe(true);
     expect(repeatsItself(t, 0.9, 4)).toBe(false);
     expect(repeatsItself(turns(['A.', 'A.']), 0.9, 0)).toBe(false);
+  });
+});
+
+describe('the novelty option', () => {
+  const parse = (novelty: unknown) =>
+    inputSchemas().conversationInput.safeParse({ initialQuery: 'Hi', novelty });
+
+  test('takes false, or maxResamples 0..5 and a threshold 0.3..1, naming the bad field', () => {
+    for (const ok of [
+      false,
+      {},
+      { maxResamples: 0 },
+      { maxResamples: 5, threshold: 1 },
+      { threshold: 0.3 },
+    ]) {
+      expect(parse(ok).success).toBe(true);
+    }
+    const pathOf = (bad: unknown) => parse(bad).error?.issues.map((i) => i.path.join('.'));
+    expect(pathOf({ maxResamples: 6 })).toEqual(['novelty.maxResamples']);
+    // zod names the union itself when the number is not a whole one; the message says what it must be.
+    expect(pathOf({ maxResamples: 1.5 })?.[0]).toMatch(/^novelty/);
+    expect(pathOf({ threshold: 0.2 })).toEqual(['novelty.threshold']);
+    expect(pathOf({ tries: 2 })).toEqual(['novelty']);
+    expect(parse(true).error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['novelty'],
+        message: 'must be false, or {maxResamples?: 0..5 (a whole number), threshold?: 0.3..1}',
+      }),
+    ]);
+  });
+
+  test('a campaign spec names the bad field inside it', async () => {
+    const result = await validateCampaign(
+      { seeds: ['Hi'], pairs: [{}], novelty: { maxResamples: 9 } },
+      { inputDir: '/nonexistent' },
+    );
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.map((i) => i.path)).toEqual(['novelty.maxResamples']);
   });
 });
 

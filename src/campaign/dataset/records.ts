@@ -50,6 +50,7 @@ export interface ConversationRow {
       empty_replies: number;
       truncated_replies: number;
       max_repetition: number;
+      resamples: number;
       mean_reply_chars: number;
     } | null;
     judge: { score: number | null; rationale: string; model: string } | null;
@@ -75,6 +76,7 @@ function quality(flags: QualityFlags | undefined): ConversationRow['metadata']['
         empty_replies: flags.emptyReplies,
         truncated_replies: flags.truncatedReplies,
         max_repetition: flags.maxRepetition,
+        resamples: flags.resamples,
         mean_reply_chars: flags.meanReplyChars,
       }
     : null;

@@ -16,6 +16,7 @@ import {
   nextQuestionPrompt,
 } from '../../models/base-model-prompt';
 import { priceCall, type ModelPrices } from '../../models/prices';
+import { askedBeforeNote, resampledQuestionPrompt } from '../../models/resample-prompt';
 import { callRequestId } from './call-id';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
 import { observeModelCall } from './observe';
@@ -64,12 +65,15 @@ export function makeAskLocal(
           { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
           {
             role: 'user',
-            content: renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input),
+            content:
+              renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input) +
+              (input.resample ? `\n\n${askedBeforeNote(input.resample)}` : ''),
           },
         ],
         options: {
           num_predict: input.maxTokens ?? maxTokens,
           ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+          ...(input.resample && { seed: input.resample.seed }),
         },
       },
       call,
@@ -84,26 +88,35 @@ export function makeAskLocal(
 
   /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
   async function complete(model: string, input: AskLocalInput, call: OllamaCallOptions): Promise<LocalReply> {
+    const exchange = {
+      question: input.question,
+      answer: input.answer,
+      framing: input.systemPrompt,
+      body: input.questionTemplate ? renderQuestionPrompt(input.questionTemplate, input) : undefined,
+    };
+    // A resample starts the question for the model (see resample-prompt.ts), which then completes it.
+    const { prompt, opening } = input.resample
+      ? resampledQuestionPrompt({ ...exchange, context: input.resample })
+      : { prompt: nextQuestionPrompt(exchange), opening: '' };
     const res = await client.generate(
       {
         model,
         stream: false,
         raw: true,
-        prompt: nextQuestionPrompt({
-          question: input.question,
-          answer: input.answer,
-          framing: input.systemPrompt,
-          body: input.questionTemplate ? renderQuestionPrompt(input.questionTemplate, input) : undefined,
-        }),
-        options: completionOptions({
-          maxTokens: input.maxTokens ?? maxTokens,
-          temperature: input.temperature,
-        }),
+        prompt,
+        options: {
+          ...completionOptions({ maxTokens: input.maxTokens ?? maxTokens, temperature: input.temperature }),
+          ...(input.resample && { seed: input.resample.seed }),
+        },
       },
       call,
     );
+    const question = firstQuestion(
+      opening ? `${opening} ${(res.response ?? '').trimStart()}` : (res.response ?? ''),
+    );
     return {
-      question: firstQuestion(res.response ?? ''),
+      // The opening alone is no question: the model wrote nothing after it (retried as an empty reply).
+      question: opening && question === opening ? '' : question,
       model: res.model,
       usage: usageOf(res),
       finishReason: res.done_reason,

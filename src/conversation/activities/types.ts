@@ -41,8 +41,21 @@ export interface AskLocalInput {
   maxTokens?: number;
   /** Unset: DEFAULT_QUESTION_TEMPLATE. */
   questionTemplate?: string;
+  /** Set when the novelty guard refused the question before: this call asks for a new one (see resample-prompt.ts). */
+  resample?: LocalResample;
   /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
   turn?: number;
+}
+
+export interface LocalResample {
+  /** From 1. */
+  attempt: number;
+  /** The model server's sampling seed for this call. */
+  seed: number;
+  /** The questions asked so far, the seed first. */
+  asked: string[];
+  /** The question the guard refused. */
+  refused: string;
 }
 
 export interface AskLocalOutput {

@@ -38,15 +38,26 @@ import type {
   ConversationResult,
   ConversationStatus,
   EndReason,
+  NoveltySettings,
   TranscriptState,
   Turn,
+  UnrecordedCall,
 } from '../../contracts/conversation';
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';
 import type { ConversationActivities } from '../activities';
-import type { ProviderTaskQueues } from '../activities/types';
+import type { AskCloudOutput, AskLocalOutput, ProviderTaskQueues } from '../activities/types';
+import { findRepeat, noveltySettings, resampleSampling } from './novelty';
 import { repeatsItself } from './repetition';
-import { cloudRequest, localRequest, turnRecord } from './turn';
+import {
+  cloudRequest,
+  cloudResampleRequest,
+  localRequest,
+  localResampleRequest,
+  sumCost,
+  sumUsage,
+  turnRecord,
+} from './turn';
 
 /**
  * Continue-as-new design: a run does at most this many turns (or fewer when the server suggests it), then
@@ -147,6 +158,10 @@ interface State {
   stopForBudget: boolean;
   /** Where the model calls run; unset in runs recorded before the provider queues (the workflow's own queue). */
   taskQueues?: ProviderTaskQueues;
+  /** The novelty guard's settings; unset when it is off, or in runs recorded before it (NOVELTY_GUARD_PATCH). */
+  novelty?: NoveltySettings;
+  /** Calls whose replies are in no turn (see UnrecordedCall). */
+  unrecorded: UnrecordedCall[];
   deadline: number;
   runs: number;
   phase: 'talking' | 'exporting' | 'completed';
@@ -181,11 +196,14 @@ export async function conversationWorkflow(
     deadline: continuation?.deadline ?? workflowInfo().startTime.getTime() + settings.timeoutMinutes * 60_000,
     runs: continuation?.runs ?? 0,
     phase: 'talking',
+    unrecorded: [],
   };
   const showDetails = () => setCurrentDetails(currentDetails(settings, state));
   // Asked once, in the first workflow task, so the marker (and its TemporalChangeVersion upsert) joins that task.
   const sparseAttributes = patched(SPARSE_TURN_ATTRIBUTES_PATCH);
   const askForProviderQueues = !state.taskQueues && patched(PROVIDER_TASK_QUEUES_PATCH);
+  const novelty = noveltySettings(settings.novelty);
+  if (novelty && patched(NOVELTY_GUARD_PATCH)) state.novelty = novelty;
 
   setHandler(transcriptQuery, () => transcript(settings, state));
   setHandler(stopSignal, (request) => {
@@ -298,7 +316,7 @@ export async function conversationWorkflow(
     ...paths,
     averageProcessingTimeMs: averageProcessingTimeMs(state.turns),
     ...(error ? { error } : {}),
-    ...usageTotals(state.turns),
+    ...usageTotals(state.turns, state.unrecorded),
   };
 }
 
@@ -318,19 +336,76 @@ async function runTurns(
 
     const n = turns.length + 1;
     const query = turns.at(-1)?.localResponse ?? settings.initialQuery;
-    const cloud = await askCloud.executeWithOptions(onQueue(state.taskQueues?.cloud, `turn ${n} · cloud`), [
+    let cloud = await askCloud.executeWithOptions(onQueue(state.taskQueues?.cloud, `turn ${n} · cloud`), [
       cloudRequest(settings, turns, query),
     ]);
-    const local = await askLocal.executeWithOptions(onQueue(state.taskQueues?.local, `turn ${n} · local`), [
+    const refused: { cloud: AskCloudOutput[]; local: AskLocalOutput[] } = { cloud: [], local: [] };
+    const guard = state.novelty;
+    // Each message so far, the seed first and this turn's query last: what a new reply must not say again.
+    const said = guard
+      ? [settings.initialQuery, ...turns.flatMap((t) => [t.cloudResponse, t.localResponse])]
+      : [];
+    while (guard && findRepeat(cloud.response, said, guard.threshold)) {
+      refused.cloud.push(cloud);
+      if (refused.cloud.length > guard.maxResamples) {
+        state.unrecorded.push(unrecordedCall('cloud', refused.cloud));
+        log.info('cloud answer still repeats after its resamples', {
+          turn: n,
+          resamples: guard.maxResamples,
+        });
+        return 'repetition';
+      }
+      const attempt = refused.cloud.length;
+      const sampling = resampleSampling({
+        side: 'cloud',
+        attempt,
+        temperature: settings.cloud?.temperature,
+        conversationId: settings.conversationId,
+        turn: n,
+      });
+      cloud = await askCloud.executeWithOptions(
+        onQueue(state.taskQueues?.cloud, `turn ${n} · cloud · resample ${attempt}`),
+        [cloudResampleRequest(settings, turns, query, sampling)],
+      );
+    }
+    let local = await askLocal.executeWithOptions(onQueue(state.taskQueues?.local, `turn ${n} · local`), [
       localRequest(settings, query, cloud.response, n),
     ]);
-    turns.push(turnRecord(n, query, cloud, local));
+    let localRepeats = false;
+    while (guard && findRepeat(local.question, [...said, cloud.response], guard.threshold)) {
+      if (refused.local.length >= guard.maxResamples) {
+        // The turn is kept with the question said again (its answer is new), and the conversation ends here.
+        localRepeats = true;
+        break;
+      }
+      refused.local.push(local);
+      const attempt = refused.local.length;
+      const sampling = resampleSampling({
+        side: 'local',
+        attempt,
+        temperature: settings.local?.temperature,
+        conversationId: settings.conversationId,
+        turn: n,
+      });
+      local = await askLocal.executeWithOptions(
+        onQueue(state.taskQueues?.local, `turn ${n} · local · resample ${attempt}`),
+        [
+          localResampleRequest(settings, query, cloud.response, n, sampling, {
+            attempt,
+            asked: [settings.initialQuery, ...turns.map((t) => t.localResponse)],
+            refused: refused.local.at(-1)!.question,
+          }),
+        ],
+      );
+    }
+    turns.push(turnRecord(n, query, cloud, local, refused));
     turnsThisRun++;
     const changed = turnAttributes(turns.length, cloud.model, local.model, !sparseAttributes);
     if (changed.length > 0) upsertSearchAttributes(changed);
     showDetails();
 
     if (saysStopPhrase(settings.stopPhrases, cloud.response, local.question)) return 'stop_phrase';
+    if (localRepeats) return 'repetition';
     if (repeatsItself(turns, settings.repetitionThreshold, settings.repetitionWindow)) return 'repetition';
     if (settings.maxTotalTokens !== undefined && totalTokens(turns) >= settings.maxTotalTokens)
       return 'budget';
@@ -344,6 +419,17 @@ async function runTurns(
     if (turnsThisRun >= TURNS_PER_RUN || workflowInfo().continueAsNewSuggested) return CONTINUE_AS_NEW;
   }
 }
+
+/** The refused calls of one side as one call that is in no turn. */
+function unrecordedCall(side: 'cloud', calls: AskCloudOutput[]): UnrecordedCall {
+  return { side, model: calls.at(-1)!.model, usage: sumUsage(calls), cost: sumCost(calls) };
+}
+
+/**
+ * Marks a run with the novelty guard (the conversation's `novelty` option, on by default): a repeated reply is asked
+ * for again, which adds activities to the turn. Runs recorded before it (no marker) replay without the guard.
+ */
+export const NOVELTY_GUARD_PATCH = 'novelty-guard';
 
 function onQueue(taskQueue: string | undefined, summary: string): ActivityOptions {
   return taskQueue ? { summary, taskQueue } : { summary };

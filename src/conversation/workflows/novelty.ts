@@ -7,6 +7,8 @@
  * takes the same decisions. Not tuned to a model: text is compared by its words alone (Unicode-normalized,
  * case-folded, punctuation and spacing dropped), as overlapping word trigrams.
  */
+import { DEFAULT_NOVELTY } from '../../contracts/conversation';
+import type { NoveltyOption, NoveltySettings } from '../../contracts/conversation';
 import {
   CLOUD_TEMPERATURE,
   DEFAULT_LOCAL_TEMPERATURE,
@@ -14,31 +16,10 @@ import {
   LOCAL_TEMPERATURE,
 } from '../../contracts/limits';
 
-export interface NoveltySettings {
-  /** Model calls asked for again per reply before the conversation ends as `repetition`; 0 ends it at once. */
-  maxResamples: number;
-  /** Word-trigram Jaccard similarity (0..1) at or above which a reply repeats an earlier message. */
-  threshold: number;
-}
-
-/** `novelty: false` turns the guard off; unset fields take DEFAULT_NOVELTY's. */
-export type NoveltyOption = Partial<NoveltySettings> | false;
-
-/**
- * Two resamples: measured on gemma3:270m (see docs/campaigns.md) most repeats are gone at the first, and each one
- * costs a model call. 0.65: a question that adds a word or two to an earlier one ("So why is the sky blue?",
- * 0.75) repeats it, one that changes its subject ("Why is the sky blue at night?", 0.6) is new.
- */
-export const DEFAULT_NOVELTY: Readonly<NoveltySettings> = { maxResamples: 2, threshold: 0.65 };
-export const NOVELTY_LIMITS = {
-  maxResamples: { min: 0, max: 5 },
-  threshold: { min: 0.3, max: 1 },
-} as const;
-
 /** How much warmer each resample samples than the one before, up to the side's highest temperature. */
 export const RESAMPLE_TEMPERATURE_STEP = 0.15;
 
-/** The guard's settings for a conversation's option; undefined when it is off. */
+/** The guard's settings for a conversation's `novelty` option; undefined when it is off. */
 export function noveltySettings(option: NoveltyOption | undefined): NoveltySettings | undefined {
   if (option === false) return undefined;
   return { ...DEFAULT_NOVELTY, ...option };

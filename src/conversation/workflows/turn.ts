@@ -3,8 +3,16 @@
  * the benchmark's baselines (the Temporal floor workflow and the plain loop), so all three do the same work.
  */
 import type { ChatMessage } from '../../contracts/chat';
-import type { ConversationInput, Turn } from '../../contracts/conversation';
-import type { AskCloudInput, AskCloudOutput, AskLocalInput, AskLocalOutput } from '../activities/types';
+import type { CallCost, ConversationInput, TokenUsage, Turn } from '../../contracts/conversation';
+import { DEFAULT_FRAMING } from '../../models/base-model-prompt';
+import type {
+  AskCloudInput,
+  AskCloudOutput,
+  AskLocalInput,
+  AskLocalOutput,
+  LocalResample,
+} from '../activities/types';
+import type { ResampleSampling } from './novelty';
 
 /** How many earlier turns the cloud model sees besides the current query. */
 export const HISTORY_TURNS = 4;
@@ -40,22 +48,92 @@ export function localRequest(
   };
 }
 
-export function turnRecord(n: number, query: string, cloud: AskCloudOutput, local: AskLocalOutput): Turn {
+/**
+ * Said to the cloud model when the novelty guard refused its answer: in its system prompt, after the conversation's
+ * own (or, for a conversation without one, after the framing a base model's transcript opens with, which also reads
+ * as a role for a chat model).
+ */
+export const NEW_ANSWER_NOTE =
+  'Each answer says something that has not been said before in the conversation, in other words.';
+
+/** The cloud call again, warmer, with NEW_ANSWER_NOTE. */
+export function cloudResampleRequest(
+  settings: ModelSettings,
+  turns: Turn[],
+  query: string,
+  sampling: ResampleSampling,
+): AskCloudInput {
+  return {
+    ...cloudRequest(settings, turns, query),
+    system: `${settings.cloud?.systemPrompt ?? DEFAULT_FRAMING} ${NEW_ANSWER_NOTE}`,
+    temperature: sampling.temperature,
+  };
+}
+
+/** The local call again, warmer, with its own seed and the questions asked so far. */
+export function localResampleRequest(
+  settings: ModelSettings,
+  query: string,
+  answer: string,
+  turn: number,
+  sampling: ResampleSampling,
+  resample: Omit<LocalResample, 'seed'>,
+): AskLocalInput {
+  return {
+    ...localRequest(settings, query, answer, turn),
+    temperature: sampling.temperature,
+    resample: { ...resample, seed: sampling.seed },
+  };
+}
+
+/** Replies the novelty guard refused, per side: model calls whose tokens and cost the turn still counts. */
+export interface RefusedReplies {
+  cloud: AskCloudOutput[];
+  local: AskLocalOutput[];
+}
+
+export function turnRecord(
+  n: number,
+  query: string,
+  cloud: AskCloudOutput,
+  local: AskLocalOutput,
+  refused: RefusedReplies = { cloud: [], local: [] },
+): Turn {
+  const first = refused.cloud[0] ?? cloud;
+  const resampled = refused.cloud.length + refused.local.length > 0;
   return {
     turn: n,
-    timestamp: cloud.startedAt,
+    timestamp: first.startedAt,
     query,
     cloudResponse: cloud.response,
     localResponse: local.question,
-    processingTimeMs: Math.max(0, Date.parse(local.finishedAt) - Date.parse(cloud.startedAt)),
+    processingTimeMs: Math.max(0, Date.parse(local.finishedAt) - Date.parse(first.startedAt)),
     cloudModel: cloud.model,
     localModel: local.model,
     cloudLatencyMs: cloud.latencyMs,
     localLatencyMs: local.latencyMs,
-    cloudUsage: cloud.usage,
-    localUsage: local.usage,
-    cloudCost: { costUsd: cloud.costUsd, priced: cloud.priced },
-    localCost: { costUsd: local.costUsd, priced: local.priced },
+    cloudUsage: sumUsage([...refused.cloud, cloud]),
+    localUsage: sumUsage([...refused.local, local]),
+    cloudCost: sumCost([...refused.cloud, cloud]),
+    localCost: sumCost([...refused.local, local]),
+    ...(resampled && { resamples: { cloud: refused.cloud.length, local: refused.local.length } }),
+  };
+}
+
+export function sumUsage(calls: readonly { usage: TokenUsage }[]): TokenUsage {
+  return calls.reduce(
+    (sum, c) => ({
+      inputTokens: sum.inputTokens + c.usage.inputTokens,
+      outputTokens: sum.outputTokens + c.usage.outputTokens,
+    }),
+    { inputTokens: 0, outputTokens: 0 },
+  );
+}
+
+export function sumCost(calls: readonly { costUsd: number; priced: boolean }[]): CallCost {
+  return {
+    costUsd: calls.reduce((sum, c) => sum + c.costUsd, 0),
+    priced: calls.every((c) => c.priced),
   };
 }
 
