@@ -19,11 +19,18 @@ const text = (fallback: string) => z._default(z.string().check(z.minLength(1)), 
 
 /** The Lambda's environment. Read once at cold start; a bad value fails the init phase, not a request. */
 const schema = z.object({
-  MODEL_PROVIDER: z._default(z.enum(['bedrock', 'ollama']), 'ollama'),
+  MODEL_PROVIDER: z._default(z.enum(['bedrock', 'ollama', 'openai']), 'ollama'),
   BEDROCK_MODEL_ID: text('anthropic.claude-3-haiku-20240307-v1:0'),
   AWS_REGION: text('us-east-1'),
   OLLAMA_HOST: z._default(z.url({ protocol: /^https?$/ }), DEFAULT_OLLAMA_HOST),
   OLLAMA_MODEL: text(DEFAULT_OLLAMA_MODEL),
+  /** MODEL_PROVIDER=openai: an OpenAI-compatible API's root (vLLM, SGLang, TGI, llama.cpp, LM Studio, Ollama's /v1). */
+  OPENAI_BASE_URL: z._default(z.url({ protocol: /^https?$/ }), `${DEFAULT_OLLAMA_HOST}/v1`),
+  OPENAI_MODEL: text(DEFAULT_OLLAMA_MODEL),
+  /** `chat` for a chat model; `completions` for a base model, prompted with a question-and-answer transcript. */
+  OPENAI_API: z._default(z.enum(['chat', 'completions']), 'chat'),
+  /** The name of the variable that holds the server's API key (never the key itself); unset: no key is sent. */
+  OPENAI_API_KEY_ENV: z.optional(z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/))),
   MAX_INPUT_CHARS: int(1, 1_000_000, MAX_MESSAGE_CHARS),
   DEFAULT_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_CLOUD_MAX_TOKENS),
   /** Per attempt: how long the Bedrock client waits for an answer before it gives up on that attempt. */
@@ -46,6 +53,12 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaCo
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid Lambda configuration: ${problems.join('; ')}`);
+  }
+  const keyVariable = parsed.data.OPENAI_API_KEY_ENV;
+  if (parsed.data.MODEL_PROVIDER === 'openai' && keyVariable !== undefined && !env[keyVariable]) {
+    throw new ConfigError(
+      `Invalid Lambda configuration: OPENAI_API_KEY_ENV names ${keyVariable}, which is not set`,
+    );
   }
   return parsed.data;
 }

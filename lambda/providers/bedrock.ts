@@ -13,9 +13,15 @@ import {
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { isAbortError, isTimeoutError, messageOf, UpstreamError } from '../../src/contracts/errors';
+import {
+  isAbortError,
+  isConnectionError,
+  isTimeoutError,
+  messageOf,
+  UpstreamError,
+} from '../../src/contracts/errors';
 import { answerText, converseRequestBody } from '../../src/models/converse-request';
-import { isConnectionError, unreachable } from './errors';
+import { unreachable } from './errors';
 import { traceModelCall } from '../../src/shared/telemetry/model-call';
 import { modelCall, modelCallResult } from './traced';
 import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';

@@ -1,23 +1,5 @@
 import { messageOf, UpstreamError } from '../../src/contracts/errors';
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-/** True when the model could not be reached at all (refused, reset, DNS). */
-export function isConnectionError(err: unknown): boolean {
-  const code = errorCode(err);
-  return code !== undefined && CONNECTION_CODES.has(code);
-}
-
 export function unreachable(provider: string, err: unknown): UpstreamError {
   const reason = errorCode(err) ?? messageOf(err);
   return new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', `${provider} is unreachable: ${reason}`, true, {

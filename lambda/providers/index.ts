@@ -2,14 +2,20 @@ import type { LambdaConfig } from '../config';
 import { createBedrockClient, createBedrockProvider } from './bedrock';
 import { createOllamaClient } from '../../src/models/ollama-client';
 import { createOllamaProvider } from './ollama';
+import { createOpenAiClient } from '../../src/models/openai-client';
+import { createOpenAiProvider } from './openai';
 import type { ModelProvider } from './types';
 
 export type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 export { createBedrockProvider } from './bedrock';
 export { createOllamaProvider } from './ollama';
+export { createOpenAiProvider } from './openai';
 
-/** The provider the configuration names, with its client created once for the container's lifetime. */
-export function createProvider(config: LambdaConfig): ModelProvider {
+/**
+ * The provider the configuration names, with its client created once for the container's lifetime. `env` holds the
+ * API key OPENAI_API_KEY_ENV names (loadLambdaConfig has checked that it is set).
+ */
+export function createProvider(config: LambdaConfig, env: NodeJS.ProcessEnv = process.env): ModelProvider {
   switch (config.MODEL_PROVIDER) {
     case 'bedrock':
       return createBedrockProvider({
@@ -25,6 +31,15 @@ export function createProvider(config: LambdaConfig): ModelProvider {
       return createOllamaProvider({
         client: createOllamaClient(config.OLLAMA_HOST),
         model: config.OLLAMA_MODEL,
+      });
+    case 'openai':
+      return createOpenAiProvider({
+        client: createOpenAiClient({
+          baseUrl: config.OPENAI_BASE_URL,
+          ...(config.OPENAI_API_KEY_ENV && { apiKey: env[config.OPENAI_API_KEY_ENV] }),
+        }),
+        model: config.OPENAI_MODEL,
+        api: config.OPENAI_API,
       });
   }
 }

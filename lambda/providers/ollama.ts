@@ -1,5 +1,11 @@
 import type { ChatResponse, GenerateResponse, Message } from 'ollama';
-import { isAbortError, isTimeoutError, messageOf, UpstreamError } from '../../src/contracts/errors';
+import {
+  isAbortError,
+  isConnectionError,
+  isTimeoutError,
+  messageOf,
+  UpstreamError,
+} from '../../src/contracts/errors';
 import {
   chatTemplateCheck,
   completionOptions,
@@ -7,8 +13,9 @@ import {
   nextAnswerPrompt,
 } from '../../src/models/base-model-prompt';
 import type { OllamaClient, OllamaCallOptions } from '../../src/models/ollama-client';
-import { isConnectionError, unreachable } from './errors';
+import { unreachable } from './errors';
 import { traceModelCall } from '../../src/shared/telemetry/model-call';
+import { bedrockStopReason } from './stop-reasons';
 import { modelCall, modelCallResult } from './traced';
 import type { GenerateInput, GenerateOptions, GenerateOutput, ModelProvider } from './types';
 
@@ -16,9 +23,6 @@ export interface OllamaProviderOptions {
   client: OllamaClient;
   model: string;
 }
-
-/** Ollama's `done_reason` in Bedrock's vocabulary, so callers see one set of stop reasons. */
-const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_tokens' };
 
 /**
  * A local Ollama model standing in for Bedrock where no AWS account is configured: a chat model through the chat
@@ -91,7 +95,7 @@ function output(response: ChatResponse | GenerateResponse, text: string, model: 
   return {
     text,
     model: response.model || model,
-    stopReason: STOP_REASONS[response.done_reason] ?? response.done_reason ?? 'end_turn',
+    stopReason: bedrockStopReason(response.done_reason),
     inputTokens: response.prompt_eval_count ?? 0,
     outputTokens: response.eval_count ?? 0,
   };

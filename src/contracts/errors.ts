@@ -90,18 +90,25 @@ export class TooManyRequestsError extends HttpError {
   }
 }
 
+export interface UpstreamErrorOptions extends HttpErrorOptions {
+  /** How long the upstream asked its callers to wait before the next call (its `Retry-After`). */
+  retryAfterMs?: number;
+}
+
 /** The model upstream (gateway, Lambda, Bedrock, Ollama) failed; `retryable` tells callers whether to try again. */
 export class UpstreamError extends HttpError {
   override readonly name: string = 'UpstreamError';
+  readonly retryAfterMs?: number;
   constructor(
     statusCode: number,
     code: string,
     message: string,
     readonly retryable: boolean,
-    options?: HttpErrorOptions,
+    options?: UpstreamErrorOptions,
   ) {
     // In the JSON body too, so an HTTP caller (e.g. a Temporal activity) knows whether to retry.
     super(statusCode, code, message, { retryable }, options);
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -204,6 +211,25 @@ export function isBreakerRejection(err: unknown): boolean {
  */
 export function isTimeoutError(err: unknown): boolean {
   return nameOf(err) === 'TimeoutError';
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** True when a server could not be reached at all (refused, reset, DNS); `fetch` hides the code in `cause`. */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && CONNECTION_CODES.has(code);
 }
 
 /** A call aborted through an AbortSignal (fetch, the AWS SDK). */

@@ -91,18 +91,27 @@ export interface SamplingInput {
 }
 
 /**
- * Sampling for a transcript continuation. The repeat penalty only counts where Ollama serves the model with its
- * llama.cpp runner: its own engine, which v0.11 uses for Gemma 3, ignores it.
+ * Sampling for a transcript continuation in the fields every API has: what an OpenAI-compatible server's
+ * completions call takes.
  */
-export function completionOptions({ maxTokens, temperature, topP }: SamplingInput): Partial<Options> {
+export function completionSampling({ maxTokens, temperature, topP }: SamplingInput) {
+  return { maxTokens, temperature: temperature ?? 0.8, topP: topP ?? 0.9, stop: [...STOP_SEQUENCES] };
+}
+
+/**
+ * The same sampling as Ollama's options, with what only its API has. The repeat penalty only counts where Ollama
+ * serves the model with its llama.cpp runner: its own engine, which v0.11 uses for Gemma 3, ignores it.
+ */
+export function completionOptions(input: SamplingInput): Partial<Options> {
+  const { maxTokens, temperature, topP, stop } = completionSampling(input);
   return {
     num_predict: maxTokens,
-    temperature: temperature ?? 0.8,
+    temperature,
     top_k: 40,
-    top_p: topP ?? 0.9,
+    top_p: topP,
     repeat_penalty: 1.15,
     repeat_last_n: 64,
-    stop: STOP_SEQUENCES,
+    stop,
   };
 }
 

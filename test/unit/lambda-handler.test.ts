@@ -284,6 +284,9 @@ describe('lambda config', () => {
       AWS_REGION: 'us-east-1',
       OLLAMA_HOST: 'http://127.0.0.1:11434',
       OLLAMA_MODEL: 'gemma3:270m',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      OPENAI_MODEL: 'gemma3:270m',
+      OPENAI_API: 'chat',
       MAX_INPUT_CHARS: 32000,
       DEFAULT_MAX_TOKENS: 150,
       BEDROCK_TIMEOUT_MS: 20000,
@@ -292,7 +295,7 @@ describe('lambda config', () => {
   });
 
   it.each([
-    [{ MODEL_PROVIDER: 'openai' }, 'MODEL_PROVIDER'],
+    [{ MODEL_PROVIDER: 'vertex' }, 'MODEL_PROVIDER'],
     [{ MAX_INPUT_CHARS: 'lots' }, 'MAX_INPUT_CHARS'],
     [{ DEFAULT_MAX_TOKENS: '0' }, 'DEFAULT_MAX_TOKENS'],
     [{ OLLAMA_HOST: 'localhost:11434' }, 'OLLAMA_HOST'],

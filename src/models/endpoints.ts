@@ -1,0 +1,253 @@
+/**
+ * Named model servers (`MODEL_ENDPOINTS_FILE`, JSON or YAML). Each side of a conversation calls one endpoint,
+ * chosen by name (`local.endpoint`, `cloud.endpoint`); a request or a spec names an endpoint, never a URL or a
+ * key, so whoever may start a conversation cannot point the worker at an address of their choosing.
+ *
+ * Two endpoints always exist, built from the environment as before endpoints existed: `local` (Ollama at
+ * OLLAMA_HOST, capped by LOCAL_MAX_*) and `cloud` (the Lambda path: the LLM REST service at LLM_SERVICE_URL, capped
+ * by CLOUD_MAX_*). The file adds others:
+ *
+ *   endpoints:
+ *     - name: gpu-fleet
+ *       kind: openai                     # ollama | openai | bedrock
+ *       baseUrl: http://vllm.internal:8000/v1
+ *       apiKeyEnv: VLLM_API_KEY          # the variable that holds the key, never the key
+ *       api: chat                        # openai: chat (default) or completions, for a base model
+ *       model: meta-llama/Llama-3.1-8B-Instruct   # optional: calls that name no model use this one
+ *       caps: { maxConcurrentCalls: 64, maxCallsPerSecond: 0, maxTokensPerMinute: 0 }   # 0 = no limit
+ *
+ * Read and validated once at start-up; a bad file is a ConfigError naming the file, the endpoint and the field.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../contracts/errors';
+import type { Config } from '../shared/config';
+import { OPENAI_APIS, type OpenAiApi } from './openai-client';
+
+export const ENDPOINT_KINDS = ['ollama', 'openai', 'bedrock'] as const;
+export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
+
+/** What the engine lets one endpoint take; 0 means no limit, as for the CLOUD_/LOCAL_ variables. */
+export interface EndpointCaps {
+  /** Calls in flight, per worker process. */
+  maxConcurrentCalls: number;
+  /** Calls started per second, across every worker (the endpoint's task queue rate limit). */
+  maxCallsPerSecond: number;
+  /** Input tokens (estimated) plus maxTokens per minute, per worker process. */
+  maxTokensPerMinute: number;
+}
+
+export interface ModelEndpoint {
+  name: string;
+  kind: EndpointKind;
+  /** Ollama's root, an OpenAI-compatible API's root (usually ending in /v1), or the LLM REST service's. */
+  baseUrl: string;
+  /** The environment variable that holds the key (read by `endpointApiKey`); unset: no key is sent. */
+  apiKeyEnv?: string;
+  /** `openai` only: chat completions, or completions for a base model. */
+  api?: OpenAiApi;
+  /** The model of calls that name none; unset: the side's default (OLLAMA_MODEL, the Lambda's model). */
+  model?: string;
+  caps: EndpointCaps;
+}
+
+/** The endpoints the environment defines; the file may not reuse their names. */
+export const DEFAULT_ENDPOINTS = { local: 'local', cloud: 'cloud' } as const;
+
+export interface ModelEndpoints {
+  /** Every endpoint, the two defaults first. */
+  readonly all: readonly ModelEndpoint[];
+  /** Each side's endpoint when a conversation names none. */
+  readonly defaults: { readonly local: ModelEndpoint; readonly cloud: ModelEndpoint };
+  get(name: string): ModelEndpoint | undefined;
+}
+
+/** Endpoint names become parts of task queue names and metric labels. */
+const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/** A file endpoint's caps where it gives none: the side defaults' own (config.ts) for the servers they stand for. */
+function defaultCaps(kind: EndpointKind, config: Config): EndpointCaps {
+  return kind === 'bedrock'
+    ? {
+        maxConcurrentCalls: config.CLOUD_MAX_CONCURRENT_CALLS,
+        maxCallsPerSecond: config.CLOUD_MAX_CALLS_PER_SECOND,
+        maxTokensPerMinute: config.CLOUD_MAX_TOKENS_PER_MINUTE,
+      }
+    : {
+        maxConcurrentCalls: config.LOCAL_MAX_CONCURRENT_CALLS,
+        maxCallsPerSecond: config.LOCAL_MAX_CALLS_PER_SECOND,
+        maxTokensPerMinute: 0,
+      };
+}
+
+const baseUrl = z.url({ protocol: /^https?$/ }).refine((u) => {
+  if (!URL.canParse(u)) return true; // z.url() has said so already
+  const { search, hash, username, password } = new URL(u);
+  return !search && !hash && !username && !password;
+}, 'must be an http(s) URL without query, fragment or credentials (a key goes in the variable apiKeyEnv names)');
+
+const caps = z
+  .object({
+    maxConcurrentCalls: z.number().int().min(0).max(10_000).optional(),
+    maxCallsPerSecond: z.number().min(0).max(100_000).optional(),
+    maxTokensPerMinute: z.number().int().min(0).max(1_000_000_000).optional(),
+  })
+  .strict();
+
+const endpoint = z
+  .object({
+    name: z
+      .string()
+      .regex(NAME, 'must be 1 to 48 lower-case letters, digits, - or _, starting with a letter or digit'),
+    kind: z.enum(ENDPOINT_KINDS),
+    baseUrl: baseUrl.optional(),
+    apiKeyEnv: z
+      .string()
+      .regex(ENV_NAME, 'must be an environment variable name such as VLLM_API_KEY')
+      .optional(),
+    api: z.enum(OPENAI_APIS as [OpenAiApi, ...OpenAiApi[]]).optional(),
+    model: z.string().min(1).max(256).optional(),
+    caps: caps.optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (Object.values<string>(DEFAULT_ENDPOINTS).includes(e.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `"${e.name}" is a default endpoint's name (it comes from the environment); choose another`,
+      });
+    }
+    if (e.kind !== 'bedrock' && e.baseUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: `is required for kind ${e.kind}` });
+    }
+    if (e.api !== undefined && e.kind !== 'openai') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['api'],
+        message: 'is only for kind openai (Ollama is asked which template a model has)',
+      });
+    }
+  });
+
+const file = z
+  .object({ endpoints: z.array(endpoint).max(64) })
+  .strict()
+  .superRefine(({ endpoints }, ctx) => {
+    const seen = new Set<string>();
+    endpoints.forEach((e, i) => {
+      if (seen.has(e.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoints', i, 'name'],
+          message: `"${e.name}" is used twice`,
+        });
+      }
+      seen.add(e.name);
+    });
+  });
+
+/** The two endpoints the environment defines. */
+export function defaultEndpoints(config: Config): { local: ModelEndpoint; cloud: ModelEndpoint } {
+  return {
+    local: {
+      name: DEFAULT_ENDPOINTS.local,
+      kind: 'ollama',
+      baseUrl: config.OLLAMA_HOST,
+      caps: defaultCaps('ollama', config),
+    },
+    cloud: {
+      name: DEFAULT_ENDPOINTS.cloud,
+      kind: 'bedrock',
+      baseUrl: config.LLM_SERVICE_URL,
+      ...(config.API_KEY === undefined ? {} : { apiKeyEnv: 'API_KEY' }),
+      caps: defaultCaps('bedrock', config),
+    },
+  };
+}
+
+/**
+ * The endpoints of a file's text (`source` names it in errors) beside the defaults. `bedrock` endpoints without a
+ * baseUrl are the Lambda path at LLM_SERVICE_URL.
+ */
+export function parseModelEndpoints(text: string, source: string, config: Config): ModelEndpoints {
+  const where = `MODEL_ENDPOINTS_FILE ${source}`;
+  let raw: unknown;
+  try {
+    raw = /\.json$/i.test(source) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(
+      `${where}: not ${/\.json$/i.test(source) ? 'JSON' : 'YAML'} (${(err as Error).message})`,
+    );
+  }
+  const parsed = file.safeParse(raw);
+  if (!parsed.success) {
+    const entries = (raw as { endpoints?: unknown } | null)?.endpoints;
+    const problems = parsed.error.issues.map((issue) => `${fieldOf(issue.path, entries)}: ${issue.message}`);
+    throw new ConfigError(`${where}: ${problems.join('; ')}`);
+  }
+  const defaults = defaultEndpoints(config);
+  const listed: ModelEndpoint[] = parsed.data.endpoints.map((e) => ({
+    name: e.name,
+    kind: e.kind,
+    baseUrl: e.baseUrl ?? config.LLM_SERVICE_URL,
+    ...(e.apiKeyEnv === undefined ? {} : { apiKeyEnv: e.apiKeyEnv }),
+    ...(e.kind === 'openai' ? { api: e.api ?? 'chat' } : {}),
+    ...(e.model === undefined ? {} : { model: e.model }),
+    caps: { ...defaultCaps(e.kind, config), ...e.caps },
+  }));
+  return endpointSet(defaults, listed);
+}
+
+/** The defaults alone when MODEL_ENDPOINTS_FILE is unset, else the file's endpoints beside them. */
+export function loadModelEndpoints(config: Config, fileName: string | undefined): ModelEndpoints {
+  if (!fileName) return endpointSet(defaultEndpoints(config), []);
+  if (!/\.(json|ya?ml)$/i.test(fileName)) {
+    throw new ConfigError(`MODEL_ENDPOINTS_FILE ${fileName}: must end in .json, .yaml or .yml`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(fileName, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`MODEL_ENDPOINTS_FILE ${fileName}: cannot be read (${(err as Error).message})`);
+  }
+  return parseModelEndpoints(text, fileName, config);
+}
+
+/**
+ * The endpoint's API key, from the variable it names; undefined when it names none. A named variable that is unset
+ * or empty is a ConfigError (naming the variable, never showing a value), raised where the client is built.
+ */
+export function endpointApiKey(
+  endpoint: ModelEndpoint,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  if (endpoint.apiKeyEnv === undefined) return undefined;
+  const key = env[endpoint.apiKeyEnv];
+  if (!key) {
+    throw new ConfigError(
+      `Model endpoint "${endpoint.name}": its apiKeyEnv ${endpoint.apiKeyEnv} is not set in the environment`,
+    );
+  }
+  return key;
+}
+
+function endpointSet(
+  defaults: { local: ModelEndpoint; cloud: ModelEndpoint },
+  listed: ModelEndpoint[],
+): ModelEndpoints {
+  const all = [defaults.local, defaults.cloud, ...listed];
+  const byName = new Map(all.map((e) => [e.name, e]));
+  return { all, defaults, get: (name) => byName.get(name) };
+}
+
+/** `endpoints[2] ("gpu-fleet").caps.maxConcurrentCalls`: the index, and the name when the entry has one. */
+function fieldOf(issuePath: readonly PropertyKey[], entries: unknown): string {
+  const [root, index, ...rest] = issuePath;
+  if (root !== 'endpoints' || typeof index !== 'number') return issuePath.map(String).join('.') || '(file)';
+  const name = Array.isArray(entries) ? (entries[index] as { name?: unknown } | undefined)?.name : undefined;
+  const entry = `endpoints[${index}]${typeof name === 'string' ? ` ("${name}")` : ''}`;
+  return [entry, ...rest.map(String)].join('.');
+}
