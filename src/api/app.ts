@@ -5,6 +5,8 @@
 import express from 'express';
 import { campaignRoutes } from '../campaign/routes';
 import type { CampaignRoutesDeps } from '../campaign/routes';
+import { estimateSettingsFromConfig } from '../campaign/estimate-settings';
+import type { EstimateConfig } from '../campaign/estimate-settings';
 import { HttpError } from '../contracts/errors';
 import { conversationRoutes } from '../conversation/routes';
 import type { ConversationRoutesDeps } from '../conversation/routes';
@@ -27,6 +29,7 @@ export interface AppDeps {
   client: WorkflowClient;
   config: ConversationRoutesDeps['config'] &
     CampaignRoutesDeps['config'] &
+    EstimateConfig &
     Pick<
       Config,
       'CONVERSATION_API_KEY' | 'CONVERSATION_API_RATE_LIMIT_PER_MINUTE' | 'CONVERSATION_API_TRUST_PROXY'
@@ -70,7 +73,10 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
     );
   }
   // Before the JSON-only body parser: a campaign spec may also come as YAML.
-  app.use('/campaigns', campaignRoutes({ client, config, logger }));
+  app.use(
+    '/campaigns',
+    campaignRoutes({ client, config, logger, estimate: estimateSettingsFromConfig(config) }),
+  );
   app.use(refuseCrossSiteRequests(), jsonBody());
 
   app.get('/metrics', metrics.handler);

@@ -28,12 +28,16 @@ import {
   resumeCampaignSignal,
 } from '../contracts/campaign';
 import { describeIssues, formatPath } from '../contracts/campaign-issues';
+import { estimateOf } from './estimate-settings';
+import type { EstimateSettings } from './estimate-settings';
 import { startCampaign } from './start';
 import { validateCampaign, MAX_SPEC_JSON_BYTES } from './validate';
 
 export interface CampaignRoutesDeps {
   client: WorkflowClient;
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'INPUT_DIR' | 'PUBLIC_BASE_URL'>;
+  /** Prices, default models and caps for `?dryRun=true` (see estimate-settings.ts). */
+  estimate: EstimateSettings;
   logger: Logger;
 }
 
@@ -52,7 +56,13 @@ const pageQuery = z
   })
   .strict();
 
-export function campaignRoutes({ client, config, logger }: CampaignRoutesDeps): express.Router {
+/** `POST /campaigns?dryRun=true`: the estimate, nothing started. */
+const startQuery = z
+  .object({ dryRun: z.enum(['true', 'false']).optional() })
+  .strict()
+  .transform((q) => ({ dryRun: q.dryRun === 'true' }));
+
+export function campaignRoutes({ client, config, logger, estimate }: CampaignRoutesDeps): express.Router {
   const router = express.Router();
   router.use(refuseCrossSiteRequests(), specBody());
   const resourceOf = (campaignId: string) =>
@@ -62,12 +72,24 @@ export function campaignRoutes({ client, config, logger }: CampaignRoutesDeps): 
     `${config.PUBLIC_BASE_URL ?? ''}/campaigns/${encodeURIComponent(campaignId)}`;
 
   router.post('/', async (req, res) => {
+    const { dryRun } = parseQuery(startQuery, req.query, 'dryRun');
     const valid = await validateCampaign(req.body ?? {}, { inputDir: config.INPUT_DIR });
     if (!valid.ok) {
       throw new ValidationError(
         describeIssues(valid.issues),
         valid.issues.map((i) => ({ field: i.path, message: i.message })),
       );
+    }
+    if (dryRun) {
+      // The spec checked and planned, nothing started and nothing written: what it would cost.
+      res.json({
+        dryRun: true,
+        campaignId: valid.campaignId,
+        workflowId: campaignWorkflowId(valid.campaignId),
+        itemCount: valid.items.length,
+        estimate: estimateOf(valid, estimate),
+      });
+      return;
     }
     const started = await startCampaign(client, config.TEMPORAL_TASK_QUEUE, valid).catch(
       temporalErrors(valid.campaignId),
@@ -175,11 +197,15 @@ function idOf(req: Request): string {
 }
 
 function parsePage(query: unknown) {
-  const checked = pageQuery.safeParse(query);
+  return parseQuery(pageQuery, query, 'offset, limit');
+}
+
+function parseQuery<T>(schema: z.ZodType<T>, query: unknown, known: string): T {
+  const checked = schema.safeParse(query);
   if (checked.success) return checked.data;
   const issues = checked.error.issues.map((i) => ({
     field: i.code === 'unrecognized_keys' ? i.keys.join(', ') : formatPath(i.path),
-    message: i.code === 'unrecognized_keys' ? 'is not a known query parameter (offset, limit)' : i.message,
+    message: i.code === 'unrecognized_keys' ? `is not a known query parameter (${known})` : i.message,
   }));
   throw new ValidationError(`Invalid query: ${issues[0]!.field}: ${issues[0]!.message}`, issues);
 }

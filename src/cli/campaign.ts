@@ -21,6 +21,8 @@ import {
   resumeCampaignSignal,
 } from '../contracts/campaign';
 import type { CampaignStatusView } from '../contracts/campaign';
+import { estimateOf, estimateSettingsFromConfig } from '../campaign/estimate-settings';
+import type { CampaignEstimate, MeasuredRate, Side } from '../campaign/estimate';
 import { startCampaign } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
 import type { ValidCampaign } from '../campaign/validate';
@@ -32,6 +34,7 @@ import { unsuccessfulCloseOf } from '../shared/temporal-errors';
 
 export const USAGE = `Usage:
   npm run campaign -- <spec.yaml|spec.json> [--id <campaignId>] [--detach] [--poll <ms>]
+  npm run campaign -- --estimate <spec.yaml|spec.json> [--cloud-rate <tokens/s>] [--local-rate <tokens/s>]
   npm run campaign -- attach <campaignId> [--poll <ms>]
   npm run campaign -- --pause <campaignId> | --resume <campaignId> | --cancel <campaignId>
 
@@ -43,6 +46,11 @@ Options (the rest from the environment / .env, as for the services):
       --id <campaignId>   the campaign's id (default: from the spec's campaignId, else a hash of the spec)
       --detach            start the campaign, print its id and leave
       --poll <ms>         how often progress is polled (default 1000)
+      --estimate          check the spec and print what it would cost (items, model calls, tokens, USD, wall
+                          time), as an upper bound and as expected; starts nothing, writes nothing
+      --cloud-rate, --local-rate <tokens/s>
+                          with --estimate: a model server's measured output tokens per second (all its calls
+                          together), for a wall time from it
       --pause <id>        hold new starts (running conversations pause after their current turn)
       --resume <id>       start again after a pause
       --cancel <id>       stop new starts and cancel running conversations (their transcripts are exported)
@@ -59,6 +67,7 @@ export class UsageError extends Error {
 export type CampaignCommand =
   | { kind: 'help' }
   | { kind: 'start'; specFile: string; id?: string; detach: boolean; pollMs: number }
+  | { kind: 'estimate'; specFile: string; id?: string; rates: Partial<Record<Side, MeasuredRate>> }
   | { kind: 'attach'; campaignId: string; pollMs: number }
   | { kind: 'signal'; action: 'pause' | 'resume' | 'cancel'; campaignId: string };
 
@@ -69,6 +78,9 @@ const OPTIONS = {
   pause: { type: 'string' },
   resume: { type: 'string' },
   cancel: { type: 'string' },
+  estimate: { type: 'boolean' },
+  'cloud-rate': { type: 'string' },
+  'local-rate': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -106,6 +118,25 @@ export function parseCampaignArgs(argv: string[]): CampaignCommand {
   }
   if (positionals.length === 0) throw new UsageError('the spec file is missing (the first argument)');
   if (positionals.length > 1) throw new UsageError(`expected one spec file, got ${positionals.join(' ')}`);
+  const rates: Partial<Record<Side, MeasuredRate>> = {};
+  for (const side of ['cloud', 'local'] as const) {
+    const value = values[`${side}-rate`];
+    if (value === undefined) continue;
+    if (!values.estimate) throw new UsageError(`--${side}-rate goes with --estimate`);
+    const rate = Number(value);
+    if (!(rate > 0 && rate <= 1_000_000))
+      throw new UsageError(`--${side}-rate must be a number of tokens per second above 0`);
+    rates[side] = { outputTokensPerSecond: rate };
+  }
+  if (values.estimate) {
+    if (values.detach) throw new UsageError('--estimate starts nothing: it takes no --detach');
+    return {
+      kind: 'estimate',
+      specFile: positionals[0]!,
+      ...(values.id === undefined ? {} : { id: checkedId(values.id, '--id') }),
+      rates,
+    };
+  }
   return {
     kind: 'start',
     specFile: positionals[0]!,
@@ -195,6 +226,30 @@ export function formatEnd(view: CampaignStatusView, outputDir: string): string[]
       `${totals.turns} turns · ${totals.inputTokens + totals.outputTokens} tokens · $${totals.costUsd.toFixed(4)} · ` +
       duration(view.elapsedMs),
     `dataset: ${path.resolve(outputDir, CAMPAIGNS_FOLDER, view.campaignId)}`,
+  ];
+}
+
+const usd = (value: number) => `$${value.toFixed(4)}`;
+const count = (value: number) => value.toLocaleString('en-US');
+
+/** The estimate as the CLI prints it: one line per figure, the bound and the expected value side by side. */
+export function formatEstimate(campaignId: string, e: CampaignEstimate): string[] {
+  const wall = (seconds: number | null, what: string) =>
+    seconds === null ? `${what}: -` : `${what}: ${duration(seconds * 1000)}`;
+  return [
+    `campaign ${campaignId}: ${count(e.items)} conversations, up to ${count(e.turns.max)} turns (nothing started)`,
+    `model calls: at most ${count(e.modelCalls.max)}, expected ${count(e.modelCalls.expected)} ` +
+      `(cloud ${count(e.modelCalls.bySide.cloud)}, local ${count(e.modelCalls.bySide.local)}` +
+      `${e.modelCalls.bySide.judge ? `, judge ${count(e.modelCalls.bySide.judge)}` : ''} at most)`,
+    `tokens: at most ${count(e.tokens.max.total)} (${count(e.tokens.max.input)} in, ${count(e.tokens.max.output)} out), ` +
+      `expected ${count(e.tokens.expected.total)}`,
+    `cost: at most ${usd(e.costUsd.max)}, expected ${usd(e.costUsd.expected)}` +
+      (e.costUsd.unpricedModels.length
+        ? ` (no price for ${e.costUsd.unpricedModels.join(', ')}: counted 0)`
+        : ''),
+    `wall time: ${wall(e.wallTime.atCapsSeconds, 'the least the caps allow')}, ${wall(e.wallTime.measuredSeconds, 'at the measured rates')}`,
+    ...(e.budget ? [`budget: ${JSON.stringify(e.budget)} (the campaign stops there)`] : []),
+    ...e.assumptions.map((a) => `  · ${a}`),
   ];
 }
 
@@ -364,7 +419,7 @@ async function main(argv: string[]): Promise<number> {
   let campaign: ValidCampaign | undefined;
   try {
     command = parseCampaignArgs(argv);
-    if (command.kind === 'start') {
+    if (command.kind === 'start' || command.kind === 'estimate') {
       // `npm run` works in the package's folder; a relative spec path means the folder the user typed it in.
       const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), command.specFile);
       campaign = await loadSpecFile(file, {
@@ -379,6 +434,11 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command.kind === 'help') {
     io.out(USAGE);
+    return 0;
+  }
+  if (command.kind === 'estimate') {
+    const estimate = estimateOf(campaign!, estimateSettingsFromConfig(config), command.rates);
+    formatEstimate(campaign!.campaignId, estimate).forEach(io.out);
     return 0;
   }
 

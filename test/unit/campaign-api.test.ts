@@ -405,6 +405,50 @@ describe('POST /campaigns: a good spec', () => {
   });
 });
 
+describe('POST /campaigns?dryRun=true: the estimate, nothing started, nothing written', () => {
+  test('answers the items, calls, tokens, cost and wall time of the spec', async () => {
+    const { app, fake } = fakeClient();
+    const res = await request(app)
+      .post('/campaigns?dryRun=true')
+      .send({ ...good, novelty: { maxResamples: 1 }, concurrency: 2 });
+    expect(res.status).toBe(200);
+    const campaignId = res.body.campaignId as string;
+    expect(res.body).toMatchObject({
+      dryRun: true,
+      campaignId,
+      workflowId: `campaign-${campaignId}`,
+      itemCount: 2,
+      estimate: {
+        items: 2,
+        turns: { max: 4, expected: 4 },
+        // 2 conversations × 2 turns × 2 sides, each reply asked for again at most once.
+        modelCalls: { max: 16, expected: 8, bySide: { cloud: 8, local: 8, judge: 0 } },
+        costUsd: { unpricedModels: expect.arrayContaining([config.OLLAMA_MODEL]) },
+        wallTime: { atCapsSeconds: expect.any(Number), measuredSeconds: null },
+      },
+    });
+    expect(res.body.estimate.tokens.max.total).toBeGreaterThan(res.body.estimate.tokens.expected.total);
+    expect(fake.workflow.start).not.toHaveBeenCalled();
+    expect(await readdir(config.OUTPUT_DIR)).toEqual([]);
+  });
+
+  test('a bad spec is still a 400 naming the field; a bad dryRun value or an unknown parameter too', async () => {
+    const { app, fake } = fakeClient();
+    const bad = await request(app)
+      .post('/campaigns?dryRun=true')
+      .send({ ...good, maxTurns: 0 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('maxTurns');
+    const value = await request(app).post('/campaigns?dryRun=yes').send(good);
+    expect(value.status).toBe(400);
+    expect(value.body.error.message).toContain('dryRun');
+    const unknown = await request(app).post('/campaigns?dryrun=true').send(good);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain('dryrun: is not a known query parameter (dryRun)');
+    expect(fake.workflow.start).not.toHaveBeenCalled();
+  });
+});
+
 describe('GET /campaigns/:id', () => {
   test('the campaignStatus query and a page of its conversations from visibility', async () => {
     const { app, fake, handleFor } = fakeClient({ existing: { demo: undefined }, conversations: 7 });

@@ -38,6 +38,16 @@ describe('arguments', () => {
     [['--resume', 'abc'], { kind: 'signal', action: 'resume', campaignId: 'abc' }],
     [['--cancel', 'abc'], { kind: 'signal', action: 'cancel', campaignId: 'abc' }],
     [['-h'], { kind: 'help' }],
+    [['--estimate', 'spec.yaml'], { kind: 'estimate', specFile: 'spec.yaml', rates: {} }],
+    [
+      ['spec.yaml', '--estimate', '--local-rate', '25', '--cloud-rate', '80.5', '--id', 'x'],
+      {
+        kind: 'estimate',
+        specFile: 'spec.yaml',
+        id: 'x',
+        rates: { local: { outputTokensPerSecond: 25 }, cloud: { outputTokensPerSecond: 80.5 } },
+      },
+    ],
   ])('%j', (argv, command) => {
     expect(parseCampaignArgs(argv)).toEqual(command);
   });
@@ -53,6 +63,9 @@ describe('arguments', () => {
     [['--pause', 'a', 'spec.yaml'], /--pause takes a campaign id and nothing else/],
     [['spec.yaml', '--poll', '5'], /--poll must be 100..60000/],
     [['spec.yaml', '--turns', '5'], /Unknown option '--turns'/],
+    [['spec.yaml', '--local-rate', '5'], /--local-rate goes with --estimate/],
+    [['spec.yaml', '--estimate', '--cloud-rate', '0'], /--cloud-rate must be a number of tokens per second/],
+    [['spec.yaml', '--estimate', '--detach'], /--estimate starts nothing/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCampaignArgs(argv)).toThrow(UsageError);
     expect(() => parseCampaignArgs(argv)).toThrow(message);
@@ -117,6 +130,32 @@ describe('spec files', () => {
     });
     expect(code).toBe(2);
     expect(stderr).toContain(`campaign: ${file}: pairs[0].local.temperature: `);
+  }, 120_000);
+
+  test('--estimate prints the figures of the example spec and exits 0, with no Temporal to reach', async () => {
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(__dirname, '../../src/cli/campaign.ts'),
+          '--estimate',
+          path.join(__dirname, '../../examples/campaign.yaml'),
+          '--local-rate',
+          '20',
+          '--cloud-rate',
+          '20',
+        ],
+        { env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', OUTPUT_DIR: dir }, timeout: 120_000 },
+        (_err, out) => resolve({ code: child.exitCode, stdout: out }),
+      );
+    });
+    expect(code).toBe(0);
+    // 12 conversations × 3 turns × 2 sides, each reply asked for again up to twice (novelty on by default).
+    expect(stdout).toContain('12 conversations, up to 36 turns (nothing started)');
+    expect(stdout).toMatch(/model calls: at most 216, expected 72 \(cloud 108, local 108 at most\)/);
+    expect(stdout).toMatch(/wall time: .*at the measured rates: \d+m\d\ds/);
   }, 120_000);
 
   test("docs/campaigns.md's example spec is valid: 12 conversations", async () => {
