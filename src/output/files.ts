@@ -160,6 +160,26 @@ export async function readConfined(outputDir: string, file: string): Promise<str
   return readFile(real, 'utf8');
 }
 
+/**
+ * `file` relative to OUTPUT_DIR, `/`-separated: what a dataset's files name, so they hold no folder of the machine
+ * that wrote them. `file` is as the export reported it (under OUTPUT_DIR as configured: absolute, or relative to
+ * the working folder when OUTPUT_DIR is), or already relative to OUTPUT_DIR.
+ */
+export function outputRelativePath(outputDir: string, file: string): string {
+  let relative: string;
+  if (path.isAbsolute(file)) {
+    relative = path.relative(path.resolve(outputDir), file);
+  } else {
+    const prefix = path.normalize(outputDir) + path.sep;
+    const normalized = path.normalize(file);
+    relative =
+      prefix !== `.${path.sep}` && normalized.startsWith(prefix)
+        ? normalized.slice(prefix.length)
+        : normalized;
+  }
+  return relative.split(path.sep).join('/');
+}
+
 /** JSON Lines: one value per non-empty line. */
 export function parseJsonLines<T>(text: string): T[] {
   return text

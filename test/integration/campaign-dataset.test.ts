@@ -5,9 +5,9 @@
  * the middle of a checkpoint, and confinement to OUTPUT_DIR.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DefaultLogger } from '@temporalio/worker';
@@ -393,6 +393,23 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
       expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
       for (const [file, bytes] of before)
         expect({ file, same: after.get(file)!.equals(bytes) }).toEqual({ file, same: true });
+    });
+
+    it('no file of the dataset names a folder of the machine that wrote it', () => {
+      // The conversations' own CSVs hold no paths; every dataset file is scanned (Parquet as bytes).
+      const machine = [dir, realpathSync(dir), repoRoot, tmpdir(), homedir()];
+      for (const [file, bytes] of snapshot(folder)) {
+        const text = bytes.toString('latin1');
+        for (const folderName of machine) {
+          expect({ file, names: text.includes(folderName) }).toEqual({ file, names: false });
+        }
+      }
+      expect(manifest().items[0]!.outcome).toMatchObject({
+        csvPath: `campaigns/fixture-1/conversations/${fixture.plan[0]!.itemHash}.csv`,
+        jsonlPath: `campaigns/fixture-1/conversations/${fixture.plan[0]!.itemHash}.jsonl`,
+      });
+      const report = readFileSync(path.join(folder, 'report.html'), 'utf8');
+      expect(report).toContain(`href="conversations/${fixture.plan[0]!.itemHash}.csv"`);
     });
   });
 });

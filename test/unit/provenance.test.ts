@@ -1,5 +1,6 @@
 /** The manifest's provenance names each model without a path of the machine that made the dataset. */
 import { modelProvenance, withoutMachinePaths } from '../../src/campaign/dataset/provenance';
+import { outputRelativePath } from '../../src/output/files';
 import { ollamaClient } from '../helpers/ollama-client';
 
 const BLOB = 'sha256-3a6bc7c1f0ad8b61c62b9ffc42a6ad2c4c7ff79a0fb6e0d4c8a2e3f4b5c6d7e8';
@@ -48,5 +49,16 @@ describe('provenance without machine paths', () => {
     expect(local).toMatchObject({ side: 'local', model: 'gemma3:270m', digest: 'abc' });
     expect(local!.details).toMatchObject({ parent_model: BLOB, family: 'gemma3' });
     expect(JSON.stringify(local)).not.toMatch(/\/home\/|\.tools/);
+  });
+});
+
+describe('transcript paths relative to OUTPUT_DIR', () => {
+  it('takes an absolute path, one relative to the working folder, or one already relative to OUTPUT_DIR', () => {
+    expect(outputRelativePath('/data/out', '/data/out/campaigns/c/conversations/x.csv')).toBe(
+      'campaigns/c/conversations/x.csv',
+    );
+    expect(outputRelativePath('./output', 'output/campaigns/c/x.jsonl')).toBe('campaigns/c/x.jsonl');
+    expect(outputRelativePath('./output', 'campaigns/c/x.jsonl')).toBe('campaigns/c/x.jsonl');
+    expect(outputRelativePath('.', 'campaigns/c/x.jsonl')).toBe('campaigns/c/x.jsonl');
   });
 });

@@ -4,8 +4,14 @@
  */
 import path from 'node:path';
 import type { CampaignManifest, ItemOutcome, ManifestItem } from '../../contracts/campaign';
-import { campaignFolder, MANIFEST_FILE, readPlan, readPlanMeta } from '../../output/campaign-files';
-import { readConfined, writeInFolder } from '../../output/files';
+import {
+  CAMPAIGNS_FOLDER,
+  campaignFolder,
+  MANIFEST_FILE,
+  readPlan,
+  readPlanMeta,
+} from '../../output/campaign-files';
+import { outputRelativePath, readConfined, writeInFolder } from '../../output/files';
 import { filesMissing, toFileFailure } from './errors';
 import {
   buildManifest,
@@ -56,6 +62,15 @@ async function transcriptFacts(
   };
 }
 
+/** The outcome's transcript paths relative to OUTPUT_DIR (see outputRelativePath). */
+function withOutputRelativePaths(outputDir: string, outcome: ItemOutcome): ItemOutcome {
+  return {
+    ...outcome,
+    ...(outcome.csvPath && { csvPath: outputRelativePath(outputDir, outcome.csvPath) }),
+    ...(outcome.jsonlPath && { jsonlPath: outputRelativePath(outputDir, outcome.jsonlPath) }),
+  };
+}
+
 export function makeCheckpointCampaign(deps: DatasetDeps) {
   const defaults = samplingDefaults(deps);
   return async function checkpointCampaign(input: CheckpointInput): Promise<CheckpointOutput> {
@@ -66,7 +81,12 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         throw filesMissing(`campaigns/${input.campaignId}/plan.jsonl is missing: plan the campaign first`);
       const previous = await readManifest(deps.outputDir, folder);
       const previousItems = new Map((previous?.items ?? []).map((i) => [i.itemHash, i]));
-      const outcomes = mergeOutcomes(previous, input.outcomes);
+      const outcomes = new Map(
+        [...mergeOutcomes(previous, input.outcomes)].map(([hash, outcome]) => [
+          hash,
+          withOutputRelativePaths(deps.outputDir, outcome),
+        ]),
+      );
 
       const facts = new Map<string, TranscriptFacts>();
       for (const item of plan) {
@@ -100,7 +120,11 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
       });
       const manifestPath = await writeInFolder(folder, MANIFEST_FILE, serializeManifest(manifest));
       // The page from the manifest alone (the dataset's export adds the latencies): something to look at meanwhile.
-      await writeInFolder(folder, REPORT_FILE, renderReport({ manifest, folder: folder.shown }));
+      await writeInFolder(
+        folder,
+        REPORT_FILE,
+        renderReport({ manifest, folder: path.posix.join(CAMPAIGNS_FOLDER, input.campaignId) }),
+      );
       return { manifestPath, items: items.length };
     } catch (err) {
       throw toFileFailure(err);

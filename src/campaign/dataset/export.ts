@@ -3,12 +3,13 @@
  * (one shard's transcripts in memory at a time), every file written atomically and depending only on those
  * inputs, so a retried export writes the same bytes.
  */
+import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { CampaignItem, ManifestItem } from '../../contracts/campaign';
 import { datasetCard } from './card';
 import { readManifest } from './checkpoint';
 import { filesMissing, toFileFailure } from './errors';
-import { campaignFolder, readPlan } from '../../output/campaign-files';
+import { CAMPAIGNS_FOLDER, campaignFolder, readPlan } from '../../output/campaign-files';
 import { removeStale, writeInFolder, type Folder } from '../../output/files';
 import { conversationsParquet } from './parquet';
 import {
@@ -132,7 +133,11 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
       await writeInFolder(folder, CARD_FILE, card);
       written.push(CARD_FILE);
 
-      await writeInFolder(folder, REPORT_FILE, renderReport({ manifest, latencyMs, folder: folder.shown }));
+      await writeInFolder(
+        folder,
+        REPORT_FILE,
+        renderReport({ manifest, latencyMs, folder: path.posix.join(CAMPAIGNS_FOLDER, manifest.campaignId) }),
+      );
       written.push(REPORT_FILE);
       return { files: written.sort() };
     } catch (err) {

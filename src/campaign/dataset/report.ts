@@ -13,7 +13,7 @@ export interface ReportInput {
   manifest: CampaignManifest;
   /** Every turn's latency per side, from the transcripts; unset at a checkpoint, which reads no transcripts. */
   latencyMs?: { cloud: number[]; local: number[] };
-  /** The folder the page is in, as reported: transcript links are relative to it. */
+  /** The folder the page is in, relative to OUTPUT_DIR like the manifest's transcript paths: links are relative to it. */
   folder: string;
 }
 
@@ -179,7 +179,7 @@ document.querySelectorAll('#items tbody tr').forEach(function(r){r.style.display
 /** A transcript file as a link relative to the page. */
 function relativeLink(folder: string, file: string | undefined): string | undefined {
   if (!file) return undefined;
-  return path.relative(folder, file).split(path.sep).map(encodeURIComponent).join('/');
+  return path.posix.relative(folder, file).split('/').map(encodeURIComponent).join('/');
 }
 
 export function renderReport({ manifest, latencyMs, folder }: ReportInput): string {
