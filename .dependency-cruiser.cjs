@@ -29,7 +29,14 @@ module.exports = {
       severity: 'error',
       comment: `${l.name} may import only from the layers below it (${below(i).join(', ') || 'none'}).`,
       from: { path: l.paths },
-      to: { path: [...above(i), '^src/(worker|api|cli|llm-service|gateway|bedrock-batch|stack)/', '^bench/', '^scripts/'] },
+      to: {
+        path: [
+          ...above(i),
+          '^src/(worker|api|cli|llm-service|gateway|bedrock-batch|stack)/',
+          '^bench/',
+          '^scripts/',
+        ],
+      },
     })),
     {
       name: 'no-shell-imports',

@@ -40,7 +40,11 @@ export default tseslint.config(
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
-    files: ['src/*/workflows/**/*.ts', 'src/worker/workflows.ts', 'src/shared/telemetry/workflow-interceptors.ts'],
+    files: [
+      'src/*/workflows/**/*.ts',
+      'src/worker/workflows.ts',
+      'src/shared/telemetry/workflow-interceptors.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
