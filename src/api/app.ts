@@ -11,6 +11,8 @@ import { HttpError } from '../contracts/errors';
 import { conversationRoutes } from '../conversation/routes';
 import type { ConversationRoutesDeps } from '../conversation/routes';
 import { bearerAuth } from '../shared/auth';
+import { openOutputStore, type OutputStoreConfig } from '../output/open-store';
+import type { OutputStore } from '../output/store';
 import type { Config } from '../shared/config';
 import {
   createHttpMetrics,
@@ -30,11 +32,14 @@ export interface AppDeps {
   config: ConversationRoutesDeps['config'] &
     CampaignRoutesDeps['config'] &
     EstimateConfig &
+    OutputStoreConfig &
     Pick<
       Config,
       'CONVERSATION_API_KEY' | 'CONVERSATION_API_RATE_LIMIT_PER_MINUTE' | 'CONVERSATION_API_TRUST_PROXY'
     >;
   logger: Logger;
+  /** Unset: the store OUTPUT_URL or OUTPUT_DIR names. */
+  store?: OutputStore;
 }
 
 const READY_TIMEOUT_MS = 3000;
@@ -43,7 +48,7 @@ const READY_TIMEOUT_MS = 3000;
  * /health and /ready are open to all (probes); every other route is rate-limited per client, needs the bearer key
  * when CONVERSATION_API_KEY is set, and takes JSON bodies only, never from a browser on another site.
  */
-export function createApp({ client, config, logger }: AppDeps): express.Express {
+export function createApp({ client, config, logger, store }: AppDeps): express.Express {
   const app = express();
   const metrics = createHttpMetrics('conversation_api');
   app.disable('x-powered-by');
@@ -80,7 +85,7 @@ export function createApp({ client, config, logger }: AppDeps): express.Express 
   app.use(refuseCrossSiteRequests(), jsonBody());
 
   app.get('/metrics', metrics.handler);
-  app.use(conversationRoutes({ client, config, logger }));
+  app.use(conversationRoutes({ client, config, logger, store: store ?? openOutputStore(config) }));
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -29,7 +29,9 @@ import type { ValidCampaign } from '../campaign/validate';
 import { fileErrorCode, messageOf } from '../contracts/errors';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
-import { CAMPAIGNS_FOLDER } from '../output/campaign-files';
+import { campaignKey } from '../output/campaign-files';
+import { openOutputStore } from '../output/open-store';
+import type { OutputStore } from '../output/store';
 import { unsuccessfulCloseOf } from '../shared/temporal-errors';
 
 export const USAGE = `Usage:
@@ -218,14 +220,15 @@ export function progressLine(view: CampaignStatusView): string {
 }
 
 /** The closing lines: how the campaign ended and where its dataset is. */
-export function formatEnd(view: CampaignStatusView, outputDir: string): string[] {
+export function formatEnd(view: CampaignStatusView, store: OutputStore): string[] {
   const { counts, totals } = view;
   return [
     `campaign ${view.campaignId} ${view.status}${view.stopReason ? ` (${view.stopReason})` : ''}: ` +
       `${counts.completed} completed, ${counts.failed} failed, ${counts.skipped} skipped of ${view.itemCount} · ` +
       `${totals.turns} turns · ${totals.inputTokens + totals.outputTokens} tokens · $${totals.costUsd.toFixed(4)} · ` +
       duration(view.elapsedMs),
-    `dataset: ${path.resolve(outputDir, CAMPAIGNS_FOLDER, view.campaignId)}`,
+    ...(view.failure ? [`failed: ${view.failure.message}`] : []),
+    `dataset: ${store.location(campaignKey(view.campaignId))}`,
   ];
 }
 
@@ -385,7 +388,7 @@ async function attach(
       );
       return 130;
     }
-    if (view) formatEnd(view, config.OUTPUT_DIR).forEach(io.out);
+    if (view) formatEnd(view, openOutputStore(config)).forEach(io.out);
     else io.out(`campaign ${campaignId} has ended`);
     return 0;
   } catch (err) {

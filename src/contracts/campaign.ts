@@ -59,6 +59,13 @@ export const CampaignFailureType = {
   FilesMissing: 'CampaignFilesMissing',
   /** The judge's reply held no score; retried a few times, then recorded as `score: null`. */
   JudgeUnparsable: 'JudgeScoreUnparsable',
+  /**
+   * Transcripts the dataset needs are not in the output store (another worker's folder, a share that is away):
+   * retried; once the retries are spent the campaign fails with `DatasetIncomplete`.
+   */
+  TranscriptsMissing: 'CampaignTranscriptsMissing',
+  /** The campaign's dataset could not be written whole: the campaign ends `failed`, never `completed`. */
+  DatasetIncomplete: 'CampaignDatasetIncomplete',
 } as const;
 
 /** One expanded item: a conversation to run. The expansion of a spec is deterministic (same spec, same items). */
@@ -117,8 +124,18 @@ export interface JudgeScore {
   attempts?: number;
 }
 
+/**
+ * `writing_dataset`: every item has ended and the dataset is being written; `completed` (or `cancelled`) only once
+ * it is whole, else `failed` with the reason.
+ */
 export type CampaignStatus =
-  'planning' | 'running' | 'paused' | 'draining' | 'completed' | 'cancelled' | 'failed';
+  'planning' | 'running' | 'paused' | 'draining' | 'writing_dataset' | 'completed' | 'cancelled' | 'failed';
+
+/** Why a campaign ended `failed`: the failure's type and message (e.g. the transcripts its dataset lacks). */
+export interface CampaignFailure {
+  type: string;
+  message: string;
+}
 
 /** Why a campaign stopped starting items before it ran them all. */
 export type CampaignStopReason = 'budget_tokens' | 'budget_cost' | 'cancelled';
@@ -188,7 +205,7 @@ export interface ModelProvenance {
   lookupError?: string;
 }
 
-/** `OUTPUT_DIR/campaigns/<campaignId>/manifest.json`, rewritten atomically at each checkpoint. */
+/** `campaigns/<campaignId>/manifest.json` in the output store, rewritten whole at each checkpoint. */
 export interface CampaignManifest {
   formatVersion: 1;
   campaignId: string;
@@ -196,6 +213,8 @@ export interface CampaignManifest {
   name?: string;
   status: CampaignStatus;
   stopReason?: CampaignStopReason;
+  /** Status `failed`: why. */
+  failure?: CampaignFailure;
   spec: unknown;
   counts: CampaignCounts;
   totals: CampaignTotals;
@@ -226,6 +245,8 @@ export interface CampaignStatusView {
   name?: string;
   status: CampaignStatus;
   stopReason?: CampaignStopReason;
+  /** Status `failed`: why. */
+  failure?: CampaignFailure;
   itemCount: number;
   counts: CampaignCounts;
   totals: CampaignTotals;

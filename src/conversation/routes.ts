@@ -4,13 +4,14 @@
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import express from 'express';
-import type { NextFunction, Request, Response } from 'express';
-import { createReadStream } from 'node:fs';
+import type { Request } from 'express';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../contracts/conversation';
 import type { ConversationResult, EndReason, TranscriptState } from '../contracts/conversation';
 import { inputSchemas } from '../contracts/conversation-input';
 import { NotFoundError } from '../contracts/errors';
+import type { OutputStore } from '../output/store';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import { temporalHttpErrors, unsuccessfulCloseOf } from '../shared/temporal-errors';
@@ -25,11 +26,18 @@ import type { conversationWorkflow } from './workflows/conversation';
 
 export interface ConversationRoutesDeps {
   client: WorkflowClient;
-  config: StartConfig & Pick<Config, 'OUTPUT_DIR' | 'CONVERSATION_MAX_RUNNING' | 'PUBLIC_BASE_URL'>;
+  config: StartConfig & Pick<Config, 'CONVERSATION_MAX_RUNNING' | 'PUBLIC_BASE_URL'>;
   logger: Logger;
+  /** Where the workers write (OUTPUT_DIR or OUTPUT_URL): the CSV route streams from it. */
+  store: OutputStore;
 }
 
-export function conversationRoutes({ client, config, logger }: ConversationRoutesDeps): express.Router {
+export function conversationRoutes({
+  client,
+  config,
+  logger,
+  store,
+}: ConversationRoutesDeps): express.Router {
   const router = express.Router();
   const resourceOf = (id: string) =>
     workflowResource<typeof conversationWorkflow>(client, logger, 'conversation', id);
@@ -134,7 +142,7 @@ export function conversationRoutes({ client, config, logger }: ConversationRoute
     });
   }
 
-  router.get('/conversation/:id/csv', async (req, res, next) => {
+  router.get('/conversation/:id/csv', async (req, res) => {
     const id = conversationId(req);
     const conversation = resourceOf(id);
     const description = await conversation.describe();
@@ -142,13 +150,17 @@ export function conversationRoutes({ client, config, logger }: ConversationRoute
       throw new NotFoundError(`The CSV of ${id} is not available (workflow ${description.status.name})`);
     }
     const { csvPath } = await conversation.handle.result().catch(conversation.errors);
-    const root = path.resolve(config.OUTPUT_DIR);
-    const relative = path.relative(root, path.resolve(csvPath));
-    // By whole segments: `..backup.csv` is a name inside the folder, `../x.csv` is outside.
-    if (relative === '' || relative.split(path.sep)[0] === '..' || path.isAbsolute(relative)) {
-      throw new NotFoundError(`The CSV of ${id} is not in this service's output folder`);
-    }
-    sendCsv(res, next, csvPath, id);
+    const key = store.keyOf(csvPath);
+    if (key === undefined) throw new NotFoundError(`The CSV of ${id} is not in this service's output store`);
+    const csv = await store.openRead(key);
+    if (!csv) throw new NotFoundError(`The CSV of ${id} is missing`);
+    res.type('text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${path.posix.basename(key)}"`);
+    if (csv.size !== undefined) res.setHeader('Content-Length', String(csv.size));
+    // A store that fails mid-way cuts the response short (the status has been sent): the client sees it incomplete.
+    pipeline(csv.body, res, (err) => {
+      if (err) logger.warn({ err, conversationId: id }, 'CSV stream broke off');
+    });
   });
 
   return router;
@@ -197,17 +209,4 @@ function transcriptOfDescription(description: WorkflowExecutionDescription) {
 /** Unknown id → 404; Temporal unreachable → 503; anything else is ours (500). */
 function temporalErrors(id: string) {
   return temporalHttpErrors('conversation', id);
-}
-
-function sendCsv(res: Response, next: NextFunction, file: string, id: string): void {
-  const stream = createReadStream(file);
-  stream.once('open', () => {
-    res.type('text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="${path.basename(file)}"`);
-    stream.pipe(res);
-  });
-  stream.once('error', (err: NodeJS.ErrnoException) => {
-    if (res.headersSent) res.destroy(err);
-    else next(err.code === 'ENOENT' ? new NotFoundError(`The CSV of ${id} is missing`) : err);
-  });
 }

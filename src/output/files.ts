@@ -1,51 +1,21 @@
 /**
- * Files under OUTPUT_DIR: paths confined to it (no symlink below it, folders checked one by one), atomic writes
- * (temp file + rename), confined reads, and the removal of files a newer write made stale.
+ * Files under OUTPUT_DIR, for the local output store: folders confined to it (no symlink below it, checked one by
+ * one), atomic writes (temp file + rename), and JSON Lines.
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { outputFileProblem } from '../contracts/conversation-input';
 import { fileErrorCode, OutputPathError } from '../contracts/errors';
 
-export interface OutputPaths {
-  /** Where the files are, as reported: under OUTPUT_DIR as configured (which may itself be a symlink). */
-  csvPath: string;
-  jsonlPath: string;
-  /** Where they are written: under OUTPUT_DIR's real path, through folders checked one by one. */
-  realCsvPath: string;
-  realJsonlPath: string;
-}
-
 /**
- * The CSV and JSONL paths for the output file `name`, confined to `outputDir`, creating the folders they need.
- * The name must pass outputFileProblem (the rule the API and the workflow applied). OUTPUT_DIR itself is the
- * user's choice and may be a symlink: it is created if missing and resolved once. Below it nothing may be one:
- * each folder of the name is created on its own (non-recursively) if missing, then checked with lstat (not a
- * symlink, a folder) and realpath (still where it should be), before the next one is touched, so a symlink on the
- * way is refused before anything is made beyond it. (A folder swapped for a symlink by someone writing into
- * OUTPUT_DIR at the same moment could get one empty folder made through it before the check refuses it: Node has
- * no mkdirat.) Returns both the reported and the real paths; writeFileAtomic checks again.
- */
-export async function resolveOutputPaths(outputDir: string, name: string): Promise<OutputPaths> {
-  const problem = outputFileProblem(name);
-  if (problem) throw new OutputPathError(`the name is refused: ${problem}`);
-  const folders = name.split('/');
-  const csvName = folders.pop()!;
-  const jsonlName = csvName.replace(/\.csv$/i, '.jsonl');
-  const folder = await resolveOutputFolder(outputDir, folders);
-  return {
-    csvPath: path.join(folder.shown, csvName),
-    jsonlPath: path.join(folder.shown, jsonlName),
-    realCsvPath: path.join(folder.real, csvName),
-    realJsonlPath: path.join(folder.real, jsonlName),
-  };
-}
-
-/**
- * The folder `folders` (names already checked by the caller) inside `outputDir`, created and checked one by one
- * as resolveOutputPaths describes: where it is as reported, and its real path to write through.
+ * The folder `folders` (names already checked by the caller) inside `outputDir`, created if missing, and its real
+ * path to write through. OUTPUT_DIR itself is the user's choice and may be a symlink: it is created if missing and
+ * resolved once. Below it nothing may be one: each folder is created on its own (non-recursively) if missing, then
+ * checked with lstat (not a symlink, a folder) and realpath (still where it should be), before the next one is
+ * touched, so a symlink on the way is refused before anything is made beyond it. (A folder swapped for a symlink by
+ * someone writing into OUTPUT_DIR at the same moment could get one empty folder made through it before the check
+ * refuses it: Node has no mkdirat.) writeFileAtomic checks again.
  */
 export async function resolveOutputFolder(
   outputDir: string,
@@ -79,7 +49,7 @@ const CREATE_NEW_FILE =
 
 export interface AtomicWriteOptions {
   /**
-   * The file's folder is a real path (resolveOutputPaths' `real…` paths): check again, once the temp file is
+   * The file's folder is a real path (resolveOutputFolder's `real`): check again, once the temp file is
    * open and before the rename, that no part of it has become a symlink meanwhile, and that the temp name still
    * names the file written.
    */
@@ -125,41 +95,6 @@ export async function writeFileAtomic(
   }
 }
 
-export interface Folder {
-  /** As reported: under OUTPUT_DIR as configured. */
-  shown: string;
-  /** Where files are written: under OUTPUT_DIR's real path, checked folder by folder. */
-  real: string;
-}
-
-/** Writes `name` in `folder` atomically; returns its reported path. */
-export async function writeInFolder(
-  folder: Folder,
-  name: string,
-  content: string | Uint8Array,
-): Promise<string> {
-  await writeFileAtomic(path.join(folder.real, name), content, { confined: true });
-  return path.join(folder.shown, name);
-}
-
-/**
- * The text of `file` (a path as reported under OUTPUT_DIR, or relative to it), refusing one whose real path is
- * outside OUTPUT_DIR: a symlink there does not lead the dataset writers to read other files. Undefined when the
- * file does not exist.
- */
-export async function readConfined(outputDir: string, file: string): Promise<string | undefined> {
-  const root = await realpath(outputDir);
-  let real: string;
-  try {
-    real = await realpath(path.resolve(outputDir, file));
-  } catch (err) {
-    if (fileErrorCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-  if (!real.startsWith(root + path.sep)) throw new OutputPathError(`${file} is outside OUTPUT_DIR`);
-  return readFile(real, 'utf8');
-}
-
 /**
  * `file` relative to OUTPUT_DIR, `/`-separated: what a dataset's files name, so they hold no folder of the machine
  * that wrote them. `file` is as the export reported it (under OUTPUT_DIR as configured: absolute, or relative to
@@ -186,18 +121,4 @@ export function parseJsonLines<T>(text: string): T[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as T);
-}
-
-/**
- * Removes the files in `folder` that `isOurs` claims but `keep` does not list: the shards of an earlier export
- * of a different size, so the folder holds one consistent set.
- */
-export async function removeStale(
-  folder: Folder,
-  isOurs: (name: string) => boolean,
-  keep: ReadonlySet<string>,
-): Promise<void> {
-  for (const name of await readdir(folder.real)) {
-    if (isOurs(name) && !keep.has(name)) await rm(path.join(folder.real, name), { force: true });
-  }
 }

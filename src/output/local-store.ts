@@ -7,22 +7,28 @@ import { constants, type Dirent } from 'node:fs';
 import { open, readdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileErrorCode, OutputPathError } from '../contracts/errors';
-import { resolveOutputFolder, writeFileAtomic } from './files';
-import { checkedKey, type OutputStore, type StoredObject } from './store';
+import { outputRelativePath, resolveOutputFolder, writeFileAtomic } from './files';
+import { checkedKey, outputKeyProblem, type OutputStore, type StoredObject } from './store';
 
 /** O_NOFOLLOW where the platform has it: the file named by a checked real path is not swapped for a symlink. */
 const OPEN_EXISTING = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
 export class LocalStore implements OutputStore {
+  readonly setting = 'OUTPUT_DIR' as const;
   /** As configured (it may itself be a symlink: the user's choice), resolved against the working folder. */
   private readonly root: string;
 
-  constructor(outputDir: string) {
+  constructor(private readonly outputDir: string) {
     this.root = path.resolve(outputDir);
   }
 
   location(key?: string): string {
     return key === undefined ? this.root : path.join(this.root, ...checkedKey(key).split('/'));
+  }
+
+  keyOf(location: string): string | undefined {
+    const key = outputRelativePath(this.outputDir, location);
+    return outputKeyProblem(key) === undefined ? key : undefined;
   }
 
   async write(key: string, body: string | Uint8Array): Promise<string> {

@@ -76,6 +76,7 @@ export interface S3StoreOptions extends S3Location {
 }
 
 export class S3Store implements OutputStore {
+  readonly setting = 'OUTPUT_URL' as const;
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
@@ -92,6 +93,13 @@ export class S3Store implements OutputStore {
   location(key?: string): string {
     const object = key === undefined ? this.prefix : this.objectKey(key);
     return object === '' ? `s3://${this.bucket}` : `s3://${this.bucket}/${object}`;
+  }
+
+  keyOf(location: string): string | undefined {
+    const start = `${this.location()}/`;
+    // A key as the manifest records it, or the object's s3:// URL.
+    const key = location.startsWith(start) ? location.slice(start.length) : location;
+    return outputKeyProblem(key) === undefined ? key : undefined;
   }
 
   async write(key: string, body: string | Uint8Array): Promise<string> {

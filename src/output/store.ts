@@ -18,6 +18,8 @@ export interface StoredObject {
 }
 
 export interface OutputStore {
+  /** The setting that chose this store, for messages: `OUTPUT_DIR` or `OUTPUT_URL`. */
+  readonly setting: 'OUTPUT_DIR' | 'OUTPUT_URL';
   /**
    * Writes the whole object: readers see the old content or the new, never a part. The same body written again
    * leaves the same bytes. Returns the object's location (see `location`).
@@ -37,6 +39,11 @@ export interface OutputStore {
    * key, the store itself.
    */
   location(key?: string): string;
+  /**
+   * The key of a location this store gave (`location(key)`, e.g. a path recorded in a conversation's result) or of
+   * a key as a manifest records it; undefined when it is not one of this store's.
+   */
+  keyOf(location: string): string | undefined;
 }
 
 /** Why `key` cannot name an object in the store, or undefined when it can. */

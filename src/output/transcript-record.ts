@@ -4,7 +4,7 @@
  */
 import { averageProcessingTimeMs } from '../contracts/conversation';
 import type { EndReason, Turn } from '../contracts/conversation';
-import { readConfined } from './files';
+import type { OutputStore } from './store';
 
 export interface TranscriptRecord {
   conversationId: string;
@@ -51,13 +51,13 @@ export function transcriptToJsonl(conversationId: string, endReason: EndReason, 
   return `${JSON.stringify(transcriptRecord(conversationId, endReason, turns))}\n`;
 }
 
-/** The record at `jsonlPath` (under OUTPUT_DIR); undefined when the file does not exist. */
-export async function readTranscript(outputDir: string, jsonlPath: string): Promise<Transcript | undefined> {
-  const text = await readConfined(outputDir, jsonlPath);
+/** The record at `key` in the store; undefined when there is none. */
+export async function readTranscript(store: OutputStore, key: string): Promise<Transcript | undefined> {
+  const text = (await store.read(key))?.toString('utf8');
   if (text === undefined) return undefined;
   const line = JSON.parse(text.split('\n')[0] ?? '') as Partial<TranscriptRecord>;
   if (typeof line.conversationId !== 'string' || !Array.isArray(line.turns)) {
-    throw new Error(`${jsonlPath} is not a transcript with turns (written by an older export?)`);
+    throw new Error(`${store.location(key)} is not a transcript with turns (written by an older export?)`);
   }
   return { conversationId: line.conversationId, endReason: line.endReason ?? 'error', turns: line.turns };
 }

@@ -2,6 +2,7 @@ import 'dotenv/config';
 import { z } from 'zod';
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from '../contracts/deadline';
 import { ConfigError } from '../contracts/errors';
+import { outputUrlProblem } from '../contracts/output-url';
 import {
   DEFAULT_API_RATE_LIMIT_PER_MINUTE,
   DEFAULT_CLOUD_MAX_TOKENS,
@@ -150,6 +151,22 @@ const variables = z.object({
   /** Worker processes `npm start` runs on the same task queues; worker n serves metrics on the port + n - 1. */
   WORKER_COUNT: int(1, MAX_WORKER_COUNT, 1),
   OUTPUT_DIR: z.string().min(1).default('./output'),
+  /**
+   * `s3://bucket/prefix`: every output goes to this S3-compatible store instead of OUTPUT_DIR (endpoint and keys
+   * from the AWS SDK's variables), so workers on several machines write one dataset.
+   */
+  OUTPUT_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = outputUrlProblem(v);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  ),
+  /** Path-style S3 URLs (MinIO, moto, Ceph); unset: on when AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL is set. */
+  OUTPUT_S3_FORCE_PATH_STYLE: z.preprocess((v) => (v === '' ? undefined : v), z.stringbool().optional()),
   /** Where a campaign's `seedsFile` is read from: a relative name inside this folder, never outside it. */
   INPUT_DIR: z.string().min(1).default('./input'),
   /** Escape CSV text cells a spreadsheet would evaluate as formulas (OWASP's leading `'`); `false` writes them raw. */

@@ -10,6 +10,7 @@ import { createLlmServiceClient } from '../conversation/activities/llm-service-c
 import { createTokenBucket } from '../conversation/activities/token-bucket';
 import { createOllamaClient } from '../models/ollama-client';
 import { loadModelPrices } from '../models/prices';
+import { openOutputStore } from '../output/open-store';
 import type { Config } from '../shared/config';
 
 /** The real clients (the LLM REST service, the local Ollama server), the price table and the cloud budget. */
@@ -34,20 +35,20 @@ export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
       maxTokens: config.LOCAL_MAX_TOKENS,
       prices,
     },
-    output: { dir: config.OUTPUT_DIR, escapeFormulas: config.CSV_ESCAPE_FORMULAS },
+    output: { store: openOutputStore(config), escapeFormulas: config.CSV_ESCAPE_FORMULAS },
   };
 }
 
-/** The campaign's plan activities (INPUT_DIR, OUTPUT_DIR) and dataset activities, over the worker's clients. */
+/** The campaign's plan activities (INPUT_DIR, the output store) and dataset activities, over the worker's clients. */
 export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDeps): CampaignActivityImpls {
   return {
-    ...makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
+    ...makePlanActivities({ store: deps.output.store, inputDir: config.INPUT_DIR }),
     ...makeDatasetActivities(datasetDepsFromConfig(config, deps)),
   };
 }
 
 /**
- * The dataset activities' dependencies in the worker: its clients, OUTPUT_DIR, prices and token defaults. The cloud
+ * The dataset activities' dependencies in the worker: its clients, the output store, prices and token defaults. The cloud
  * side is described as the Lambda's variables in this process's environment configure it (the same `.env` as the
  * local gateway's Lambda): with MODEL_PROVIDER=bedrock, BEDROCK_MODEL_ID and AWS_REGION; else its OLLAMA_MODEL and
  * no region. The transcripts' own model names take precedence in the manifest.
@@ -60,7 +61,7 @@ export function datasetDepsFromConfig(
   const cloud = loadLambdaConfig(lambdaEnv);
   const bedrock = cloud.MODEL_PROVIDER === 'bedrock';
   return {
-    outputDir: config.OUTPUT_DIR,
+    store: deps.output.store,
     ollama: deps.ollama.client,
     llmService: deps.llmService.client,
     temporalNamespace: config.TEMPORAL_NAMESPACE,

@@ -19,6 +19,7 @@ import { FakeOllama } from '../fixtures/ollama-server';
 import { buildCampaignFolder, PRICES, summarize, type FixtureItem } from '../helpers/campaign-folder';
 import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
+import { LocalStore } from '../../src/output/local-store';
 
 const screenshots = path.join(repoRoot, 'test-output');
 
@@ -57,7 +58,7 @@ beforeAll(async () => {
         },
   );
   const activities = makeDatasetActivities({
-    outputDir: dir,
+    store: new LocalStore(dir),
     ollama: createOllamaClient(ollama.url),
     temporalNamespace: 'default',
     prices: PRICES,

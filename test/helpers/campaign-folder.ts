@@ -13,6 +13,7 @@ import { makePlanActivities } from '../../src/campaign/activities/plan';
 import type { CampaignItem, ItemOutcome } from '../../src/contracts/campaign';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import type { PriceTable } from '../../src/campaign/activities/dataset';
+import { LocalStore } from '../../src/output/local-store';
 
 export const PRICES: PriceTable = { 'fake-cloud': { inputPer1k: 0.003, outputPer1k: 0.015 } };
 export const CLOUD_MAX_TOKENS = 40;
@@ -102,7 +103,10 @@ export async function buildCampaignFolder(
     maxTurns: 3,
   };
   // Planned by the plan activity itself: plan.jsonl and plan.json as a campaign has them.
-  const planner = makePlanActivities({ outputDir, inputDir: path.join(outputDir, 'input') });
+  const planner = makePlanActivities({
+    store: new LocalStore(outputDir),
+    inputDir: path.join(outputDir, 'input'),
+  });
   const { itemCount } = await planner.planCampaign({
     campaignId,
     workflowId: `campaign-${campaignId}`,
@@ -110,7 +114,7 @@ export async function buildCampaignFolder(
   });
   const plan = await planner.campaignItems({ campaignId, offset: 0, limit: itemCount });
 
-  const exportTranscript = makeExportTranscript({ dir: outputDir });
+  const exportTranscript = makeExportTranscript({ store: new LocalStore(outputDir) });
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
   const outcomes: ItemOutcome[] = [];
   for (const [index, fixture] of items.entries()) {

@@ -18,6 +18,7 @@ import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../src/conversation/search-at
 import { loadConfig } from '../../src/shared/config';
 import { requireTool, repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
+import { LocalStore } from '../../src/output/local-store';
 
 jest.setTimeout(180_000);
 
@@ -46,7 +47,10 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../fixtures/campaign-workflow'),
-    activities: makePlanActivities({ outputDir: config.OUTPUT_DIR, inputDir: config.INPUT_DIR }),
+    activities: makePlanActivities({
+      store: new LocalStore(config.OUTPUT_DIR),
+      inputDir: config.INPUT_DIR,
+    }),
   });
   running = worker.run();
   app = createApp({ client: env.client, config, logger: pino({ level: 'silent' }) });

@@ -32,6 +32,7 @@ import {
 } from '../helpers/campaign-folder';
 import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
+import { LocalStore } from '../../src/output/local-store';
 
 const ollama = new FakeOllama();
 let base: string;
@@ -55,7 +56,7 @@ async function freshDir(): Promise<string> {
 
 function deps(outputDir: string, extra: Partial<DatasetDeps> = {}): DatasetDeps {
   return {
-    outputDir,
+    store: new LocalStore(outputDir),
     ollama: createOllamaClient(ollama.url),
     temporalNamespace: 'default',
     awsRegion: 'eu-west-1',
@@ -492,14 +493,22 @@ describe('confinement', () => {
     const input = checkpointInput(fixture, 1, true);
     input.outcomes = [{ ...input.outcomes[0]!, jsonlPath: secret }];
     const activities = makeDatasetActivities(deps(dir));
-    await expect(run(activities.checkpointCampaign, input)).rejects.toMatchObject({
-      type: 'InvalidOutputPath',
+    await run(activities.checkpointCampaign, input);
+    const manifest = JSON.parse(
+      readFileSync(path.join(dir, 'campaigns', 'outside', 'manifest.json'), 'utf8'),
+    ) as CampaignManifest;
+    // Not read: no quality flags from it.
+    expect(manifest.items[0]!.quality).toBeUndefined();
+    await expect(run(activities.writeCampaignDataset, { campaignId: 'outside' })).rejects.toMatchObject({
+      type: 'CampaignTranscriptsMissing',
+      nonRetryable: false,
+      message: expect.stringContaining(secret),
     });
     await expect(run(activities.writeCampaignDataset, { campaignId: '../outside' })).rejects.toMatchObject({
       type: 'InvalidOutputPath',
       nonRetryable: true,
     });
-    expect(existsSync(path.join(dir, 'campaigns', 'outside', 'manifest.json'))).toBe(false);
+    expect(existsSync(path.join(dir, 'campaigns', 'outside', 'conversations.jsonl'))).toBe(false);
   });
 
   it('asks for the plan before a checkpoint and for the manifest before an export (non-retryable)', async () => {
@@ -535,6 +544,7 @@ describe('a crash during a checkpoint', () => {
     expected.shift();
     expect(expected[0]!.equals(expected[1]!)).toBe(false);
     const inputsFile = path.join(base, 'crash-inputs.json');
+    // The child makes its own store of `dir`.
     await writeFile(inputsFile, JSON.stringify({ dir, inputs, deps: { ...deps(dir), ollama: ollama.url } }));
 
     for (let round = 0; round < 3; round++) {

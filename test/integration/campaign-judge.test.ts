@@ -15,6 +15,7 @@ import { CHAT_TEMPLATE } from '../helpers/ollama-client';
 import { buildCampaignFolder, type CampaignFixture } from '../helpers/campaign-folder';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { FakeLlmService } from '../fixtures/llm-service-server';
+import { LocalStore } from '../../src/output/local-store';
 
 let reply = '';
 const prompts: string[] = [];
@@ -44,7 +45,7 @@ afterAll(async () => {
 
 function judge(ollama: FakeOllama, withCloud = true) {
   return makeDatasetActivities({
-    outputDir: path.join(dir, 'out'),
+    store: new LocalStore(path.join(dir, 'out')),
     ollama: createOllamaClient(ollama.url),
     ...(withCloud ? { llmService: createLlmServiceClient({ baseUrl: cloudUrl, timeoutMs: 30_000 }) } : {}),
     temporalNamespace: 'default',
@@ -153,7 +154,7 @@ it('reads no transcript outside OUTPUT_DIR', async () => {
   const outside = path.join(dir, 'elsewhere.jsonl');
   await writeFile(outside, '{}\n');
   await expect(run(judge(baseModel), { ...input('local'), jsonlPath: outside })).rejects.toMatchObject({
-    type: 'InvalidOutputPath',
+    type: 'CampaignFilesMissing',
     nonRetryable: true,
   });
 });

@@ -34,6 +34,7 @@ import { TURNS_PER_RUN } from '../../src/conversation/workflows/conversation';
 import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
+import { LocalStore } from '../../src/output/local-store';
 
 jest.setTimeout(120_000);
 
@@ -120,7 +121,7 @@ function testWorkerDeps(llm: LlmServiceClient, ollama: OllamaClient = fakeOllama
     activities: {
       llmService: { client: llm, maxTokens: 100 },
       ollama: { client: ollama, model: 'fake-local', maxTokens: 50 },
-      output: { dir: outputDir },
+      output: { store: new LocalStore(outputDir) },
     },
   };
 }

@@ -17,6 +17,7 @@ import { campaignStatusQuery } from '../../src/contracts/campaign';
 import type { CampaignStatusView } from '../../src/contracts/campaign';
 import { RetryState } from '@temporalio/common';
 import { until } from '../helpers/wait';
+import { LocalStore } from '../../src/output/local-store';
 
 let dir: string;
 beforeAll(async () => {
@@ -199,7 +200,7 @@ describe('progress', () => {
       status: 'completed',
       counts: { pending: 0, running: 0, completed: 9, failed: 1, skipped: 0 },
     });
-    expect(formatEnd(end, '/data/out')).toEqual([
+    expect(formatEnd(end, new LocalStore('/data/out'))).toEqual([
       'campaign demo completed: 9 completed, 1 failed, 0 skipped of 10 · 9 turns · 1500 tokens · $0.0123 · 1m05s',
       'dataset: /data/out/campaigns/demo',
     ]);

@@ -9,6 +9,7 @@ import type { Turn } from '../../src/contracts/conversation';
 import type { ActivitiesDeps } from '../../src/conversation/activities';
 import type { Config } from '../../src/shared/config';
 import { datasetDepsFromConfig } from '../../src/worker/dependencies';
+import { LocalStore } from '../../src/output/local-store';
 
 describe('parseVerdict', () => {
   test.each([
@@ -162,7 +163,7 @@ describe('datasetDepsFromConfig', () => {
   const deps = {
     llmService: { client: {}, maxTokens: 150, prices: { m: { inputPer1k: 1, outputPer1k: 2 } } },
     ollama: { client: {}, model: 'gemma3:270m', maxTokens: 96 },
-    output: { dir: '/data/out' },
+    output: { store: new LocalStore('/data/out') },
   } as unknown as ActivitiesDeps;
 
   test('describes a Bedrock cloud side with its model and region', () => {
@@ -172,7 +173,7 @@ describe('datasetDepsFromConfig', () => {
       AWS_REGION: 'eu-west-1',
     });
     expect(out).toMatchObject({
-      outputDir: '/data/out',
+      store: deps.output.store,
       temporalNamespace: 'ns',
       awsRegion: 'eu-west-1',
       cloudModelDefault: 'anthropic.claude-3-haiku-20240307-v1:0',

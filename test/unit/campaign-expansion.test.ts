@@ -9,6 +9,7 @@ import { campaignSpecSchema } from '../../src/contracts/campaign-spec';
 import { validateCampaign } from '../../src/campaign/validate';
 import type { CampaignValidation, ValidCampaign } from '../../src/campaign/validate';
 import { inputSchemas } from '../../src/contracts/conversation-input';
+import { LocalStore } from '../../src/output/local-store';
 
 let inputDir: string;
 let outputDir: string;
@@ -304,7 +305,7 @@ describe('seeds files', () => {
 });
 
 describe('plan activities', () => {
-  const activities = () => makePlanActivities({ outputDir, inputDir });
+  const activities = () => makePlanActivities({ store: new LocalStore(outputDir), inputDir });
   const planSpec = {
     seeds: ['one', 'two', 'three'],
     pairs: [{}, { cloud: { temperature: 0.2 } }],

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import { RetryState, TimeoutType, TypedSearchAttributes } from '@temporalio/common';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -442,12 +442,13 @@ describe('GET /conversation/:id/csv', () => {
     expect(res.text).toBe('timestamp,query\r\n');
   });
 
-  test('a file whose name starts with two dots is inside the folder; a path that leaves it is refused', async () => {
+  test('a CSV in a folder of the output store is served; a path that leaves it is refused', async () => {
     const { app, handleFor } = fakeClient('COMPLETED');
-    await writeFile(path.join(outputDir, '..done-2.csv'), 'inside\r\n');
+    await mkdir(path.join(outputDir, 'runs'), { recursive: true });
+    await writeFile(path.join(outputDir, 'runs', 'done-2.csv'), 'inside\r\n');
     handleFor('done-2').result.mockResolvedValue({
       ...resultFor('done-2'),
-      csvPath: path.join(outputDir, '..done-2.csv'),
+      csvPath: path.join(outputDir, 'runs', 'done-2.csv'),
     });
     handleFor('done-3').result.mockResolvedValue({
       ...resultFor('done-3'),

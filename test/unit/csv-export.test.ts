@@ -20,12 +20,13 @@ import path from 'node:path';
 import { OutputPathError } from '../../src/contracts/errors';
 import { CSV_COLUMNS, escapeFormula, transcriptToCsv } from '../../src/output/csv';
 import { makeExportTranscript } from '../../src/conversation/activities/export-transcript';
-import { resolveOutputPaths, writeFileAtomic } from '../../src/output/files';
+import { resolveOutputFolder, writeFileAtomic } from '../../src/output/files';
 import { transcriptToJsonl } from '../../src/output/transcript-record';
 import type { ExportDeps } from '../../src/conversation/activities/export-transcript';
 import type { ExportTranscriptInput, ExportTranscriptOutput } from '../../src/conversation/activities/types';
 import { defaultOutputFile, outputFileProblem } from '../../src/contracts/conversation';
 import type { Turn } from '../../src/contracts/conversation';
+import { LocalStore } from '../../src/output/local-store';
 
 const HEADER =
   'timestamp,query,cloud_response,ollama_response,processing_time_ms,conversation_id,turn,cloud_model,' +
@@ -211,7 +212,7 @@ function runExport(
   input: ExportTranscriptInput,
   deps: Partial<ExportDeps> = {},
 ): Promise<ExportTranscriptOutput> {
-  const exportTranscript = makeExportTranscript({ dir, ...deps });
+  const exportTranscript = makeExportTranscript({ store: new LocalStore(dir), ...deps });
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(
     exportTranscript,
     input,
@@ -244,7 +245,7 @@ describe('exportTranscript', () => {
   });
 
   test('writes a requested relative outputFile, creating its folders, and returns absolute paths', async () => {
-    const paths = await makeExportTranscript({ dir: path.relative(process.cwd(), dir) })({
+    const paths = await makeExportTranscript({ store: new LocalStore(path.relative(process.cwd(), dir)) })({
       ...input,
       outputFile: 'runs/2025/today.csv',
     });
@@ -347,20 +348,18 @@ describe('exportTranscript', () => {
   });
 });
 
-describe('confinement: resolveOutputPaths and writeFileAtomic', () => {
+describe('confinement: the local output store, resolveOutputFolder and writeFileAtomic', () => {
   test("OUTPUT_DIR itself may be a symlink (the user's choice): it is followed once, paths are reported under it", async () => {
     const link = path.join(dir, 'output-link');
     await symlink(outside, link);
-    const paths = await resolveOutputPaths(link, 'runs/x.csv');
-    expect(paths.csvPath).toBe(path.join(link, 'runs', 'x.csv'));
-    expect(paths.realCsvPath).toBe(path.join(await realpathOf(outside), 'runs', 'x.csv'));
-    expect(paths.realJsonlPath).toBe(path.join(await realpathOf(outside), 'runs', 'x.jsonl'));
-    expect(await tree(outside)).toEqual(['runs']);
+    expect(await new LocalStore(link).write('runs/x.csv', 'x')).toBe(path.join(link, 'runs', 'x.csv'));
+    expect(await readFile(path.join(await realpathOf(outside), 'runs', 'x.csv'), 'utf8')).toBe('x');
+    expect(await tree(outside)).toEqual(['runs', 'runs/x.csv']);
   });
 
   test('refuses a folder symlinked to outside before creating anything, naming it', async () => {
     await symlink(outside, path.join(dir, 'lnk'));
-    await expect(resolveOutputPaths(dir, 'lnk/new/x.csv')).rejects.toThrow(
+    await expect(new LocalStore(dir).write('lnk/new/x.csv', 'x')).rejects.toThrow(
       new OutputPathError('lnk is a symbolic link'),
     );
     expect(await tree(outside)).toEqual([]);
@@ -368,13 +367,13 @@ describe('confinement: resolveOutputPaths and writeFileAtomic', () => {
 
   test('creates missing folders one level at a time and keeps existing real ones', async () => {
     await mkdir(path.join(dir, 'a'));
-    const paths = await resolveOutputPaths(dir, 'a/b/c/x.csv');
-    expect(paths.realCsvPath).toBe(path.join(await realpathOf(dir), 'a', 'b', 'c', 'x.csv'));
+    const folder = await resolveOutputFolder(dir, ['a', 'b', 'c']);
+    expect(folder.real).toBe(path.join(await realpathOf(dir), 'a', 'b', 'c'));
     expect(await tree(dir)).toEqual(['a', 'a/b', 'a/b/c']);
   });
 
-  test('refuses a name outputFileProblem refuses, without touching the file system', async () => {
-    await expect(resolveOutputPaths(path.join(dir, 'not-yet'), '../x.csv')).rejects.toBeInstanceOf(
+  test('refuses a key the output key rule refuses, without touching the file system', async () => {
+    await expect(new LocalStore(path.join(dir, 'not-yet')).write('../x.csv', 'x')).rejects.toBeInstanceOf(
       OutputPathError,
     );
     expect(await tree(dir)).toEqual([]);
@@ -384,8 +383,7 @@ describe('confinement: resolveOutputPaths and writeFileAtomic', () => {
     const victim = path.join(outside, 'victim.txt');
     await writeFile(victim, 'keep me');
     await symlink(victim, path.join(dir, 'x.csv'));
-    const paths = await resolveOutputPaths(dir, 'x.csv');
-    await writeFileAtomic(paths.realCsvPath, 'new,content\r\n', { confined: true });
+    await new LocalStore(dir).write('x.csv', 'new,content\r\n');
     expect((await lstat(path.join(dir, 'x.csv'))).isSymbolicLink()).toBe(false);
     expect(await readFile(path.join(dir, 'x.csv'), 'utf8')).toBe('new,content\r\n');
     expect(await readFile(victim, 'utf8')).toBe('keep me');

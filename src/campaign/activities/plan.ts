@@ -1,21 +1,17 @@
 /**
  * The plan activities: `planCampaign` checks a campaign's spec and writes its items to
- * `OUTPUT_DIR/campaigns/<campaignId>/plan.jsonl` (one CampaignItem a line, in index order), and `campaignItems`
+ * `campaigns/<campaignId>/plan.jsonl` in the output store (one CampaignItem a line, in index order), and `campaignItems`
  * reads them back page by page, so the workflow never holds the whole expansion in its history.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileErrorCode } from '../../contracts/errors';
 import { CAMPAIGN_ID_RULE, CampaignFailureType, isCampaignId } from '../../contracts/campaign';
 import type { CampaignItem } from '../../contracts/campaign';
 import { describeIssues } from '../../contracts/campaign-issues';
 import type { SpecIssue } from '../../contracts/campaign-issues';
 import type { CampaignSpec } from '../../contracts/campaign-spec';
-import { CAMPAIGNS_FOLDER, PLAN_FILE, PLAN_META_FILE } from '../../output/campaign-files';
-import { resolveOutputFolder, writeFileAtomic } from '../../output/files';
+import { campaignKey, PLAN_FILE, PLAN_META_FILE, readText } from '../../output/campaign-files';
+import type { OutputStore } from '../../output/store';
 import { specHashOf } from '../identity';
 import { resolveCampaign } from '../validate';
 
@@ -23,8 +19,8 @@ import { resolveCampaign } from '../validate';
 export const MAX_ITEMS_PAGE_BYTES = 1024 * 1024;
 
 export interface PlanDeps {
-  /** OUTPUT_DIR */
-  outputDir: string;
+  /** OUTPUT_DIR or OUTPUT_URL. */
+  store: OutputStore;
   /** INPUT_DIR, where a spec's seedsFile is read. */
   inputDir: string;
 }
@@ -67,19 +63,8 @@ function checkedCampaignId(campaignId: string): string {
   throw invalidSpec([{ path: 'campaignId', message: `"${campaignId}" ${CAMPAIGN_ID_RULE}` }]);
 }
 
-async function readMeta(folder: string): Promise<PlanMeta | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(folder, PLAN_META_FILE), 'utf8')) as PlanMeta;
-  } catch (err) {
-    if (fileErrorCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
-  /** The campaign's folder's real path, made and checked like a transcript's (no symlink below OUTPUT_DIR). */
-  const folderOf = async (campaignId: string) =>
-    (await resolveOutputFolder(outputDir, [CAMPAIGNS_FOLDER, checkedCampaignId(campaignId)])).real;
+export function makePlanActivities({ store, inputDir }: PlanDeps) {
+  const keyOf = (campaignId: string, name: string) => campaignKey(checkedCampaignId(campaignId), name);
 
   /**
    * Resolves the spec (seeds file in INPUT_DIR, expansion; the workflow checked the schema) and writes the plan
@@ -89,8 +74,9 @@ export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
    */
   async function planCampaign({ campaignId, workflowId, spec }: PlanCampaignInput): Promise<CampaignPlan> {
     const specHash = specHashOf(spec);
-    // Read where it would be, creating nothing: a bad spec leaves no trace in OUTPUT_DIR.
-    const existing = await readMeta(path.join(outputDir, CAMPAIGNS_FOLDER, checkedCampaignId(campaignId)));
+    // Read where it would be, creating nothing: a bad spec leaves no trace in the store.
+    const metaText = await readText(store, keyOf(campaignId, PLAN_META_FILE));
+    const existing = metaText === undefined ? undefined : (JSON.parse(metaText) as PlanMeta);
     if (existing && existing.specHash !== specHash) {
       throw invalidSpec([
         {
@@ -103,11 +89,9 @@ export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
 
     const valid = await resolveCampaign(spec, { inputDir, campaignId });
     if (!valid.ok) throw invalidSpec(valid.issues);
-    const folder = await folderOf(campaignId);
-    await writeFileAtomic(
-      path.join(folder, PLAN_FILE),
+    await store.write(
+      keyOf(campaignId, PLAN_FILE),
       valid.items.map((item) => `${JSON.stringify(item)}\n`).join(''),
-      { confined: true },
     );
     const meta: PlanMeta = {
       campaignId,
@@ -116,9 +100,7 @@ export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
       itemCount: valid.items.length,
       ...(valid.seedsFile ? { seedsFile: valid.seedsFile } : {}),
     };
-    await writeFileAtomic(path.join(folder, PLAN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`, {
-      confined: true,
-    });
+    await store.write(keyOf(campaignId, PLAN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
     return planOf(meta);
   }
 
@@ -128,13 +110,17 @@ export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
    * is an empty page, or `offset` reaching the plan's itemCount.
    */
   async function campaignItems({ campaignId, offset, limit }: CampaignItemsInput): Promise<CampaignItem[]> {
-    const folder = await folderOf(campaignId);
+    const plan = await store.openRead(keyOf(campaignId, PLAN_FILE));
+    if (!plan) {
+      throw ApplicationFailure.create({
+        type: CampaignFailureType.PlanMissing,
+        message: `campaign ${campaignId} has no plan (${PLAN_FILE}): planCampaign runs first`,
+        nonRetryable: true,
+      });
+    }
     const items: CampaignItem[] = [];
     let bytes = 0;
-    const lines = createInterface({
-      input: createReadStream(path.join(folder, PLAN_FILE), 'utf8'),
-      crlfDelay: Infinity,
-    });
+    const lines = createInterface({ input: plan.body.setEncoding('utf8'), crlfDelay: Infinity });
     try {
       let index = 0;
       for await (const line of lines) {
@@ -144,17 +130,9 @@ export function makePlanActivities({ outputDir, inputDir }: PlanDeps) {
         bytes += line.length;
         items.push(JSON.parse(line) as CampaignItem);
       }
-    } catch (err) {
-      if (fileErrorCode(err) === 'ENOENT') {
-        throw ApplicationFailure.create({
-          type: CampaignFailureType.PlanMissing,
-          message: `campaign ${campaignId} has no plan (${PLAN_FILE}): planCampaign runs first`,
-          nonRetryable: true,
-        });
-      }
-      throw err;
     } finally {
       lines.close();
+      plan.body.destroy();
     }
     return items;
   }

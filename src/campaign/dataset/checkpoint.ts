@@ -2,16 +2,15 @@
  * `checkpointCampaign`: manifest.json rewritten atomically from the plan, the outcomes so far (merged by item, so a
  * retried checkpoint writes the same bytes) and the transcripts of the items that finished since the last one.
  */
-import path from 'node:path';
-import type { CampaignManifest, ItemOutcome, ManifestItem } from '../../contracts/campaign';
+import type { ItemOutcome, ManifestItem } from '../../contracts/campaign';
 import {
-  CAMPAIGNS_FOLDER,
-  campaignFolder,
+  campaignKey,
   MANIFEST_FILE,
+  readManifest,
   readPlan,
   readPlanMeta,
 } from '../../output/campaign-files';
-import { outputRelativePath, readConfined, writeInFolder } from '../../output/files';
+import type { OutputStore } from '../../output/store';
 import { filesMissing, toFileFailure } from './errors';
 import {
   buildManifest,
@@ -26,7 +25,7 @@ import {
 } from './manifest';
 import { codeProvenance, modelProvenance } from './provenance';
 import { qualityFlags } from './quality';
-import { renderReport, REPORT_FILE } from './report';
+import { renderReport, REPORT_FILE, transcriptLinks } from './report';
 import { readTranscript } from '../../output/transcript-record';
 import type { CheckpointInput, CheckpointOutput, DatasetDeps } from './types';
 
@@ -38,22 +37,15 @@ export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {
   };
 }
 
-export async function readManifest(
-  outputDir: string,
-  folder: { shown: string },
-): Promise<CampaignManifest | undefined> {
-  const text = await readConfined(outputDir, path.join(folder.shown, MANIFEST_FILE));
-  return text === undefined ? undefined : (JSON.parse(text) as CampaignManifest);
-}
-
 /** Quality flags and the models from an item's transcript; nothing when it wrote none. */
 async function transcriptFacts(
-  outputDir: string,
+  store: OutputStore,
   outcome: ItemOutcome,
   limits: { cloud?: number; local?: number },
 ): Promise<TranscriptFacts> {
-  if (!outcome.jsonlPath) return {};
-  const transcript = await readTranscript(outputDir, outcome.jsonlPath);
+  const key = outcome.jsonlPath === undefined ? undefined : store.keyOf(outcome.jsonlPath);
+  if (key === undefined) return {};
+  const transcript = await readTranscript(store, key);
   if (!transcript) return {};
   const first = transcript.turns[0];
   return {
@@ -62,12 +54,16 @@ async function transcriptFacts(
   };
 }
 
-/** The outcome's transcript paths relative to OUTPUT_DIR (see outputRelativePath). */
-function withOutputRelativePaths(outputDir: string, outcome: ItemOutcome): ItemOutcome {
+/**
+ * The outcome with its transcripts named by their keys in the store, so the dataset holds no folder of the machine
+ * that wrote it; a location from another store stays as it is (the dataset step reports it missing).
+ */
+function withKeys(store: OutputStore, outcome: ItemOutcome): ItemOutcome {
+  const keyOf = (location: string) => store.keyOf(location) ?? location;
   return {
     ...outcome,
-    ...(outcome.csvPath && { csvPath: outputRelativePath(outputDir, outcome.csvPath) }),
-    ...(outcome.jsonlPath && { jsonlPath: outputRelativePath(outputDir, outcome.jsonlPath) }),
+    ...(outcome.csvPath && { csvPath: keyOf(outcome.csvPath) }),
+    ...(outcome.jsonlPath && { jsonlPath: keyOf(outcome.jsonlPath) }),
   };
 }
 
@@ -75,16 +71,16 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
   const defaults = samplingDefaults(deps);
   return async function checkpointCampaign(input: CheckpointInput): Promise<CheckpointOutput> {
     try {
-      const folder = await campaignFolder(deps.outputDir, input.campaignId);
-      const plan = await readPlan(deps.outputDir, folder);
+      const { store } = deps;
+      const plan = await readPlan(store, input.campaignId);
       if (!plan)
         throw filesMissing(`campaigns/${input.campaignId}/plan.jsonl is missing: plan the campaign first`);
-      const previous = await readManifest(deps.outputDir, folder);
+      const previous = await readManifest(store, input.campaignId);
       const previousItems = new Map((previous?.items ?? []).map((i) => [i.itemHash, i]));
       const outcomes = new Map(
         [...mergeOutcomes(previous, input.outcomes)].map(([hash, outcome]) => [
           hash,
-          withOutputRelativePaths(deps.outputDir, outcome),
+          withKeys(store, outcome),
         ]),
       );
 
@@ -98,7 +94,7 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         } else {
           const sampling = itemSampling(item, defaults);
           const limits = { cloud: sampling.cloud.maxTokens, local: sampling.local.maxTokens };
-          facts.set(item.itemHash, await transcriptFacts(deps.outputDir, outcome, limits));
+          facts.set(item.itemHash, await transcriptFacts(store, outcome, limits));
         }
       }
       const items = manifestItems({
@@ -116,14 +112,16 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         code: previous?.provenance ?? (await codeProvenance()),
         temporalNamespace: previous?.provenance.temporalNamespace ?? deps.temporalNamespace,
         previous,
-        plan: await readPlanMeta(deps.outputDir, folder),
+        plan: await readPlanMeta(store, input.campaignId),
       });
-      const manifestPath = await writeInFolder(folder, MANIFEST_FILE, serializeManifest(manifest));
+      const manifestPath = await store.write(
+        campaignKey(input.campaignId, MANIFEST_FILE),
+        serializeManifest(manifest),
+      );
       // The page from the manifest alone (the dataset's export adds the latencies): something to look at meanwhile.
-      await writeInFolder(
-        folder,
-        REPORT_FILE,
-        renderReport({ manifest, folder: path.posix.join(CAMPAIGNS_FOLDER, input.campaignId) }),
+      await store.write(
+        campaignKey(input.campaignId, REPORT_FILE),
+        renderReport({ manifest, link: transcriptLinks(store, input.campaignId) }),
       );
       return { manifestPath, items: items.length };
     } catch (err) {

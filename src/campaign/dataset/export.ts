@@ -3,14 +3,14 @@
  * (one shard's transcripts in memory at a time), every file written atomically and depending only on those
  * inputs, so a retried export writes the same bytes.
  */
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { CampaignItem, ManifestItem } from '../../contracts/campaign';
+import { campaignKey, MANIFEST_FILE, readManifest, readPlan, removeStale } from '../../output/campaign-files';
+import type { OutputStore } from '../../output/store';
+import { readTranscript } from '../../output/transcript-record';
 import { datasetCard } from './card';
-import { readManifest } from './checkpoint';
-import { filesMissing, toFileFailure } from './errors';
-import { CAMPAIGNS_FOLDER, campaignFolder, readPlan } from '../../output/campaign-files';
-import { removeStale, writeInFolder, type Folder } from '../../output/files';
+import { filesMissing, toFileFailure, transcriptsMissing } from './errors';
+import { serializeManifest } from './manifest';
 import { conversationsParquet } from './parquet';
 import {
   conversationRow,
@@ -20,9 +20,8 @@ import {
   toShareGptLine,
   type ConversationRow,
 } from './records';
-import { renderReport, REPORT_FILE } from './report';
+import { renderReport, REPORT_FILE, transcriptLinks } from './report';
 import { DEFAULT_SHARD_ROWS, isShardOf, shardCount, shardGlob, shardName } from './shards';
-import { readTranscript } from '../../output/transcript-record';
 import type { DatasetDeps, WriteDatasetInput, WriteDatasetOutput } from './types';
 
 export const PERSPECTIVES_FOLDER = 'perspectives';
@@ -43,21 +42,58 @@ export function datasetItems(items: readonly ManifestItem[]): ManifestItem[] {
 
 const lines = (values: readonly string[]) => values.map((v) => `${v}\n`).join('');
 
+/** Transcripts checked at once. */
+const CHECKS_IN_FLIGHT = 16;
+
+/**
+ * Each item's transcript key, or every transcript that is not in the store (`item <hash>: <key or location>`):
+ * a location from another store (another worker's OUTPUT_DIR) is missing too.
+ */
+async function transcriptKeys(
+  store: OutputStore,
+  items: readonly ManifestItem[],
+): Promise<{ keys: Map<string, string>; missing: string[] }> {
+  const keys = new Map<string, string>();
+  const missing: string[] = [];
+  let next = 0;
+  const check = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      const location = item.outcome!.jsonlPath!;
+      const key = store.keyOf(location);
+      if (key !== undefined && (await store.exists(key))) keys.set(item.itemHash, key);
+      else missing.push(`item ${item.itemHash}: ${key ?? location}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CHECKS_IN_FLIGHT }, check));
+  return { keys, missing: missing.sort() };
+}
+
+/**
+ * Writes the dataset from the manifest, the plan and every transcript they name. A transcript that is not in the
+ * store fails the attempt before anything is written (retryable: a share away for a moment comes back); the
+ * workflow's retries decide when the campaign gives up. With `status`, the manifest gets that status once the
+ * dataset is whole, and the report is rendered from it.
+ */
 export function makeWriteCampaignDataset(deps: DatasetDeps) {
   const perShard = deps.shardRows ?? DEFAULT_SHARD_ROWS;
+  const { store } = deps;
   return async function writeCampaignDataset(input: WriteDatasetInput): Promise<WriteDatasetOutput> {
     try {
-      const folder = await campaignFolder(deps.outputDir, input.campaignId);
-      const perspectives = await campaignFolder(deps.outputDir, input.campaignId, [PERSPECTIVES_FOLDER]);
-      const manifest = await readManifest(deps.outputDir, folder);
-      const plan = await readPlan(deps.outputDir, folder);
-      if (!manifest || !plan) {
+      const { campaignId } = input;
+      const key = (name: string) => campaignKey(campaignId, name);
+      const stored = await readManifest(store, campaignId);
+      const plan = await readPlan(store, campaignId);
+      if (!stored || !plan) {
         throw filesMissing(
-          `campaigns/${input.campaignId}: manifest.json or plan.jsonl is missing: checkpoint first`,
+          `${campaignKey(campaignId)}: manifest.json or plan.jsonl is missing: checkpoint first`,
         );
       }
+      const manifest = input.status === undefined ? stored : { ...stored, status: input.status };
       const planned = new Map<string, CampaignItem>(plan.map((i) => [i.itemHash, i]));
       const items = datasetItems(manifest.items);
+      const { keys, missing } = await transcriptKeys(store, items);
+      if (missing.length > 0) throw transcriptsMissing(store.location(), missing);
       const count = shardCount(items.length, perShard);
       const createdBy = `llm-conversation-service version ${manifest.provenance.packageVersion}`;
       const latencyMs = { cloud: [] as number[], local: [] as number[] };
@@ -67,13 +103,12 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
         const rows: ConversationRow[] = [];
         const local: string[] = [];
         for (const item of items.slice(shard * perShard, (shard + 1) * perShard)) {
-          const transcript = await readTranscript(deps.outputDir, item.outcome!.jsonlPath!);
+          const transcriptKey = keys.get(item.itemHash)!;
+          const transcript = await readTranscript(store, transcriptKey);
+          if (!transcript)
+            throw transcriptsMissing(store.location(), [`item ${item.itemHash}: ${transcriptKey}`]);
           const plannedItem = planned.get(item.itemHash);
-          if (!transcript || !plannedItem) {
-            throw filesMissing(
-              `the transcript of item ${item.itemHash} (${item.outcome!.jsonlPath}) is missing`,
-            );
-          }
+          if (!plannedItem) throw filesMissing(`item ${item.itemHash} of manifest.json is not in plan.jsonl`);
           for (const t of transcript.turns) {
             latencyMs.cloud.push(t.cloudLatencyMs);
             latencyMs.local.push(t.localLatencyMs);
@@ -88,16 +123,17 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
           local.push(toPerspectiveLine(localMessages(transcript.turns, row.metadata.local.system_prompt)));
         }
         const name = (stem: string, ext: string) => shardName(stem, ext, shard, count);
-        const files: [Folder, string, string | Uint8Array][] = [
-          [folder, name('conversations', 'parquet'), await conversationsParquet(rows, createdBy)],
-          [folder, name('conversations', 'jsonl'), lines(rows.map(toMessagesLine))],
-          [folder, name('sharegpt', 'jsonl'), lines(rows.map(toShareGptLine))],
-          [perspectives, name('cloud', 'jsonl'), lines(rows.map((r) => toPerspectiveLine(r.messages)))],
-          [perspectives, name('local', 'jsonl'), lines(local)],
+        const perspective = (stem: string) => `${PERSPECTIVES_FOLDER}/${name(stem, 'jsonl')}`;
+        const files: [string, string | Uint8Array][] = [
+          [name('conversations', 'parquet'), await conversationsParquet(rows, createdBy)],
+          [name('conversations', 'jsonl'), lines(rows.map(toMessagesLine))],
+          [name('sharegpt', 'jsonl'), lines(rows.map(toShareGptLine))],
+          [perspective('cloud'), lines(rows.map((r) => toPerspectiveLine(r.messages)))],
+          [perspective('local'), lines(local)],
         ];
-        for (const [where, file, content] of files) {
-          await writeInFolder(where, file, content);
-          written.push(where === perspectives ? `${PERSPECTIVES_FOLDER}/${file}` : file);
+        for (const [file, content] of files) {
+          await store.write(key(file), content);
+          written.push(file);
         }
         Context.current().heartbeat({ shard, of: count });
       }
@@ -107,14 +143,20 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
           [...Array(count).keys()].map((s) => shardName(stem, ext, s, count)),
         ).flat(),
       );
-      await removeStale(folder, (n) => MAIN_FILES.some(([stem, ext]) => isShardOf(n, stem, ext)), keepMain);
+      await removeStale(
+        store,
+        campaignKey(campaignId),
+        (n) => MAIN_FILES.some(([stem, ext]) => isShardOf(n, stem, ext)),
+        keepMain,
+      );
       const keepPerspectives = new Set(
         PERSPECTIVES.flatMap((stem) =>
           [...Array(count).keys()].map((s) => shardName(stem, 'jsonl', s, count)),
         ),
       );
       await removeStale(
-        perspectives,
+        store,
+        key(PERSPECTIVES_FOLDER),
         (n) => PERSPECTIVES.some((stem) => isShardOf(n, stem, 'jsonl')),
         keepPerspectives,
       );
@@ -130,13 +172,13 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
           ['local_perspective', `${PERSPECTIVES_FOLDER}/${shardGlob('local', 'jsonl', count)}`],
         ],
       });
-      await writeInFolder(folder, CARD_FILE, card);
+      await store.write(key(CARD_FILE), card);
       written.push(CARD_FILE);
 
-      await writeInFolder(
-        folder,
-        REPORT_FILE,
-        renderReport({ manifest, latencyMs, folder: path.posix.join(CAMPAIGNS_FOLDER, manifest.campaignId) }),
+      if (manifest !== stored) await store.write(key(MANIFEST_FILE), serializeManifest(manifest));
+      await store.write(
+        key(REPORT_FILE),
+        renderReport({ manifest, latencyMs, link: transcriptLinks(store, campaignId) }),
       );
       written.push(REPORT_FILE);
       return { files: written.sort() };

@@ -222,7 +222,8 @@ export function makeJudgeConversation(deps: DatasetDeps) {
     const { judge } = input;
     let turns: Turn[];
     try {
-      const transcript = await readTranscript(deps.outputDir, input.jsonlPath);
+      const key = deps.store.keyOf(input.jsonlPath);
+      const transcript = key === undefined ? undefined : await readTranscript(deps.store, key);
       if (!transcript) throw filesMissing(`the transcript ${input.jsonlPath} is missing`);
       turns = transcript.turns;
     } catch (err) {

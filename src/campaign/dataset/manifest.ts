@@ -183,6 +183,7 @@ export function buildManifest(args: {
     ...(input.spec.name === undefined ? {} : { name: input.spec.name }),
     status: input.status,
     ...(input.stopReason === undefined ? {} : { stopReason: input.stopReason }),
+    ...(input.failure === undefined ? {} : { failure: input.failure }),
     spec: input.spec,
     counts: input.counts,
     totals: input.totals,

@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import type { CampaignManifest, ManifestItem } from '../../contracts/campaign';
+import { campaignKey } from '../../output/campaign-files';
+import type { OutputStore } from '../../output/store';
 import { round } from './quality';
 
 export const REPORT_FILE = 'report.html';
@@ -13,8 +15,19 @@ export interface ReportInput {
   manifest: CampaignManifest;
   /** Every turn's latency per side, from the transcripts; unset at a checkpoint, which reads no transcripts. */
   latencyMs?: { cloud: number[]; local: number[] };
-  /** The folder the page is in, relative to OUTPUT_DIR like the manifest's transcript paths: links are relative to it. */
-  folder: string;
+  /** A transcript's link from the page (relative to the campaign's folder), from its location as recorded. */
+  link: (location: string | undefined) => string | undefined;
+}
+
+/** Links relative to the campaign's folder, for the transcripts in `store`; none for a location elsewhere. */
+export function transcriptLinks(store: OutputStore, campaignId: string): ReportInput['link'] {
+  const folder = campaignKey(campaignId);
+  return (location) => {
+    const key = location === undefined ? undefined : store.keyOf(location);
+    return key === undefined
+      ? undefined
+      : path.posix.relative(folder, key).split('/').map(encodeURIComponent).join('/');
+  };
 }
 
 const esc = (text: string) =>
@@ -177,12 +190,7 @@ document.getElementById('filter').addEventListener('input',function(e){var t=e.t
 document.querySelectorAll('#items tbody tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(t)<0?'none':''})});`;
 
 /** A transcript file as a link relative to the page. */
-function relativeLink(folder: string, file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  return path.posix.relative(folder, file).split('/').map(encodeURIComponent).join('/');
-}
-
-export function renderReport({ manifest, latencyMs, folder }: ReportInput): string {
+export function renderReport({ manifest, latencyMs, link }: ReportInput): string {
   const { counts, totals } = manifest;
   const itemCount = manifest.items.length;
   const done = counts.completed + counts.failed + counts.skipped;
@@ -222,6 +230,12 @@ export function renderReport({ manifest, latencyMs, folder }: ReportInput): stri
     `<p class="sub">campaign <code>${esc(manifest.campaignId)}</code> · workflow <code>${esc(manifest.workflowId)}</code> · ` +
       `status ${figure('status', manifest.status)}${manifest.stopReason ? ` (${esc(manifest.stopReason)})` : ''} · ` +
       `${esc(manifest.startedAt)} → ${esc(manifest.endedAt ?? `${manifest.updatedAt} (last checkpoint)`)}</p>`,
+    ...(manifest.status === 'writing_dataset'
+      ? ['<p class="sub" data-step="dataset">every item has ended; the dataset is being written</p>']
+      : []),
+    ...(manifest.failure
+      ? [`<p class="warn" data-failure="${esc(manifest.failure.type)}">${esc(manifest.failure.message)}</p>`]
+      : []),
     '<h2>Progress</h2>',
     `<div class="progress">${progress}</div>`,
     '<div class="cards">',
@@ -298,8 +312,8 @@ export function renderReport({ manifest, latencyMs, folder }: ReportInput): stri
       manifest.items
         .map((i) =>
           itemRow(i, {
-            csv: relativeLink(folder, i.outcome?.csvPath),
-            jsonl: relativeLink(folder, i.outcome?.jsonlPath),
+            csv: link(i.outcome?.csvPath),
+            jsonl: link(i.outcome?.jsonlPath),
           }),
         )
         .join('\n') +

@@ -1,9 +1,11 @@
 /** The dataset activities' dependencies, inputs and outputs. Type-only: the campaign workflow imports it. */
 import type { ModelPrices } from '../../models/prices';
+import type { OutputStore } from '../../output/store';
 import type { OllamaClient } from '../../models/ollama-client';
 import type { LlmServiceClient } from '../../conversation/activities/llm-service-client';
 import type {
   CampaignCounts,
+  CampaignFailure,
   CampaignStatus,
   CampaignStopReason,
   CampaignTotals,
@@ -16,8 +18,8 @@ import type { CampaignSpec } from '../../contracts/campaign-spec';
 export type PriceTable = ModelPrices;
 
 export interface DatasetDeps {
-  /** OUTPUT_DIR: every file goes under `campaigns/<campaignId>/` inside it. */
-  outputDir: string;
+  /** OUTPUT_DIR or OUTPUT_URL: every file goes under `campaigns/<campaignId>/` in it. */
+  store: OutputStore;
   /** Provenance (`/api/tags`, `/api/show`) and the judge on the local side. */
   ollama: OllamaClient;
   /** The judge on the cloud side; without it a cloud judge fails (non-retryable). */
@@ -41,6 +43,8 @@ export interface CheckpointInput {
   spec: CampaignSpec;
   status: CampaignStatus;
   stopReason?: CampaignStopReason;
+  /** Status `failed`: why. */
+  failure?: CampaignFailure;
   counts: CampaignCounts;
   totals: CampaignTotals;
   /** ISO 8601 UTC. */
@@ -60,13 +64,18 @@ export interface CheckpointInput {
 }
 
 export interface CheckpointOutput {
-  /** Where manifest.json is, under OUTPUT_DIR as configured. */
+  /** Where manifest.json is: a path under OUTPUT_DIR, or its s3:// URL. */
   manifestPath: string;
   items: number;
 }
 
 export interface WriteDatasetInput {
   campaignId: string;
+  /**
+   * The campaign's end: manifest.json says it once the dataset is whole (until then the last checkpoint's
+   * `writing_dataset`). Unset in histories recorded before: the manifest is left as the last checkpoint wrote it.
+   */
+  status?: Extract<CampaignStatus, 'completed' | 'cancelled'>;
 }
 
 export interface WriteDatasetOutput {
@@ -76,7 +85,7 @@ export interface WriteDatasetOutput {
 
 export interface JudgeInput {
   conversationId: string;
-  /** The conversation's JSONL as exportTranscript reported it (under OUTPUT_DIR). */
+  /** The conversation's JSONL where exportTranscript reported it (its location in the output store). */
   jsonlPath: string;
   judge: JudgeSpec;
 }

@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -16,7 +17,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { ChildWorkflowHandle, RetryPolicy } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ActivityFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { pauseSignal, resumeSignal, stopSignal, usageTotals } from '../../contracts/conversation';
 import type { ConversationResult } from '../../contracts/conversation';
 import type { ConversationActivities } from '../../conversation/activities';
@@ -40,6 +41,7 @@ import { campaignSpecSchema, DEFAULT_CAMPAIGN_CONCURRENCY } from '../../contract
 import type { CampaignSpec } from '../../contracts/campaign-spec';
 import type {
   CampaignCounts,
+  CampaignFailure,
   CampaignItem,
   CampaignStatus,
   CampaignStopReason,
@@ -56,6 +58,13 @@ import type { CampaignActivities } from './activities';
  * events (three per child, a few per workflow task, a page of items every PAGE_SIZE) whatever the item count.
  */
 export const ITEMS_PER_RUN = 100;
+
+/**
+ * The campaign is `writing_dataset` until its dataset is whole, and `completed` only then (the dataset activity
+ * writes that status into manifest.json); when it cannot be written it ends `failed`, saying why. Runs recorded
+ * before went `completed` first and wrote the dataset after.
+ */
+export const DATASET_BEFORE_COMPLETED_PATCH = 'dataset-before-completed';
 const PAGE_SIZE = 50;
 /** Outcomes kept in the workflow before checkpointCampaign writes them to manifest.json: what a crash may redo. */
 const CHECKPOINT_EVERY = 20;
@@ -141,8 +150,10 @@ interface Running {
 
 interface State extends CampaignContinuation {
   running: Map<string, Running>;
-  phase: 'planning' | 'running' | 'ended';
+  phase: 'planning' | 'running' | 'dataset' | 'ended';
   endedAt?: string;
+  /** Why the campaign failed (its dataset could not be written). */
+  failure?: CampaignFailure;
   /** The status the last checkpoint wrote. */
   checkpointed?: CampaignStatus;
 }
@@ -180,19 +191,19 @@ export async function campaignWorkflow(
 
   setHandler(campaignStatusQuery, view);
   setHandler(pauseCampaignSignal, () => {
-    if (state.paused || state.phase === 'ended') return;
+    if (state.paused || itemsOver(state)) return;
     state.paused = true;
     signalRunning(state, (h) => h.signal(pauseSignal));
     showDetails();
   });
   setHandler(resumeCampaignSignal, () => {
-    if (!state.paused || state.phase === 'ended') return;
+    if (!state.paused || itemsOver(state)) return;
     state.paused = false;
     signalRunning(state, (h) => h.signal(resumeSignal));
     showDetails();
   });
   setHandler(cancelCampaignSignal, () => {
-    if (state.cancelRequested || state.phase === 'ended') return;
+    if (state.cancelRequested || itemsOver(state)) return;
     state.cancelRequested = true;
     state.stopReason = 'cancelled';
     // Each conversation exports what it said before it reports its cancellation (WAIT_CANCELLATION_COMPLETED).
@@ -222,6 +233,7 @@ export async function campaignWorkflow(
         spec,
         status,
         ...(state.stopReason && { stopReason: state.stopReason }),
+        ...(state.failure && { failure: state.failure }),
         counts: counts(state),
         totals: state.totals,
         startedAt: state.startedAt,
@@ -236,6 +248,34 @@ export async function campaignWorkflow(
       throw err;
     }
     state.checkpointed = status;
+  };
+
+  /**
+   * The dataset, `completed` (or `cancelled`) once whole; `gated` (DATASET_BEFORE_COMPLETED_PATCH): when its
+   * retries are spent, the campaign checkpoints `failed` with the reason and fails with it.
+   */
+  const writeDataset = async (gated: boolean): Promise<string[]> => {
+    if (!gated) return (await writeCampaignDataset({ campaignId })).files;
+    try {
+      const ending = state.cancelRequested ? 'cancelled' : 'completed';
+      return (await writeCampaignDataset({ campaignId, status: ending })).files;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const cause = describeFailure(err instanceof ActivityFailure ? (err.cause ?? err) : err);
+      state.failure = {
+        type: CampaignFailureType.DatasetIncomplete,
+        message: `the dataset could not be written (${cause.type}): ${cause.message}`,
+      };
+      state.phase = 'ended';
+      showDetails();
+      await checkpoint(state.endedAt);
+      throw ApplicationFailure.create({
+        type: state.failure.type,
+        message: state.failure.message,
+        nonRetryable: true,
+        cause: err instanceof Error ? err : undefined,
+      });
+    }
   };
 
   const record = (outcome: ItemOutcome) => {
@@ -328,10 +368,18 @@ export async function campaignWorkflow(
   // Items never started (a budget or a cancel stopped the campaign) are skipped.
   state.counts.skipped += state.itemCount - state.cursor;
   state.cursor = state.itemCount;
+  if (!patched(DATASET_BEFORE_COMPLETED_PATCH)) {
+    state.phase = 'ended';
+    state.endedAt = new Date().toISOString();
+    await checkpoint(state.endedAt);
+  } else {
+    state.phase = 'dataset';
+    state.endedAt = new Date().toISOString();
+    showDetails();
+    await checkpoint(state.endedAt);
+  }
+  const files = await writeDataset(state.phase === 'dataset');
   state.phase = 'ended';
-  state.endedAt = new Date().toISOString();
-  await checkpoint(state.endedAt);
-  const { files } = await writeCampaignDataset({ campaignId });
   showDetails();
   return {
     campaignId,
@@ -487,8 +535,15 @@ function budgetReached(spec: CampaignSpec, totals: CampaignTotals): CampaignStop
   return undefined;
 }
 
+/** Every item has ended: pause, resume and cancel have nothing left to act on. */
+function itemsOver(state: State): boolean {
+  return state.phase === 'dataset' || state.phase === 'ended';
+}
+
 function currentStatus(state: State): CampaignStatus {
   if (state.phase === 'planning') return 'planning';
+  if (state.phase === 'dataset') return 'writing_dataset';
+  if (state.failure) return 'failed';
   if (state.phase === 'ended') return state.cancelRequested ? 'cancelled' : 'completed';
   if (state.stopReason) return 'draining';
   return state.paused ? 'paused' : 'running';
@@ -523,6 +578,7 @@ function statusView(
     ...(spec.name && { name: spec.name }),
     status: currentStatus(state),
     ...(state.stopReason && { stopReason: state.stopReason }),
+    ...(state.failure && { failure: state.failure }),
     itemCount: state.itemCount,
     counts: c,
     totals: { ...state.totals },
