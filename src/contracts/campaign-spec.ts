@@ -12,6 +12,13 @@ import { MAX_MODEL_ID_CHARS, MAX_QUERY_CHARS, MAX_SYSTEM_PROMPT_CHARS } from './
 import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
 
+/**
+ * A copy of CAMPAIGN_ID_PATTERN for the schema: zod resets a pattern's `lastIndex` before each test, and the
+ * workflow sandbox freezes what a preloaded module exports, the exported pattern with it (a frozen RegExp's
+ * lastIndex cannot be set), which failed the campaign workflow's spec check for every spec with an id in it.
+ */
+const idPattern = new RegExp(CAMPAIGN_ID_PATTERN);
+
 export const DEFAULT_CAMPAIGN_CONCURRENCY = 10;
 export const MAX_CAMPAIGN_CONCURRENCY = 500;
 export const MAX_CAMPAIGN_ITEMS = 100_000;
@@ -58,7 +65,7 @@ function buildSpecSchema() {
   const seedObject = z
     .object({
       query: text(MAX_QUERY_CHARS),
-      id: z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE).optional(),
+      id: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
       metadata: z.record(z.string(), z.unknown()).optional(),
     })
     .strict();
@@ -84,7 +91,7 @@ function buildSpecSchema() {
 
   const schema = z
     .object({
-      campaignId: z.string().regex(CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE).optional(),
+      campaignId: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
       name: text(200).optional(),
       seeds: z.array(seed).min(1).max(MAX_SEEDS).optional(),
       /** A relative `.jsonl` or `.csv` name inside INPUT_DIR; read by the plan activity. */
@@ -111,9 +118,17 @@ function buildSpecSchema() {
         .strict()
         .optional(),
       judge: judge.optional(),
+      /**
+       * A finished campaign whose completed items this one takes over: an item with the same hash (the same seed,
+       * options and repeat) is not run again (see planCampaign).
+       */
+      extends: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {
+      if (spec.extends !== undefined && spec.extends === spec.campaignId) {
+        ctx.addIssue({ code: 'custom', path: ['extends'], message: 'names this campaign itself' });
+      }
       if ((spec.seeds === undefined) === (spec.seedsFile === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['seeds'], message: 'give exactly one of seeds or seedsFile' });
       }

@@ -85,6 +85,21 @@ export interface CampaignItem {
    * `campaigns/<campaignId>/conversations/<itemHash>.csv` (its JSONL twin beside it).
    */
   conversation: ConversationInput;
+  /**
+   * Set by planCampaign when the spec `extends` a campaign that completed an item with this hash: its outcome there,
+   * which this campaign records instead of running the item.
+   */
+  reuse?: ItemOutcome;
+}
+
+/** What planCampaign recorded beside the plan (plan.json). */
+export interface PlanMeta {
+  campaignId: string;
+  workflowId: string;
+  itemCount: number;
+  specHash: string;
+  seedsFile?: { name: string; sha256: string };
+  parent?: { campaignId: string; reusedItems: number };
 }
 
 export type ItemState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -93,6 +108,8 @@ export type ItemState = 'pending' | 'running' | 'completed' | 'failed' | 'skippe
 export interface ItemOutcome {
   itemHash: string;
   conversationId: string;
+  /** Set when the item was taken from the campaign the spec `extends` (or one before it): no model was called. */
+  reusedFrom?: string;
   state: Exclude<ItemState, 'pending' | 'running'>;
   endReason?: EndReason;
   turns: number;
@@ -231,6 +248,8 @@ export interface CampaignManifest {
     /** planCampaign's hash of the validated spec (plan.json). */
     specHash?: string;
     seedsFile?: { name: string; sha256: string };
+    /** The campaign the spec `extends`, and how many of its completed items this one took over. */
+    parent?: { campaignId: string; reusedItems: number };
   };
   startedAt: string;
   updatedAt: string;

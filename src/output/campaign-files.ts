@@ -1,6 +1,6 @@
 /** The campaign's folder in the output store, `campaigns/<campaignId>/`, its files' names, and its files read back. */
 import { isCampaignId } from '../contracts/campaign';
-import type { CampaignItem, CampaignManifest } from '../contracts/campaign';
+import type { CampaignItem, CampaignManifest, PlanMeta } from '../contracts/campaign';
 import { OutputPathError } from '../contracts/errors';
 import { parseJsonLines } from './files';
 import type { OutputStore } from './store';
@@ -40,9 +40,9 @@ export async function readPlan(store: OutputStore, campaignId: string): Promise<
 export async function readPlanMeta(
   store: OutputStore,
   campaignId: string,
-): Promise<{ specHash?: string; seedsFile?: { name: string; sha256: string } } | undefined> {
+): Promise<Partial<PlanMeta> | undefined> {
   const text = await readText(store, campaignKey(campaignId, PLAN_META_FILE));
-  return text === undefined ? undefined : (JSON.parse(text) as { specHash?: string });
+  return text === undefined ? undefined : (JSON.parse(text) as Partial<PlanMeta>);
 }
 
 export async function readManifest(

@@ -6,11 +6,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { createInterface } from 'node:readline';
 import { CAMPAIGN_ID_RULE, CampaignFailureType, isCampaignId } from '../../contracts/campaign';
-import type { CampaignItem } from '../../contracts/campaign';
+import type { CampaignItem, ItemOutcome, PlanMeta } from '../../contracts/campaign';
 import { describeIssues } from '../../contracts/campaign-issues';
 import type { SpecIssue } from '../../contracts/campaign-issues';
 import type { CampaignSpec } from '../../contracts/campaign-spec';
-import { campaignKey, PLAN_FILE, PLAN_META_FILE, readText } from '../../output/campaign-files';
+import { campaignKey, PLAN_FILE, PLAN_META_FILE, readManifest, readText } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
 import { specHashOf } from '../identity';
 import { resolveCampaign } from '../validate';
@@ -36,11 +36,8 @@ export interface CampaignPlan {
   itemCount: number;
   specHash: string;
   seedsFile?: { name: string; sha256: string };
-}
-
-interface PlanMeta extends CampaignPlan {
-  campaignId: string;
-  workflowId: string;
+  /** The campaign the spec extends, and how many of its items this one takes over. */
+  parent?: { campaignId: string; reusedItems: number };
 }
 
 export interface CampaignItemsInput {
@@ -89,19 +86,49 @@ export function makePlanActivities({ store, inputDir }: PlanDeps) {
 
     const valid = await resolveCampaign(spec, { inputDir, campaignId });
     if (!valid.ok) throw invalidSpec(valid.issues);
+    const reusable = spec.extends ? await completedItems(spec.extends) : new Map<string, ItemOutcome>();
+    let reusedItems = 0;
+    const items = valid.items.map((item) => {
+      const reuse = reusable.get(item.itemHash);
+      if (!reuse) return item;
+      reusedItems++;
+      return { ...item, reuse };
+    });
     await store.write(
       keyOf(campaignId, PLAN_FILE),
-      valid.items.map((item) => `${JSON.stringify(item)}\n`).join(''),
+      items.map((item) => `${JSON.stringify(item)}\n`).join(''),
     );
     const meta: PlanMeta = {
       campaignId,
       workflowId,
       specHash,
-      itemCount: valid.items.length,
+      itemCount: items.length,
       ...(valid.seedsFile ? { seedsFile: valid.seedsFile } : {}),
+      ...(spec.extends && { parent: { campaignId: spec.extends, reusedItems } }),
     };
     await store.write(keyOf(campaignId, PLAN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
     return planOf(meta);
+  }
+
+  /**
+   * The completed items of the campaign `parentId`, from its manifest, by item hash, each as this campaign records
+   * it: taken from that campaign (or from the one it took it from). A parent with no manifest in OUTPUT_DIR is an
+   * InvalidCampaignSpec naming `extends`.
+   */
+  async function completedItems(parentId: string): Promise<Map<string, ItemOutcome>> {
+    const parent = await readManifest(store, checkedCampaignId(parentId));
+    if (parent === undefined) {
+      throw invalidSpec([
+        { path: 'extends', message: `campaign ${parentId} has no manifest in OUTPUT_DIR (has it run here?)` },
+      ]);
+    }
+    const completed = new Map<string, ItemOutcome>();
+    for (const item of parent.items) {
+      const outcome = item.outcome;
+      if (item.state !== 'completed' || !outcome?.jsonlPath || outcome.turns === 0) continue;
+      completed.set(item.itemHash, { ...outcome, reusedFrom: outcome.reusedFrom ?? parent.campaignId });
+    }
+    return completed;
   }
 
   /**
@@ -140,6 +167,6 @@ export function makePlanActivities({ store, inputDir }: PlanDeps) {
   return { planCampaign, campaignItems };
 }
 
-function planOf({ itemCount, specHash, seedsFile }: CampaignPlan): CampaignPlan {
-  return { itemCount, specHash, ...(seedsFile ? { seedsFile } : {}) };
+function planOf({ itemCount, specHash, seedsFile, parent }: CampaignPlan): CampaignPlan {
+  return { itemCount, specHash, ...(seedsFile ? { seedsFile } : {}), ...(parent ? { parent } : {}) };
 }

@@ -118,6 +118,13 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
           `- Judge: ${code(spec.judge.model)} (${spec.judge.side} side), a score from 1 to 10 per conversation.`,
         ]
       : []),
+    ...(provenance.parent
+      ? [
+          `- Extends campaign ${code(provenance.parent.campaignId)}: ${provenance.parent.reusedItems} of its ` +
+            'completed conversations are taken over as they were (no model called again; their tokens are in the ' +
+            'models table, not in the totals above).',
+        ]
+      : []),
     '',
     '## Models',
     '',

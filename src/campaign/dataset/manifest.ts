@@ -5,6 +5,7 @@ import type {
   ItemOutcome,
   ManifestItem,
   ModelProvenance,
+  PlanMeta,
   QualityFlags,
   SideSampling,
 } from '../../contracts/campaign';
@@ -171,7 +172,7 @@ export function buildManifest(args: {
   code: { packageVersion: string; gitCommit?: string };
   temporalNamespace: string;
   previous?: CampaignManifest;
-  plan?: { specHash?: string; seedsFile?: { name: string; sha256: string } };
+  plan?: Partial<PlanMeta>;
 }): CampaignManifest {
   const { input } = args;
   const seedsFile = input.seedsFile ?? args.plan?.seedsFile ?? args.previous?.provenance.seedsFile;
@@ -195,6 +196,7 @@ export function buildManifest(args: {
       temporalNamespace: args.temporalNamespace,
       ...(specHash ? { specHash } : {}),
       ...(seedsFile ? { seedsFile } : {}),
+      ...(args.plan?.parent && { parent: args.plan.parent }),
     },
     startedAt: input.startedAt,
     updatedAt: checkpointTime(input, args.previous),

@@ -282,6 +282,12 @@ export async function campaignWorkflow(
     state.running.delete(outcome.itemHash);
     state.unsaved.push(outcome);
     state.counts[outcome.state] += 1;
+    // A conversation taken from the campaign this one extends cost nothing here: the totals and the budget count
+    // this campaign's own model calls (the manifest's per-model table, every conversation of the dataset).
+    if (outcome.reusedFrom) {
+      showDetails();
+      return;
+    }
     const { cloud, local } = outcome.usage;
     state.totals.inputTokens += cloud.inputTokens + local.inputTokens;
     state.totals.outputTokens += cloud.outputTokens + local.outputTokens;
@@ -402,6 +408,11 @@ function launch(
   campaignId: string,
   record: (outcome: ItemOutcome) => void,
 ): void {
+  if (item.reuse) {
+    // Completed in the campaign the spec extends: recorded as it was there, with no model call.
+    record(item.reuse);
+    return;
+  }
   const conversationId = `${workflowId}-${item.itemHash}`;
   const run: Running = {
     item,
