@@ -28,17 +28,28 @@ export class TestComponents {
 
   /**
    * Starts a component under `label` (default: its name), so a test can run a second worker beside the first;
-   * `args` replaces its command line (e.g. a worker entry with test activities).
+   * `args` replaces its command line (e.g. a worker entry with test activities), `env` adds to this one's
+   * environment for this component alone (e.g. a worker on its own OUTPUT_DIR, as on another machine).
    */
-  async start(name: ComponentName, label: string = name, args?: ComponentSpec['args']): Promise<void> {
-    const spec = componentSpecs(loadConfig(this.env), this.env.STACK_DATA_DIR!)[name];
+  async start(
+    name: ComponentName,
+    label: string = name,
+    { args, env = {} }: { args?: ComponentSpec['args']; env?: Record<string, string> } = {},
+  ): Promise<void> {
+    const componentEnv = { ...this.env, ...env };
+    const spec = componentSpecs(loadConfig(componentEnv), componentEnv.STACK_DATA_DIR!)[name];
     await this.supervisor.start({
       ...spec,
       name: label,
-      env: { ...spec.env, ...this.env },
+      env: { ...spec.env, ...componentEnv },
       ...(args && { args }),
     });
     await closeTaskQueueProbe();
+  }
+
+  /** The process id of the component started under `label` (a worker's Temporal identity is `<pid>@<host>`). */
+  pid(label: string): number | undefined {
+    return this.supervisor.pids()[label];
   }
 
   stop(label: string, options?: StopOptions): Promise<void> {

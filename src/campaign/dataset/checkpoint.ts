@@ -6,12 +6,13 @@ import type { ItemOutcome, ManifestItem } from '../../contracts/campaign';
 import {
   campaignKey,
   MANIFEST_FILE,
+  PLAN_FILE,
   readManifest,
   readPlan,
   readPlanMeta,
 } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
-import { filesMissing, toFileFailure } from './errors';
+import { filesMissing, SHARED_STORE_HINT, toFileFailure } from './errors';
 import {
   buildManifest,
   itemSampling,
@@ -73,8 +74,12 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
     try {
       const { store } = deps;
       const plan = await readPlan(store, input.campaignId);
-      if (!plan)
-        throw filesMissing(`campaigns/${input.campaignId}/plan.jsonl is missing: plan the campaign first`);
+      if (!plan) {
+        throw filesMissing(
+          `${store.location(campaignKey(input.campaignId, PLAN_FILE))} is missing: plan the campaign first ` +
+            `(${SHARED_STORE_HINT})`,
+        );
+      }
       const previous = await readManifest(store, input.campaignId);
       const previousItems = new Map((previous?.items ?? []).map((i) => [i.itemHash, i]));
       const outcomes = new Map(

@@ -4,6 +4,10 @@ import { fileErrorCode, isOutputPathError } from '../../contracts/errors';
 import { CampaignFailureType } from '../../contracts/campaign';
 import { FailureType } from '../../contracts/conversation';
 
+/** What a missing campaign file most often means, said beside it. */
+export const SHARED_STORE_HINT =
+  'workers on several machines write to their own OUTPUT_DIR unless they share one store: set OUTPUT_URL';
+
 export function filesMissing(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: CampaignFailureType.FilesMissing, message, nonRetryable: true });
 }
@@ -20,7 +24,8 @@ export function transcriptsMissing(store: string, missing: readonly string[]): A
     message:
       `${missing.length} transcript${missing.length === 1 ? '' : 's'} the dataset needs ` +
       `${missing.length === 1 ? 'is' : 'are'} not in ${store}: ${shown.join(', ')}` +
-      (more > 0 ? ` and ${more} more` : ''),
+      (more > 0 ? ` and ${more} more` : '') +
+      ` (${SHARED_STORE_HINT})`,
     details: [missing],
     nonRetryable: false,
   });

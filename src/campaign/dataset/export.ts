@@ -9,7 +9,7 @@ import { campaignKey, MANIFEST_FILE, readManifest, readPlan, removeStale } from 
 import type { OutputStore } from '../../output/store';
 import { readTranscript } from '../../output/transcript-record';
 import { datasetCard } from './card';
-import { filesMissing, toFileFailure, transcriptsMissing } from './errors';
+import { filesMissing, SHARED_STORE_HINT, toFileFailure, transcriptsMissing } from './errors';
 import { serializeManifest } from './manifest';
 import { conversationsParquet } from './parquet';
 import {
@@ -86,7 +86,8 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
       const plan = await readPlan(store, campaignId);
       if (!stored || !plan) {
         throw filesMissing(
-          `${campaignKey(campaignId)}: manifest.json or plan.jsonl is missing: checkpoint first`,
+          `${store.location(campaignKey(campaignId))}: manifest.json or plan.jsonl is missing: checkpoint first ` +
+            `(${SHARED_STORE_HINT})`,
         );
       }
       const manifest = input.status === undefined ? stored : { ...stored, status: input.status };

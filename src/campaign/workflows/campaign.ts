@@ -261,7 +261,7 @@ export async function campaignWorkflow(
       return (await writeCampaignDataset({ campaignId, status: ending })).files;
     } catch (err) {
       if (isCancellation(err)) throw err;
-      const cause = describeFailure(err instanceof ActivityFailure ? (err.cause ?? err) : err);
+      const cause = activityFailureOf(err);
       state.failure = {
         type: CampaignFailureType.DatasetIncomplete,
         message: `the dataset could not be written (${cause.type}): ${cause.message}`,
@@ -329,7 +329,17 @@ export async function campaignWorkflow(
     await condition(
       () => !!checkpointFailure || canStart() || (!checkpointing && (checkpointDue() || runEnds())),
     );
-    if (checkpointFailure) throw checkpointFailure.error;
+    if (checkpointFailure) {
+      // The status says why the workflow fails: the checkpoint could not write the manifest, so nothing else can.
+      const cause = activityFailureOf(checkpointFailure.error);
+      state.failure = { type: cause.type, message: `a checkpoint failed: ${cause.message}` };
+      state.phase = 'ended';
+      throw ApplicationFailure.create({
+        ...state.failure,
+        nonRetryable: true,
+        cause: checkpointFailure.error instanceof Error ? checkpointFailure.error : undefined,
+      });
+    }
     if (!checkpointing && checkpointDue()) {
       checkpointInBackground();
     } else if (!checkpointing && runEnds()) {
@@ -522,6 +532,11 @@ function describeFailure(err: unknown): { type: string; message: string } {
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? cause.name, message: cause.message };
   if (cause instanceof Error) return { type: cause.name, message: cause.message };
   return { type: 'Error', message: String(cause) };
+}
+
+/** An activity's failure as its own type and message, not the ActivityFailure around it. */
+function activityFailureOf(err: unknown): { type: string; message: string } {
+  return describeFailure(err instanceof ActivityFailure ? (err.cause ?? err) : err);
 }
 
 /** Sends a signal to every running conversation; one that has just ended no longer needs it. */
