@@ -32,7 +32,7 @@ it('runs 3 seeds × 2 turns with a judge and ends in a manifest and a dataset', 
     judge: { model: 'gemma3:270m', side: 'local', rubric: 'Reward answers that stay on topic.' },
   };
   const handle = await stack.client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {
-    taskQueue: 'stack.llm-conversations',
+    taskQueue: 'llm-conversations',
     workflowId: 'campaign-spec-to-dataset',
     args: [spec],
   });

@@ -59,7 +59,7 @@ type CampaignHandle = WorkflowHandle<typeof campaignWorkflow>;
 
 function startCampaign(campaignId: string, spec: CampaignSpec, resubmit = false): Promise<CampaignHandle> {
   return stack.client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {
-    taskQueue: 'stack.llm-conversations',
+    taskQueue: 'llm-conversations',
     workflowId: `campaign-${campaignId}`,
     args: [spec],
     ...(resubmit && { workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const }),
@@ -359,7 +359,7 @@ describe('a conversation', () => {
   it('ends as `budget` at its maxTotalTokens, with its usage and cost priced from MODEL_PRICES_FILE', async () => {
     const conversationId = 'conversation-max-total-tokens';
     const handle = await stack.client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-      taskQueue: 'stack.llm-conversations',
+      taskQueue: 'llm-conversations',
       workflowId: conversationId,
       args: [{ initialQuery: 'How long can we talk?', maxTurns: 20, maxTotalTokens: 150, conversationId }],
     });

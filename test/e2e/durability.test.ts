@@ -27,7 +27,7 @@ const stack = withWorkerComponents({
 
 async function start(id: string): Promise<WorkflowHandle<typeof conversationWorkflow>> {
   return stack.client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-    taskQueue: 'stack.llm-conversations',
+    taskQueue: 'llm-conversations',
     workflowId: id,
     args: [
       {
@@ -87,7 +87,7 @@ describe('a conversation survives', () => {
   }, 300_000);
 
   it('Ollama being unreachable for 20 s: the local call is retried and the run completes', async () => {
-    const handle = await start('conversation-durability-stack.ollama-down');
+    const handle = await start('conversation-durability-ollama-down');
     await untilTurns(handle, 1);
     await stack.ollama.pause();
     const callsWhileDown = stack.ollama.calls;

@@ -147,7 +147,7 @@ describe('on PostgreSQL with two workers, conversations survive', () => {
 
   async function start(id: string): Promise<WorkflowHandle<typeof conversationWorkflow>> {
     return stack.client.workflow.start<typeof conversationWorkflow>(WORKFLOW_TYPE, {
-      taskQueue: 'stack.llm-conversations',
+      taskQueue: 'llm-conversations',
       workflowId: id,
       args: [
         {
