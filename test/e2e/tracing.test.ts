@@ -40,7 +40,12 @@ beforeAll(async () => {
   const res = await fetch(`${stack.apiUrl}/conversation?wait=true`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...stack.apiHeaders },
-    body: JSON.stringify({ initialQuery: 'How do traces cross process boundaries?', maxTurns: TURNS }),
+    // The fake model repeats itself; the novelty guard (tested on its own) would end the run after a turn.
+    body: JSON.stringify({
+      initialQuery: 'How do traces cross process boundaries?',
+      maxTurns: TURNS,
+      novelty: false,
+    }),
   });
   expect(res.status).toBe(200);
   conversationId = ((await res.json()) as { conversationId: string }).conversationId;
