@@ -123,6 +123,8 @@ function buildSpecSchema() {
        * options and repeat) is not run again (see planCampaign).
        */
       extends: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
+      /** Near-duplicate conversations (nearDuplicateOf in the manifest) are left out of the exports. */
+      dedup: z.boolean().optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {

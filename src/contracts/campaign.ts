@@ -208,6 +208,11 @@ export interface ManifestItem {
   models?: { cloud: string; local: string };
   outcome?: ItemOutcome;
   quality?: QualityFlags;
+  /**
+   * Set by the dataset's export when this conversation is a near-duplicate of another (MinHash over word 5-grams,
+   * see dataset/near-duplicates.ts): that one's item hash, the first item of their cluster.
+   */
+  nearDuplicateOf?: string;
 }
 
 export interface ModelProvenance {

@@ -462,6 +462,50 @@ describe('shards', () => {
   });
 });
 
+describe('near-duplicates', () => {
+  it('marks a conversation said again as nearDuplicateOf the first; dedup: true leaves it out of the exports', async () => {
+    const dir = await freshDir();
+    const items = Array.from({ length: 4 }, (): FixtureItem => ({ turns: 3 }));
+    const fixture = await buildCampaignFolder(dir, 'twins', items);
+    const folder = path.join(dir, 'campaigns', 'twins');
+    const transcript = (i: number) =>
+      path.join(folder, 'conversations', `${fixture.plan[i]!.itemHash}.jsonl`);
+    // Item 3 says what item 1 said, word for word.
+    await writeFile(transcript(3), readFileSync(transcript(1)));
+    const activities = makeDatasetActivities(deps(dir));
+    const datasetOf = async (dedup: boolean) => {
+      const input = checkpointInput(fixture, items.length, true);
+      await run(activities.checkpointCampaign, { ...input, spec: { ...input.spec, dedup } });
+      await run(activities.writeCampaignDataset, { campaignId: 'twins' });
+      return {
+        manifest: JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest,
+        rows: jsonLines(path.join(folder, 'conversations.jsonl')),
+        card: readFileSync(path.join(folder, 'README.md'), 'utf8'),
+        report: readFileSync(path.join(folder, 'report.html'), 'utf8'),
+      };
+    };
+    const [first, twin] = [fixture.plan[1]!.itemHash, fixture.plan[3]!.itemHash];
+
+    const kept = await datasetOf(false);
+    expect(kept.manifest.items.map((i) => i.nearDuplicateOf)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      first,
+    ]);
+    expect(kept.rows).toHaveLength(4);
+    expect(kept.card).toContain('1 conversations are near-duplicates of an earlier one');
+    expect(kept.card).toContain('kept in the files here');
+    expect(kept.report).toContain(`data-near-duplicate-of="${first}"`);
+
+    const deduped = await datasetOf(true);
+    expect(deduped.manifest.items.find((i) => i.itemHash === twin)?.nearDuplicateOf).toBe(first);
+    expect(deduped.rows.map((r) => (r.metadata as { item_hash: string }).item_hash)).not.toContain(twin);
+    expect(deduped.rows).toHaveLength(3);
+    expect(deduped.card).toContain('left out of the files here (`dedup: true`)');
+  });
+});
+
 describe('confinement', () => {
   it('does not write through a symlinked campaigns folder', async () => {
     const dir = await freshDir();

@@ -10,6 +10,8 @@ export interface CardFiles {
   configs: [name: string, path: string][];
   rows: number;
   shardRows: number;
+  /** Conversations that are near-duplicates of another, and whether the export left them out (`dedup: true`). */
+  nearDuplicates: { count: number; leftOut: boolean };
 }
 
 /** Hugging Face's size buckets. */
@@ -118,6 +120,11 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
           `- Judge: ${code(spec.judge.model)} (${spec.judge.side} side), a score from 1 to 10 per conversation.`,
         ]
       : []),
+    `- Near-duplicates: ${files.nearDuplicates.count} conversations are near-duplicates of an earlier one ` +
+      '(MinHash over word 5-grams, estimated Jaccard similarity at least 0.8; `nearDuplicateOf` in `manifest.json`)' +
+      (files.nearDuplicates.leftOut
+        ? ', left out of the files here (`dedup: true`).'
+        : ', kept in the files here.'),
     ...(provenance.parent
       ? [
           `- Extends campaign ${code(provenance.parent.campaignId)}: ${provenance.parent.reusedItems} of its ` +

@@ -4,13 +4,14 @@
  * inputs, so a retried export writes the same bytes.
  */
 import { Context } from '@temporalio/activity';
-import type { CampaignItem, ManifestItem } from '../../contracts/campaign';
+import type { CampaignItem, CampaignManifest, ManifestItem } from '../../contracts/campaign';
 import { campaignKey, MANIFEST_FILE, readManifest, readPlan, removeStale } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
 import { readTranscript } from '../../output/transcript-record';
 import { datasetCard } from './card';
 import { filesMissing, SHARED_STORE_HINT, toFileFailure, transcriptsMissing } from './errors';
 import { serializeManifest } from './manifest';
+import { clusterSignatures, conversationText, signatureOf } from './near-duplicates';
 import { conversationsParquet } from './parquet';
 import {
   conversationRow,
@@ -90,11 +91,34 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
             `(${SHARED_STORE_HINT})`,
         );
       }
-      const manifest = input.status === undefined ? stored : { ...stored, status: input.status };
       const planned = new Map<string, CampaignItem>(plan.map((i) => [i.itemHash, i]));
-      const items = datasetItems(manifest.items);
-      const { keys, missing } = await transcriptKeys(store, items);
+      const said = datasetItems(stored.items);
+      const { keys, missing } = await transcriptKeys(store, said);
       if (missing.length > 0) throw transcriptsMissing(store.location(), missing);
+      // A first pass for the near-duplicates: one signature per conversation, the transcripts read one at a time.
+      const signatures = [];
+      for (const item of said) {
+        const transcript = await readTranscript(store, keys.get(item.itemHash)!);
+        if (!transcript) throw transcriptsMissing(store.location(), [`item ${item.itemHash}`]);
+        signatures.push({
+          itemHash: item.itemHash,
+          index: item.index,
+          signature: signatureOf(conversationText(transcript.turns)),
+        });
+      }
+      const { nearDuplicateOf } = clusterSignatures(signatures);
+      const dedup = (stored.spec as { dedup?: boolean }).dedup === true;
+      const manifest: CampaignManifest = {
+        ...stored,
+        ...(input.status !== undefined && { status: input.status }),
+        items: stored.items.map((item) => {
+          const of = nearDuplicateOf.get(item.itemHash);
+          const marked: ManifestItem = { ...item, ...(of && { nearDuplicateOf: of }) };
+          if (!of) delete marked.nearDuplicateOf;
+          return marked;
+        }),
+      };
+      const items = dedup ? said.filter((i) => !nearDuplicateOf.has(i.itemHash)) : said;
       const count = shardCount(items.length, perShard);
       const createdBy = `llm-conversation-service version ${manifest.provenance.packageVersion}`;
       const latencyMs = { cloud: [] as number[], local: [] as number[] };
@@ -165,6 +189,7 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
       const card = datasetCard(manifest, {
         rows: items.length,
         shardRows: perShard,
+        nearDuplicates: { count: nearDuplicateOf.size, leftOut: dedup },
         configs: [
           ['default', shardGlob('conversations', 'parquet', count)],
           ['messages', shardGlob('conversations', 'jsonl', count)],
@@ -176,7 +201,8 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
       await store.write(key(CARD_FILE), card);
       written.push(CARD_FILE);
 
-      if (manifest !== stored) await store.write(key(MANIFEST_FILE), serializeManifest(manifest));
+      const serialized = serializeManifest(manifest);
+      if (serialized !== serializeManifest(stored)) await store.write(key(MANIFEST_FILE), serialized);
       await store.write(
         key(REPORT_FILE),
         renderReport({ manifest, latencyMs, link: transcriptLinks(store, campaignId) }),

@@ -126,12 +126,28 @@ export function estimatedSimilarity(a: Uint32Array, b: Uint32Array): number {
   return same / a.length;
 }
 
+/** A conversation's MinHash signature, to cluster with others' (see clusterSignatures). */
+export function signatureOf(text: string): Uint32Array | undefined {
+  return minHashSignature(shingles(text));
+}
+
 export function findNearDuplicates(
   candidates: readonly DuplicateCandidate[],
+  options: NearDuplicateOptions = {},
+): NearDuplicates {
+  return clusterSignatures(
+    candidates.map((c) => ({ itemHash: c.itemHash, index: c.index, signature: signatureOf(c.text) })),
+    options,
+  );
+}
+
+/** The clusters of conversations given by their signatures (undefined: a conversation without words). */
+export function clusterSignatures(
+  entries: readonly { itemHash: string; index: number; signature: Uint32Array | undefined }[],
   { threshold = DEFAULT_NEAR_DUPLICATE_THRESHOLD }: NearDuplicateOptions = {},
 ): NearDuplicates {
-  const sorted = [...candidates].sort((a, b) => a.index - b.index);
-  const signatures = sorted.map((c) => minHashSignature(shingles(c.text)));
+  const sorted = [...entries].sort((a, b) => a.index - b.index);
+  const signatures = sorted.map((c) => c.signature);
   const parent = sorted.map((_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) {

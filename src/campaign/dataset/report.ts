@@ -164,7 +164,10 @@ function itemRow(item: ManifestItem, link: { csv?: string; jsonl?: string } | un
     o ? String(o.turns) : '',
     o ? formatInt(tokens) : '',
     o ? formatUsd(o.costUsd) : '',
-    q ? `${q.emptyReplies}/${q.truncatedReplies}/${q.maxRepetition.toFixed(2)}` : '',
+    (q ? `${q.emptyReplies}/${q.truncatedReplies}/${q.maxRepetition.toFixed(2)}` : '') +
+      (item.nearDuplicateOf
+        ? ` <span class="near-duplicate" data-near-duplicate-of="${esc(item.nearDuplicateOf)}">near-duplicate of ${esc(item.nearDuplicateOf)}</span>`
+        : ''),
     o?.judge ? (o.judge.score === null ? '–' : String(o.judge.score)) : '',
     files,
   ];
