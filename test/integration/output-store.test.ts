@@ -127,6 +127,14 @@ describe.each(kinds)('%s', (_kind, newStore) => {
     expect(await store.exists('campaigns/c-1/conversations-00000-of-00002.jsonl')).toBe(false);
   });
 
+  it('gives back the key of a location it gave, or of a key as a manifest records it; none of another store', () => {
+    const key = 'campaigns/c-1/conversations/abc.jsonl';
+    expect(store.keyOf(store.location(key))).toBe(key);
+    expect(store.keyOf(key)).toBe(key);
+    expect(store.keyOf(path.join(dir, 'elsewhere', key))).toBeUndefined();
+    expect(store.keyOf(`s3://other-bucket/${key}`)).toBeUndefined();
+  });
+
   it.each(REFUSED_KEYS)('refuses the key %j everywhere, before touching the store', async (key) => {
     await expect(store.write(key, 'x')).rejects.toThrow(OutputPathError);
     await expect(store.read(key)).rejects.toThrow(OutputPathError);
