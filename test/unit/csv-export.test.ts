@@ -245,10 +245,10 @@ describe('exportTranscript', () => {
   });
 
   test('writes a requested relative outputFile, creating its folders, and returns absolute paths', async () => {
-    const paths = await makeExportTranscript({ store: new LocalStore(path.relative(process.cwd(), dir)) })({
-      ...input,
-      outputFile: 'runs/2025/today.csv',
-    });
+    const paths = await runExport(
+      { ...input, outputFile: 'runs/2025/today.csv' },
+      { store: new LocalStore(path.relative(process.cwd(), dir)) },
+    );
     expect(paths).toEqual({
       csvPath: path.join(dir, 'runs', '2025', 'today.csv'),
       jsonlPath: path.join(dir, 'runs', '2025', 'today.jsonl'),

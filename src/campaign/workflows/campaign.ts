@@ -4,6 +4,7 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   ParentClosePolicy,
@@ -16,7 +17,7 @@ import {
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import type { ChildWorkflowHandle, RetryPolicy } from '@temporalio/workflow';
+import type { ChildWorkflowHandle, ExternalWorkflowHandle, RetryPolicy } from '@temporalio/workflow';
 import { ActivityFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { pauseSignal, resumeSignal, stopSignal, usageTotals } from '../../contracts/conversation';
 import type { ConversationResult } from '../../contracts/conversation';
@@ -65,6 +66,14 @@ export const ITEMS_PER_RUN = 100;
  * before went `completed` first and wrote the dataset after.
  */
 export const DATASET_BEFORE_COMPLETED_PATCH = 'dataset-before-completed';
+
+/**
+ * Marks a run that continues-as-new without waiting for its running conversations, carrying their ids into the
+ * next run (CampaignContinuation.inFlight), which waits for each with conversationOutcome. Before it, a full run
+ * stopped starting and drained its window first, so one slow conversation (an export stalled by a crashed worker)
+ * held every slot. Runs recorded before it (no marker) drain as they did.
+ */
+export const CARRY_RUNNING_PATCH = 'carry-running-conversations';
 const PAGE_SIZE = 50;
 /** Outcomes kept in the workflow before checkpointCampaign writes them to manifest.json: what a crash may redo. */
 const CHECKPOINT_EVERY = 20;
@@ -97,10 +106,13 @@ const { judgeConversation } = proxyActivities<CampaignActivities>({
   scheduleToCloseTimeout: '20 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
 });
-/** Waits on a conversation that may still run: up to a conversation's longest timeout, heartbeating. */
+/**
+ * Waits on a conversation that may still run: up to a conversation's longest timeout, heartbeating, so a worker
+ * that dies meanwhile is noticed in seconds and the wait goes on elsewhere.
+ */
 const { conversationOutcome } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '25 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 const { providerTaskQueues } = proxyLocalActivities<ConversationActivities>({
@@ -126,6 +138,17 @@ export interface CampaignContinuation {
   /** From the plan, for the manifest's provenance. */
   seedsFile?: { name: string; sha256: string };
   runs: number;
+  /**
+   * Conversations still running when the previous run continued-as-new (see CARRY_RUNNING_PATCH): started with
+   * ParentClosePolicy.ABANDON, they go on, and this run waits for each by its id.
+   */
+  inFlight?: InFlight[];
+}
+
+export interface InFlight {
+  itemHash: string;
+  conversationId: string;
+  startedAt: string;
 }
 
 export interface CampaignResult {
@@ -140,12 +163,13 @@ export interface CampaignResult {
   files: string[];
 }
 
-interface Running {
-  item: CampaignItem;
-  conversationId: string;
-  startedAt: string;
+interface Running extends InFlight {
+  /** The item this run started; unset for a conversation carried over from the previous run. */
+  item?: CampaignItem;
   scope: CancellationScope;
   handle?: ChildWorkflowHandle<typeof conversationWorkflow>;
+  /** A carried-over conversation: no longer this run's child, reached by its id. */
+  external?: ExternalWorkflowHandle;
 }
 
 interface State extends CampaignContinuation {
@@ -207,7 +231,12 @@ export async function campaignWorkflow(
     state.cancelRequested = true;
     state.stopReason = 'cancelled';
     // Each conversation exports what it said before it reports its cancellation (WAIT_CANCELLATION_COMPLETED).
-    for (const run of state.running.values()) run.scope.cancel();
+    for (const run of state.running.values()) {
+      run.scope.cancel();
+      run.external?.cancel().catch((err: unknown) => {
+        log.debug('cancel not delivered', { conversationId: run.conversationId, error: String(err) });
+      });
+    }
     showDetails();
   });
 
@@ -307,7 +336,13 @@ export async function campaignWorkflow(
   const runFull = () => startedThisRun >= ITEMS_PER_RUN || workflowInfo().continueAsNewSuggested;
   const moreToStart = () => !state.stopReason && state.cursor < state.itemCount;
   const canStart = () => moreToStart() && !state.paused && !runFull() && state.running.size < concurrency;
-  const runEnds = () => state.running.size === 0 && (!moreToStart() || runFull());
+  // A full run continues-as-new without waiting for its conversations (carried over by id), once each has started.
+  const carryRunning = patched(CARRY_RUNNING_PATCH);
+  const allStarted = () => [...state.running.values()].every((r) => r.handle || r.external);
+  const runEnds = () =>
+    moreToStart()
+      ? runFull() && (state.running.size === 0 || (carryRunning && allStarted()))
+      : state.running.size === 0;
   const checkpointDue = () =>
     state.unsaved.length >= CHECKPOINT_EVERY ||
     (state.checkpointed !== undefined && state.checkpointed !== currentStatus(state));
@@ -325,6 +360,8 @@ export async function campaignWorkflow(
   // The previous run checkpointed before continuing: a status change from there on is worth a checkpoint.
   if (continuation) state.checkpointed = currentStatus(state);
   else checkpointInBackground();
+  for (const carried of continuation?.inFlight ?? []) adopt(carried, state, spec, record);
+  delete state.inFlight;
   for (;;) {
     await condition(
       () => !!checkpointFailure || canStart() || (!checkpointing && (checkpointDue() || runEnds())),
@@ -378,6 +415,13 @@ export async function campaignWorkflow(
       ...(state.taskQueues && { taskQueues: state.taskQueues }),
       ...(state.seedsFile && { seedsFile: state.seedsFile }),
       runs: state.runs + 1,
+      ...(state.running.size > 0 && {
+        inFlight: [...state.running.values()].map((r) => ({
+          itemHash: r.itemHash,
+          conversationId: r.conversationId,
+          startedAt: r.startedAt,
+        })),
+      }),
     });
   }
 
@@ -426,6 +470,7 @@ function launch(
   const conversationId = `${workflowId}-${item.itemHash}`;
   const run: Running = {
     item,
+    itemHash: item.itemHash,
     conversationId,
     startedAt: new Date().toISOString(),
     scope: new CancellationScope(),
@@ -437,13 +482,41 @@ function launch(
     .then(record);
 }
 
+/** Waits for a conversation carried over from the previous run (see InFlight) and records its outcome. */
+function adopt(
+  carried: InFlight,
+  state: State,
+  spec: CampaignSpec,
+  record: (outcome: ItemOutcome) => void,
+): void {
+  const run: Running = {
+    ...carried,
+    scope: new CancellationScope(),
+    external: getExternalWorkflowHandle(carried.conversationId),
+  };
+  state.running.set(run.itemHash, run);
+  void run.scope
+    .run(async () => {
+      // Not cancelled with the scope: a cancelled campaign cancels the conversation itself, and waits for what it
+      // exported.
+      const existing = await CancellationScope.nonCancellable(() =>
+        conversationOutcome({ workflowId: run.conversationId }),
+      );
+      if (existing.state === 'failed') return failedOutcome(run, existing.error);
+      return judged(run, state, spec, existing.result);
+    })
+    .catch((err: unknown) => failedOutcome(run, err))
+    .then(record);
+}
+
 async function runItem(
   run: Running,
   state: State,
   spec: CampaignSpec,
   campaignId: string,
 ): Promise<ItemOutcome> {
-  const { item, conversationId } = run;
+  const { conversationId } = run;
+  const item = run.item!;
   let result: ConversationResult;
   try {
     const handle = await startChild(conversationWorkflow, {
@@ -470,6 +543,17 @@ async function runItem(
     if (existing.state === 'failed') return failedOutcome(run, existing.error);
     result = existing.result;
   }
+  return judged(run, state, spec, result);
+}
+
+/** The item's outcome from its conversation's result, with the judge's score when the spec has a judge. */
+async function judged(
+  run: Running,
+  state: State,
+  spec: CampaignSpec,
+  result: ConversationResult,
+): Promise<ItemOutcome> {
+  const { conversationId } = run;
   const outcome = completedOutcome(run, result);
   if (spec.judge && outcome.state === 'completed' && result.jsonlPath) {
     const queue = state.taskQueues?.[spec.judge.side];
@@ -489,7 +573,7 @@ async function runItem(
 function completedOutcome(run: Running, result: ConversationResult): ItemOutcome {
   const totals = result.usage ? undefined : usageTotals(result.turns);
   return {
-    itemHash: run.item.itemHash,
+    itemHash: run.itemHash,
     conversationId: run.conversationId,
     state: result.endReason === 'error' ? 'failed' : 'completed',
     endReason: result.endReason,
@@ -511,7 +595,7 @@ function completedOutcome(run: Running, result: ConversationResult): ItemOutcome
 function failedOutcome(run: Running, err: unknown): ItemOutcome {
   const error = describeFailure(err);
   return {
-    itemHash: run.item.itemHash,
+    itemHash: run.itemHash,
     conversationId: run.conversationId,
     state: 'failed',
     ...(error.type === 'CancelledFailure' && { endReason: 'cancelled' as const }),
@@ -542,11 +626,12 @@ function activityFailureOf(err: unknown): { type: string; message: string } {
 /** Sends a signal to every running conversation; one that has just ended no longer needs it. */
 function signalRunning(
   state: State,
-  send: (handle: ChildWorkflowHandle<typeof conversationWorkflow>) => Promise<void>,
+  send: (handle: Pick<ExternalWorkflowHandle, 'signal'>) => Promise<void>,
 ): void {
   for (const run of state.running.values()) {
-    if (!run.handle) continue; // runItem signals it once started
-    send(run.handle).catch((err: unknown) => {
+    const handle = run.handle ?? run.external;
+    if (!handle) continue; // runItem signals it once started
+    send(handle).catch((err: unknown) => {
       log.debug('signal not delivered', { conversationId: run.conversationId, error: String(err) });
     });
   }

@@ -136,8 +136,14 @@ const { providerTaskQueues } = proxyLocalActivities<ConversationActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 5 },
 });
+/**
+ * The export writes two files: a worker that dies during it (a crash, a deploy) is noticed by the 5 s heartbeat
+ * timeout and the export retried elsewhere in seconds, where the minute's startToClose alone held the conversation
+ * (and its campaign slot) for a minute.
+ */
 const { exportTranscript } = proxyActivities<ConversationActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '5 seconds',
   scheduleToCloseTimeout: '10 minutes',
   retry: exportRetry,
 });

@@ -1,0 +1,128 @@
+/**
+ * A campaign continues-as-new (every ITEMS_PER_RUN starts) without waiting for its running conversations: they are
+ * carried into the next run by id, and one slow conversation no longer holds every slot while the run drains.
+ */
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeDatasetActivities } from '../../src/campaign/activities/dataset';
+import { makePlanActivities } from '../../src/campaign/activities/plan';
+import { startCampaign } from '../../src/campaign/start';
+import { validateCampaign } from '../../src/campaign/validate';
+import { ITEMS_PER_RUN } from '../../src/campaign/workflows/campaign';
+import type { CampaignManifest } from '../../src/contracts/campaign';
+import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
+import { LocalStore } from '../../src/output/local-store';
+import { createWorker } from '../../src/worker/worker';
+import { workflowBundling } from '../../src/worker/workflow-bundle';
+import { ollamaClient } from '../helpers/ollama-client';
+import { registerConversationSearchAttributes } from '../helpers/search-attributes';
+import { requireTool } from '../helpers/tools';
+import { until } from '../helpers/wait';
+
+jest.setTimeout(600_000);
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundle;
+let dir: string;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  dir = await mkdtemp(path.join(tmpdir(), 'campaign-carry-'));
+  await Promise.all([mkdir(path.join(dir, 'output')), mkdir(path.join(dir, 'input'))]);
+  [env, workflowBundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: requireTool('temporal-test-server') } },
+    }),
+    bundleWorkflowCode({ ...workflowBundling, logger: new DefaultLogger('WARN') }),
+  ]);
+  await registerConversationSearchAttributes(env.connection, env.namespace ?? 'default');
+}, 300_000);
+
+afterAll(async () => {
+  await env?.teardown();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('a slow conversation is carried over the continue-as-new while the next run starts the items after it', async () => {
+  const BLOCKED = 'The slow seed?';
+  const count = ITEMS_PER_RUN + 20;
+  const seeds = Array.from({ length: count }, (_, i) => (i === ITEMS_PER_RUN - 3 ? BLOCKED : `Seed ${i}?`));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const calls = { cloud: 0, local: 0 };
+  const llm: LlmServiceClient = {
+    generate: async (request) => {
+      calls.cloud++;
+      const query = request.messages.at(-1)?.content ?? '';
+      if (query === BLOCKED) await released;
+      return {
+        response: `An answer to ${query}`,
+        model: 'fake-cloud',
+        stopReason: 'end_turn',
+        usage: { inputTokens: 1, outputTokens: 1 },
+        latencyMs: 1,
+        requestId: `r-${calls.cloud}`,
+      };
+    },
+  };
+  const ollama = ollamaClient({
+    chat: async (request) => {
+      calls.local++;
+      return {
+        model: request.model,
+        message: { role: 'assistant', content: `Question ${calls.local}?` },
+        prompt_eval_count: 1,
+        eval_count: 1,
+      };
+    },
+    tags: async () => ({ models: [] }),
+  });
+  const store = new LocalStore(path.join(dir, 'output'));
+  const taskQueue = `campaign-carry-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    activities: {
+      llmService: { client: llm, maxTokens: 10 },
+      ollama: { client: ollama, model: 'fake-local', maxTokens: 10 },
+      output: { store },
+      campaign: {
+        ...makePlanActivities({ store, inputDir: path.join(dir, 'input') }),
+        ...makeDatasetActivities({ store, ollama, temporalNamespace: 'default' }),
+      },
+    },
+  });
+  const valid = await validateCampaign(
+    { campaignId: 'carry', seeds, pairs: [{}], maxTurns: 1, concurrency: 5, novelty: false },
+    { inputDir: path.join(dir, 'input') },
+  );
+  if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
+
+  await worker.runUntil(async () => {
+    const { handle, runId } = await startCampaign(env.client, taskQueue, valid);
+    // Every other conversation, those after the first run's last start included, ends while the slow one waits.
+    await until(
+      async () => calls.local,
+      (n) => n === count - 1,
+      { timeoutMs: 300_000, intervalMs: 200, what: 'every conversation but the slow one done' },
+    );
+    expect((await handle.describe()).runId).not.toBe(runId);
+    release();
+    await handle.result();
+  });
+
+  const manifest = JSON.parse(
+    await readFile(path.join(dir, 'output', 'campaigns', 'carry', 'manifest.json'), 'utf8'),
+  ) as CampaignManifest;
+  expect(manifest.counts).toMatchObject({ completed: count, failed: 0, pending: 0, running: 0 });
+  const slow = manifest.items.find((i) => i.index === ITEMS_PER_RUN - 3)!;
+  expect(slow.outcome).toMatchObject({ state: 'completed', turns: 1, endReason: 'max_turns' });
+  expect(calls.cloud).toBe(count);
+});
