@@ -5,6 +5,7 @@
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -125,4 +126,87 @@ test('a slow conversation is carried over the continue-as-new while the next run
   const slow = manifest.items.find((i) => i.index === ITEMS_PER_RUN - 3)!;
   expect(slow.outcome).toMatchObject({ state: 'completed', turns: 1, endReason: 'max_turns' });
   expect(calls.cloud).toBe(count);
+});
+
+test('`temporal workflow cancel` on a campaign still cancels its conversations, checkpoints and writes the dataset', async () => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const calls = { cloud: 0, local: 0 };
+  const llm: LlmServiceClient = {
+    generate: async (request) => {
+      calls.cloud++;
+      const query = request.messages.at(-1)?.content ?? '';
+      if (query !== 'Quick?') await released;
+      return {
+        response: `An answer to ${query}`,
+        model: 'fake-cloud',
+        stopReason: 'end_turn',
+        usage: { inputTokens: 1, outputTokens: 1 },
+        latencyMs: 1,
+        requestId: `r-${calls.cloud}`,
+      };
+    },
+  };
+  const ollama = ollamaClient({
+    chat: async (request) => {
+      calls.local++;
+      return {
+        model: request.model,
+        message: { role: 'assistant', content: `Question ${calls.local}?` },
+        prompt_eval_count: 1,
+        eval_count: 1,
+      };
+    },
+    tags: async () => ({ models: [] }),
+  });
+  const store = new LocalStore(path.join(dir, 'output'));
+  const taskQueue = `campaign-cancel-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle,
+    activities: {
+      llmService: { client: llm, maxTokens: 10 },
+      ollama: { client: ollama, model: 'fake-local', maxTokens: 10 },
+      output: { store },
+      campaign: {
+        ...makePlanActivities({ store, inputDir: path.join(dir, 'input') }),
+        ...makeDatasetActivities({ store, ollama, temporalNamespace: 'default' }),
+      },
+    },
+  });
+  const valid = await validateCampaign(
+    {
+      campaignId: 'cancelled',
+      seeds: ['Quick?', 'Slow?', 'Slower?'],
+      pairs: [{}],
+      maxTurns: 1,
+      novelty: false,
+    },
+    { inputDir: path.join(dir, 'input') },
+  );
+  if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
+  const failure = await worker.runUntil(async () => {
+    const { handle } = await startCampaign(env.client, taskQueue, valid);
+    await until(
+      async () => calls,
+      (c) => c.local === 1 && c.cloud === 3,
+      { timeoutMs: 120_000, intervalMs: 100, what: 'the quick conversation done, the two slow ones waiting' },
+    );
+    await handle.cancel();
+    return handle.result().catch((err: unknown) => err);
+  });
+  release();
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+
+  const folder = path.join(dir, 'output', 'campaigns', 'cancelled');
+  const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
+  expect(manifest.status).toBe('cancelled');
+  expect(manifest.stopReason).toBe('cancelled');
+  expect(manifest.counts).toMatchObject({ completed: 1, failed: 2, running: 0, pending: 0 });
+  expect(manifest.items.map((i) => i.outcome?.endReason)).toEqual(['max_turns', 'cancelled', 'cancelled']);
+  const rows = (await readFile(path.join(folder, 'conversations.jsonl'), 'utf8')).split('\n').filter(Boolean);
+  expect(rows).toHaveLength(1);
 });

@@ -74,6 +74,12 @@ export const DATASET_BEFORE_COMPLETED_PATCH = 'dataset-before-completed';
  * held every slot. Runs recorded before it (no marker) drain as they did.
  */
 export const CARRY_RUNNING_PATCH = 'carry-running-conversations';
+
+/**
+ * Marks a run that, cancelled through Temporal, still cancels its conversations, checkpoints and writes the dataset
+ * before it reports the cancellation. Runs recorded before it ended at once.
+ */
+export const CHECKPOINT_ON_CANCEL_PATCH = 'checkpoint-on-cancel';
 const PAGE_SIZE = 50;
 /** Outcomes kept in the workflow before checkpointCampaign writes them to manifest.json: what a crash may redo. */
 const CHECKPOINT_EVERY = 20;
@@ -362,41 +368,63 @@ export async function campaignWorkflow(
   else checkpointInBackground();
   for (const carried of continuation?.inFlight ?? []) adopt(carried, state, spec, record);
   delete state.inFlight;
-  for (;;) {
-    await condition(
-      () => !!checkpointFailure || canStart() || (!checkpointing && (checkpointDue() || runEnds())),
-    );
-    if (checkpointFailure) {
-      // The status says why the workflow fails: the checkpoint could not write the manifest, so nothing else can.
-      const cause = activityFailureOf(checkpointFailure.error);
-      state.failure = { type: cause.type, message: `a checkpoint failed: ${cause.message}` };
-      state.phase = 'ended';
-      throw ApplicationFailure.create({
-        ...state.failure,
-        nonRetryable: true,
-        cause: checkpointFailure.error instanceof Error ? checkpointFailure.error : undefined,
-      });
-    }
-    if (!checkpointing && checkpointDue()) {
-      checkpointInBackground();
-    } else if (!checkpointing && runEnds()) {
-      break;
-    } else if (canStart() && page.length === 0) {
-      const limit = Math.min(PAGE_SIZE, ITEMS_PER_RUN - startedThisRun, state.itemCount - state.cursor);
-      page = await campaignItems({ campaignId, offset: state.cursor, limit });
-      if (page.length === 0) {
-        throw ApplicationFailure.nonRetryable(
-          `The plan has no item ${state.cursor} of the ${state.itemCount} it announced`,
-          'CampaignPlanMismatch',
-        );
+  let workflowCancelled: unknown;
+  try {
+    for (;;) {
+      await condition(
+        () => !!checkpointFailure || canStart() || (!checkpointing && (checkpointDue() || runEnds())),
+      );
+      if (checkpointFailure) {
+        // The status says why the workflow fails: the checkpoint could not write the manifest, so nothing else can.
+        const cause = activityFailureOf(checkpointFailure.error);
+        state.failure = { type: cause.type, message: `a checkpoint failed: ${cause.message}` };
+        state.phase = 'ended';
+        throw ApplicationFailure.create({
+          ...state.failure,
+          nonRetryable: true,
+          cause: checkpointFailure.error instanceof Error ? checkpointFailure.error : undefined,
+        });
       }
-    } else if (canStart()) {
-      const item = page.shift()!;
-      state.cursor += 1;
-      startedThisRun += 1;
-      launch(item, state, spec, workflowId, campaignId, record);
-      showDetails();
+      if (!checkpointing && checkpointDue()) {
+        checkpointInBackground();
+      } else if (!checkpointing && runEnds()) {
+        break;
+      } else if (canStart() && page.length === 0) {
+        const limit = Math.min(PAGE_SIZE, ITEMS_PER_RUN - startedThisRun, state.itemCount - state.cursor);
+        page = await campaignItems({ campaignId, offset: state.cursor, limit });
+        if (page.length === 0) {
+          throw ApplicationFailure.nonRetryable(
+            `The plan has no item ${state.cursor} of the ${state.itemCount} it announced`,
+            'CampaignPlanMismatch',
+          );
+        }
+      } else if (canStart()) {
+        const item = page.shift()!;
+        state.cursor += 1;
+        startedThisRun += 1;
+        launch(item, state, spec, workflowId, campaignId, record);
+        showDetails();
+      }
     }
+  } catch (err) {
+    if (!isCancellation(err) || !patched(CHECKPOINT_ON_CANCEL_PATCH)) throw err;
+    // Cancelled through Temporal (`temporal workflow cancel`, the Web UI) rather than by the cancel signal: end the
+    // same way, the conversations cancelled (each exports what it said), then the last checkpoint and the dataset.
+    workflowCancelled = err;
+    log.info('campaign workflow cancelled: ending as cancelled, with its checkpoint and dataset', {
+      campaignId,
+    });
+    state.cancelRequested = true;
+    state.stopReason = 'cancelled';
+    await CancellationScope.nonCancellable(async () => {
+      // This run's own conversations are cancelled with its scope; those carried over are reached by id.
+      for (const run of state.running.values()) {
+        await run.external?.cancel().catch((e: unknown) => {
+          log.debug('cancel not delivered', { conversationId: run.conversationId, error: String(e) });
+        });
+      }
+      await condition(() => state.running.size === 0 && !checkpointing);
+    });
   }
 
   if (moreToStart()) {
@@ -425,22 +453,27 @@ export async function campaignWorkflow(
     });
   }
 
-  // Items never started (a budget or a cancel stopped the campaign) are skipped.
-  state.counts.skipped += state.itemCount - state.cursor;
-  state.cursor = state.itemCount;
-  if (!patched(DATASET_BEFORE_COMPLETED_PATCH)) {
+  const finish = async (): Promise<string[]> => {
+    // Items never started (a budget or a cancel stopped the campaign) are skipped.
+    state.counts.skipped += state.itemCount - state.cursor;
+    state.cursor = state.itemCount;
+    if (!patched(DATASET_BEFORE_COMPLETED_PATCH)) {
+      state.phase = 'ended';
+      state.endedAt = new Date().toISOString();
+      await checkpoint(state.endedAt);
+    } else {
+      state.phase = 'dataset';
+      state.endedAt = new Date().toISOString();
+      showDetails();
+      await checkpoint(state.endedAt);
+    }
+    const files = await writeDataset(state.phase === 'dataset');
     state.phase = 'ended';
-    state.endedAt = new Date().toISOString();
-    await checkpoint(state.endedAt);
-  } else {
-    state.phase = 'dataset';
-    state.endedAt = new Date().toISOString();
     showDetails();
-    await checkpoint(state.endedAt);
-  }
-  const files = await writeDataset(state.phase === 'dataset');
-  state.phase = 'ended';
-  showDetails();
+    return files;
+  };
+  const files = workflowCancelled ? await CancellationScope.nonCancellable(finish) : await finish();
+  if (workflowCancelled) throw workflowCancelled;
   return {
     campaignId,
     workflowId,
