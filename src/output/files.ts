@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileErrorCode, OutputPathError } from '../contracts/errors';
 
@@ -92,6 +92,34 @@ export async function writeFileAtomic(
   } catch (err) {
     if (created) await rm(temp, { force: true });
     throw err;
+  }
+  await sweepStaleTemps(folder);
+}
+
+/** A temp file of writeFileAtomic: `.<name>.<uuid>.tmp`. */
+const TEMP_FILE = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+/** Older than this, a temp file is left by a write that died (a killed process): no write of ours takes as long. */
+export const STALE_TEMP_MS = 15 * 60_000;
+/** A folder is swept at most this often by one process: listing a folder of many transcripts is not free. */
+const SWEEP_EVERY_MS = 60_000;
+const sweptAt = new Map<string, number>();
+
+/**
+ * Removes the temp files a killed write left in `folder` (older than STALE_TEMP_MS), at the first write to that
+ * folder (so after a restart) and then at most once a minute. Best effort: a failure leaves them for the next one.
+ */
+export async function sweepStaleTemps(folder: string, now = Date.now()): Promise<void> {
+  if (now - (sweptAt.get(folder) ?? -Infinity) < SWEEP_EVERY_MS) return;
+  sweptAt.set(folder, now);
+  try {
+    for (const name of await readdir(folder)) {
+      if (!TEMP_FILE.test(name)) continue;
+      const temp = path.join(folder, name);
+      const stats = await lstat(temp).catch(() => undefined);
+      if (stats?.isFile() && now - stats.mtimeMs > STALE_TEMP_MS) await rm(temp, { force: true });
+    }
+  } catch {
+    // The folder went away, or cannot be listed: nothing to sweep now.
   }
 }
 

@@ -6,21 +6,23 @@ import {
   lstat,
   mkdir,
   mkdtemp,
-  readdir,
   readFile,
+  readdir,
   readlink,
   realpath,
   rm,
   stat,
   symlink,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OutputPathError } from '../../src/contracts/errors';
 import { CSV_COLUMNS, escapeFormula, transcriptToCsv } from '../../src/output/csv';
 import { makeExportTranscript } from '../../src/conversation/activities/export-transcript';
-import { resolveOutputFolder, writeFileAtomic } from '../../src/output/files';
+import { resolveOutputFolder, STALE_TEMP_MS, writeFileAtomic } from '../../src/output/files';
 import { transcriptToJsonl } from '../../src/output/transcript-record';
 import type { ExportDeps } from '../../src/conversation/activities/export-transcript';
 import type { ExportTranscriptInput, ExportTranscriptOutput } from '../../src/conversation/activities/types';
@@ -505,5 +507,19 @@ describe('outputFileProblem: the one rule for the API, the CLI, the workflow and
     expect(defaultOutputFile('..x')).toBe('_.x.csv');
     // Long ids are cut, with a digest of the whole id so they stay apart.
     expect(defaultOutputFile('x'.repeat(1000))).not.toBe(defaultOutputFile(`${'x'.repeat(999)}y`));
+  });
+});
+
+describe('stale temp files', () => {
+  test('a killed write’s temp file is swept at the next write to its folder; a fresh one (a write going on) is kept', async () => {
+    const stale = path.join(dir, `.old.csv.${randomUUID()}.tmp`);
+    const fresh = path.join(dir, `.new.csv.${randomUUID()}.tmp`);
+    const other = path.join(dir, '.not-ours.tmp');
+    for (const f of [stale, fresh, other]) await writeFile(f, 'partial');
+    const old = new Date(Date.now() - STALE_TEMP_MS - 60_000);
+    await utimes(stale, old, old);
+    await utimes(other, old, old);
+    await writeFileAtomic(path.join(dir, 'x.csv'), 'a,b\r\n');
+    expect(await tree(dir)).toEqual([path.basename(fresh), '.not-ours.tmp', 'x.csv'].sort());
   });
 });
