@@ -1,5 +1,5 @@
 /**
- * Batch mode's activity-side building blocks (src/campaign/batch/jobs.ts) on the real @aws-sdk/client-bedrock and
+ * Batch mode's activity-side building blocks (src/models/bedrock-batch/jobs.ts) on the real @aws-sdk/client-bedrock and
  * @aws-sdk/client-s3, against the local Bedrock batch stand-in and a real S3 API server (moto): staged requests
  * become one Converse job, a retried submission finds the same job, answers join back to their turns by recordId,
  * partial and failed records come back as such. Every Bedrock request is checked against botocore's model.
@@ -7,9 +7,9 @@
 import { ListModelInvocationJobsCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createBedrockClient, createBedrockProvider } from '../../lambda/providers/bedrock';
-import { batchLayout, jobInputLocation, type TurnRef } from '../../src/campaign/batch/layout';
-import { createBatchJobs, type BatchJobs, type JobState } from '../../src/campaign/batch/jobs';
-import { isBatchServiceError } from '../../src/campaign/batch/errors';
+import { batchLayout, jobInputLocation, type TurnRef } from '../../src/models/bedrock-batch/layout';
+import { createBatchJobs, type BatchJobs, type JobState } from '../../src/models/bedrock-batch/jobs';
+import { isBatchServiceError } from '../../src/models/bedrock-batch/errors';
 import { converseRequestBody, type ChatRequest } from '../../src/models/converse-request';
 import { BedrockBatchStandIn, EchoProvider } from '../fixtures/bedrock-batch-stand-in';
 import { FakeBedrock } from '../fixtures/bedrock-server';

@@ -1,8 +1,8 @@
 /** Batch mode's pure parts: the cloudBatch spec field, job records and names, and reading a job's output. */
 import { PATTERNS } from '../../src/bedrock-batch/wire';
-import { batchLayout, jobOutputFolder, requestLocation } from '../../src/campaign/batch/layout';
-import { parseManifest, parseOutputLines } from '../../src/campaign/batch/output';
-import { contentToken, jobJsonl, jobNameFor, recordId, recordIndex } from '../../src/campaign/batch/records';
+import { batchLayout, jobOutputFolder, requestLocation } from '../../src/models/bedrock-batch/layout';
+import { parseManifest, parseOutputLines } from '../../src/models/bedrock-batch/output';
+import { contentToken, jobJsonl, jobNameFor, recordId, recordIndex } from '../../src/models/bedrock-batch/records';
 import { cloudBatchSchema } from '../../src/contracts/cloud-batch';
 import { converseRequestBody } from '../../src/models/converse-request';
 

@@ -5,7 +5,7 @@
  * clientRequestToken come from a hash of its content, so a retried submission never creates a second job.
  */
 import { createHash } from 'node:crypto';
-import type { ConverseRequestBody } from '../../models/converse-request';
+import type { ConverseRequestBody } from '../converse-request';
 
 /** What a conversation leaves in S3 for its turn's record (see layout.ts, requestLocation). */
 export interface StagedRequest {

@@ -3,7 +3,7 @@
  * in no particular order, and `manifest.json.out` with the job's counts. Joined back to the job's records by
  * recordId; a record with no line (a partial, expired or stopped job) has no result.
  */
-import { answerText, type ConverseResponseBody } from '../../models/converse-request';
+import { answerText, type ConverseResponseBody } from '../converse-request';
 import { recordIndex } from './records';
 
 export interface RecordAnswer {
