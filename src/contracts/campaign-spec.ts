@@ -11,6 +11,7 @@ import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from './text';
 import { MAX_MODEL_ID_CHARS, MAX_QUERY_CHARS, MAX_SYSTEM_PROMPT_CHARS } from './limits';
 import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
+import { cloudBatchSchema } from './cloud-batch';
 
 /**
  * A copy of CAMPAIGN_ID_PATTERN for the schema: zod resets a pattern's `lastIndex` before each test, and the
@@ -125,6 +126,8 @@ function buildSpecSchema() {
       extends: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
       /** Near-duplicate conversations (nearDuplicateOf in the manifest) are left out of the exports. */
       dedup: z.boolean().optional(),
+      /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/cloud-batch.ts). */
+      cloudBatch: cloudBatchSchema.optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {

@@ -117,6 +117,9 @@ export interface ItemOutcome {
   /** USD from MODEL_PRICES_FILE; models without a price cost 0 and are listed in `unpricedModels`. */
   costUsd: number;
   unpricedModels?: string[];
+  /** In a batch campaign: the cost had every cloud turn been asked on demand, and the turns answered in a batch. */
+  onDemandCostUsd?: number;
+  batchTurns?: number;
   startedAt?: string;
   endedAt?: string;
   /** Why the item failed (state `failed`) or was skipped. */
@@ -170,6 +173,9 @@ export interface CampaignTotals {
   outputTokens: number;
   costUsd: number;
   turns: number;
+  /** Batch campaigns: what the same turns would have cost on demand, and how many turns a batch job answered. */
+  onDemandCostUsd?: number;
+  batchTurns?: number;
 }
 
 /** Quality flags of one finished conversation, computed from its transcript. */

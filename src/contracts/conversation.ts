@@ -38,6 +38,9 @@ export type EndReason =
   'max_turns' | 'stop_signal' | 'stop_phrase' | 'repetition' | 'timeout' | 'error' | 'cancelled' | 'budget';
 export type ConversationStatus = 'running' | 'paused' | 'stopping' | 'exporting' | 'completed';
 
+/** How a cloud call was answered: one request on demand, or a record of a Bedrock batch inference job. */
+export type CallMode = 'on_demand' | 'batch';
+
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
@@ -69,6 +72,10 @@ export interface Turn {
    * cost the turn's usage includes). Unset when there were none.
    */
   resamples?: { cloud: number; local: number };
+  /** In a batch campaign: how the cloud side answered (`cloudLatencyMs` of a batch turn is the wait for its job). */
+  cloudMode?: CallMode;
+  /** A batch turn's cloud tokens at the on-demand price, to compare with `cloudCost`. */
+  cloudOnDemandCostUsd?: number;
 }
 
 export interface CallCost {
@@ -131,6 +138,9 @@ export interface ConversationResult {
   usage?: { cloud: TokenUsage; local: TokenUsage };
   costUsd?: number;
   unpricedModels?: string[];
+  /** In a batch campaign: what the turns would have cost all on demand, and how many were answered in a batch. */
+  onDemandCostUsd?: number;
+  batchTurns?: number;
 }
 
 /** The `stop` signal's optional argument: a campaign stopping its conversations at its budget says so. */
@@ -153,17 +163,25 @@ export interface UnrecordedCall {
 export function usageTotals(
   turns: Turn[],
   unrecorded: readonly UnrecordedCall[] = [],
-): Required<Pick<ConversationResult, 'usage' | 'costUsd' | 'unpricedModels'>> {
+): Required<Pick<ConversationResult, 'usage' | 'costUsd' | 'unpricedModels'>> &
+  Pick<ConversationResult, 'onDemandCostUsd' | 'batchTurns'> {
   const usage = { cloud: { inputTokens: 0, outputTokens: 0 }, local: { inputTokens: 0, outputTokens: 0 } };
   let costUsd = 0;
+  let onDemandCostUsd = 0;
+  let batchTurns = 0;
+  let batchCampaign = false;
   const unpriced = new Set<string>();
   for (const call of unrecorded) {
     usage[call.side].inputTokens += call.usage.inputTokens;
     usage[call.side].outputTokens += call.usage.outputTokens;
     costUsd += call.cost.costUsd;
+    onDemandCostUsd += call.cost.costUsd;
     if (!call.cost.priced) unpriced.add(call.model);
   }
   for (const t of turns) {
+    if (t.cloudMode) batchCampaign = true;
+    if (t.cloudMode === 'batch') batchTurns += 1;
+    onDemandCostUsd += (t.cloudOnDemandCostUsd ?? t.cloudCost?.costUsd ?? 0) + (t.localCost?.costUsd ?? 0);
     usage.cloud.inputTokens += t.cloudUsage.inputTokens;
     usage.cloud.outputTokens += t.cloudUsage.outputTokens;
     usage.local.inputTokens += t.localUsage.inputTokens;
@@ -172,7 +190,12 @@ export function usageTotals(
     if (t.cloudCost?.priced === false) unpriced.add(t.cloudModel);
     if (t.localCost?.priced === false) unpriced.add(t.localModel);
   }
-  return { usage, costUsd, unpricedModels: [...unpriced].sort() };
+  return {
+    usage,
+    costUsd,
+    unpricedModels: [...unpriced].sort(),
+    ...(batchCampaign ? { onDemandCostUsd, batchTurns } : {}),
+  };
 }
 
 /** Input + output tokens of both sides, what `maxTotalTokens` counts. */

@@ -1,19 +1,31 @@
 /**
- * The price table (`MODEL_PRICES_FILE`): model id → USD per 1 000 input and output tokens. Read and validated once
- * at start-up; the activities price each call with it, the campaign's dataset writers report it.
+ * The price table (`MODEL_PRICES_FILE`): model id → USD per 1 000 input and output tokens, on demand and, optionally,
+ * in Bedrock batch inference jobs (`batchInputPer1k`, `batchOutputPer1k`; half the on-demand price for most models).
+ * Read and validated once at start-up; the activities price each call with it, the campaign's dataset writers
+ * report it.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../contracts/errors';
-import type { TokenUsage } from '../contracts/conversation';
+import type { CallMode, TokenUsage } from '../contracts/conversation';
 
 export interface ModelPrice {
   inputPer1k: number;
   outputPer1k: number;
+  batchInputPer1k?: number;
+  batchOutputPer1k?: number;
 }
+
 export type ModelPrices = Readonly<Record<string, ModelPrice>>;
 
-const price = z.object({ inputPer1k: z.number().min(0), outputPer1k: z.number().min(0) }).strict();
+const price = z
+  .object({
+    inputPer1k: z.number().min(0),
+    outputPer1k: z.number().min(0),
+    batchInputPer1k: z.number().min(0).optional(),
+    batchOutputPer1k: z.number().min(0).optional(),
+  })
+  .strict();
 const table = z.record(z.string().min(1), price);
 
 /** Throws a ConfigError naming the file and, for a bad entry, the model. */
@@ -49,16 +61,23 @@ export function loadModelPrices(file: string | undefined): ModelPrices {
   return parseModelPrices(json, file);
 }
 
-/** What one call cost; a model without a price costs 0 and says so. */
+/**
+ * What one call cost; a model without a price costs 0 and says so. A batch call without a batch price is priced
+ * on demand, so a cost is never understated.
+ */
 export function priceCall(
   prices: ModelPrices,
   model: string,
   usage: TokenUsage,
+  mode: CallMode = 'on_demand',
 ): { costUsd: number; priced: boolean } {
   const p = Object.hasOwn(prices, model) ? prices[model] : undefined;
   if (!p) return { costUsd: 0, priced: false };
+  const batch = mode === 'batch';
+  const input = (batch ? p.batchInputPer1k : undefined) ?? p.inputPer1k;
+  const output = (batch ? p.batchOutputPer1k : undefined) ?? p.outputPer1k;
   return {
-    costUsd: (usage.inputTokens / 1000) * p.inputPer1k + (usage.outputTokens / 1000) * p.outputPer1k,
+    costUsd: (usage.inputTokens / 1000) * input + (usage.outputTokens / 1000) * output,
     priced: true,
   };
 }

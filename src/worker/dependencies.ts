@@ -2,19 +2,41 @@
  * The worker's dependencies from its configuration: the real clients (the LLM REST service, the local Ollama
  * server), prices and budgets for the conversation's activities, and the campaign's plan and dataset activities.
  */
+import { BedrockClient } from '@aws-sdk/client-bedrock';
 import { loadLambdaConfig } from '../../lambda/config';
-import { makeDatasetActivities, makePlanActivities } from '../campaign/activities';
+import {
+  makeCloudBatchJobActivities,
+  makeDatasetActivities,
+  makePlanActivities,
+} from '../campaign/activities';
 import type { CampaignActivityImpls, DatasetDeps } from '../campaign/activities';
 import type { ActivitiesDeps } from '../conversation/activities';
 import { createLlmServiceClient } from '../conversation/activities/llm-service-client';
 import { createTokenBucket } from '../conversation/activities/token-bucket';
+import { createBatchJobs, type BatchJobs } from '../models/bedrock-batch/jobs';
 import { createOllamaClient } from '../models/ollama-client';
+import { s3ClientFromEnv } from '../output/s3-store';
 import { loadModelPrices } from '../models/prices';
 import { openOutputStore } from '../output/open-store';
 import type { Config } from '../shared/config';
 
+/**
+ * Batch mode's clients: the Bedrock control plane and S3, from the AWS SDK's standard variables (AWS_REGION, keys,
+ * AWS_ENDPOINT_URL_BEDROCK and AWS_ENDPOINT_URL_S3 for local stand-ins). Nothing is called until a batch campaign
+ * runs.
+ */
+export function batchJobsFromEnv(env: NodeJS.ProcessEnv = process.env): BatchJobs {
+  return createBatchJobs({
+    bedrock: new BedrockClient({ region: env.AWS_REGION || loadLambdaConfig(env).AWS_REGION }),
+    s3: s3ClientFromEnv(env),
+  });
+}
+
 /** The real clients (the LLM REST service, the local Ollama server), the price table and the cloud budget. */
-export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
+export function activitiesDepsFromConfig(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): ActivitiesDeps {
   const prices = loadModelPrices(config.MODEL_PRICES_FILE);
   return {
     llmService: {
@@ -36,6 +58,12 @@ export function activitiesDepsFromConfig(config: Config): ActivitiesDeps {
       prices,
     },
     output: { store: openOutputStore(config), escapeFormulas: config.CSV_ESCAPE_FORMULAS },
+    cloudBatch: {
+      jobs: batchJobsFromEnv(env),
+      defaultModelId: loadLambdaConfig(env).BEDROCK_MODEL_ID,
+      maxTokens: config.CLOUD_MAX_TOKENS,
+      prices,
+    },
   };
 }
 
@@ -44,6 +72,7 @@ export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDep
   return {
     ...makePlanActivities({ store: deps.output.store, inputDir: config.INPUT_DIR }),
     ...makeDatasetActivities(datasetDepsFromConfig(config, deps)),
+    ...makeCloudBatchJobActivities(batchJobsFromEnv()),
   };
 }
 

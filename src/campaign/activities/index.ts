@@ -2,11 +2,14 @@
  * The campaign's activities: the plan (makePlanActivities), the dataset (makeDatasetActivities), both built over
  * injected dependencies, and conversationOutcome, which reads an existing conversation with the worker's client.
  */
+import type { CloudBatchJobActivities } from './cloud-batch';
 import type { DatasetActivities } from './dataset';
 import type { makePlanActivities } from './plan';
 
 export { conversationOutcome } from './conversation-outcome';
 export type { ExistingConversation } from './conversation-outcome';
+export { makeCloudBatchJobActivities } from './cloud-batch';
+export type { CloudBatchJobActivities } from './cloud-batch';
 export { makeDatasetActivities } from './dataset';
 export type { DatasetDeps } from './dataset';
 export { makePlanActivities } from './plan';
@@ -14,5 +17,5 @@ export type { PlanDeps } from './plan';
 
 export type PlanActivities = ReturnType<typeof makePlanActivities>;
 
-/** The activities a worker builds from its configuration (the plan and the dataset). */
-export type CampaignActivityImpls = PlanActivities & DatasetActivities;
+/** The activities a worker builds from its configuration (the plan, the dataset, the batcher's jobs). */
+export type CampaignActivityImpls = PlanActivities & DatasetActivities & Partial<CloudBatchJobActivities>;

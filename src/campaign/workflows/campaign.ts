@@ -39,6 +39,12 @@ import {
 import { describeIssues, issuesOf } from '../../contracts/campaign-issues';
 import type { CampaignStatusView } from '../../contracts/campaign';
 import { campaignSpecSchema, DEFAULT_CAMPAIGN_CONCURRENCY } from '../../contracts/campaign-spec';
+import {
+  cloudBatchWorkflowId,
+  finishCloudBatchSignal,
+  type CloudBatchRoute,
+} from '../../contracts/cloud-batch';
+import { cloudBatchWorkflow } from './cloud-batch';
 import type { CampaignSpec } from '../../contracts/campaign-spec';
 import type {
   CampaignCounts,
@@ -216,6 +222,18 @@ export async function campaignWorkflow(
     running: new Map(),
     phase: continuation ? 'running' : 'planning',
   };
+  const route: CloudBatchRoute | undefined = spec.cloudBatch && {
+    batcherWorkflowId: cloudBatchWorkflowId(workflowId),
+    campaignId,
+    inputS3Uri: spec.cloudBatch.inputS3Uri,
+    outputS3Uri: spec.cloudBatch.outputS3Uri,
+  };
+  const finishBatcher = async (cancel: boolean) => {
+    if (!route) return;
+    await getExternalWorkflowHandle(route.batcherWorkflowId)
+      .signal(finishCloudBatchSignal, { cancel })
+      .catch((err: unknown) => log.warn('could not reach the batcher', { campaignId, error: String(err) }));
+  };
   const view = () => statusView(spec, campaignId, workflowId, state);
   const showDetails = () => setCurrentDetails(currentDetails(spec, campaignId, view()));
 
@@ -243,6 +261,8 @@ export async function campaignWorkflow(
         log.debug('cancel not delivered', { conversationId: run.conversationId, error: String(err) });
       });
     }
+    // The batcher stops the jobs in flight (StopModelInvocationJob): nobody waits for them any more.
+    void finishBatcher(true);
     showDetails();
   });
 
@@ -252,6 +272,7 @@ export async function campaignWorkflow(
     state.itemCount = plan.itemCount;
     if (plan.seedsFile) state.seedsFile = plan.seedsFile;
     if (spec.judge) state.taskQueues = await providerTaskQueues();
+    if (route && spec.cloudBatch) await startBatcher(route, campaignId, spec);
     state.phase = 'running';
     log.info('campaign planned', { campaignId, itemCount: plan.itemCount, specHash: plan.specHash });
   }
@@ -328,6 +349,10 @@ export async function campaignWorkflow(
     state.totals.outputTokens += cloud.outputTokens + local.outputTokens;
     state.totals.costUsd += outcome.costUsd;
     state.totals.turns += outcome.turns;
+    if (outcome.onDemandCostUsd !== undefined) {
+      state.totals.onDemandCostUsd = (state.totals.onDemandCostUsd ?? 0) + outcome.onDemandCostUsd;
+      state.totals.batchTurns = (state.totals.batchTurns ?? 0) + (outcome.batchTurns ?? 0);
+    }
     if (!state.stopReason) {
       const reached = budgetReached(spec, state.totals);
       if (reached) {
@@ -402,7 +427,7 @@ export async function campaignWorkflow(
         const item = page.shift()!;
         state.cursor += 1;
         startedThisRun += 1;
-        launch(item, state, spec, workflowId, campaignId, record);
+        launch(item, state, spec, workflowId, campaignId, record, route);
         showDetails();
       }
     }
@@ -454,6 +479,7 @@ export async function campaignWorkflow(
   }
 
   const finish = async (): Promise<string[]> => {
+    await finishBatcher(state.cancelRequested || workflowCancelled !== undefined);
     // Items never started (a budget or a cancel stopped the campaign) are skipped.
     state.counts.skipped += state.itemCount - state.cursor;
     state.cursor = state.itemCount;
@@ -486,6 +512,24 @@ export async function campaignWorkflow(
   };
 }
 
+/**
+ * The campaign's batcher, beside it rather than under it: a campaign run that continues-as-new must not end it
+ * (ABANDON), and a later run finds it running (the start then fails as already started, which is fine).
+ */
+async function startBatcher(route: CloudBatchRoute, campaignId: string, spec: CampaignSpec): Promise<void> {
+  try {
+    await startChild(cloudBatchWorkflow, {
+      workflowId: route.batcherWorkflowId,
+      args: [{ campaignId, cloudBatch: spec.cloudBatch! }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      staticSummary: `Bedrock batch jobs of campaign ${campaignId}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
 /** Starts one item's conversation in a scope of its own (a cancel cancels it) and records its outcome. */
 function launch(
   item: CampaignItem,
@@ -494,6 +538,7 @@ function launch(
   workflowId: string,
   campaignId: string,
   record: (outcome: ItemOutcome) => void,
+  route: CloudBatchRoute | undefined,
 ): void {
   if (item.reuse) {
     // Completed in the campaign the spec extends: recorded as it was there, with no model call.
@@ -510,7 +555,7 @@ function launch(
   };
   state.running.set(item.itemHash, run);
   void run.scope
-    .run(() => runItem(run, state, spec, campaignId))
+    .run(() => runItem(run, state, spec, campaignId, route))
     .catch((err: unknown) => failedOutcome(run, err))
     .then(record);
 }
@@ -547,6 +592,7 @@ async function runItem(
   state: State,
   spec: CampaignSpec,
   campaignId: string,
+  route: CloudBatchRoute | undefined,
 ): Promise<ItemOutcome> {
   const { conversationId } = run;
   const item = run.item!;
@@ -554,7 +600,9 @@ async function runItem(
   try {
     const handle = await startChild(conversationWorkflow, {
       workflowId: conversationId,
-      args: [{ ...item.conversation, conversationId }],
+      args: route
+        ? [{ ...item.conversation, conversationId }, undefined, route]
+        : [{ ...item.conversation, conversationId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       // An item runs once: an id used before (running or closed) is refused, and its result is read instead.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -608,13 +656,18 @@ function completedOutcome(run: Running, result: ConversationResult): ItemOutcome
   return {
     itemHash: run.itemHash,
     conversationId: run.conversationId,
-    state: result.endReason === 'error' ? 'failed' : 'completed',
+    // `cancelled` here: its batch job was stopped from outside (see cloudBatchWorkflow).
+    state: result.endReason === 'error' || result.endReason === 'cancelled' ? 'failed' : 'completed',
     endReason: result.endReason,
     turns: result.completedTurns,
     usage: result.usage ?? totals!.usage,
     costUsd: result.costUsd ?? totals!.costUsd,
     ...((result.unpricedModels ?? totals!.unpricedModels).length > 0 && {
       unpricedModels: result.unpricedModels ?? totals!.unpricedModels,
+    }),
+    ...(result.onDemandCostUsd !== undefined && {
+      onDemandCostUsd: result.onDemandCostUsd,
+      batchTurns: result.batchTurns ?? 0,
     }),
     startedAt: run.startedAt,
     endedAt: new Date().toISOString(),

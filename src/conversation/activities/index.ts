@@ -1,6 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
+import { makeCloudBatchActivities } from './cloud-batch';
+import type { CloudBatchDeps } from './cloud-batch';
 import { makeAskLocal } from './local';
 import type { LocalDeps } from './local';
 import { makeExportTranscript } from './export-transcript';
@@ -23,11 +25,21 @@ export interface ActivitiesDeps {
    * queue (one Worker serves everything, as tests do).
    */
   taskQueues?: Partial<ProviderTaskQueues>;
+  /** Batch mode's S3 and Bedrock access (see cloud-batch.ts); unset, conversations of batch campaigns fail. */
+  cloudBatch?: CloudBatchDeps;
 }
 
 /** The activities, built over injected clients so tests and benchmarks can pass fakes. */
-export function createActivities({ llmService, ollama, output, metrics, taskQueues }: ActivitiesDeps) {
+export function createActivities({
+  llmService,
+  ollama,
+  output,
+  metrics,
+  taskQueues,
+  cloudBatch,
+}: ActivitiesDeps) {
   return {
+    ...makeCloudBatchActivities(cloudBatch),
     askCloud: makeAskCloud(llmService, metrics),
     askLocal: makeAskLocal(ollama, metrics),
     exportTranscript: makeExportTranscript(output, metrics),

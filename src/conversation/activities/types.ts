@@ -1,6 +1,6 @@
 /** Activity inputs and outputs. Type-only, so the workflow may import it (the workflow bundle never loads activity code). */
 import type { ChatMessage } from '../../contracts/chat';
-import type { EndReason, TokenUsage, Turn } from '../../contracts/conversation';
+import type { CallMode, EndReason, TokenUsage, Turn } from '../../contracts/conversation';
 
 export interface AskCloudInput {
   /** The recent conversation window, ending with the query to answer. */
@@ -24,8 +24,12 @@ export interface AskCloudOutput {
   priced: boolean;
   latencyMs: number;
   requestId: string;
-  /** ISO 8601 UTC, when this (successful) attempt started. */
+  /** ISO 8601 UTC, when this (successful) attempt started; for a batch answer, when the turn asked the batcher. */
   startedAt: string;
+  /** Set in batch campaigns (see CloudBatchRoute). */
+  mode?: CallMode;
+  /** A batch answer's tokens at the on-demand price. */
+  onDemandCostUsd?: number;
 }
 
 export interface AskLocalInput {

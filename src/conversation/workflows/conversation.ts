@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   makeContinueAsNewFunc,
@@ -43,10 +44,18 @@ import type {
   Turn,
   UnrecordedCall,
 } from '../../contracts/conversation';
+import {
+  cloudBatchAnswerSignal,
+  cloudBatchSignal,
+  type CloudBatchAnswer,
+  type CloudBatchMessage,
+  type CloudBatchRoute,
+} from '../../contracts/cloud-batch';
+import { MAX_TIMEOUT_MINUTES } from '../../contracts/limits';
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';
 import type { ConversationActivities } from '../activities';
-import type { AskCloudOutput, AskLocalOutput, ProviderTaskQueues } from '../activities/types';
+import type { AskCloudInput, AskCloudOutput, AskLocalOutput, ProviderTaskQueues } from '../activities/types';
 import { findRepeat, noveltySettings, resampleSampling } from './novelty';
 import { repeatsItself } from './repetition';
 import {
@@ -136,6 +145,18 @@ const { providerTaskQueues } = proxyLocalActivities<ConversationActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 5 },
 });
+/** A batch turn's S3 steps (stage the request, read the answer): small objects, retried like the export. */
+const { stageCloudRequest, readCloudAnswer } = proxyActivities<ConversationActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+  },
+});
 /**
  * The export writes two files: a worker that dies during it (a crash, a deploy) is noticed by the 5 s heartbeat
  * timeout and the export retried elsewhere in seconds, where the minute's startToClose alone held the conversation
@@ -172,6 +193,8 @@ interface State {
   runs: number;
   phase: 'talking' | 'exporting' | 'completed';
   endReason?: EndReason;
+  /** Batch mode: the batcher's answers by turn, with the workflow time each arrived. */
+  batchAnswers: Map<number, CloudBatchAnswer & { receivedAt: number }>;
 }
 
 const CONTINUE_AS_NEW = 'continue_as_new';
@@ -186,13 +209,15 @@ export const PROVIDER_TASK_QUEUES_PATCH = 'provider-task-queues';
 /**
  * Two models talk for up to `maxTurns` turns. Ends at maxTurns, a `stop` signal, a stop phrase, repetition,
  * the durable timeout, or a permanent activity failure; in every case the turns said so far are exported.
- * `continuation` is internal: the state a previous run carried over (see TURNS_PER_RUN).
+ * `continuation` is internal: the state a previous run carried over (see TURNS_PER_RUN). `route` is internal too:
+ * a batch campaign's conversation asks its cloud turns through the campaign's batcher (see cloudInBatch).
  */
 export async function conversationWorkflow(
   rawInput: ConversationInput,
   continuation?: ConversationContinuation,
+  route?: CloudBatchRoute,
 ): Promise<ConversationResult> {
-  const settings = withDefaults(rawInput, continuation !== undefined);
+  const settings = withDefaults(rawInput, continuation !== undefined, route !== undefined);
   const state: State = {
     turns: continuation?.turns ?? [],
     paused: continuation?.paused ?? false,
@@ -203,6 +228,7 @@ export async function conversationWorkflow(
     runs: continuation?.runs ?? 0,
     phase: 'talking',
     unrecorded: [],
+    batchAnswers: new Map(),
   };
   const showDetails = () => setCurrentDetails(currentDetails(settings, state));
   // Asked once, in the first workflow task, so the marker (and its TemporalChangeVersion upsert) joins that task.
@@ -225,6 +251,12 @@ export async function conversationWorkflow(
     state.paused = false;
     showDetails();
   });
+  if (route) {
+    setHandler(cloudBatchAnswerSignal, (answer) => {
+      if (!state.batchAnswers.has(answer.turn))
+        state.batchAnswers.set(answer.turn, { ...answer, receivedAt: Date.now() });
+    });
+  }
   upsertSearchAttributes([
     ...(settings.cloud?.model ? [{ key: CLOUD_MODEL, value: settings.cloud.model }] : []),
     ...(settings.local?.model ? [{ key: LOCAL_MODEL, value: settings.local.model }] : []),
@@ -237,13 +269,15 @@ export async function conversationWorkflow(
   let workflowCancelled: unknown;
   try {
     if (askForProviderQueues) state.taskQueues = await providerTaskQueues();
+    if (route && !continuation)
+      await tellBatcher(route, { kind: 'join', conversationId: settings.conversationId });
     const remainingMs = state.deadline - Date.now();
     if (remainingMs <= 0) {
       outcome = 'timeout';
     } else {
       const loopScope = new CancellationScope();
       let loopSettled = false;
-      const loop = loopScope.run(() => runTurns(settings, state, showDetails, sparseAttributes));
+      const loop = loopScope.run(() => runTurns(settings, state, showDetails, sparseAttributes, route));
       loop.then(
         () => (loopSettled = true),
         () => (loopSettled = true),
@@ -280,15 +314,27 @@ export async function conversationWorkflow(
     const continueWithState = makeContinueAsNewFunc<typeof conversationWorkflow>({
       typedSearchAttributes: workflowInfo().typedSearchAttributes,
     });
-    return continueWithState(settings, {
-      turns: state.turns,
-      paused: state.paused,
-      stopRequested: state.stopRequested,
-      stopForBudget: state.stopForBudget,
-      ...(state.taskQueues && { taskQueues: state.taskQueues }),
-      deadline: state.deadline,
-      runs: state.runs + 1,
-    });
+    return continueWithState(
+      settings,
+      {
+        turns: state.turns,
+        paused: state.paused,
+        stopRequested: state.stopRequested,
+        stopForBudget: state.stopForBudget,
+        ...(state.taskQueues && { taskQueues: state.taskQueues }),
+        deadline: state.deadline,
+        runs: state.runs + 1,
+      },
+      route,
+    );
+  }
+  if (route) {
+    // The batcher stops counting on this conversation; one that is gone already has nothing to count.
+    await CancellationScope.nonCancellable(() =>
+      tellBatcher(route, { kind: 'leave', conversationId: settings.conversationId }).catch((err: unknown) =>
+        log.warn('could not tell the batcher this conversation ended', { error: String(err) }),
+      ),
+    );
   }
 
   const endReason: EndReason = outcome;
@@ -331,6 +377,7 @@ async function runTurns(
   state: State,
   showDetails: () => void,
   sparseAttributes: boolean,
+  route: CloudBatchRoute | undefined,
 ): Promise<EndReason | typeof CONTINUE_AS_NEW> {
   const { turns } = state;
   let turnsThisRun = 0;
@@ -342,9 +389,12 @@ async function runTurns(
 
     const n = turns.length + 1;
     const query = turns.at(-1)?.localResponse ?? settings.initialQuery;
-    let cloud = await askCloud.executeWithOptions(onQueue(state.taskQueues?.cloud, `turn ${n} · cloud`), [
-      cloudRequest(settings, turns, query),
-    ]);
+    const request = cloudRequest(settings, turns, query);
+    const first = route
+      ? await cloudInBatch(route, settings, state, request, n)
+      : await askCloud.executeWithOptions(onQueue(state.taskQueues?.cloud, `turn ${n} · cloud`), [request]);
+    if (first === STOPPED) return 'cancelled';
+    let cloud = first;
     const refused: { cloud: AskCloudOutput[]; local: AskLocalOutput[] } = { cloud: [], local: [] };
     const guard = state.novelty;
     // Each message so far, the seed first and this turn's query last: what a new reply must not say again.
@@ -369,10 +419,12 @@ async function runTurns(
         conversationId: settings.conversationId,
         turn: n,
       });
-      cloud = await askCloud.executeWithOptions(
+      const resampled = await askCloud.executeWithOptions(
         onQueue(state.taskQueues?.cloud, `turn ${n} · cloud · resample ${attempt}`),
         [cloudResampleRequest(settings, turns, query, sampling)],
       );
+      // A batch campaign's resamples are asked on demand: one reply does not wait for another job.
+      cloud = route ? { ...resampled, mode: 'on_demand' } : resampled;
     }
     let local = await askLocal.executeWithOptions(onQueue(state.taskQueues?.local, `turn ${n} · local`), [
       localRequest(settings, query, cloud.response, n),
@@ -436,6 +488,53 @@ function unrecordedCall(side: 'cloud', calls: AskCloudOutput[]): UnrecordedCall 
  * for again, which adds activities to the turn. Runs recorded before it (no marker) replay without the guard.
  */
 export const NOVELTY_GUARD_PATCH = 'novelty-guard';
+
+/** The turn's batch job was stopped from outside: the conversation ends as cancelled, exporting what was said. */
+const STOPPED = Symbol('stopped');
+
+function tellBatcher(route: CloudBatchRoute, message: CloudBatchMessage): Promise<void> {
+  return getExternalWorkflowHandle(route.batcherWorkflowId).signal(cloudBatchSignal, message);
+}
+
+/**
+ * A batch turn: the request is staged in S3, the batcher is told, and the turn waits (durably, holding no worker
+ * slot) for its answer: in a job's output, or "ask on demand" when a job would be too small or its attempts are
+ * spent. The cloud latency recorded is the wait.
+ */
+async function cloudInBatch(
+  route: CloudBatchRoute,
+  settings: Settings,
+  state: State,
+  request: AskCloudInput,
+  n: number,
+): Promise<AskCloudOutput | typeof STOPPED> {
+  const { conversationId } = settings;
+  const { modelId } = await stageCloudRequest.executeWithOptions({ summary: `turn ${n} · batch request` }, [
+    { route, conversationId, request: { ...request, turn: n } },
+  ]);
+  const requestedAt = Date.now();
+  await tellBatcher(route, { kind: 'request', conversationId, turn: n, modelId });
+  await condition(() => state.batchAnswers.has(n));
+  const answer = state.batchAnswers.get(n)!;
+  state.batchAnswers.delete(n);
+  switch (answer.kind) {
+    case 'answered':
+      return readCloudAnswer.executeWithOptions({ summary: `turn ${n} · batch answer` }, [
+        { route, conversationId, turn: n, requestedAt, answeredAt: answer.receivedAt },
+      ]);
+    case 'onDemand': {
+      const output = await askCloud.executeWithOptions(
+        onQueue(state.taskQueues?.cloud, `turn ${n} · cloud (on demand)`),
+        [request],
+      );
+      return { ...output, mode: 'on_demand' };
+    }
+    case 'failed':
+      throw ApplicationFailure.nonRetryable(answer.message, FailureType.CloudRejected);
+    case 'stopped':
+      return STOPPED;
+  }
+}
 
 function onQueue(taskQueue: string | undefined, summary: string): ActivityOptions {
   return taskQueue ? { summary, taskQueue } : { summary };
@@ -514,7 +613,7 @@ export const INPUT_RULES_V2_PATCH = 'input-rules-v2';
  * the rule. Those take the earlier rules; the export then falls back if their outputFile is refused now.
  * `patched` is only reached by an input the current rules refuse, so valid runs record no marker.
  */
-function withDefaults(rawInput: ConversationInput, continued: boolean): Settings {
+function withDefaults(rawInput: ConversationInput, continued: boolean, batch: boolean): Settings {
   const schemas = inputSchemas();
   let parsed = schemas.conversationInput.safeParse(rawInput);
   if (!parsed.success && (continued || !patched(INPUT_RULES_V2_PATCH))) {
@@ -533,7 +632,8 @@ function withDefaults(rawInput: ConversationInput, continued: boolean): Settings
     ...input,
     conversationId: input.conversationId ?? workflowInfo().workflowId,
     maxTurns: input.maxTurns ?? DEFAULT_MAX_TURNS,
-    timeoutMinutes: input.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES,
+    // A batch turn waits for its job (minutes to hours): unless the campaign says otherwise, the longest timeout.
+    timeoutMinutes: input.timeoutMinutes ?? (batch ? MAX_TIMEOUT_MINUTES : DEFAULT_TIMEOUT_MINUTES),
     repetitionThreshold: input.repetitionThreshold ?? DEFAULT_REPETITION_THRESHOLD,
     repetitionWindow: input.repetitionWindow ?? DEFAULT_REPETITION_WINDOW,
   };

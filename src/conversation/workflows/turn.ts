@@ -117,6 +117,13 @@ export function turnRecord(
     cloudCost: sumCost([...refused.cloud, cloud]),
     localCost: sumCost([...refused.local, local]),
     ...(resampled && { resamples: { cloud: refused.cloud.length, local: refused.local.length } }),
+    ...(cloud.mode && { cloudMode: cloud.mode }),
+    ...([...refused.cloud, cloud].some((c) => c.onDemandCostUsd !== undefined) && {
+      cloudOnDemandCostUsd: [...refused.cloud, cloud].reduce(
+        (sum, c) => sum + (c.onDemandCostUsd ?? c.costUsd),
+        0,
+      ),
+    }),
   };
 }
 

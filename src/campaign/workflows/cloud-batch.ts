@@ -1,0 +1,391 @@
+import {
+  CancellationScope,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  BATCH_REQUEST_REJECTED,
+  cloudBatchAnswerSignal,
+  cloudBatchSignal,
+  DEFAULT_BATCH_MIN_RECORDS,
+  finishCloudBatchSignal,
+  MAX_BATCH_RECORDS,
+  type CloudBatch,
+  type CloudBatchAnswer,
+} from '../../contracts/cloud-batch';
+import type { CloudBatchJobActivities } from './activities';
+import type { TurnOutcome } from '../../models/bedrock-batch/jobs';
+
+/**
+ * How often a batch record is tried before its turn goes on demand: answers with a retryable error line, and jobs
+ * that ended without answering it (PartiallyCompleted, Expired, Failed).
+ */
+export const MAX_RECORD_ERRORS = 3;
+export const MAX_UNANSWERED_JOBS = 3;
+
+export interface CloudBatchTiming {
+  /** How long after the last conversation joined a full set of waiting requests is sent (the start-up burst). */
+  settleMs: number;
+  /** The first poll of a job, then doubling up to pollMaxMs. */
+  pollInitialMs: number;
+  pollMaxMs: number;
+}
+
+export const DEFAULT_CLOUD_BATCH_TIMING: CloudBatchTiming = {
+  settleMs: 5_000,
+  pollInitialMs: 5_000,
+  pollMaxMs: 5 * 60_000,
+};
+
+export interface CloudBatchInput {
+  campaignId: string;
+  cloudBatch: CloudBatch;
+  timing?: Partial<CloudBatchTiming>;
+}
+
+/** One turn waiting for its answer. */
+interface Waiting {
+  conversationId: string;
+  turn: number;
+  modelId: string;
+  /** Workflow time it arrived (epoch ms). */
+  since: number;
+  recordErrors: number;
+  unansweredJobs: number;
+}
+
+interface Job {
+  jobArn: string;
+  jobName: string;
+  modelId: string;
+  turns: Waiting[];
+  submittedAt: number;
+  nextPollAt: number;
+  pollDelayMs: number;
+  /** We asked Bedrock to stop it (a cancel), so `Stopped` is ours, not a user's. */
+  stopping: boolean;
+}
+
+export interface CloudBatchStats {
+  jobs: number;
+  /** Turns answered in a job, sent on demand, failed, stopped. */
+  answered: number;
+  onDemand: number;
+  failed: number;
+  stopped: number;
+  /** Records sent again after a partial, expired or failed job, or a retryable error line. */
+  resubmitted: number;
+}
+
+/** What a run hands to the next when it continues-as-new. */
+export interface CloudBatchCarry {
+  active: string[];
+  waiting: Waiting[];
+  jobs: Job[];
+  nextSubmission: number;
+  lastJoinAt: number;
+  finishing: boolean;
+  stats: CloudBatchStats;
+}
+
+const { submitBatchJob, describeBatchJob, collectBatchJob } = proxyActivities<CloudBatchJobActivities>({
+  startToCloseTimeout: '10 minutes',
+  scheduleToCloseTimeout: '2 hours',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: [BATCH_REQUEST_REJECTED],
+  },
+});
+const { stopBatchJob } = proxyActivities<CloudBatchJobActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    nonRetryableErrorTypes: [BATCH_REQUEST_REJECTED],
+  },
+});
+
+const key = (conversationId: string, turn: number) => `${conversationId}#${turn}`;
+
+/**
+ * The batcher of a batch campaign (`cloudBatchWorkflow`, id `<campaign workflow id>-cloud-batch`): its
+ * conversations send it their turns' cloud requests (staged in S3), it sends them to Bedrock as batch inference
+ * jobs, waits on durable timers with backoff, and answers each turn from the job's output.
+ *
+ * When to send: once every conversation that joined is waiting (and none joined for `settleMs`), after
+ * `maxWaitMinutes` with whatever is waiting, or at Bedrock's largest job. Fewer requests of a model than
+ * `minRecords` (Bedrock's per-job minimum) go on demand. After a job, turns with a retryable error line or no line
+ * at all (PartiallyCompleted, Expired, Failed) wait for the next job, up to MAX_RECORD_ERRORS and
+ * MAX_UNANSWERED_JOBS, then go on demand; a 4xx error line fails the turn. A job stopped from outside stops its
+ * turns' conversations (they end cancelled); the campaign's cancel stops every job in flight.
+ */
+export async function cloudBatchWorkflow(
+  input: CloudBatchInput,
+  carry?: CloudBatchCarry,
+): Promise<CloudBatchStats> {
+  const { campaignId, cloudBatch } = input;
+  const timing = { ...DEFAULT_CLOUD_BATCH_TIMING, ...input.timing };
+  const minRecords = cloudBatch.minRecords ?? DEFAULT_BATCH_MIN_RECORDS;
+  const maxWaitMs = cloudBatch.maxWaitMinutes === undefined ? undefined : cloudBatch.maxWaitMinutes * 60_000;
+  const active = new Set(carry?.active ?? []);
+  const waiting = new Map((carry?.waiting ?? []).map((w) => [key(w.conversationId, w.turn), w]));
+  const jobs: Job[] = carry?.jobs ?? [];
+  const stats: CloudBatchStats = carry?.stats ?? {
+    jobs: 0,
+    answered: 0,
+    onDemand: 0,
+    failed: 0,
+    stopped: 0,
+    resubmitted: 0,
+  };
+  let nextSubmission = carry?.nextSubmission ?? 0;
+  let lastJoinAt = carry?.lastJoinAt ?? 0;
+  let finishing = carry?.finishing ?? false;
+  let cancelRequested = false;
+  let changed = false;
+
+  setHandler(cloudBatchSignal, (message) => {
+    changed = true;
+    if (message.kind === 'join') {
+      if (!active.has(message.conversationId)) lastJoinAt = Date.now();
+      active.add(message.conversationId);
+    } else if (message.kind === 'leave') {
+      active.delete(message.conversationId);
+    } else {
+      active.add(message.conversationId);
+      const id = key(message.conversationId, message.turn);
+      const known =
+        waiting.has(id) || jobs.some((j) => j.turns.some((t) => key(t.conversationId, t.turn) === id));
+      if (!known) {
+        waiting.set(id, {
+          conversationId: message.conversationId,
+          turn: message.turn,
+          modelId: message.modelId,
+          since: Date.now(),
+          recordErrors: 0,
+          unansweredJobs: 0,
+        });
+      }
+    }
+  });
+  setHandler(finishCloudBatchSignal, (request) => {
+    changed = true;
+    finishing = true;
+    if (request?.cancel) cancelRequested = true;
+  });
+
+  const answer = async (turns: Waiting[], make: (turn: number) => CloudBatchAnswer) => {
+    await Promise.all(
+      turns.map((w) =>
+        getExternalWorkflowHandle(w.conversationId)
+          .signal(cloudBatchAnswerSignal, make(w.turn))
+          .catch((err: unknown) =>
+            // A conversation that ended meanwhile (its timeout) has no use for the answer.
+            log.warn('could not answer a conversation', {
+              conversationId: w.conversationId,
+              error: String(err),
+            }),
+          ),
+      ),
+    );
+  };
+  const onDemand = async (turns: Waiting[], reason: string) => {
+    stats.onDemand += turns.length;
+    await answer(turns, (turn) => ({ turn, kind: 'onDemand', reason }));
+  };
+
+  const sendDue = (now: number): boolean => {
+    if (waiting.size === 0) return false;
+    if (waiting.size >= MAX_BATCH_RECORDS) return true;
+    const asking = new Set([...waiting.values()].map((w) => w.conversationId));
+    const everyoneWaits = [...active].every((id) => asking.has(id));
+    if (everyoneWaits && now - lastJoinAt >= timing.settleMs) return true;
+    const oldest = Math.min(...[...waiting.values()].map((w) => w.since));
+    return maxWaitMs !== undefined && now - oldest >= maxWaitMs;
+  };
+
+  /** Every waiting turn goes out: in one job per model, or on demand where a model has too few. */
+  const send = async () => {
+    const byModel = new Map<string, Waiting[]>();
+    for (const w of waiting.values()) byModel.set(w.modelId, [...(byModel.get(w.modelId) ?? []), w]);
+    waiting.clear();
+    for (const [modelId, all] of byModel) {
+      for (let start = 0; start < all.length; start += MAX_BATCH_RECORDS) {
+        const turns = all.slice(start, start + MAX_BATCH_RECORDS);
+        if (turns.length < minRecords) {
+          await onDemand(turns, `${turns.length} requests, fewer than minRecords (${minRecords})`);
+          continue;
+        }
+        const submission = nextSubmission++;
+        const job = await submitBatchJob.executeWithOptions(
+          { summary: `job ${submission} · ${turns.length} records · ${modelId}` },
+          [
+            {
+              campaignId,
+              cloudBatch,
+              modelId,
+              turns: turns.map((t) => ({ conversationId: t.conversationId, turn: t.turn })),
+              submission,
+            },
+          ],
+        );
+        const now = Date.now();
+        jobs.push({
+          jobArn: job.jobArn,
+          jobName: job.jobName,
+          modelId,
+          turns,
+          submittedAt: now,
+          nextPollAt: now + timing.pollInitialMs,
+          pollDelayMs: timing.pollInitialMs,
+          stopping: false,
+        });
+        stats.jobs += 1;
+        log.info('batch job submitted', { campaignId, jobArn: job.jobArn, records: turns.length, modelId });
+      }
+    }
+  };
+
+  /** A job that ended: answers go to their conversations, the rest wait for the next job or go on demand. */
+  const settle = async (job: Job, status: string) => {
+    const collected = await collectBatchJob.executeWithOptions(
+      { summary: `collect · ${job.jobName} · ${status}` },
+      [
+        {
+          campaignId,
+          cloudBatch,
+          jobArn: job.jobArn,
+          modelId: job.modelId,
+          turns: job.turns.map((t) => ({ conversationId: t.conversationId, turn: t.turn })),
+        },
+      ],
+    );
+    const answered: Waiting[] = [];
+    const failed: { w: Waiting; message: string }[] = [];
+    const toOnDemand: Waiting[] = [];
+    const stopped: Waiting[] = [];
+    job.turns.forEach((w, i) => {
+      const outcome: TurnOutcome = collected.outcomes[i] ?? { kind: 'missing' };
+      if (outcome.kind === 'answered') answered.push(w);
+      else if (status === 'Stopped' && !job.stopping) stopped.push(w);
+      else if (outcome.kind === 'error' && !outcome.retryable) {
+        failed.push({
+          w,
+          message: `Bedrock refused the record (${outcome.errorCode}): ${outcome.errorMessage}`,
+        });
+      } else {
+        if (outcome.kind === 'error') w.recordErrors += 1;
+        else w.unansweredJobs += 1;
+        if (w.recordErrors >= MAX_RECORD_ERRORS || w.unansweredJobs >= MAX_UNANSWERED_JOBS)
+          toOnDemand.push(w);
+        else {
+          stats.resubmitted += 1;
+          waiting.set(key(w.conversationId, w.turn), w);
+        }
+      }
+    });
+    log.info('batch job ended', {
+      campaignId,
+      jobArn: job.jobArn,
+      status,
+      answered: answered.length,
+      waitingAgain: job.turns.length - answered.length - failed.length - toOnDemand.length - stopped.length,
+      onDemand: toOnDemand.length,
+      failed: failed.length,
+      stopped: stopped.length,
+    });
+    stats.answered += answered.length;
+    stats.failed += failed.length;
+    stats.stopped += stopped.length;
+    await answer(answered, (turn) => ({ turn, kind: 'answered', jobArn: job.jobArn }));
+    await Promise.all(
+      failed.map(({ w, message }) => answer([w], (turn) => ({ turn, kind: 'failed', message }))),
+    );
+    await answer(stopped, (turn) => ({ turn, kind: 'stopped', jobArn: job.jobArn }));
+    await onDemand(toOnDemand, 'its batch attempts are spent');
+    changed = true;
+  };
+
+  const poll = async (now: number) => {
+    for (const job of jobs.filter((j) => j.nextPollAt <= now)) {
+      const state = await describeBatchJob.executeWithOptions({ summary: `status · ${job.jobName}` }, [
+        job.jobArn,
+      ]);
+      if (!state.ended) {
+        job.pollDelayMs = Math.min(job.pollDelayMs * 2, timing.pollMaxMs);
+        job.nextPollAt = Date.now() + job.pollDelayMs;
+        continue;
+      }
+      jobs.splice(jobs.indexOf(job), 1);
+      await settle(job, state.status);
+    }
+  };
+
+  const stopAll = async () => {
+    await Promise.all(
+      jobs.map(async (job) => {
+        job.stopping = true;
+        const result = await stopBatchJob(job.jobArn).catch((err: unknown) => {
+          log.warn('could not stop a batch job', { jobArn: job.jobArn, error: String(err) });
+          return 'failed';
+        });
+        log.info('batch job stopped', { campaignId, jobArn: job.jobArn, result });
+      }),
+    );
+  };
+
+  try {
+    for (;;) {
+      // Signals that arrive while this pass awaits its activities set it again, and the wait below returns at once.
+      changed = false;
+      const now = Date.now();
+      if (cancelRequested) {
+        await stopAll();
+        return stats;
+      }
+      if (sendDue(now)) await send();
+      await poll(Date.now());
+      if (finishing && active.size === 0 && waiting.size === 0 && jobs.length === 0) return stats;
+      if (workflowInfo().continueAsNewSuggested && jobs.every((j) => j.nextPollAt > Date.now())) {
+        return await continueAsNew<typeof cloudBatchWorkflow>(input, {
+          active: [...active],
+          waiting: [...waiting.values()],
+          jobs,
+          nextSubmission,
+          lastJoinAt,
+          finishing,
+          stats,
+        });
+      }
+      const wakeAt = nextWake(Date.now());
+      await condition(
+        () => changed || cancelRequested,
+        wakeAt === undefined ? undefined : Math.max(1, wakeAt - Date.now()),
+      );
+    }
+  } catch (err) {
+    if (isCancellation(err)) await CancellationScope.nonCancellable(stopAll);
+    throw err;
+  }
+
+  /** The next moment something falls due without a signal: a poll, the end of the settle time, the longest wait. */
+  function nextWake(now: number): number | undefined {
+    const times = jobs.map((j) => j.nextPollAt);
+    if (waiting.size > 0) {
+      times.push(lastJoinAt + timing.settleMs);
+      if (maxWaitMs !== undefined)
+        times.push(Math.min(...[...waiting.values()].map((w) => w.since)) + maxWaitMs);
+    }
+    const future = times.filter((t) => t > now);
+    return future.length ? Math.min(...future) : undefined;
+  }
+}
