@@ -35,6 +35,28 @@ async function cfnLint(file: string): Promise<{ code: number; output: string }> 
   return { code: result.code ?? 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}` };
 }
 
+describe('lambda/batch-template.yaml (what a batch campaign needs)', () => {
+  const batchTemplate = path.join(repoRoot, 'lambda', 'batch-template.yaml');
+
+  it('passes cfn-lint', async () => {
+    expect(await cfnLint(batchTemplate)).toEqual({ code: 0, output: '' });
+  }, 120_000);
+
+  it('lets Bedrock assume the role, and the worker pass it only to Bedrock and run, read and stop jobs', () => {
+    const text = readFileSync(batchTemplate, 'utf8');
+    for (const action of [
+      'bedrock:CreateModelInvocationJob',
+      'bedrock:GetModelInvocationJob',
+      'bedrock:StopModelInvocationJob',
+      'iam:PassRole',
+      'iam:PassedToService: bedrock.amazonaws.com',
+      'Service: bedrock.amazonaws.com',
+    ]) {
+      expect(text).toContain(action);
+    }
+  });
+});
+
 describe('lambda/template.yaml', () => {
   it('passes cfn-lint', async () => {
     expect(await cfnLint(template)).toEqual({ code: 0, output: '' });
