@@ -11,8 +11,8 @@ const faults = z.preprocess(
   z
     .string()
     .optional()
-    .transform((raw, ctx): Faults => {
-      if (raw === undefined) return {};
+    .transform((raw, ctx): Faults | undefined => {
+      if (raw === undefined) return undefined;
       try {
         const parsed = faultsSchema.safeParse(JSON.parse(raw));
         if (parsed.success) return parsed.data;

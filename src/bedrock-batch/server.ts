@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const lambdaConfig = loadLambdaConfig();
   const logger = createLogger('bedrock-batch', config.LOG_LEVEL);
   const faults = new FaultQueue();
-  faults.add(config.BEDROCK_BATCH_FAULTS);
+  if (config.BEDROCK_BATCH_FAULTS) faults.add(config.BEDROCK_BATCH_FAULTS);
   const jobs = new BatchJobs({
     // S3 as the rest of the stack reaches it: AWS_ENDPOINT_URL_S3 (path-style then), AWS_REGION, the SDK's keys.
     s3: s3ClientFromEnv(process.env),

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LAMBDA_CONFIG_VARIABLES, loadLambdaConfig } from '../../lambda/config';
+import { BEDROCK_BATCH_CONFIG_VARIABLES, loadBedrockBatchConfig } from '../../src/bedrock-batch/config';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/shared/config';
 
 const doc = readFileSync(path.join(__dirname, '../../docs/configuration.md'), 'utf8');
@@ -30,6 +31,11 @@ function documentedDefault(text: string, defaults: Record<string, unknown>): unk
 describe.each([
   ['Services', CONFIG_VARIABLES, loadConfig({}) as Record<string, unknown>],
   ['Lambda', LAMBDA_CONFIG_VARIABLES, loadLambdaConfig({}) as Record<string, unknown>],
+  [
+    'Bedrock batch stand-in',
+    BEDROCK_BATCH_CONFIG_VARIABLES,
+    loadBedrockBatchConfig({}) as Record<string, unknown>,
+  ],
 ])('docs/configuration.md § %s', (heading, variables, defaults) => {
   const rows = table(heading);
 

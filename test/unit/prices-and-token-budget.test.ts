@@ -11,6 +11,23 @@ describe('MODEL_PRICES_FILE', () => {
     });
   });
 
+  it('prices a batch call at the model’s batch price, or on demand when it has none', () => {
+    const prices = parseModelPrices(
+      JSON.stringify({
+        halved: { inputPer1k: 1, outputPer1k: 4, batchInputPer1k: 0.5, batchOutputPer1k: 2 },
+        plain: { inputPer1k: 1, outputPer1k: 4 },
+      }),
+      'prices.json',
+    );
+    const usage = { inputTokens: 1000, outputTokens: 500 };
+    expect(priceCall(prices, 'halved', usage, 'batch')).toEqual({ costUsd: 1.5, priced: true });
+    expect(priceCall(prices, 'halved', usage)).toEqual({ costUsd: 3, priced: true });
+    expect(priceCall(prices, 'plain', usage, 'batch')).toEqual({ costUsd: 3, priced: true });
+    expect(() =>
+      parseModelPrices('{"m": {"inputPer1k": 1, "outputPer1k": 1, "batchInputPer1k": -1}}', 'p.json'),
+    ).toThrow('model "m" batchInputPer1k');
+  });
+
   it('costs an unknown model nothing and says it is unpriced', () => {
     expect(priceCall({}, 'toString', { inputTokens: 10, outputTokens: 10 })).toEqual({
       costUsd: 0,
