@@ -2,7 +2,13 @@
 import { PATTERNS } from '../../src/bedrock-batch/wire';
 import { batchLayout, jobOutputFolder, requestLocation } from '../../src/models/bedrock-batch/layout';
 import { parseManifest, parseOutputLines } from '../../src/models/bedrock-batch/output';
-import { contentToken, jobJsonl, jobNameFor, recordId, recordIndex } from '../../src/models/bedrock-batch/records';
+import {
+  contentToken,
+  jobJsonl,
+  jobNameFor,
+  recordId,
+  recordIndex,
+} from '../../src/models/bedrock-batch/records';
 import { cloudBatchSchema } from '../../src/contracts/cloud-batch';
 import { converseRequestBody } from '../../src/models/converse-request';
 
