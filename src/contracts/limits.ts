@@ -8,6 +8,11 @@
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 /** The model both Ollama sides use when OLLAMA_MODEL is not set: the one `npm run setup` imports. */
 export const DEFAULT_OLLAMA_MODEL = 'gemma3:270m';
+/**
+ * The slots (`OLLAMA_NUM_PARALLEL`) the stack's Ollama serves at once: generated tokens per second grow with them
+ * on a 2-core machine up to 8 (docs/performance.md), and LOCAL_MAX_CONCURRENT_CALLS' default fills them.
+ */
+export const DEFAULT_OLLAMA_NUM_PARALLEL = 8;
 
 /** Bedrock's largest output limit across its chat models; every schema caps maxTokens here. */
 export const MAX_OUTPUT_TOKENS = 8192;

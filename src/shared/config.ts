@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_TURNS,
   DEFAULT_OLLAMA_HOST,
   DEFAULT_OLLAMA_MODEL,
+  DEFAULT_OLLAMA_NUM_PARALLEL,
   DEFAULT_TIMEOUT_MINUTES,
   MAX_OUTPUT_TOKENS,
   MAX_TIMEOUT_MINUTES,
@@ -112,6 +113,16 @@ const variables = z.object({
   PUBLIC_BASE_URL: publicBaseUrl,
   OLLAMA_HOST: url(DEFAULT_OLLAMA_HOST),
   OLLAMA_MODEL: z.string().min(1).default(DEFAULT_OLLAMA_MODEL),
+  /** The stack's Ollama (`npm start`): calls it serves at once, each with a context of its own. */
+  OLLAMA_NUM_PARALLEL: int(1, 64, DEFAULT_OLLAMA_NUM_PARALLEL),
+  /** The stack's Ollama: how long a model stays loaded after its last call (Ollama's syntax; -1: while it runs). */
+  OLLAMA_KEEP_ALIVE: z
+    .string()
+    .regex(
+      /^(-1|0|\d+|(\d+(\.\d+)?(h|m|s|ms))+)$/,
+      'must be -1, a number of seconds or a duration such as 30m or 1h30m',
+    )
+    .default('-1'),
   LOCAL_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_LOCAL_MAX_TOKENS),
   CLOUD_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_CLOUD_MAX_TOKENS),
   CONVERSATION_MAX_TURNS: int(1, MAX_TURNS, DEFAULT_MAX_TURNS),

@@ -101,7 +101,13 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
       name: 'ollama',
       command: path.join(toolsBin, 'ollama'),
       args: ['serve'],
-      env: { OLLAMA_HOST: `${ollama.host}:${ollama.port}`, OLLAMA_MODELS: ollamaModelsDir },
+      env: {
+        OLLAMA_HOST: `${ollama.host}:${ollama.port}`,
+        OLLAMA_MODELS: ollamaModelsDir,
+        // Without it Ollama serves one call at a time on CPU; a campaign never waits for a reload.
+        OLLAMA_NUM_PARALLEL: String(config.OLLAMA_NUM_PARALLEL),
+        OLLAMA_KEEP_ALIVE: config.OLLAMA_KEEP_ALIVE,
+      },
       ready: () => httpOk(`${config.OLLAMA_HOST}/api/version`),
       readyTimeoutMs: 60_000,
     },

@@ -82,3 +82,15 @@ test('a worker started alone (npm run start:worker, Docker Compose) gets the sam
     `command: ['node', '${flag}', 'dist/src/worker/worker.js']`,
   );
 });
+
+test("the stack's Ollama serves OLLAMA_NUM_PARALLEL calls at once and keeps its model loaded", () => {
+  const ollama = (env: Record<string, string>) =>
+    componentSpecs(loadConfig(env), '/tmp/stack-data').ollama.env;
+  expect(ollama({})).toMatchObject({ OLLAMA_NUM_PARALLEL: '8', OLLAMA_KEEP_ALIVE: '-1' });
+  expect(ollama({ OLLAMA_NUM_PARALLEL: '4', OLLAMA_KEEP_ALIVE: '30m' })).toMatchObject({
+    OLLAMA_NUM_PARALLEL: '4',
+    OLLAMA_KEEP_ALIVE: '30m',
+  });
+  expect(() => loadConfig({ OLLAMA_KEEP_ALIVE: 'forever' })).toThrow(/OLLAMA_KEEP_ALIVE/);
+  expect(() => loadConfig({ OLLAMA_NUM_PARALLEL: '0' })).toThrow(/OLLAMA_NUM_PARALLEL/);
+});
