@@ -49,6 +49,7 @@ const READY_TIMEOUT_MS = 3000;
  * when CONVERSATION_API_KEY is set, and takes JSON bodies only, never from a browser on another site.
  */
 export function createApp({ client, config, logger, store }: AppDeps): express.Express {
+  const outputStore = store ?? openOutputStore(config);
   const app = express();
   const metrics = createHttpMetrics('conversation_api');
   app.disable('x-powered-by');
@@ -80,12 +81,18 @@ export function createApp({ client, config, logger, store }: AppDeps): express.E
   // Before the JSON-only body parser: a campaign spec may also come as YAML.
   app.use(
     '/campaigns',
-    campaignRoutes({ client, config, logger, estimate: estimateSettingsFromConfig(config) }),
+    campaignRoutes({
+      client,
+      config,
+      logger,
+      estimate: estimateSettingsFromConfig(config),
+      store: outputStore,
+    }),
   );
   app.use(refuseCrossSiteRequests(), jsonBody());
 
   app.get('/metrics', metrics.handler);
-  app.use(conversationRoutes({ client, config, logger, store: store ?? openOutputStore(config) }));
+  app.use(conversationRoutes({ client, config, logger, store: outputStore }));
 
   app.use(notFound);
   app.use(errorHandler(logger));

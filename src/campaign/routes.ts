@@ -10,7 +10,7 @@ import type { Request, RequestHandler } from 'express';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HttpError, UnsupportedMediaTypeError, ValidationError } from '../contracts/errors';
+import { HttpError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../contracts/errors';
 import { workflowResource } from '../shared/workflow-resource';
 import type { WorkflowClient } from '../shared/workflow-resource';
 import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../conversation/search-attributes';
@@ -29,6 +29,9 @@ import {
 } from '../contracts/campaign';
 import { describeIssues, formatPath } from '../contracts/campaign-issues';
 import { estimateOf } from './estimate-settings';
+import { renderReport, REPORT_FILE, reportContentSecurityPolicy, transcriptLinks } from './dataset/report';
+import { campaignKey, readManifest, readText } from '../output/campaign-files';
+import type { OutputStore } from '../output/store';
 import type { EstimateSettings } from './estimate-settings';
 import { startCampaign } from './start';
 import { validateCampaign, MAX_SPEC_JSON_BYTES } from './validate';
@@ -38,6 +41,8 @@ export interface CampaignRoutesDeps {
   config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'INPUT_DIR' | 'PUBLIC_BASE_URL'>;
   /** Prices, default models and caps for `?dryRun=true` (see estimate-settings.ts). */
   estimate: EstimateSettings;
+  /** Where the campaigns' files are (OUTPUT_DIR or OUTPUT_URL): the report page reads the manifest there. */
+  store: OutputStore;
   logger: Logger;
 }
 
@@ -62,7 +67,16 @@ const startQuery = z
   .strict()
   .transform((q) => ({ dryRun: q.dryRun === 'true' }));
 
-export function campaignRoutes({ client, config, logger, estimate }: CampaignRoutesDeps): express.Router {
+/** How often the live report page of a running campaign reloads itself. */
+export const REPORT_REFRESH_SECONDS = 3;
+
+export function campaignRoutes({
+  client,
+  config,
+  logger,
+  estimate,
+  store,
+}: CampaignRoutesDeps): express.Router {
   const router = express.Router();
   router.use(refuseCrossSiteRequests(), specBody());
   const resourceOf = (campaignId: string) =>
@@ -133,6 +147,38 @@ export function campaignRoutes({ client, config, logger, estimate }: CampaignRou
       workflowStatus: description.status.name,
       items,
     });
+  });
+
+  /**
+   * The report page. While the campaign runs, it is rendered here from the last checkpoint's manifest with the live
+   * counts and totals of the campaignStatus query, and reloads itself every REPORT_REFRESH_SECONDS; once the campaign
+   * has closed, it is the report.html of its dataset.
+   */
+  router.get('/:id/report', async (req, res) => {
+    const campaignId = idOf(req);
+    const campaign = resourceOf(campaignId);
+    const description = await campaign.describe();
+    const manifest = await readManifest(store, campaignId);
+    if (!manifest) {
+      throw new NotFoundError(`Campaign ${campaignId} has no report yet: its first checkpoint writes it`);
+    }
+    const link = transcriptLinks(store, campaignId);
+    let html: string | undefined;
+    if (description.status.name === 'RUNNING') {
+      const view = await campaign.query(campaignStatusQuery);
+      const live = view
+        ? { ...manifest, status: view.status, counts: view.counts, totals: view.totals }
+        : manifest;
+      html = renderReport({ manifest: live, link, refreshSeconds: REPORT_REFRESH_SECONDS });
+    } else {
+      html =
+        (await readText(store, campaignKey(campaignId, REPORT_FILE))) ?? renderReport({ manifest, link });
+    }
+    res
+      .set('Content-Security-Policy', reportContentSecurityPolicy())
+      .set('Cache-Control', 'no-store')
+      .type('html')
+      .send(html);
   });
 
   for (const [action, signal, status] of [

@@ -3,6 +3,7 @@
  * fetched when it is viewed), from the manifest and, with the dataset, the per-turn latencies of the transcripts.
  * Pure: the same input gives the same bytes.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { CampaignManifest, ManifestItem } from '../../contracts/campaign';
 import { campaignKey } from '../../output/campaign-files';
@@ -17,6 +18,8 @@ export interface ReportInput {
   latencyMs?: { cloud: number[]; local: number[] };
   /** A transcript's link from the page (relative to the campaign's folder), from its location as recorded. */
   link: (location: string | undefined) => string | undefined;
+  /** The page reloads itself this often (the live page of a running campaign); unset: a page that stays. */
+  refreshSeconds?: number;
 }
 
 /** Links relative to the campaign's folder, for the transcripts in `store`; none for a location elsewhere. */
@@ -193,7 +196,16 @@ document.getElementById('filter').addEventListener('input',function(e){var t=e.t
 document.querySelectorAll('#items tbody tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(t)<0?'none':''})});`;
 
 /** A transcript file as a link relative to the page. */
-export function renderReport({ manifest, latencyMs, link }: ReportInput): string {
+/**
+ * What the page may load when it is served over HTTP (the API's default is nothing at all): its own script, by its
+ * hash, and inline styles (the progress bars' widths are style attributes).
+ */
+export function reportContentSecurityPolicy(): string {
+  const script = createHash('sha256').update(SCRIPT).digest('base64');
+  return `default-src 'none'; script-src 'sha256-${script}'; style-src 'unsafe-inline'; frame-ancestors 'none'`;
+}
+
+export function renderReport({ manifest, latencyMs, link, refreshSeconds }: ReportInput): string {
   const { counts, totals } = manifest;
   const itemCount = manifest.items.length;
   const done = counts.completed + counts.failed + counts.skipped;
@@ -325,6 +337,7 @@ export function renderReport({ manifest, latencyMs, link }: ReportInput): string
   return (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    (refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : '') +
     `<title>${esc(manifest.name ?? manifest.campaignId)} · campaign report</title><style>${STYLE}</style></head>\n<body>\n` +
     sections.filter(Boolean).join('\n') +
     `\n<script>${SCRIPT}</script>\n</body></html>\n`
