@@ -6,6 +6,7 @@
  * cloud side, the worker's askLocal the local side. Then the worker's metrics are scraped.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { freePorts } from '../../src/stack/ports';
 import { FakeOllama } from '../fixtures/ollama-server';
@@ -32,7 +33,11 @@ let trace: Trace;
 beforeAll(async () => {
   requireTool('jaeger');
   const [ollamaPort] = await freePorts(1);
-  ollama = new FakeOllama({ latencyMs: 20 });
+  // A new question each call, so the novelty guard asks nothing twice and each side makes one call a turn.
+  ollama = new FakeOllama({
+    latencyMs: 20,
+    reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
+  });
   const ollamaUrl = await ollama.start(ollamaPort);
   // A short export delay: the test reads the spans back as soon as the conversation ends.
   stack = await startStack({ TRACING: 'jaeger', OLLAMA_HOST: ollamaUrl, OTEL_BSP_SCHEDULE_DELAY: '200' });
@@ -40,12 +45,7 @@ beforeAll(async () => {
   const res = await fetch(`${stack.apiUrl}/conversation?wait=true`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...stack.apiHeaders },
-    // The fake model repeats itself; the novelty guard (tested on its own) would end the run after a turn.
-    body: JSON.stringify({
-      initialQuery: 'How do traces cross process boundaries?',
-      maxTurns: TURNS,
-      novelty: false,
-    }),
+    body: JSON.stringify({ initialQuery: 'How do traces cross process boundaries?', maxTurns: TURNS }),
   });
   expect(res.status).toBe(200);
   conversationId = ((await res.json()) as { conversationId: string }).conversationId;
