@@ -765,13 +765,14 @@ test('search attributes are upserted when a filterable value changes, not after 
   const history = await handle.fetchHistory();
   const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
   // In the first task the patch markers' TemporalChangeVersion (one upsert per patch: sparse-turn-attributes,
-  // provider-task-queues, novelty-guard) and the start's (models, turns 0); after turn 1 the cloud model that
-  // answered; at the end the turns and the end reason. None for turns 2 and 3.
+  // provider-task-queues, novelty-guard, novelty-word-sets) and the start's (models, turns 0); after turn 1 the
+  // cloud model that answered; at the end the turns and the end reason. None for turns 2 and 3.
   expect(
     upserts.map((e) =>
       Object.keys(e.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!).sort(),
     ),
   ).toEqual([
+    ['TemporalChangeVersion'],
     ['TemporalChangeVersion'],
     ['TemporalChangeVersion'],
     ['TemporalChangeVersion'],

@@ -187,6 +187,8 @@ interface State {
   taskQueues?: ProviderTaskQueues;
   /** The novelty guard's settings; unset when it is off, or in runs recorded before it (NOVELTY_GUARD_PATCH). */
   novelty?: NoveltySettings;
+  /** The guard also compares word sets (NOVELTY_WORD_SETS_PATCH). */
+  noveltyWordSets?: boolean;
   /** Calls whose replies are in no turn (see UnrecordedCall). */
   unrecorded: UnrecordedCall[];
   deadline: number;
@@ -236,6 +238,7 @@ export async function conversationWorkflow(
   const askForProviderQueues = !state.taskQueues && patched(PROVIDER_TASK_QUEUES_PATCH);
   const novelty = noveltySettings(settings.novelty);
   if (novelty && patched(NOVELTY_GUARD_PATCH)) state.novelty = novelty;
+  state.noveltyWordSets = state.novelty !== undefined && patched(NOVELTY_WORD_SETS_PATCH);
 
   setHandler(transcriptQuery, () => transcript(settings, state));
   setHandler(stopSignal, (request) => {
@@ -401,7 +404,8 @@ async function runTurns(
     const said = guard
       ? [settings.initialQuery, ...turns.flatMap((t) => [t.cloudResponse, t.localResponse])]
       : [];
-    while (guard && findRepeat(cloud.response, said, guard.threshold)) {
+    const repeatOptions = { wordSets: state.noveltyWordSets === true };
+    while (guard && findRepeat(cloud.response, said, guard.threshold, repeatOptions)) {
       refused.cloud.push(cloud);
       if (refused.cloud.length > guard.maxResamples) {
         state.unrecorded.push(unrecordedCall('cloud', refused.cloud));
@@ -430,7 +434,7 @@ async function runTurns(
       localRequest(settings, query, cloud.response, n),
     ]);
     let localRepeats = false;
-    while (guard && findRepeat(local.question, [...said, cloud.response], guard.threshold)) {
+    while (guard && findRepeat(local.question, [...said, cloud.response], guard.threshold, repeatOptions)) {
       if (refused.local.length >= guard.maxResamples) {
         // The turn is kept with the question said again (its answer is new), and the conversation ends here.
         localRepeats = true;
@@ -482,6 +486,12 @@ async function runTurns(
 function unrecordedCall(side: 'cloud', calls: AskCloudOutput[]): UnrecordedCall {
   return { side, model: calls.at(-1)!.model, usage: sumUsage(calls), cost: sumCost(calls) };
 }
+
+/**
+ * Marks a run whose novelty guard also takes the same words in another order for a repeat (see WORD_SET_REPEAT);
+ * runs of the guard recorded before it compare word trigrams only.
+ */
+export const NOVELTY_WORD_SETS_PATCH = 'novelty-word-sets';
 
 /**
  * Marks a run with the novelty guard (the conversation's `novelty` option, on by default): a repeated reply is asked

@@ -68,6 +68,28 @@ function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   return shared / (a.size + b.size - shared);
 }
 
+/**
+ * A reply whose word set is this similar (Jaccard) to an earlier message's repeats it whatever the order: the same
+ * words said again in another order ("the difference between a rainbow and a butterfly", then "… a butterfly and a
+ * rainbow"), which word trigrams miss, and which the dataset's repetition flag (a word-set measure) counts.
+ */
+export const WORD_SET_REPEAT = 0.85;
+/** Fewer distinct words than this and word sets say too little ("Why?" and "Why not?"). */
+const WORD_SET_MIN_WORDS = 3;
+
+/** The Jaccard similarity of the two texts' word sets; 0 when either has fewer than WORD_SET_MIN_WORDS words. */
+export function wordSetSimilarity(a: string, b: string): number {
+  const wa = new Set(normalizedWords(a));
+  const wb = new Set(normalizedWords(b));
+  if (wa.size < WORD_SET_MIN_WORDS || wb.size < WORD_SET_MIN_WORDS) return 0;
+  return jaccard(wa, wb);
+}
+
+export interface RepeatOptions {
+  /** Also a repeat: a word set at least WORD_SET_REPEAT similar (unset in runs from before, see the workflow). */
+  wordSets?: boolean;
+}
+
 export interface Repeat {
   /** The earlier message it repeats (its position in `earlier`). */
   index: number;
@@ -79,11 +101,15 @@ export function findRepeat(
   candidate: string,
   earlier: readonly string[],
   threshold: number = DEFAULT_NOVELTY.threshold,
+  { wordSets = false }: RepeatOptions = {},
 ): Repeat | undefined {
   let best: Repeat | undefined;
   earlier.forEach((text, index) => {
-    const similarity = noveltySimilarity(candidate, text);
-    if (similarity >= threshold && (!best || similarity > best.similarity)) best = { index, similarity };
+    const trigrams = noveltySimilarity(candidate, text);
+    const words = wordSets ? wordSetSimilarity(candidate, text) : 0;
+    if (trigrams < threshold && words < WORD_SET_REPEAT) return;
+    const similarity = Math.max(trigrams, words);
+    if (!best || similarity > best.similarity) best = { index, similarity };
   });
   return best;
 }
@@ -92,8 +118,9 @@ export function isRepeat(
   candidate: string,
   earlier: readonly string[],
   threshold: number = DEFAULT_NOVELTY.threshold,
+  options: RepeatOptions = {},
 ): boolean {
-  return findRepeat(candidate, earlier, threshold) !== undefined;
+  return findRepeat(candidate, earlier, threshold, options) !== undefined;
 }
 
 export type Side = 'cloud' | 'local';
