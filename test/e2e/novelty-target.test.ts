@@ -88,9 +88,11 @@ async function runCampaign(run: number): Promise<RunFigures> {
     const transcript = JSON.parse(
       readFileSync(path.join(folder, 'conversations', `${item.itemHash}.jsonl`), 'utf8'),
     ) as { turns: Turn[]; endReason: string };
-    const questions = [transcript.turns[0]!.query, ...transcript.turns.map((t) => t.localResponse)].map(
-      normalizeText,
-    );
+    // A conversation that failed before its first turn asked nothing.
+    const first = transcript.turns[0];
+    const questions = first
+      ? [first.query, ...transcript.turns.map((t) => t.localResponse)].map(normalizeText)
+      : [];
     if (new Set(questions).size < questions.length) figures.reasked++;
     if ((item.quality?.maxRepetition ?? 0) >= 0.9) figures.highRepetition++;
     figures.turns += transcript.turns.length;
