@@ -127,7 +127,7 @@ function buildSpecSchema() {
       /** Near-duplicate conversations (nearDuplicateOf in the manifest) are left out of the exports. */
       dedup: z.boolean().optional(),
       /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/cloud-batch.ts). */
-      cloudBatch: cloudBatchSchema.optional(),
+      cloudBatch: cloudBatchSchema().optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {

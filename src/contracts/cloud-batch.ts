@@ -14,10 +14,10 @@ export const MAX_BATCH_RECORDS = 50_000;
 export const BATCH_TIMEOUT_HOURS = { min: 24, max: 168 } as const;
 export const MAX_BATCH_WAIT_MINUTES = 7 * 24 * 60;
 
-/** The service's RoleArn pattern (botocore `bedrock` model), matched whole. */
-const ROLE_ARN = /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/;
 /** Key segments the service's S3Uri pattern accepts. */
-const KEY_SEGMENT = /^[-!_*'().a-zA-Z0-9]+$/;
+function isBadKeySegment(segment: string): boolean {
+  return !/^[-!_*'().a-zA-Z0-9]+$/.test(segment) || segment === '.' || segment === '..';
+}
 
 /** Why `value` cannot be a batch job's S3 folder, or undefined when it can. */
 export function batchS3UriProblem(value: string): string | undefined {
@@ -25,7 +25,7 @@ export function batchS3UriProblem(value: string): string | undefined {
   const [bucket = '', ...segments] = value.slice('s3://'.length).replace(/\/$/, '').split('/');
   const bucketProblem = bucketNameProblem(bucket);
   if (bucketProblem) return `bucket ${JSON.stringify(bucket)} ${bucketProblem}`;
-  const bad = segments.find((s) => !KEY_SEGMENT.test(s) || s === '.' || s === '..');
+  const bad = segments.find(isBadKeySegment);
   if (bad !== undefined) {
     return `prefix part ${JSON.stringify(bad)} must be letters, digits and - ! _ * ' ( ) . (Bedrock's rule for S3 URIs), not empty, . or ..`;
   }
@@ -33,32 +33,45 @@ export function batchS3UriProblem(value: string): string | undefined {
   return undefined;
 }
 
-const s3Folder = z.string().superRefine((value, ctx) => {
-  const problem = batchS3UriProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+/**
+ * Built on each call, like the other spec schemas: the workflow sandbox freezes what a module exports, and zod
+ * memoizes onto its schema objects (and resets a RegExp's lastIndex) the first time it parses.
+ */
+function buildCloudBatchSchema() {
+  const s3Folder = z.string().superRefine((value, ctx) => {
+    const problem = batchS3UriProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+  return z
+    .object({
+      /** The service role Bedrock assumes to read the input and write the output (iam:PassRole is needed on it). */
+      roleArn: z
+        .string()
+        .max(2048)
+        // The service's RoleArn pattern (botocore `bedrock` model), matched whole.
+        .regex(
+          /^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role\/.+$/,
+          'must be an IAM role ARN: arn:aws:iam::<account>:role/<name>',
+        ),
+      /** Where the job input files go: `<inputS3Uri>/<campaignId>/…`. */
+      inputS3Uri: s3Folder,
+      /** Where Bedrock writes the job outputs: `<outputS3Uri>/<campaignId>/<jobId>/…`. */
+      outputS3Uri: s3Folder,
+      /** Fewer waiting requests than this go on demand (Bedrock refuses smaller jobs); default 100. */
+      minRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
+      /** How long the first waiting request waits for others before a job is sent with what there is. */
+      maxWaitMinutes: z.number().positive().max(MAX_BATCH_WAIT_MINUTES).optional(),
+      /** The job's timeoutDurationInHours (Bedrock: 24..168, default 168); past it the job ends Expired or partial. */
+      timeoutHours: z.number().int().min(BATCH_TIMEOUT_HOURS.min).max(BATCH_TIMEOUT_HOURS.max).optional(),
+    })
+    .strict();
+}
 
-export const cloudBatchSchema = z
-  .object({
-    /** The service role Bedrock assumes to read the input and write the output (iam:PassRole is needed on it). */
-    roleArn: z
-      .string()
-      .max(2048)
-      .regex(ROLE_ARN, 'must be an IAM role ARN: arn:aws:iam::<account>:role/<name>'),
-    /** Where the job input files go: `<inputS3Uri>/<campaignId>/…`. */
-    inputS3Uri: s3Folder,
-    /** Where Bedrock writes the job outputs: `<outputS3Uri>/<campaignId>/<jobId>/…`. */
-    outputS3Uri: s3Folder,
-    /** Fewer waiting requests than this go on demand (Bedrock refuses smaller jobs); default 100. */
-    minRecords: z.number().int().min(1).max(MAX_BATCH_RECORDS).optional(),
-    /** How long the first waiting request waits for others before a job is sent with what there is. */
-    maxWaitMinutes: z.number().positive().max(MAX_BATCH_WAIT_MINUTES).optional(),
-    /** The job's timeoutDurationInHours (Bedrock: 24..168, default 168); past it the job ends Expired or partial. */
-    timeoutHours: z.number().int().min(BATCH_TIMEOUT_HOURS.min).max(BATCH_TIMEOUT_HOURS.max).optional(),
-  })
-  .strict();
+export function cloudBatchSchema(): ReturnType<typeof buildCloudBatchSchema> {
+  return buildCloudBatchSchema();
+}
 
-export type CloudBatch = z.infer<typeof cloudBatchSchema>;
+export type CloudBatch = z.infer<ReturnType<typeof cloudBatchSchema>>;
 
 /*
  * The batcher (`cloudBatchWorkflow`, one per batch campaign) and the conversations it serves talk by signals.

@@ -19,7 +19,7 @@ const valid = {
 };
 
 function problems(value: unknown): string[] {
-  const parsed = cloudBatchSchema.safeParse(value);
+  const parsed = cloudBatchSchema().safeParse(value);
   return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 }
 
