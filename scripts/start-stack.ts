@@ -11,11 +11,21 @@ import path from 'node:path';
 import { loadConfig } from '../src/shared/config';
 import { componentSpecs, stackChains, temporalAddress, type StackComponent } from '../src/stack/components';
 import { jaegerQueryUrl } from '../src/stack/jaeger';
+import { LOCAL_BATCH_BUCKET, localBatchEnv } from '../src/stack/bedrock-batch';
 import { closeTaskQueueProbe } from '../src/stack/task-queue';
 import { dataDir } from '../src/stack/paths';
 import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from '../src/stack/supervisor';
 
-const ORDER: StackComponent[] = ['temporal', 'ollama', 'jaeger', 'gateway', 'llm-service', 'worker', 'api'];
+const ORDER: StackComponent[] = [
+  'temporal',
+  'ollama',
+  'jaeger',
+  'bedrock-batch',
+  'gateway',
+  'llm-service',
+  'worker',
+  'api',
+];
 type Infra = 'temporal' | 'ollama' | 'jaeger';
 const INFRA: StackComponent[] = ['temporal', 'ollama', 'jaeger'];
 
@@ -34,8 +44,13 @@ async function main(): Promise<void> {
   const unknown = wanted.filter((n) => !ORDER.includes(n));
   if (unknown.length > 0)
     throw new Error(`unknown component(s): ${unknown.join(', ')}; known: ${ORDER.join(', ')}`);
-  // Jaeger only with TRACING=jaeger (or when named).
-  const all = ORDER.filter((n) => n !== 'jaeger' || config.TRACING === 'jaeger');
+  // Jaeger only with TRACING=jaeger, batch mode's S3 server and Bedrock stand-in only with BEDROCK_BATCH=local (or
+  // when named).
+  const all = ORDER.filter(
+    (n) =>
+      (n !== 'jaeger' || config.TRACING === 'jaeger') &&
+      (n !== 'bedrock-batch' || config.BEDROCK_BATCH === 'local'),
+  );
   const names = wanted.length > 0 ? ORDER.filter((n) => wanted.includes(n)) : all;
 
   const logDir = path.join(dataDir, 'logs');
@@ -97,6 +112,7 @@ function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names
   Ollama             ${config.OLLAMA_HOST}   model ${config.OLLAMA_MODEL}
   Workers            ${config.WORKER_COUNT} on task queue ${config.TEMPORAL_TASK_QUEUE}
   Worker metrics     ${config.WORKER_METRICS_ADDRESS ? `http://${config.WORKER_METRICS_ADDRESS}/metrics` : 'off'}   conversations ${config.CONVERSATION_METRICS_ADDRESS ? `http://${config.CONVERSATION_METRICS_ADDRESS}/metrics` : 'off'}
+  Batch mode         ${names.includes('bedrock-batch') ? `Bedrock stand-in ${localBatchEnv(config).AWS_ENDPOINT_URL_BEDROCK}, S3 ${localBatchEnv(config).AWS_ENDPOINT_URL_S3} (bucket ${LOCAL_BATCH_BUCKET})` : 'off (BEDROCK_BATCH=local to run it here)'}
   Traces             ${names.includes('jaeger') ? `Jaeger ${jaegerQueryUrl(config)} (query API /api/traces)` : 'off (TRACING=jaeger to run Jaeger)'}
   Output folder      ${path.resolve(config.OUTPUT_DIR)}
 

@@ -204,6 +204,12 @@ const variables = z.object({
    * Worker n of a stack (WORKER_COUNT) serves it on the port + n - 1.
    */
   CONVERSATION_METRICS_ADDRESS: z.string().default('127.0.0.1:9465'),
+  /**
+   * `local`: `npm start` runs batch mode's AWS side on this machine (moto's S3 server on BEDROCK_BATCH_S3_PORT, the
+   * Bedrock batch stand-in on BEDROCK_BATCH_PORT) and points the worker at both.
+   */
+  BEDROCK_BATCH: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'local']).default('off')),
+  BEDROCK_BATCH_S3_PORT: port(4566),
   /** `jaeger`: `npm start` runs a local Jaeger and points every service's OTLP exporter at it. */
   TRACING: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'jaeger']).default('off')),
   JAEGER_OTLP_GRPC_PORT: port(4317),

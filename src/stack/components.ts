@@ -9,6 +9,7 @@ import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
 import { workerPolling } from './task-queue';
 import { workerNodeArgs } from '../worker/memory';
 import { jaegerSpec, otlpEnv } from './jaeger';
+import { bedrockBatchStandInReady, localBatchEnv, localS3Spec } from './bedrock-batch';
 import { temporalServerSpec, temporalUiSpec } from './temporal-server';
 import { writeWorkflowBundle } from './workflow-bundle-file';
 
@@ -16,9 +17,13 @@ import { writeWorkflowBundle } from './workflow-bundle-file';
  * What `npm start` and `npm run start:temporal` name: `temporal` is TEMPORAL_BACKEND's processes; `jaeger` runs
  * with TRACING=jaeger.
  */
-export type StackComponent = 'temporal' | 'ollama' | 'jaeger' | 'gateway' | 'llm-service' | 'worker' | 'api';
-/** Every process a stack can run; `temporal` is the dev server or, on PostgreSQL, the Temporal server. */
-export type ComponentName = StackComponent | 'postgres' | 'temporal-ui';
+export type StackComponent =
+  'temporal' | 'ollama' | 'jaeger' | 'bedrock-batch' | 'gateway' | 'llm-service' | 'worker' | 'api';
+/**
+ * Every process a stack can run; `temporal` is the dev server or, on PostgreSQL, the Temporal server; `s3` is
+ * moto's S3 server of BEDROCK_BATCH=local.
+ */
+export type ComponentName = StackComponent | 'postgres' | 'temporal-ui' | 's3';
 
 /**
  * Our Node services run compiled (dist/, see scripts/build-services.mjs) as plain node processes, so signals reach
@@ -64,6 +69,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
   // TRACING=jaeger: every service exports its spans to the stack's Jaeger (otherwise OTEL_* pass through as set).
   const tracing = config.TRACING === 'jaeger' ? otlpEnv(config) : undefined;
+  // BEDROCK_BATCH=local: the worker's (and the stand-in's) AWS endpoints are the local ones.
+  const batch = config.BEDROCK_BATCH === 'local' ? localBatchEnv(config) : undefined;
   return {
     postgres: postgresSpec(config, dataDir),
     'temporal-ui': temporalUiSpec(config),
@@ -112,6 +119,13 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
       readyTimeoutMs: 60_000,
     },
     jaeger: jaegerSpec(config, dataDir),
+    s3: localS3Spec(config),
+    'bedrock-batch': nodeService(
+      'bedrock-batch',
+      'src/bedrock-batch/server.ts',
+      bedrockBatchStandInReady(),
+      batch,
+    ),
     gateway: nodeService(
       'gateway',
       'src/gateway/server.ts',
@@ -137,7 +151,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
         await buildServices();
         await writeWorkflowBundle(workflowBundle);
       }),
-      env: { WORKFLOW_BUNDLE_PATH: workflowBundle, ...tracing },
+      env: { WORKFLOW_BUNDLE_PATH: workflowBundle, ...tracing, ...batch },
     },
     api: nodeService(
       'api',
@@ -168,6 +182,7 @@ export function stackChains(
 ): ComponentSpec[][] {
   if (name === 'temporal' && config.TEMPORAL_BACKEND === 'postgres')
     return [[specs.postgres, specs.temporal, specs['temporal-ui']]];
+  if (name === 'bedrock-batch') return [[specs.s3, specs['bedrock-batch']]];
   if (name !== 'worker') return [[specs[name]]];
   return Array.from({ length: config.WORKER_COUNT }, (_, i) => [
     i === 0 ? specs.worker : extraWorker(config, specs.worker, i + 1),
