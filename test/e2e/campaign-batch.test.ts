@@ -5,7 +5,7 @@
  * totals say what it cost and what it would have cost on demand.
  */
 import { ListModelInvocationJobsCommand } from '@aws-sdk/client-bedrock';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
@@ -84,6 +84,13 @@ test('a batch campaign: every conversation’s turn in one Converse job per turn
   ]);
   const batcher = await stack.client.workflow.getHandle(cloudBatchWorkflowId('campaign-batch-e2e')).result();
   expect(batcher).toMatchObject({ jobs: 2, answered: ITEMS * 2, onDemand: 0 });
+  // The dataset card and the report say what it cost and what it would have cost on demand.
+  const folder = path.join(stack.outputDir, 'campaigns', 'batch-e2e');
+  const card = readFileSync(path.join(folder, 'README.md'), 'utf8');
+  expect(card).toContain(
+    `Batch mode: ${ITEMS * 2} of ${ITEMS * 2} cloud turns answered in Bedrock batch jobs`,
+  );
+  expect(readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain('on demand it would cost (USD)');
   const model = loadServiceModel('bedrock');
   expect((await standIn.requests()).flatMap((r) => requestProblems(model, r))).toEqual([]);
 }, 300_000);

@@ -112,6 +112,12 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
       (manifest.stopReason ? `, stopped: ${code(manifest.stopReason)}` : '') +
       '.',
     `- Tokens: ${totals.inputTokens} in, ${totals.outputTokens} out; ${totals.turns} turns; cost USD ${totals.costUsd.toFixed(4)}.`,
+    ...(totals.onDemandCostUsd === undefined
+      ? []
+      : [
+          `- Batch mode: ${totals.batchTurns ?? 0} of ${totals.turns} cloud turns answered in Bedrock batch jobs; ` +
+            `on demand the same tokens would have cost USD ${totals.onDemandCostUsd.toFixed(4)}.`,
+        ]),
     `- Code: llm-conversation-service ${provenance.packageVersion}` +
       (provenance.gitCommit ? `, commit ${code(provenance.gitCommit)}` : '') +
       '. The full spec, every item and its outcome are in `manifest.json`.',

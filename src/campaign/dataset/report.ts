@@ -261,6 +261,12 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
     card('input-tokens', 'input tokens', formatInt(totals.inputTokens)),
     card('output-tokens', 'output tokens', formatInt(totals.outputTokens)),
     card('cost', 'cost (USD)', formatUsd(totals.costUsd)),
+    ...(totals.onDemandCostUsd === undefined
+      ? []
+      : [
+          card('on-demand-cost', 'on demand it would cost (USD)', formatUsd(totals.onDemandCostUsd)),
+          card('batch-turns', 'turns answered in a batch', formatInt(totals.batchTurns ?? 0)),
+        ]),
     '</div>',
     '<h2>End reasons</h2>',
     bars(
