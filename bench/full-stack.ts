@@ -114,6 +114,10 @@ export async function startBenchStack({
       // The dev server, or PostgreSQL → the Temporal server → its UI.
       ...stackChains(config, specs, 'temporal').map((chain) => chain.map(withEnv)),
       ...(config.TRACING === 'jaeger' ? [[withEnv(specs.jaeger)]] : []),
+      // BEDROCK_BATCH=local: moto's S3 server, then the Bedrock batch stand-in (the batch part).
+      ...(config.BEDROCK_BATCH === 'local'
+        ? stackChains(config, specs, 'bedrock-batch').map((chain) => chain.map(withEnv))
+        : []),
     ]);
     const [metricsPort] = await freePorts(1);
     await supervisor.startChains([

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../src/stack/paths';
+import { runBatchBench } from './batch';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
 import { runClusterBench } from './cluster';
@@ -31,9 +32,10 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   cloud: () => runCloudBench(),
   campaign: () => runCampaignBench(),
   cluster: () => runClusterBench(),
+  batch: () => runBatchBench(),
 };
 
-/** `levers`, `features`, `memory` and `query-latency` price single changes; they run only when named. */
+/** `levers`, `features`, `memory`, `query-latency` and `batch` run only when named. */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
@@ -48,6 +50,7 @@ const TARGETS: Record<string, string> = {
   'cloud.reqPerSec': '≥ 2000',
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',
   'campaign.vsOneByOne': '≥ 0.9',
+  'batch.costVsOnDemand': '≤ 0.5',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */

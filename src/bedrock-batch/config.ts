@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../contracts/errors';
+import { DEFAULT_BEDROCK_BATCH_PORT } from '../contracts/limits';
 import { faultsSchema, type Faults } from './faults';
 
 const faults = z.preprocess(
@@ -30,7 +31,7 @@ const faults = z.preprocess(
 const schema = z.object({
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  BEDROCK_BATCH_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  BEDROCK_BATCH_PORT: z.coerce.number().int().min(1).max(65535).default(DEFAULT_BEDROCK_BATCH_PORT),
   /** How long each job waits Scheduled before it runs: the fake job latency. */
   BEDROCK_BATCH_JOB_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(5_000),
   /** Records of one job answered at once. */

@@ -57,3 +57,6 @@ export const DEFAULT_CSV_ESCAPE_FORMULAS = true;
 export const DEFAULT_API_RATE_LIMIT_PER_MINUTE = 120;
 /** Conversations that may run at once before `POST /conversation` answers 429 (`CONVERSATION_MAX_RUNNING`). */
 export const DEFAULT_MAX_RUNNING_CONVERSATIONS = 1000;
+
+/** The local Bedrock batch stand-in's port (`BEDROCK_BATCH_PORT`): read by the stand-in and by the local stack. */
+export const DEFAULT_BEDROCK_BATCH_PORT = 3001;

@@ -5,6 +5,7 @@ import { ConfigError } from '../contracts/errors';
 import { outputUrlProblem } from '../contracts/output-url';
 import {
   DEFAULT_API_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_BEDROCK_BATCH_PORT,
   DEFAULT_CLOUD_MAX_TOKENS,
   DEFAULT_CSV_ESCAPE_FORMULAS,
   DEFAULT_LOCAL_MAX_TOKENS,
@@ -210,6 +211,8 @@ const variables = z.object({
    */
   BEDROCK_BATCH: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'local']).default('off')),
   BEDROCK_BATCH_S3_PORT: port(4566),
+  /** BEDROCK_BATCH=local: the stand-in's port (its own variable too, see src/bedrock-batch/config.ts). */
+  BEDROCK_BATCH_PORT: port(DEFAULT_BEDROCK_BATCH_PORT),
   /** `jaeger`: `npm start` runs a local Jaeger and points every service's OTLP exporter at it. */
   TRACING: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'jaeger']).default('off')),
   JAEGER_OTLP_GRPC_PORT: port(4317),

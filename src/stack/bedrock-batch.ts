@@ -6,7 +6,6 @@
  */
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
-import { loadBedrockBatchConfig } from '../bedrock-batch/config';
 import type { Config } from '../shared/config';
 import { repoRoot } from './paths';
 import { httpOk, type ComponentSpec } from './supervisor';
@@ -22,10 +21,10 @@ function s3Url(config: Config): string {
 
 /** What the worker and the stand-in need to reach the local S3 server and the stand-in. */
 export function localBatchEnv(config: Config, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const standIn = loadBedrockBatchConfig(env);
   return {
     AWS_ENDPOINT_URL_S3: s3Url(config),
-    AWS_ENDPOINT_URL_BEDROCK: `http://127.0.0.1:${standIn.BEDROCK_BATCH_PORT}`,
+    AWS_ENDPOINT_URL_BEDROCK: `http://127.0.0.1:${config.BEDROCK_BATCH_PORT}`,
+    BEDROCK_BATCH_PORT: String(config.BEDROCK_BATCH_PORT),
     ...(env.AWS_ACCESS_KEY_ID ? {} : LOCAL_KEYS),
   };
 }
@@ -61,7 +60,6 @@ export function localS3Spec(config: Config): ComponentSpec {
   };
 }
 
-export function bedrockBatchStandInReady(env: NodeJS.ProcessEnv = process.env): () => Promise<boolean> {
-  const port = loadBedrockBatchConfig(env).BEDROCK_BATCH_PORT;
-  return () => httpOk(`http://127.0.0.1:${port}/_local/health`);
+export function bedrockBatchStandInReady(config: Config): () => Promise<boolean> {
+  return () => httpOk(`http://127.0.0.1:${config.BEDROCK_BATCH_PORT}/_local/health`);
 }

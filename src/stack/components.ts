@@ -71,6 +71,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   const tracing = config.TRACING === 'jaeger' ? otlpEnv(config) : undefined;
   // BEDROCK_BATCH=local: the worker's (and the stand-in's) AWS endpoints are the local ones.
   const batch = config.BEDROCK_BATCH === 'local' ? localBatchEnv(config) : undefined;
+  // The stand-in needs them even when started alone by name.
+  const standInEnv = localBatchEnv(config);
   return {
     postgres: postgresSpec(config, dataDir),
     'temporal-ui': temporalUiSpec(config),
@@ -123,8 +125,8 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     'bedrock-batch': nodeService(
       'bedrock-batch',
       'src/bedrock-batch/server.ts',
-      bedrockBatchStandInReady(),
-      batch,
+      bedrockBatchStandInReady(config),
+      standInEnv,
     ),
     gateway: nodeService(
       'gateway',
