@@ -4,7 +4,11 @@
  * @aws-sdk/client-bedrock, with the records and answers in a real S3 API server (moto). Jobs that come back
  * PartiallyCompleted or Expired, records with error lines, too few requests for a job, and a cancel.
  */
-import { ListModelInvocationJobsCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
+import {
+  ListModelInvocationJobsCommand,
+  StopModelInvocationJobCommand,
+  type BedrockClient,
+} from '@aws-sdk/client-bedrock';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -335,6 +339,34 @@ test('cancel: the job in flight is stopped (StopModelInvocationJob), the convers
     const jsonl = await readFile(path.join(outputDir, `${conversation.workflowId}.jsonl`), 'utf8');
     expect(JSON.parse(jsonl)).toMatchObject({ endReason: 'cancelled' });
   }
+});
+
+test('a job stopped from outside ends its conversations as cancelled, their turns exported', async () => {
+  await standIn.inject({ jobs: [{}, { delayMs: 600_000 }] });
+  const run = await runBatch(
+    2,
+    { minRecords: 2 },
+    {
+      maxTurns: 3,
+      during: async ({ campaignId }) => {
+        const jobs = await until(
+          () => jobsOf(campaignId),
+          (listed) => listed.length === 2 && listed[1]!.status === 'Scheduled',
+          { timeoutMs: 60_000, what: 'the second job waiting to run' },
+        );
+        // A user stops it (the console, the CLI): not the campaign.
+        await bedrock.send(new StopModelInvocationJobCommand({ jobIdentifier: jobs[1]!.jobArn }));
+      },
+    },
+  );
+  const results = fulfilled(run);
+  expect(results.map((r) => [r.endReason, r.completedTurns])).toEqual([
+    ['cancelled', 1],
+    ['cancelled', 1],
+  ]);
+  const csv = await readFile(results[0]!.csvPath, 'utf8');
+  expect(csv.trimEnd().split('\r\n')).toHaveLength(2);
+  expect(run.stats).toMatchObject({ jobs: 2, answered: 2, stopped: 2 });
 });
 
 test('every Bedrock request was valid against botocore’s bedrock model', async () => {
