@@ -175,7 +175,8 @@ async function runBatch(
     const batcherInput: CloudBatchInput = {
       campaignId,
       cloudBatch: spec,
-      timing: { settleMs: 300, pollInitialMs: 200, pollMaxMs: 1_000 },
+      // The settle time outlasts a slow start of the conversations on a loaded machine (else a short job goes on demand).
+      timing: { settleMs: 2_000, pollInitialMs: 200, pollMaxMs: 1_000 },
     };
     const batcher = await env.client.workflow.start(CLOUD_BATCH_WORKFLOW_TYPE, {
       taskQueue,
