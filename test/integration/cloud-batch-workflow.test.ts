@@ -370,6 +370,17 @@ test('a job stopped from outside ends its conversations as cancelled, their turn
   expect(run.stats).toMatchObject({ jobs: 2, answered: 2, stopped: 2 });
 });
 
+test('a job Bedrock refuses sends its turns on demand rather than leaving them waiting', async () => {
+  await standIn.inject({
+    requests: [{ operation: 'CreateModelInvocationJob', error: 'AccessDeniedException' }],
+  });
+  const before = onDemand.length;
+  const run = await runBatch(2, { minRecords: 2 });
+  expect(fulfilled(run).map((r) => r.turns[0]!.cloudMode)).toEqual(['on_demand', 'on_demand']);
+  expect(onDemand.length - before).toBe(2);
+  expect(run.stats).toMatchObject({ jobs: 0, onDemand: 2 });
+});
+
 test('every Bedrock request was valid against botocore’s bedrock model', async () => {
   const model = loadServiceModel('bedrock');
   const requests = await standIn.requests();

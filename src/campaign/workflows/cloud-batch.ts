@@ -226,18 +226,28 @@ export async function cloudBatchWorkflow(
           continue;
         }
         const submission = nextSubmission++;
-        const job = await submitBatchJob.executeWithOptions(
-          { summary: `job ${submission} · ${turns.length} records · ${modelId}` },
-          [
-            {
-              campaignId,
-              cloudBatch,
-              modelId,
-              turns: turns.map((t) => ({ conversationId: t.conversationId, turn: t.turn })),
-              submission,
-            },
-          ],
-        );
+        let job;
+        try {
+          job = await submitBatchJob.executeWithOptions(
+            { summary: `job ${submission} · ${turns.length} records · ${modelId}` },
+            [
+              {
+                campaignId,
+                cloudBatch,
+                modelId,
+                turns: turns.map((t) => ({ conversationId: t.conversationId, turn: t.turn })),
+                submission,
+              },
+            ],
+          );
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          // Refused (a role Bedrock cannot assume, a model without batch inference, …) or out of retries: the
+          // conversations are not left waiting.
+          log.warn('batch job refused: its turns go on demand', { campaignId, modelId, error: String(err) });
+          await onDemand(turns, `the batch job was refused: ${String(err)}`);
+          continue;
+        }
         const now = Date.now();
         jobs.push({
           jobArn: job.jobArn,
@@ -257,9 +267,8 @@ export async function cloudBatchWorkflow(
 
   /** A job that ended: answers go to their conversations, the rest wait for the next job or go on demand. */
   const settle = async (job: Job, status: string) => {
-    const collected = await collectBatchJob.executeWithOptions(
-      { summary: `collect · ${job.jobName} · ${status}` },
-      [
+    const collected = await collectBatchJob
+      .executeWithOptions({ summary: `collect · ${job.jobName} · ${status}` }, [
         {
           campaignId,
           cloudBatch,
@@ -267,8 +276,16 @@ export async function cloudBatchWorkflow(
           modelId: job.modelId,
           turns: job.turns.map((t) => ({ conversationId: t.conversationId, turn: t.turn })),
         },
-      ],
-    );
+      ])
+      .catch((err: unknown): { outcomes: TurnOutcome[] } => {
+        if (isCancellation(err)) throw err;
+        // An output that cannot be read answers nothing: its turns go again.
+        log.warn('batch job output unreadable: its turns go again', {
+          jobArn: job.jobArn,
+          error: String(err),
+        });
+        return { outcomes: job.turns.map((): TurnOutcome => ({ kind: 'missing' })) };
+      });
     const answered: Waiting[] = [];
     const failed: { w: Waiting; message: string }[] = [];
     const toOnDemand: Waiting[] = [];
@@ -317,9 +334,17 @@ export async function cloudBatchWorkflow(
 
   const poll = async (now: number) => {
     for (const job of jobs.filter((j) => j.nextPollAt <= now)) {
-      const state = await describeBatchJob.executeWithOptions({ summary: `status · ${job.jobName}` }, [
-        job.jobArn,
-      ]);
+      const state = await describeBatchJob
+        .executeWithOptions({ summary: `status · ${job.jobName}` }, [job.jobArn])
+        .catch((err: unknown) => {
+          if (isCancellation(err)) throw err;
+          // A job Bedrock no longer knows: as if it had failed, so its turns go again.
+          log.warn('batch job status unavailable: treated as failed', {
+            jobArn: job.jobArn,
+            error: String(err),
+          });
+          return { status: 'Failed', ended: true };
+        });
       if (!state.ended) {
         job.pollDelayMs = Math.min(job.pollDelayMs * 2, timing.pollMaxMs);
         job.nextPollAt = Date.now() + job.pollDelayMs;
