@@ -8,6 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { messageOf } from '../contracts/errors';
+import type { BatchManifest } from '../models/bedrock-batch/output';
 import type { Logger } from '../shared/logger';
 import type { ModelProvider } from '../../lambda/providers/types';
 import { answerRecord } from './answer';
@@ -19,7 +20,6 @@ import {
   writeOutput,
   type InputFile,
   type InputRecord,
-  type Manifest,
   type OutputLine,
 } from './records';
 import type { CreateJobBody, JobStatus, ListJobsQuery } from './wire';
@@ -298,7 +298,7 @@ export class BatchJobs {
     await Promise.all(Array.from({ length: Math.max(1, this.deps.concurrency) }, worker));
     if (job.abort.signal.aborted && job.status !== 'Stopping') return; // closed
 
-    const manifest: Manifest = {
+    const manifest: BatchManifest = {
       totalRecordCount: counts.total,
       processedRecordCount: counts.processed,
       successRecordCount: counts.success,

@@ -13,6 +13,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
+import type { BatchManifest } from '../models/bedrock-batch/output';
 import { joinKey, parseS3Uri } from '../shared/s3-uri';
 
 export interface InputRecord {
@@ -34,15 +35,6 @@ export interface InputFile {
 export type OutputLine =
   | { recordId: string; modelInput: unknown; modelOutput: unknown }
   | { recordId: string; modelInput: unknown; error: { errorCode: number; errorMessage: string } };
-
-export interface Manifest {
-  totalRecordCount: number;
-  processedRecordCount: number;
-  successRecordCount: number;
-  errorRecordCount: number;
-  inputTokenCount: number;
-  outputTokenCount: number;
-}
 
 /** The input does not meet the job's requirements; the job fails with this message. */
 export class InputValidationError extends Error {
@@ -139,7 +131,7 @@ export async function writeOutput(
   outputUri: string,
   jobId: string,
   files: { outputName: string; lines: OutputLine[] }[],
-  manifest: Manifest,
+  manifest: BatchManifest,
 ): Promise<void> {
   const { bucket, key } = parseS3Uri(outputUri);
   const folder = joinKey(key, jobId);

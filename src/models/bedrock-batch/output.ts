@@ -24,6 +24,7 @@ export interface RecordError {
 
 export type RecordResult = RecordAnswer | RecordError;
 
+/** `manifest.json.out`, the job's counts (the local stand-in writes it, the batcher reads it). */
 export interface BatchManifest {
   totalRecordCount: number;
   processedRecordCount: number;
