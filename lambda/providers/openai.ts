@@ -5,8 +5,8 @@ import {
   messageOf,
   UpstreamError,
 } from '../../src/contracts/errors';
-import { completionSampling, completionText, nextAnswerPrompt } from '../../src/models/base-model-prompt';
-import type { OpenAiApi, OpenAiCallOptions, OpenAiClient } from '../../src/models/openai-client';
+import { answerWithOpenAi } from '../../src/models/openai-answer';
+import type { OpenAiApi, OpenAiClient } from '../../src/models/openai-client';
 import { traceModelCall } from '../../src/shared/telemetry/model-call';
 import { bedrockStopReason } from './stop-reasons';
 import { modelCall, modelCallResult } from './traced';
@@ -28,39 +28,6 @@ export function createOpenAiProvider({
   model: defaultModel,
   api,
 }: OpenAiProviderOptions): ModelProvider {
-  async function chat(model: string, input: GenerateInput, call: OpenAiCallOptions): Promise<GenerateOutput> {
-    const reply = await client.chat(
-      {
-        model,
-        messages: [
-          ...(input.system ? [{ role: 'system' as const, content: input.system }] : []),
-          ...input.messages,
-        ],
-        maxTokens: input.maxTokens,
-        temperature: input.temperature,
-        topP: input.topP,
-      },
-      call,
-    );
-    return { ...output(reply), text: reply.text.trim() };
-  }
-
-  async function complete(
-    model: string,
-    input: GenerateInput,
-    call: OpenAiCallOptions,
-  ): Promise<GenerateOutput> {
-    const reply = await client.complete(
-      {
-        model,
-        prompt: nextAnswerPrompt(input.messages, input.system || undefined),
-        ...completionSampling(input),
-      },
-      call,
-    );
-    return { ...output(reply), text: completionText(reply.text) };
-  }
-
   return {
     name: 'openai',
     async generate(input: GenerateInput, options: GenerateOptions = {}): Promise<GenerateOutput> {
@@ -73,24 +40,23 @@ export function createOpenAiProvider({
       return traceModelCall(
         modelCall('openai', model, input),
         async () => {
+          let reply;
           try {
-            return await (api === 'chat' ? chat : complete)(model, input, call);
+            reply = await answerWithOpenAi(client, api, { ...input, model }, call);
           } catch (err) {
             throw toUpstreamError(err);
           }
+          return {
+            text: reply.text,
+            model: reply.model,
+            stopReason: bedrockStopReason(reply.finishReason),
+            inputTokens: reply.usage.inputTokens,
+            outputTokens: reply.usage.outputTokens,
+          };
         },
         modelCallResult,
       );
     },
-  };
-}
-
-function output(reply: Awaited<ReturnType<OpenAiClient['chat']>>): Omit<GenerateOutput, 'text'> {
-  return {
-    model: reply.model,
-    stopReason: bedrockStopReason(reply.finishReason),
-    inputTokens: reply.usage.inputTokens,
-    outputTokens: reply.usage.outputTokens,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import express from 'express';
 import { campaignRoutes } from '../campaign/routes';
+import type { EndpointCatalog } from '../models/endpoints';
 import type { CampaignRoutesDeps } from '../campaign/routes';
 import { estimateSettingsFromConfig } from '../campaign/estimate-settings';
 import type { EstimateConfig } from '../campaign/estimate-settings';
@@ -40,6 +41,8 @@ export interface AppDeps {
   logger: Logger;
   /** Unset: the store OUTPUT_URL or OUTPUT_DIR names. */
   store?: OutputStore;
+  /** The model endpoints requests may name (MODEL_ENDPOINTS_FILE); unset: each side's default only. */
+  endpoints?: EndpointCatalog;
 }
 
 const READY_TIMEOUT_MS = 3000;
@@ -48,7 +51,7 @@ const READY_TIMEOUT_MS = 3000;
  * /health and /ready are open to all (probes); every other route is rate-limited per client, needs the bearer key
  * when CONVERSATION_API_KEY is set, and takes JSON bodies only, never from a browser on another site.
  */
-export function createApp({ client, config, logger, store }: AppDeps): express.Express {
+export function createApp({ client, config, logger, store, endpoints }: AppDeps): express.Express {
   const outputStore = store ?? openOutputStore(config);
   const app = express();
   const metrics = createHttpMetrics('conversation_api');
@@ -87,12 +90,15 @@ export function createApp({ client, config, logger, store }: AppDeps): express.E
       logger,
       estimate: estimateSettingsFromConfig(config),
       store: outputStore,
+      ...(endpoints && { endpoints }),
     }),
   );
   app.use(refuseCrossSiteRequests(), jsonBody());
 
   app.get('/metrics', metrics.handler);
-  app.use(conversationRoutes({ client, config, logger, store: outputStore }));
+  app.use(
+    conversationRoutes({ client, config, logger, store: outputStore, ...(endpoints && { endpoints }) }),
+  );
 
   app.use(notFound);
   app.use(errorHandler(logger));

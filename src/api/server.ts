@@ -1,6 +1,7 @@
 /** Conversation API entry: `POST /conversation`, `POST /campaigns` and friends on HTTP_HOST:CONVERSATION_API_PORT. */
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError } from '../contracts/errors';
+import { loadModelEndpoints } from '../models/endpoints';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { serve } from '../shared/server';
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     interceptors: await clientTracingInterceptors(),
   });
-  await serve(createApp({ client, config, logger }), {
+  // Read at start: a bad MODEL_ENDPOINTS_FILE stops the API as it stops the worker.
+  const endpoints = loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE);
+  await serve(createApp({ client, config, logger, endpoints }), {
     host: config.HTTP_HOST,
     port: config.CONVERSATION_API_PORT,
     logger,

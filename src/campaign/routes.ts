@@ -35,6 +35,7 @@ import type { OutputStore } from '../output/store';
 import type { EstimateSettings } from './estimate-settings';
 import { startCampaign } from './start';
 import { validateCampaign, MAX_SPEC_JSON_BYTES } from './validate';
+import type { EndpointCatalog } from '../models/endpoints';
 
 export interface CampaignRoutesDeps {
   client: WorkflowClient;
@@ -44,6 +45,8 @@ export interface CampaignRoutesDeps {
   /** Where the campaigns' files are (OUTPUT_DIR or OUTPUT_URL): the report page reads the manifest there. */
   store: OutputStore;
   logger: Logger;
+  /** The endpoints a pair's `cloud.endpoint` and `local.endpoint` may name; unset: the defaults. */
+  endpoints?: EndpointCatalog;
 }
 
 export const MAX_ITEMS_PAGE = 500;
@@ -76,6 +79,7 @@ export function campaignRoutes({
   logger,
   estimate,
   store,
+  endpoints,
 }: CampaignRoutesDeps): express.Router {
   const router = express.Router();
   router.use(refuseCrossSiteRequests(), specBody());
@@ -87,7 +91,10 @@ export function campaignRoutes({
 
   router.post('/', async (req, res) => {
     const { dryRun } = parseQuery(startQuery, req.query, 'dryRun');
-    const valid = await validateCampaign(req.body ?? {}, { inputDir: config.INPUT_DIR });
+    const valid = await validateCampaign(req.body ?? {}, {
+      inputDir: config.INPUT_DIR,
+      ...(endpoints && { endpoints }),
+    });
     if (!valid.ok) {
       throw new ValidationError(
         describeIssues(valid.issues),

@@ -10,6 +10,7 @@ import { readSeedsFile } from './seeds-file';
 import { campaignSpecSchema } from '../contracts/campaign-spec';
 import type { CampaignSpec } from '../contracts/campaign-spec';
 import type { CampaignItem } from '../contracts/campaign';
+import { DEFAULT_CATALOG, endpointIssues, type EndpointCatalog } from '../models/endpoints';
 
 /**
  * The spec is the campaign workflow's input, and Temporal refuses a payload over 2 MB: past this size, seeds
@@ -38,6 +39,8 @@ export interface ValidateOptions {
    * been started with any `campaign-<id>` workflow id); by default `campaignIdFor(spec)`.
    */
   campaignId?: string;
+  /** The endpoints a pair may name (MODEL_ENDPOINTS_FILE); unset: each side's default only. */
+  endpoints?: EndpointCatalog;
 }
 
 /** The schema, the size, then resolveCampaign: what a spec from outside (the API, the CLI) goes through once. */
@@ -48,6 +51,9 @@ export async function validateCampaign(
   const parsed = campaignSpecSchema().safeParse(rawSpec);
   if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
   const spec = parsed.data;
+  const catalog = options.endpoints ?? DEFAULT_CATALOG;
+  const unknown = spec.pairs.flatMap((pair, i) => endpointIssues(catalog, pair, `pairs[${i}].`));
+  if (unknown.length > 0) return { ok: false, issues: unknown };
   const bytes = Buffer.byteLength(JSON.stringify(spec), 'utf8');
   if (bytes > MAX_SPEC_JSON_BYTES) {
     return {

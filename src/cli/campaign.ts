@@ -25,6 +25,7 @@ import { estimateOf, estimateSettingsFromConfig } from '../campaign/estimate-set
 import type { CampaignEstimate, MeasuredRate, Side } from '../campaign/estimate';
 import { startCampaign } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
+import { loadModelEndpoints, type EndpointCatalog } from '../models/endpoints';
 import type { ValidCampaign } from '../campaign/validate';
 import { fileErrorCode, messageOf } from '../contracts/errors';
 import { loadConfig } from '../shared/config';
@@ -154,7 +155,7 @@ export function parseCampaignArgs(argv: string[]): CampaignCommand {
  */
 export async function loadSpecFile(
   file: string,
-  options: { inputDir: string; id?: string },
+  options: { inputDir: string; id?: string; endpoints?: EndpointCatalog },
 ): Promise<ValidCampaign> {
   const shown = file;
   const ext = path.extname(file).toLowerCase();
@@ -179,7 +180,10 @@ export async function loadSpecFile(
     }
     raw = { ...raw, campaignId: options.id };
   }
-  const valid = await validateCampaign(raw, { inputDir: options.inputDir });
+  const valid = await validateCampaign(raw, {
+    inputDir: options.inputDir,
+    ...(options.endpoints && { endpoints: options.endpoints }),
+  });
   if (!valid.ok) {
     throw new UsageError(valid.issues.map((i) => `${shown}: ${i.path}: ${i.message}`).join('\n'));
   }
@@ -427,6 +431,7 @@ async function main(argv: string[]): Promise<number> {
       const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), command.specFile);
       campaign = await loadSpecFile(file, {
         inputDir: config.INPUT_DIR,
+        endpoints: loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE),
         ...(command.id === undefined ? {} : { id: command.id }),
       });
     }

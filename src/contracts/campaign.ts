@@ -193,6 +193,8 @@ export interface QualityFlags {
 
 /** A side's sampling as the item ran it: the item's options, else the worker's defaults where known. */
 export interface SideSampling {
+  /** The model endpoint the item names for this side; unset: the side's default. */
+  endpoint?: string;
   model?: string;
   temperature?: number;
   maxTokens?: number;
@@ -246,10 +248,21 @@ export interface CampaignManifest {
   spec: unknown;
   counts: CampaignCounts;
   totals: CampaignTotals;
-  /** Per model: tokens and cost; `priced: false` when MODEL_PRICES_FILE has no price for it. */
+  /**
+   * Per side, endpoint and model (`<side>:<model>` on a side's default endpoint, `<side>@<endpoint>:<model>` on
+   * another): tokens and cost; `priced: false` when MODEL_PRICES_FILE has no price for the model.
+   */
   byModel: Record<
     string,
-    { side: 'cloud' | 'local'; inputTokens: number; outputTokens: number; costUsd: number; priced: boolean }
+    {
+      side: 'cloud' | 'local';
+      endpoint: string;
+      model: string;
+      inputTokens: number;
+      outputTokens: number;
+      costUsd: number;
+      priced: boolean;
+    }
   >;
   provenance: {
     models: ModelProvenance[];

@@ -12,6 +12,8 @@ import {
   DEFAULT_CLOUD_MAX_TOKENS,
   DEFAULT_LOCAL_MAX_TOKENS,
   DEFAULT_MAX_TURNS,
+  ENDPOINT_NAME_PATTERN,
+  ENDPOINT_NAME_RULE,
   LOCAL_TEMPERATURE,
   MAX_MODEL_ID_CHARS,
   MAX_OUTPUT_NAME_PART_CHARS,
@@ -146,10 +148,13 @@ function buildSchemas(rules: InputRules) {
   const modelName = text(z.string().trim().min(1).max(MAX_MODEL_ID_CHARS));
   const systemPrompt = text(z.string().trim().min(1).max(MAX_SYSTEM_PROMPT_CHARS));
   const maxTokens = z.number().int().min(1).max(MAX_OUTPUT_TOKENS);
+  /** A named model endpoint (MODEL_ENDPOINTS_FILE); never a URL. Whether it exists is the API's check. */
+  const endpoint = z.string().regex(new RegExp(ENDPOINT_NAME_PATTERN), ENDPOINT_NAME_RULE);
 
   /** The cloud side (Bedrock through the LLM REST service): unset fields are the cloud side's own defaults. */
   const cloudOptions = z
     .object({
+      endpoint: endpoint.optional(),
       model: modelName.optional(),
       systemPrompt: systemPrompt.optional(),
       temperature: z.number().min(CLOUD_TEMPERATURE.min).max(CLOUD_TEMPERATURE.max).optional(),
@@ -160,6 +165,7 @@ function buildSchemas(rules: InputRules) {
   /** The local side (Ollama), which reads each answer and writes the next question. */
   const localOptions = z
     .object({
+      endpoint: endpoint.optional(),
       model: modelName.optional(),
       systemPrompt: systemPrompt.optional(),
       temperature: z.number().min(LOCAL_TEMPERATURE.min).max(LOCAL_TEMPERATURE.max).optional(),

@@ -14,6 +14,17 @@ export const DEFAULT_OLLAMA_MODEL = 'gemma3:270m';
  */
 export const DEFAULT_OLLAMA_NUM_PARALLEL = 8;
 
+/**
+ * A model endpoint's name (MODEL_ENDPOINTS_FILE; a conversation's `cloud.endpoint`, `local.endpoint`): it becomes
+ * part of a task queue's name and a metric label. A pattern's source, not a RegExp: the workflow bundle freezes this
+ * module, and a frozen RegExp cannot be matched (its `lastIndex` cannot be set).
+ */
+export const ENDPOINT_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,47}$';
+export const ENDPOINT_NAME_RULE =
+  'must be 1 to 48 lower-case letters, digits, - or _, starting with a letter or digit';
+/** The endpoints the environment defines for each side when a conversation names none. */
+export const DEFAULT_ENDPOINTS = { cloud: 'cloud', local: 'local' } as const;
+
 /** Bedrock's largest output limit across its chat models; every schema caps maxTokens here. */
 export const MAX_OUTPUT_TOKENS = 8192;
 /** The cloud answer's length when nobody sets it: the original service's default (`CLOUD_MAX_TOKENS`). */

@@ -10,7 +10,8 @@ import { pipeline } from 'node:stream';
 import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../contracts/conversation';
 import type { ConversationResult, EndReason, TranscriptState } from '../contracts/conversation';
 import { inputSchemas } from '../contracts/conversation-input';
-import { NotFoundError } from '../contracts/errors';
+import { NotFoundError, ValidationError } from '../contracts/errors';
+import { DEFAULT_CATALOG, endpointIssues, type EndpointCatalog } from '../models/endpoints';
 import type { OutputStore } from '../output/store';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
@@ -30,6 +31,8 @@ export interface ConversationRoutesDeps {
   logger: Logger;
   /** Where the workers write (OUTPUT_DIR or OUTPUT_URL): the CSV route streams from it. */
   store: OutputStore;
+  /** The endpoints `cloud.endpoint` and `local.endpoint` may name (MODEL_ENDPOINTS_FILE); unset: the defaults. */
+  endpoints?: EndpointCatalog;
 }
 
 export function conversationRoutes({
@@ -37,6 +40,7 @@ export function conversationRoutes({
   config,
   logger,
   store,
+  endpoints = DEFAULT_CATALOG,
 }: ConversationRoutesDeps): express.Router {
   const router = express.Router();
   const resourceOf = (id: string) =>
@@ -44,7 +48,14 @@ export function conversationRoutes({
 
   router.post('/conversation', async (req, res) => {
     const body = parseOrThrow(inputSchemas().conversationInput, req.body ?? {});
-    const input = withConfigDefaults(body, config);
+    const [unknown, ...more] = endpointIssues(endpoints, body);
+    if (unknown) {
+      throw new ValidationError(
+        `Invalid request body: ${unknown.path}: ${unknown.message}`,
+        [unknown, ...more].map((i) => ({ field: i.path, message: i.message })),
+      );
+    }
+    const input = withConfigDefaults(body, config, endpoints);
     await ensureRoomToStart(
       client,
       config.CONVERSATION_MAX_RUNNING,

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../shared/config';
 import { WORKFLOW_ID_PREFIX, WORKFLOW_TYPE } from '../contracts/conversation';
 import type { ConversationInput } from '../contracts/conversation';
+import { DEFAULT_ENDPOINTS } from '../contracts/limits';
+import { DEFAULT_CATALOG, type EndpointCatalog } from '../models/endpoints';
 import { staticDetails, staticSummary } from './summary';
 
 export { staticDetails, staticSummary };
@@ -38,19 +40,39 @@ export interface StartedConversation {
  * replay all show what the run used) and a `conversation-<uuid>` id when the caller gave none. The cloud model
  * and system prompts stay unset when not given: the cloud side and the activity own those defaults.
  */
-export function withConfigDefaults(input: ConversationInput, config: StartConfig): ConversationInput {
+export function withConfigDefaults(
+  input: ConversationInput,
+  config: StartConfig,
+  endpoints: EndpointCatalog = DEFAULT_CATALOG,
+): ConversationInput {
+  // A named endpoint's own model is the default there; the local default's is OLLAMA_MODEL.
+  const cloudModel = input.cloud?.model ?? endpointModel(endpoints, input.cloud?.endpoint);
+  const localEndpoint = input.local?.endpoint;
+  const localModel =
+    input.local?.model ??
+    (localEndpoint === undefined || localEndpoint === DEFAULT_ENDPOINTS.local
+      ? config.OLLAMA_MODEL
+      : endpointModel(endpoints, localEndpoint));
   return {
     ...input,
     conversationId: input.conversationId ?? `${WORKFLOW_ID_PREFIX}${randomUUID()}`,
     maxTurns: input.maxTurns ?? config.CONVERSATION_MAX_TURNS,
     timeoutMinutes: input.timeoutMinutes ?? config.CONVERSATION_TIMEOUT_MINUTES,
-    cloud: { ...input.cloud, maxTokens: input.cloud?.maxTokens ?? config.CLOUD_MAX_TOKENS },
+    cloud: {
+      ...input.cloud,
+      ...(cloudModel !== undefined && { model: cloudModel }),
+      maxTokens: input.cloud?.maxTokens ?? config.CLOUD_MAX_TOKENS,
+    },
     local: {
       ...input.local,
-      model: input.local?.model ?? config.OLLAMA_MODEL,
+      ...(localModel !== undefined && { model: localModel }),
       maxTokens: input.local?.maxTokens ?? config.LOCAL_MAX_TOKENS,
     },
   };
+}
+
+function endpointModel(endpoints: EndpointCatalog, name: string | undefined): string | undefined {
+  return name === undefined ? undefined : endpoints.get(name)?.model;
 }
 
 /**

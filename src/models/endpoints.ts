@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../contracts/errors';
+import { DEFAULT_ENDPOINTS, ENDPOINT_NAME_PATTERN, ENDPOINT_NAME_RULE } from '../contracts/limits';
 import type { Config } from '../shared/config';
 import { OPENAI_APIS, type OpenAiApi } from './openai-client';
 
@@ -52,9 +53,6 @@ export interface ModelEndpoint {
   caps: EndpointCaps;
 }
 
-/** The endpoints the environment defines; the file may not reuse their names. */
-export const DEFAULT_ENDPOINTS = { local: 'local', cloud: 'cloud' } as const;
-
 export interface ModelEndpoints {
   /** Every endpoint, the two defaults first. */
   readonly all: readonly ModelEndpoint[];
@@ -63,8 +61,6 @@ export interface ModelEndpoints {
   get(name: string): ModelEndpoint | undefined;
 }
 
-/** Endpoint names become parts of task queue names and metric labels. */
-const NAME = /^[a-z0-9][a-z0-9_-]{0,47}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** A file endpoint's caps where it gives none: the side defaults' own (config.ts) for the servers they stand for. */
@@ -98,9 +94,7 @@ const caps = z
 
 const endpoint = z
   .object({
-    name: z
-      .string()
-      .regex(NAME, 'must be 1 to 48 lower-case letters, digits, - or _, starting with a letter or digit'),
+    name: z.string().regex(new RegExp(ENDPOINT_NAME_PATTERN), ENDPOINT_NAME_RULE),
     kind: z.enum(ENDPOINT_KINDS),
     baseUrl: baseUrl.optional(),
     apiKeyEnv: z
@@ -122,6 +116,13 @@ const endpoint = z
     }
     if (e.kind !== 'bedrock' && e.baseUrl === undefined) {
       ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: `is required for kind ${e.kind}` });
+    }
+    if (e.kind === 'openai' && e.model === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: 'is required for kind openai: the name the server serves the model under',
+      });
     }
     if (e.api !== undefined && e.kind !== 'openai') {
       ctx.addIssue({
@@ -148,6 +149,81 @@ const file = z
       seen.add(e.name);
     });
   });
+
+/**
+ * The kinds each side can call: the cloud side answers through the Lambda path (`bedrock`, whatever model provider
+ * the Lambda runs) or straight from an OpenAI-compatible server; the local side asks Ollama or such a server.
+ */
+export const SIDE_KINDS: Record<Side, readonly EndpointKind[]> = {
+  cloud: ['bedrock', 'openai'],
+  local: ['ollama', 'openai'],
+};
+export type Side = 'cloud' | 'local';
+
+/** What the API needs to know of the endpoints: names, kinds and default models, never a URL or a key. */
+export interface EndpointCatalog {
+  readonly all: readonly Pick<ModelEndpoint, 'name' | 'kind' | 'model'>[];
+  get(name: string): Pick<ModelEndpoint, 'name' | 'kind' | 'model'> | undefined;
+}
+
+/** Each side's default alone: what an API without MODEL_ENDPOINTS_FILE (a test's) knows. */
+export const DEFAULT_CATALOG: EndpointCatalog = (() => {
+  const all = [
+    { name: DEFAULT_ENDPOINTS.local, kind: 'ollama' as const },
+    { name: DEFAULT_ENDPOINTS.cloud, kind: 'bedrock' as const },
+  ];
+  return { all, get: (name) => all.find((e) => e.name === name) };
+})();
+
+/** A conversation's (or a campaign pair's) sides, as far as endpoints go. */
+export interface SidesWithEndpoints {
+  cloud?: { endpoint?: string };
+  local?: { endpoint?: string };
+}
+
+/** The `<side>.endpoint` fields that name no endpoint the side can call, with why (paths under `prefix`). */
+export function endpointIssues(
+  catalog: EndpointCatalog,
+  sides: SidesWithEndpoints,
+  prefix = '',
+): { path: string; message: string }[] {
+  return (['cloud', 'local'] as const).flatMap((side) => {
+    const name = sides[side]?.endpoint;
+    const problem = name === undefined ? undefined : endpointProblem(catalog, side, name);
+    return problem ? [{ path: `${prefix}${side}.endpoint`, message: problem }] : [];
+  });
+}
+
+/** Why a conversation's `<side>.endpoint` cannot be `name`, or undefined when it can. */
+export function endpointProblem(endpoints: EndpointCatalog, side: Side, name: string): string | undefined {
+  const endpoint = endpoints.get(name);
+  if (!endpoint) {
+    return `no model endpoint is named "${name}" (known: ${endpoints.all.map((e) => e.name).join(', ')})`;
+  }
+  if (!SIDE_KINDS[side].includes(endpoint.kind)) {
+    return `"${name}" is an ${endpoint.kind} endpoint; the ${side} side calls ${SIDE_KINDS[side].join(' or ')} endpoints`;
+  }
+  return undefined;
+}
+
+/**
+ * The task queue an endpoint's calls run on while it is capped: each side's default keeps its queue
+ * (TEMPORAL_CLOUD_TASK_QUEUE, TEMPORAL_LOCAL_TASK_QUEUE), another endpoint has `llm-calls-<name>`, whichever side
+ * calls it, so its caps hold for both.
+ */
+export function endpointTaskQueue(
+  endpoint: Pick<ModelEndpoint, 'name'>,
+  config: Pick<Config, 'TEMPORAL_CLOUD_TASK_QUEUE' | 'TEMPORAL_LOCAL_TASK_QUEUE'>,
+): string {
+  if (endpoint.name === DEFAULT_ENDPOINTS.cloud) return config.TEMPORAL_CLOUD_TASK_QUEUE;
+  if (endpoint.name === DEFAULT_ENDPOINTS.local) return config.TEMPORAL_LOCAL_TASK_QUEUE;
+  return `llm-calls-${endpoint.name}`;
+}
+
+/** A cap needs a task queue of its own, which costs each call a trip through matching instead of an eager start. */
+export function isCapped(caps: Pick<EndpointCaps, 'maxConcurrentCalls' | 'maxCallsPerSecond'>): boolean {
+  return caps.maxConcurrentCalls > 0 || caps.maxCallsPerSecond > 0;
+}
 
 /** The two endpoints the environment defines. */
 export function defaultEndpoints(config: Config): { local: ModelEndpoint; cloud: ModelEndpoint } {

@@ -31,6 +31,8 @@ export interface Sampling {
   topP?: number;
   /** At most 4 (OpenAI's limit; servers differ). */
   stop?: string[];
+  /** The server's sampling seed, where it takes one (vLLM, llama.cpp, Ollama do). */
+  seed?: number;
 }
 
 export interface ChatRequest extends Sampling {
@@ -167,13 +169,14 @@ export function createOpenAiClient({
   };
 }
 
-function wireSampling({ maxTokens, temperature, topP, stop }: Sampling): Record<string, unknown> {
+function wireSampling({ maxTokens, temperature, topP, stop, seed }: Sampling): Record<string, unknown> {
   return {
     max_tokens: maxTokens,
     stream: false,
     ...(temperature === undefined ? {} : { temperature }),
     ...(topP === undefined ? {} : { top_p: topP }),
     ...(stop && stop.length > 0 ? { stop } : {}),
+    ...(seed === undefined ? {} : { seed }),
   };
 }
 

@@ -147,6 +147,8 @@ const variables = z.object({
   CLOUD_MAX_TOKENS_PER_MINUTE: int(0, 1_000_000_000, 0),
   LOCAL_MAX_CONCURRENT_CALLS: int(0, 10_000, 8),
   LOCAL_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
+  /** JSON or YAML: named model endpoints beside each side's default (src/models/endpoints.ts); unset: the defaults. */
+  MODEL_ENDPOINTS_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   /** JSON: model id → `{ "inputPer1k": USD, "outputPer1k": USD }`; unset, every model costs 0 and is flagged unpriced. */
   MODEL_PRICES_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   TEMPORAL_UI_URL: url('http://127.0.0.1:8233'),

@@ -10,13 +10,22 @@ import {
   makePlanActivities,
 } from '../campaign/activities';
 import type { CampaignActivityImpls, DatasetDeps } from '../campaign/activities';
-import type { ActivitiesDeps } from '../conversation/activities';
-import { createLlmServiceClient } from '../conversation/activities/llm-service-client';
+import type { ActivitiesDeps, EndpointDeps } from '../conversation/activities';
+import { createLlmServiceClient, openAiAnswerClient } from '../conversation/activities/llm-service-client';
+import { openAiQuestionServer } from '../conversation/activities/question-server';
+import {
+  endpointApiKey,
+  endpointTaskQueue,
+  isCapped,
+  loadModelEndpoints,
+  type ModelEndpoints,
+} from '../models/endpoints';
+import { createOpenAiClient } from '../models/openai-client';
 import { createTokenBucket } from '../conversation/activities/token-bucket';
 import { createBatchJobs, type BatchJobs } from '../models/bedrock-batch/jobs';
 import { createOllamaClient } from '../models/ollama-client';
 import { s3ClientFromEnv } from '../output/s3-store';
-import { loadModelPrices } from '../models/prices';
+import { loadModelPrices, type ModelPrices } from '../models/prices';
 import { openOutputStore } from '../output/open-store';
 import type { Config } from '../shared/config';
 
@@ -32,13 +41,18 @@ export function batchJobsFromEnv(env: NodeJS.ProcessEnv = process.env): BatchJob
   });
 }
 
-/** The real clients (the LLM REST service, the local Ollama server), the price table and the cloud budget. */
+/**
+ * The real clients (the LLM REST service, the local Ollama server, the other endpoints of MODEL_ENDPOINTS_FILE),
+ * the price table and the cloud budget. An endpoint's key is read here, at start, so a missing one stops the worker.
+ */
 export function activitiesDepsFromConfig(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
+  endpoints: ModelEndpoints = loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE),
 ): ActivitiesDeps {
   const prices = loadModelPrices(config.MODEL_PRICES_FILE);
   return {
+    endpoints: endpointDeps(config, endpoints, prices, env),
     llmService: {
       client: createLlmServiceClient({
         baseUrl: config.LLM_SERVICE_URL,
@@ -65,6 +79,57 @@ export function activitiesDepsFromConfig(
       prices,
     },
   };
+}
+
+/**
+ * What each side calls at the endpoints besides the defaults: the cloud side answers through an LLM REST service
+ * (`bedrock`, the Lambda path) or straight from an OpenAI-compatible server, the local side asks Ollama or such a
+ * server (SIDE_KINDS). A capped endpoint's calls run on its own task queue.
+ */
+function endpointDeps(
+  config: Config,
+  endpoints: ModelEndpoints,
+  prices: ModelPrices,
+  env: NodeJS.ProcessEnv,
+): Map<string, EndpointDeps> {
+  const byName = new Map<string, EndpointDeps>();
+  for (const endpoint of endpoints.all) {
+    if (endpoint === endpoints.defaults.cloud || endpoint === endpoints.defaults.local) continue;
+    const apiKey = endpointApiKey(endpoint, env);
+    const { name, caps } = endpoint;
+    const cloud = {
+      endpoint: name,
+      maxTokens: config.CLOUD_MAX_TOKENS,
+      prices,
+      ...(caps.maxTokensPerMinute > 0 && { tokensPerMinute: createTokenBucket(caps.maxTokensPerMinute) }),
+    };
+    const local = { endpoint: name, maxTokens: config.LOCAL_MAX_TOKENS, prices };
+    const deps: EndpointDeps = isCapped(caps) ? { taskQueue: endpointTaskQueue(endpoint, config) } : {};
+    if (endpoint.kind === 'bedrock') {
+      deps.cloud = {
+        ...cloud,
+        client: createLlmServiceClient({
+          baseUrl: endpoint.baseUrl,
+          timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+          apiKey,
+        }),
+      };
+    } else if (endpoint.kind === 'ollama') {
+      deps.local = {
+        ...local,
+        client: createOllamaClient(endpoint.baseUrl),
+        model: endpoint.model ?? config.OLLAMA_MODEL,
+      };
+    } else {
+      const client = createOpenAiClient({ baseUrl: endpoint.baseUrl, apiKey, label: `endpoint ${name}` });
+      const api = endpoint.api ?? 'chat';
+      const model = endpoint.model ?? config.OLLAMA_MODEL;
+      deps.cloud = { ...cloud, client: openAiAnswerClient(client, api, model), provider: 'openai' };
+      deps.local = { ...local, client: openAiQuestionServer(client, api), model };
+    }
+    byName.set(name, deps);
+  }
+  return byName;
 }
 
 /** The campaign's plan activities (INPUT_DIR, the output store) and dataset activities, over the worker's clients. */

@@ -29,6 +29,7 @@ import { workerWorkflowSource } from './workflow-bundle';
 import { sizeWorkflowHeap, workerMemoryPlan } from './memory';
 import { startTelemetry } from '../shared/telemetry/index';
 import { activitiesDepsFromConfig, campaignActivitiesFromConfig } from './dependencies';
+import { endpointTaskQueue, isCapped, loadModelEndpoints, type ModelEndpoints } from '../models/endpoints';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -66,11 +67,6 @@ export interface ProviderQueue {
   maxCallsPerSecond: number;
 }
 
-/** A cap needs a task queue of its own, which costs each call a trip through matching instead of eager start. */
-export function isCapped(queue: ProviderQueue): boolean {
-  return queue.maxConcurrentCalls > 0 || queue.maxCallsPerSecond > 0;
-}
-
 export function workerTuningFromConfig(config: Config): WorkerTuning {
   return {
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -83,8 +79,23 @@ export function workerTuningFromConfig(config: Config): WorkerTuning {
   };
 }
 
-export function providerQueuesFromConfig(config: Config): { cloud: ProviderQueue; local: ProviderQueue } {
+/** Each side's default provider queue, and the queue of every other endpoint that is capped. */
+export interface ProviderQueues {
+  cloud: ProviderQueue;
+  local: ProviderQueue;
+  /** MODEL_ENDPOINTS_FILE's capped endpoints: their calls, of either side, under the endpoint's caps. */
+  endpoints?: ProviderQueue[];
+}
+
+export function providerQueuesFromConfig(config: Config, endpoints?: ModelEndpoints): ProviderQueues {
   return {
+    endpoints: (endpoints?.all ?? [])
+      .filter((e) => e !== endpoints?.defaults.cloud && e !== endpoints?.defaults.local && isCapped(e.caps))
+      .map((e) => ({
+        taskQueue: endpointTaskQueue(e, config),
+        maxConcurrentCalls: e.caps.maxConcurrentCalls,
+        maxCallsPerSecond: e.caps.maxCallsPerSecond,
+      })),
     cloud: {
       taskQueue: config.TEMPORAL_CLOUD_TASK_QUEUE,
       maxConcurrentCalls: config.CLOUD_MAX_CONCURRENT_CALLS,
@@ -135,9 +146,7 @@ export function createWorker({
  * providers, and for conversations recorded before the provider queues (see PROVIDER_TASK_QUEUES_PATCH). An
  * uncapped provider's queue is still polled, so calls that runs recorded under caps scheduled there still run.
  */
-export async function createWorkers(
-  deps: WorkerDeps & { providers: { cloud: ProviderQueue; local: ProviderQueue } },
-): Promise<Worker[]> {
+export async function createWorkers(deps: WorkerDeps & { providers: ProviderQueues }): Promise<Worker[]> {
   const { connection, namespace, providers, tuning, tracing } = deps;
   const activityDeps: WorkerActivitiesDeps = {
     ...deps.activities,
@@ -167,6 +176,7 @@ export async function createWorkers(
     createWorker({ ...deps, activities: activityDeps }),
     provider(providers.cloud, { askCloud, ...judge }),
     provider(providers.local, { askLocal, ...judge }),
+    ...(providers.endpoints ?? []).map((queue) => provider(queue, { askCloud, askLocal })),
   ]);
 }
 
@@ -225,14 +235,15 @@ export async function runWorkerProcess(): Promise<void> {
   sizeWorkflowHeap(
     workerMemoryPlan(config.WORKER_EXPECTED_CONVERSATIONS, config.WORKER_MAX_CACHED_WORKFLOWS),
   );
-  const deps = activitiesDepsFromConfig(config);
+  const endpoints = loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE);
+  const deps = activitiesDepsFromConfig(config, process.env, endpoints);
   const metrics = await serveConversationMetrics(config, deps, logger);
   const progress = metrics && createCampaignProgressMetrics(metrics.registry);
   const campaignActivities = (impls: CampaignActivityImpls) =>
     progress ? withCampaignProgress(impls, progress) : impls;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const providers = providerQueuesFromConfig(config);
+    const providers = providerQueuesFromConfig(config, endpoints);
     const workers = await createWorkers({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
@@ -252,6 +263,7 @@ export async function runWorkerProcess(): Promise<void> {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         cloud: providers.cloud,
         local: providers.local,
+        endpoints: providers.endpoints,
         namespace: config.TEMPORAL_NAMESPACE,
         address: config.TEMPORAL_ADDRESS,
         mainHeapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),

@@ -221,14 +221,16 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
     );
     const cloudOut = completed.flat().reduce((s, t) => s + t.cloudUsage.outputTokens, 0);
     const cost = completed.reduce((s, turns) => s + costOf(turns), 0);
-    expect(m.byModel['fake-cloud']).toEqual({
+    expect(m.byModel['cloud:fake-cloud']).toEqual({
       side: 'cloud',
+      endpoint: 'cloud',
+      model: 'fake-cloud',
       inputTokens: completed.flat().reduce((s, t) => s + t.cloudUsage.inputTokens, 0),
       outputTokens: cloudOut,
       costUsd: Math.round(cost * 1e6) / 1e6,
       priced: true,
     });
-    expect(m.byModel['gemma3:270m']).toMatchObject({ side: 'local', costUsd: 0, priced: false });
+    expect(m.byModel['local:gemma3:270m']).toMatchObject({ side: 'local', costUsd: 0, priced: false });
   });
 
   describe('the dataset', () => {

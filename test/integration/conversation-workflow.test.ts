@@ -35,6 +35,10 @@ import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
 import { LocalStore } from '../../src/output/local-store';
+import { openAiAnswerClient } from '../../src/conversation/activities/llm-service-client';
+import { openAiQuestionServer } from '../../src/conversation/activities/question-server';
+import { createOpenAiClient } from '../../src/models/openai-client';
+import { FakeOpenAiServer } from '../fixtures/openai-server';
 
 jest.setTimeout(120_000);
 
@@ -855,4 +859,87 @@ test('a capped provider’s calls go to its own task queue, an uncapped one’s 
   expect(new Set(queues)).toEqual(
     new Set([`askCloud@${cloudQueue}`, `askLocal@${taskQueue}`, `exportTranscript@${taskQueue}`]),
   );
+});
+
+test('a conversation’s sides call the endpoints it names, each on its capped endpoint’s own task queue', async () => {
+  const answers = new FakeOpenAiServer({ kind: 'reply', text: ' An answer from the fleet. ', latencyMs: 20 });
+  const questions = new FakeOpenAiServer({
+    kind: 'reply',
+    text: 'Why does the fleet answer?',
+    latencyMs: 20,
+  });
+  const [answersUrl, questionsUrl] = await Promise.all([answers.start(), questions.start()]);
+  try {
+    const deps = testWorkerDeps(fakeLlmService().client);
+    const { taskQueue } = deps;
+    const endpointQueue = `${taskQueue}-fleet`;
+    const fleet = createOpenAiClient({ baseUrl: answersUrl });
+    const box = createOpenAiClient({ baseUrl: questionsUrl });
+    const endpoints = new Map([
+      [
+        'fleet',
+        {
+          cloud: {
+            client: openAiAnswerClient(fleet, 'chat', 'fleet-model'),
+            provider: 'openai',
+            maxTokens: 64,
+          },
+          taskQueue: endpointQueue,
+        },
+      ],
+      ['box', { local: { client: openAiQuestionServer(box, 'chat'), model: 'box-model', maxTokens: 32 } }],
+    ]);
+    const workers = await createWorkers({
+      ...deps,
+      activities: { ...deps.activities, endpoints },
+      providers: {
+        cloud: { taskQueue: `${taskQueue}-cloud`, maxConcurrentCalls: 5, maxCallsPerSecond: 0 },
+        local: { taskQueue: `${taskQueue}-local`, maxConcurrentCalls: 0, maxCallsPerSecond: 0 },
+        endpoints: [{ taskQueue: endpointQueue, maxConcurrentCalls: 1, maxCallsPerSecond: 0 }],
+      },
+    });
+    const [main, ...providerWorkers] = workers;
+    const running = providerWorkers.map((w) => w.run());
+    const { handle, result } = await main!.runUntil(async () => {
+      const { handle } = await startConversation(env.client, taskQueue, {
+        conversationId: `conversation-${randomUUID()}`,
+        initialQuery: 'Who answers?',
+        maxTurns: 2,
+        novelty: false,
+        cloud: { endpoint: 'fleet' },
+        local: { endpoint: 'box', model: 'box-model' },
+      });
+      return { handle, result: await handle.result() };
+    });
+    for (const w of providerWorkers) w.shutdown();
+    await Promise.all(running);
+
+    expect(result.endReason).toBe('max_turns');
+    expect(result.turns.map((t) => [t.cloudResponse, t.localResponse, t.cloudModel, t.localModel])).toEqual([
+      ['An answer from the fleet.', 'Why does the fleet answer?', 'fleet-model', 'box-model'],
+      ['An answer from the fleet.', 'Why does the fleet answer?', 'fleet-model', 'box-model'],
+    ]);
+    expect(answers.received.map((c) => c.path)).toEqual(['/v1/chat/completions', '/v1/chat/completions']);
+    expect(questions.received).toHaveLength(2);
+    const { events } = await handle.fetchHistory();
+    const queues = (events ?? []).flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      return scheduled ? [`${scheduled.activityType?.name}@${scheduled.taskQueue?.name}`] : [];
+    });
+    // The capped endpoint's calls on its queue; the uncapped one's on the workflow's own.
+    expect(new Set(queues)).toEqual(
+      new Set([`askCloud@${endpointQueue}`, `askLocal@${taskQueue}`, `exportTranscript@${taskQueue}`]),
+    );
+  } finally {
+    await Promise.all([answers.stop(), questions.stop()]);
+  }
+});
+
+test('a conversation naming an endpoint its worker does not have ends with a failure that names it', async () => {
+  const { result } = await runConversationWithHandle(
+    { initialQuery: 'Anyone there?', maxTurns: 1, local: { endpoint: 'nowhere' } },
+    fakeLlmService().client,
+  );
+  expect(result.endReason).toBe('error');
+  expect(result.error?.message).toMatch(/local\.endpoint "nowhere": this worker has no such endpoint/);
 });

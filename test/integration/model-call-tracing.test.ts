@@ -112,12 +112,16 @@ test('a failed model call is an error span with the error type', async () => {
 test("a campaign conversation's worker-side model span names its conversation, turn and campaign", async () => {
   exporter.reset();
   const info = { workflowExecution: { workflowId: 'campaign-nightly-0123456789ab', runId: 'r' } } as Info;
-  await observeModelCall(info, undefined, { side: 'local', provider: 'ollama', model: 'm', turn: 2 }, () =>
-    traceModelCall(
-      { provider: 'ollama', model: 'm', maxTokens: 5 },
-      async () => ({ model: 'm', usage: { inputTokens: 4, outputTokens: 5 } }),
-      (r) => ({ model: r.model, finishReason: 'stop', ...r.usage }),
-    ),
+  await observeModelCall(
+    info,
+    undefined,
+    { side: 'local', provider: 'ollama', endpoint: 'local', model: 'm', turn: 2 },
+    () =>
+      traceModelCall(
+        { provider: 'ollama', model: 'm', maxTokens: 5 },
+        async () => ({ model: 'm', usage: { inputTokens: 4, outputTokens: 5 } }),
+        (r) => ({ model: r.model, finishReason: 'stop', ...r.usage }),
+      ),
   );
   const [span] = exporter.getFinishedSpans();
   expect(span!.attributes).toMatchObject({

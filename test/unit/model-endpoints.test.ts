@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../src/contracts/errors';
-import { endpointApiKey, loadModelEndpoints, parseModelEndpoints } from '../../src/models/endpoints';
+import {
+  endpointApiKey,
+  endpointProblem,
+  endpointTaskQueue,
+  loadModelEndpoints,
+  parseModelEndpoints,
+} from '../../src/models/endpoints';
 import { loadConfig } from '../../src/shared/config';
 
 const config = loadConfig({
@@ -26,6 +32,7 @@ endpoints:
     kind: openai
     baseUrl: http://llama.internal:8080/v1
     api: completions
+    model: base-model
   - name: second-ollama
     kind: ollama
     baseUrl: http://ollama-2.internal:11434
@@ -101,7 +108,7 @@ describe('model endpoints', () => {
       writeFileSync(
         file,
         JSON.stringify({
-          endpoints: [{ name: 'lm-studio', kind: 'openai', baseUrl: 'http://127.0.0.1:1234/v1' }],
+          endpoints: [{ name: 'lm-studio', kind: 'openai', baseUrl: 'http://127.0.0.1:1234/v1', model: 'm' }],
         }),
       );
       expect(loadModelEndpoints(config, file).get('lm-studio')).toMatchObject({
@@ -129,7 +136,7 @@ describe('model endpoints', () => {
     ['no endpoints list', 'servers: []', /\(file\)|endpoints: /],
     [
       'a URL with credentials',
-      'endpoints: [{name: a, kind: openai, baseUrl: "http://u:p@h/v1"}]',
+      'endpoints: [{name: a, kind: openai, model: m, baseUrl: "http://u:p@h/v1"}]',
       /endpoints\[0\] \("a"\)\.baseUrl: must be an http\(s\) URL without query, fragment or credentials/,
     ],
     [
@@ -149,17 +156,17 @@ describe('model endpoints', () => {
     ],
     [
       'a key in place of a variable name',
-      'endpoints: [{name: a, kind: openai, baseUrl: "http://h", apiKeyEnv: "sk-123"}]',
+      'endpoints: [{name: a, kind: openai, model: m, baseUrl: "http://h", apiKeyEnv: "sk-123"}]',
       /endpoints\[0\] \("a"\)\.apiKeyEnv: must be an environment variable name/,
     ],
     [
       'a negative cap',
-      'endpoints: [{name: a, kind: openai, baseUrl: "http://h", caps: {maxConcurrentCalls: -1}}]',
+      'endpoints: [{name: a, kind: openai, model: m, baseUrl: "http://h", caps: {maxConcurrentCalls: -1}}]',
       /endpoints\[0\] \("a"\)\.caps\.maxConcurrentCalls/,
     ],
     [
       'an unknown cap',
-      'endpoints: [{name: a, kind: openai, baseUrl: "http://h", caps: {maxBatch: 4}}]',
+      'endpoints: [{name: a, kind: openai, model: m, baseUrl: "http://h", caps: {maxBatch: 4}}]',
       /endpoints\[0\] \("a"\)\.caps: .*maxBatch/,
     ],
     [
@@ -179,6 +186,39 @@ describe('model endpoints', () => {
     ],
   ])('refuses %s, naming the file and the field', (_what, text, message) => {
     expect(problem(text)).toMatch(message);
+  });
+
+  it('refuses an openai endpoint without the model it serves', () => {
+    expect(problem('endpoints: [{name: a, kind: openai, baseUrl: "http://h/v1"}]')).toMatch(
+      /endpoints\[0\] \("a"\)\.model: is required for kind openai/,
+    );
+  });
+
+  it('says which endpoints a side may name', () => {
+    const endpoints = parseModelEndpoints(YAML, 'endpoints.yaml', config);
+    expect(endpointProblem(endpoints, 'local', 'gpu-fleet')).toBeUndefined();
+    expect(endpointProblem(endpoints, 'cloud', 'gpu-fleet')).toBeUndefined();
+    expect(endpointProblem(endpoints, 'local', 'second-ollama')).toBeUndefined();
+    expect(endpointProblem(endpoints, 'cloud', 'other-region')).toBeUndefined();
+    expect(endpointProblem(endpoints, 'cloud', 'second-ollama')).toBe(
+      '"second-ollama" is an ollama endpoint; the cloud side calls bedrock or openai endpoints',
+    );
+    expect(endpointProblem(endpoints, 'local', 'cloud')).toMatch(/the local side calls ollama or openai/);
+    expect(endpointProblem(endpoints, 'local', 'nope')).toBe(
+      'no model endpoint is named "nope" (known: local, cloud, gpu-fleet, base-box, second-ollama, other-region)',
+    );
+  });
+
+  it("runs each endpoint's calls on a task queue of its own, the defaults on today's", () => {
+    const endpoints = parseModelEndpoints(YAML, 'endpoints.yaml', config);
+    expect(endpoints.all.map((e) => endpointTaskQueue(e, config))).toEqual([
+      'llm-local-calls',
+      'llm-cloud-calls',
+      'llm-calls-gpu-fleet',
+      'llm-calls-base-box',
+      'llm-calls-second-ollama',
+      'llm-calls-other-region',
+    ]);
   });
 
   it('names JSON as what a .json file failed to be', () => {

@@ -92,16 +92,22 @@ describe('conversation metrics', () => {
       'test',
     );
     const metrics = createConversationMetrics(new Registry(), prices);
-    const call = { side: 'cloud' as const, provider: 'llm-service', outcome: 'ok', durationSeconds: 0.2 };
+    const call = {
+      side: 'cloud' as const,
+      provider: 'llm-service',
+      endpoint: 'cloud',
+      outcome: 'ok',
+      durationSeconds: 0.2,
+    };
     metrics.observeModelCall({ ...call, model: 'model-a', usage: { inputTokens: 1000, outputTokens: 500 } });
     metrics.observeModelCall({ ...call, model: 'unpriced', usage: { inputTokens: 10, outputTokens: 10 } });
     metrics.observeModelCall({ ...call, model: 'model-a', outcome: 'THROTTLED' });
     metrics.observeConversation('max_turns', [1500, 2500]);
     const text = await metrics.registry.metrics();
-    expect(text).toContain('llm_model_cost_usd_total{side="cloud",model="model-a"} 1.5');
-    expect(text).not.toContain('llm_model_cost_usd_total{side="cloud",model="unpriced"}');
+    expect(text).toContain('llm_model_cost_usd_total{side="cloud",endpoint="cloud",model="model-a"} 1.5');
+    expect(text).not.toMatch(/llm_model_cost_usd_total\{[^}]*model="unpriced"/);
     expect(text).toContain(
-      'llm_model_calls_total{side="cloud",provider="llm-service",model="model-a",outcome="THROTTLED"} 1',
+      'llm_model_calls_total{side="cloud",endpoint="cloud",provider="llm-service",model="model-a",outcome="THROTTLED"} 1',
     );
     expect(text).toMatch(
       /gen_ai_client_token_usage_sum\{[^}]*gen_ai_response_model="model-a"[^}]*gen_ai_token_type="output"\} 500/,

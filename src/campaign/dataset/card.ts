@@ -75,9 +75,9 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
     seedsFile?: string;
   };
   const { counts, totals, provenance } = manifest;
-  const modelRows = Object.entries(manifest.byModel).map(
-    ([model, m]) =>
-      `| ${cell(code(model))} | ${m.side} | ${m.inputTokens} | ${m.outputTokens} | ${m.priced ? m.costUsd.toFixed(4) : 'no price'} |`,
+  const modelRows = Object.values(manifest.byModel).map(
+    (m) =>
+      `| ${cell(code(m.model))} | ${m.side} | ${cell(m.endpoint)} | ${m.inputTokens} | ${m.outputTokens} | ${m.priced ? m.costUsd.toFixed(4) : 'no price'} |`,
   );
   const provenanceRows = provenance.models.map(
     (m) =>
@@ -141,8 +141,8 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
     '',
     '## Models',
     '',
-    '| model | side | input tokens | output tokens | cost USD |',
-    '| --- | --- | --- | --- | --- |',
+    '| model | side | endpoint | input tokens | output tokens | cost USD |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...modelRows,
     '',
     '| model | side | provenance |',

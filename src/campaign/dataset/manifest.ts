@@ -1,4 +1,5 @@
 /** manifest.json's content from the plan, the outcomes so far and what the transcripts say: pure. */
+import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import type {
   CampaignItem,
   CampaignManifest,
@@ -33,21 +34,25 @@ export function itemSampling(
   defaults: SamplingDefaults,
 ): { cloud: SideSampling; local: SideSampling } {
   const side = (
-    options: { model?: string; temperature?: number; maxTokens?: number } | undefined,
+    name: 'cloud' | 'local',
+    options: { endpoint?: string; model?: string; temperature?: number; maxTokens?: number } | undefined,
     model: string | undefined,
     maxTokens: number | undefined,
   ): SideSampling => {
-    const resolvedModel = options?.model ?? model;
+    // The worker's default model is the default endpoint's; another endpoint's is its own (see `models`).
+    const endpoint = options?.endpoint === DEFAULT_ENDPOINTS[name] ? undefined : options?.endpoint;
+    const resolvedModel = options?.model ?? (endpoint === undefined ? model : undefined);
     const resolvedMax = options?.maxTokens ?? maxTokens;
     return {
+      ...(endpoint === undefined ? {} : { endpoint }),
       ...(resolvedModel === undefined ? {} : { model: resolvedModel }),
       ...(options?.temperature === undefined ? {} : { temperature: options.temperature }),
       ...(resolvedMax === undefined ? {} : { maxTokens: resolvedMax }),
     };
   };
   return {
-    cloud: side(item.conversation.cloud, defaults.cloudModel, defaults.maxTokens?.cloud),
-    local: side(item.conversation.local, defaults.localModel, defaults.maxTokens?.local),
+    cloud: side('cloud', item.conversation.cloud, defaults.cloudModel, defaults.maxTokens?.cloud),
+    local: side('local', item.conversation.local, defaults.localModel, defaults.maxTokens?.local),
   };
 }
 
@@ -103,7 +108,10 @@ export function sideModel(item: ManifestItem, side: 'cloud' | 'local'): string {
   );
 }
 
-/** Tokens and cost per model over the items that ran, in model order; a model missing from `prices` costs 0. */
+/**
+ * Tokens and cost per side, endpoint and model over the items that ran, in key order (see byModelKey); a model
+ * missing from `prices` costs 0. Two sides on one model are two rows, as are two endpoints serving it.
+ */
 export function byModel(
   items: readonly ManifestItem[],
   prices: PriceTable = {},
@@ -113,9 +121,12 @@ export function byModel(
     if (!item.outcome) continue;
     for (const side of ['cloud', 'local'] as const) {
       const model = sideModel(item, side);
+      const endpoint = item.sampling?.[side].endpoint ?? DEFAULT_ENDPOINTS[side];
       const usage = item.outcome.usage[side];
-      const entry = (totals[model] ??= {
+      const entry = (totals[byModelKey(side, endpoint, model)] ??= {
         side,
+        endpoint,
+        model,
         inputTokens: 0,
         outputTokens: 0,
         costUsd: 0,
@@ -135,6 +146,11 @@ export function byModel(
       .sort()
       .map((model) => [model, { ...totals[model]!, costUsd: round(totals[model]!.costUsd, 6) }]),
   );
+}
+
+/** `<side>:<model>` on the side's default endpoint, `<side>@<endpoint>:<model>` on another. */
+export function byModelKey(side: 'cloud' | 'local', endpoint: string, model: string): string {
+  return endpoint === DEFAULT_ENDPOINTS[side] ? `${side}:${model}` : `${side}@${endpoint}:${model}`;
 }
 
 /** The models the plan asks for and the transcripts report, once each. */

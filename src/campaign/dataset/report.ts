@@ -233,8 +233,8 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
 
   const modelRows = Object.entries(manifest.byModel)
     .map(
-      ([model, m]) =>
-        `<tr data-model="${esc(model)}"><td>${esc(model)}</td><td>${m.side}</td>` +
+      ([key, m]) =>
+        `<tr data-model="${esc(key)}"><td>${esc(m.model)}</td><td>${m.side}</td><td>${esc(m.endpoint)}</td>` +
         `<td data-col="input">${formatInt(m.inputTokens)}</td><td data-col="output">${formatInt(m.outputTokens)}</td>` +
         `<td data-col="cost">${m.priced ? formatUsd(m.costUsd) : '<span class="warn">no price</span>'}</td></tr>`,
     )
@@ -288,7 +288,7 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
       ? `<div class="sides">${latencySection('cloud', latencyMs.cloud, '#3b6ea5')}${latencySection('local', latencyMs.local, '#4f9a61')}</div>`
       : '<p class="none">shown once the dataset is written, at the end of the campaign</p>',
     '<h2>Tokens and cost per model</h2>',
-    `<table id="models"><thead><tr><th>model</th><th>side</th><th>input tokens</th><th>output tokens</th><th>cost</th></tr></thead><tbody>${modelRows}</tbody></table>`,
+    `<table id="models"><thead><tr><th>model</th><th>side</th><th>endpoint</th><th>input tokens</th><th>output tokens</th><th>cost</th></tr></thead><tbody>${modelRows}</tbody></table>`,
     unpriced.length
       ? `<p class="warn">No price for ${unpriced.map(([m]) => `<code>${esc(m)}</code>`).join(', ')}: counted as $0 (set MODEL_PRICES_FILE).</p>`
       : '',

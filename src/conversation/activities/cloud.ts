@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../../contracts/conversation';
 import { isUpstreamError } from '../../contracts/errors';
+import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import { priceCall, type ModelPrices } from '../../models/prices';
 import { callRequestId } from './call-id';
 import { attemptTimeLeftMs } from '../../shared/activity/deadline';
@@ -12,7 +13,12 @@ import { estimateTokens, type TokenBucket } from './token-bucket';
 import type { AskCloudInput, AskCloudOutput } from './types';
 
 export interface CloudDeps {
+  /** The LLM REST service's client, or one of the same shape over another server (see openAiAnswerClient). */
   client: LlmServiceClient;
+  /** For metrics and traces: `llm-service` (the Lambda path, the default), `openai`. */
+  provider?: string;
+  /** The endpoint these calls go to, for metrics; unset: the cloud side's default. */
+  endpoint?: string;
   /** Used when the conversation does not set cloud.maxTokens (config CLOUD_MAX_TOKENS). */
   maxTokens: number;
   /** MODEL_PRICES_FILE; unset: every model unpriced. */
@@ -34,7 +40,14 @@ const MIN_CALL_MS = 15_000;
  * retries across attempts.
  */
 export function makeAskCloud(
-  { client, maxTokens, prices = {}, tokensPerMinute }: CloudDeps,
+  {
+    client,
+    provider = 'llm-service',
+    endpoint = DEFAULT_ENDPOINTS.cloud,
+    maxTokens,
+    prices = {},
+    tokensPerMinute,
+  }: CloudDeps,
   metrics?: ConversationMetrics,
 ) {
   return async function askCloud(input: AskCloudInput): Promise<AskCloudOutput> {
@@ -48,7 +61,7 @@ export function makeAskCloud(
         observeModelCall(
           context.info,
           metrics,
-          { side: 'cloud', provider: 'llm-service', model: input.model, turn: input.turn },
+          { side: 'cloud', provider, endpoint, model: input.model, turn: input.turn },
           () =>
             client.generate(
               {
@@ -128,6 +141,7 @@ export function cloudFailure(err: unknown): unknown {
     message: `${upstream.code}: ${upstream.message}`,
     nonRetryable: !upstream.retryable,
     details: [{ statusCode: upstream.statusCode, code: upstream.code }],
+    ...(upstream.retryAfterMs !== undefined && { nextRetryDelay: upstream.retryAfterMs }),
     cause: upstream,
   });
 }

@@ -1,4 +1,7 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType } from '../../contracts/conversation';
+import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
+import type { OllamaClient } from '../../models/ollama-client';
 import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
 import { makeCloudBatchActivities } from './cloud-batch';
@@ -8,13 +11,13 @@ import type { LocalDeps } from './local';
 import { makeExportTranscript } from './export-transcript';
 import type { ExportDeps } from './export-transcript';
 import type { ConversationMetrics } from '../metrics';
-import type { ProviderTaskQueues } from './types';
+import type { AskCloudInput, AskLocalInput, ChosenEndpoints, ProviderTaskQueues } from './types';
 
 export interface ActivitiesDeps {
   /** The LLM REST service client, the answer length we ask of the cloud model, prices and the tokens budget. */
   llmService: CloudDeps;
   /** The `ollama` client, the default local model, its answer length and prices. */
-  ollama: LocalDeps;
+  ollama: LocalDeps & { client: OllamaClient };
   /** OUTPUT_DIR, and whether CSV cells that a spreadsheet would evaluate are escaped (default: yes). */
   output: ExportDeps;
   /** The worker's conversation and model-call metrics; unset, nothing is counted. */
@@ -25,8 +28,18 @@ export interface ActivitiesDeps {
    * queue (one Worker serves everything, as tests do).
    */
   taskQueues?: Partial<ProviderTaskQueues>;
+  /** The other endpoints of MODEL_ENDPOINTS_FILE, by name: what each side calls there, and its capped queue. */
+  endpoints?: ReadonlyMap<string, EndpointDeps>;
   /** Batch mode's S3 and Bedrock access (see cloud-batch.ts); unset, conversations of batch campaigns fail. */
   cloudBatch?: CloudBatchDeps;
+}
+
+/** One endpoint's calls: a side it cannot serve is left out (see SIDE_KINDS). */
+export interface EndpointDeps {
+  cloud?: CloudDeps;
+  local?: LocalDeps;
+  /** Its calls' task queue while it is capped; unset: the workflow's own queue. */
+  taskQueue?: string;
 }
 
 /** The activities, built over injected clients so tests and benchmarks can pass fakes. */
@@ -36,19 +49,55 @@ export function createActivities({
   output,
   metrics,
   taskQueues,
+  endpoints = new Map(),
   cloudBatch,
 }: ActivitiesDeps) {
+  const defaults = { cloud: makeAskCloud(llmService, metrics), local: makeAskLocal(ollama, metrics) };
+  const calls = new Map(
+    [...endpoints].map(([name, deps]) => [
+      name,
+      {
+        cloud: deps.cloud && makeAskCloud(deps.cloud, metrics),
+        local: deps.local && makeAskLocal(deps.local, metrics),
+      },
+    ]),
+  );
+  /** The call of `side` at the endpoint a conversation named; one it cannot use fails the conversation. */
+  function callOf<S extends 'cloud' | 'local'>(side: S, name: string | undefined) {
+    if (name === undefined || name === DEFAULT_ENDPOINTS[side]) return defaults[side];
+    const call = calls.get(name)?.[side];
+    if (!call) throw unknownEndpoint(side, name);
+    return call as NonNullable<typeof call>;
+  }
   return {
     ...makeCloudBatchActivities(cloudBatch),
-    askCloud: makeAskCloud(llmService, metrics),
-    askLocal: makeAskLocal(ollama, metrics),
+    askCloud: (input: AskCloudInput) => callOf('cloud', input.endpoint)(input),
+    askLocal: (input: AskLocalInput) => callOf('local', input.endpoint)(input),
     exportTranscript: makeExportTranscript(output, metrics),
-    /** A local activity: a workflow cannot read the worker's configuration, so it asks once and records it. */
-    async providerTaskQueues(): Promise<ProviderTaskQueues> {
+    /**
+     * A local activity: a workflow cannot read the worker's configuration, so it asks once and records it. With
+     * the endpoints it named, each side's calls go to that endpoint's queue.
+     */
+    async providerTaskQueues(chosen?: ChosenEndpoints): Promise<ProviderTaskQueues> {
       const own = Context.current().info.taskQueue;
-      return { cloud: taskQueues?.cloud ?? own, local: taskQueues?.local ?? own };
+      const queueOf = (side: 'cloud' | 'local') => {
+        const name = chosen?.[side];
+        if (name === undefined || name === DEFAULT_ENDPOINTS[side]) return taskQueues?.[side] ?? own;
+        const endpoint = endpoints.get(name);
+        if (!endpoint?.[side]) throw unknownEndpoint(side, name);
+        return endpoint.taskQueue ?? own;
+      };
+      return { cloud: queueOf('cloud'), local: queueOf('local') };
     },
   };
+}
+
+/** A conversation started outside the API (which checks the name) named an endpoint this worker cannot call. */
+function unknownEndpoint(side: 'cloud' | 'local', name: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${side}.endpoint "${name}": this worker has no such endpoint for the ${side} side (MODEL_ENDPOINTS_FILE)`,
+    side === 'cloud' ? FailureType.CloudRejected : FailureType.LocalRejected,
+  );
 }
 
 export type ConversationActivities = ReturnType<typeof createActivities>;

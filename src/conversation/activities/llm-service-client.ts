@@ -3,6 +3,9 @@ import { REQUEST_TIMEOUT_HEADER } from '../../contracts/deadline';
 import { DeadlineExceededError, UpstreamError } from '../../contracts/errors';
 import { errorBodySchema, generateResponseSchema } from '../../contracts/llm-rest';
 import type { GenerateRequestBody, GenerateResponseBody } from '../../contracts/llm-rest';
+import { DEFAULT_CLOUD_MAX_TOKENS } from '../../contracts/limits';
+import { answerWithOpenAi } from '../../models/openai-answer';
+import type { OpenAiApi, OpenAiClient } from '../../models/openai-client';
 
 export interface GenerateOptions {
   /** Aborts the call (the activity was cancelled). */
@@ -109,4 +112,43 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The LLM REST service's call answered straight by an OpenAI-compatible server instead (an `openai` endpoint on the
+ * cloud side), with the Lambda's own prompting (see openai-answer.ts), so askCloud runs the same either way. The
+ * model is the request's, else the endpoint's. Throws the client's UpstreamErrors.
+ */
+export function openAiAnswerClient(client: OpenAiClient, api: OpenAiApi, model: string): LlmServiceClient {
+  return {
+    async generate(request, options = {}) {
+      const started = Date.now();
+      const requestId = options.requestId ?? '';
+      const reply = await answerWithOpenAi(
+        client,
+        api,
+        {
+          model: request.model ?? model,
+          messages: request.messages,
+          system: request.system,
+          maxTokens: request.maxTokens ?? DEFAULT_CLOUD_MAX_TOKENS,
+          temperature: request.temperature,
+          topP: request.topP,
+        },
+        {
+          ...(options.signal && { signal: options.signal }),
+          ...(options.timeoutMs !== undefined && { deadline: started + options.timeoutMs }),
+          ...(requestId && { requestId }),
+        },
+      );
+      return {
+        response: reply.text,
+        model: reply.model,
+        stopReason: reply.finishReason,
+        usage: reply.usage,
+        latencyMs: Date.now() - started,
+        requestId,
+      };
+    },
+  };
 }

@@ -1,7 +1,8 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { httpStatusOf } from '../../contracts/errors';
-import type { ChatResponse, GenerateResponse } from 'ollama';
-import type { OllamaCallOptions, OllamaClient } from '../../models/ollama-client';
+import { httpStatusOf, isUpstreamError } from '../../contracts/errors';
+import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
+import type { OllamaClient } from '../../models/ollama-client';
+import type { OpenAiCallOptions } from '../../models/openai-client';
 import {
   DEFAULT_LOCAL_SYSTEM_PROMPT,
   DEFAULT_QUESTION_TEMPLATE,
@@ -9,15 +10,12 @@ import {
   renderQuestionPrompt,
   type TokenUsage,
 } from '../../contracts/conversation';
-import {
-  chatTemplateCheck,
-  completionOptions,
-  firstQuestion,
-  nextQuestionPrompt,
-} from '../../models/base-model-prompt';
+import { firstQuestion, nextQuestionPrompt } from '../../models/base-model-prompt';
 import { priceCall, type ModelPrices } from '../../models/prices';
 import { askedBeforeNote, resampledQuestionPrompt } from '../../models/resample-prompt';
 import { callRequestId } from './call-id';
+import { attemptTimeLeftMs } from '../../shared/activity/deadline';
+import { ollamaQuestionServer, type QuestionServer } from './question-server';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
 import { observeModelCall } from './observe';
 import { traceModelCall } from '../../shared/telemetry/model-call';
@@ -25,19 +23,22 @@ import type { ConversationMetrics } from '../metrics';
 import type { AskLocalInput, AskLocalOutput } from './types';
 
 export interface LocalDeps {
-  client: OllamaClient;
+  /** The server's client: Ollama's, or (for an endpoint of another kind) the question server wrapping it. */
+  client: OllamaClient | QuestionServer;
   /** Used when the conversation does not set local.model / local.maxTokens (config OLLAMA_MODEL, LOCAL_MAX_TOKENS). */
   model: string;
   maxTokens: number;
   /** MODEL_PRICES_FILE; unset: every model unpriced (a local model usually costs nothing per token). */
   prices?: ModelPrices;
+  /** The endpoint these calls go to, for metrics; unset: the local side's default. */
+  endpoint?: string;
 }
 
 interface LocalReply {
   question: string;
   model: string;
   usage: TokenUsage;
-  /** Ollama's `done_reason` (`stop`, `length`). */
+  /** The server's finish reason (`stop`, `length`). */
   finishReason: string;
 }
 
@@ -46,21 +47,24 @@ export function followUpPrompt(question: string, answer: string): string {
   return renderQuestionPrompt(DEFAULT_QUESTION_TEMPLATE, { question, answer });
 }
 
+function isQuestionServer(client: LocalDeps['client']): client is QuestionServer {
+  return 'isChatModel' in client;
+}
+
 /**
  * The local model reads the cloud answer and writes the next question: through the chat API for a chat model, as
  * the continuation of a dialogue transcript for a base model (one without a chat template).
  */
 export function makeAskLocal(
-  { client, model: defaultModel, maxTokens, prices = {} }: LocalDeps,
+  { client, model: defaultModel, maxTokens, prices = {}, endpoint = DEFAULT_ENDPOINTS.local }: LocalDeps,
   metrics?: ConversationMetrics,
 ) {
-  const hasChatTemplate = chatTemplateCheck((request) => client.show(request));
+  const server = isQuestionServer(client) ? client : ollamaQuestionServer(client);
 
-  async function chat(model: string, input: AskLocalInput, call: OllamaCallOptions): Promise<LocalReply> {
-    const res = await client.chat(
+  async function chat(model: string, input: AskLocalInput, call: OpenAiCallOptions): Promise<LocalReply> {
+    const res = await server.chat(
       {
         model,
-        stream: false,
         messages: [
           { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
           {
@@ -70,24 +74,17 @@ export function makeAskLocal(
               (input.resample ? `\n\n${askedBeforeNote(input.resample)}` : ''),
           },
         ],
-        options: {
-          num_predict: input.maxTokens ?? maxTokens,
-          ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
-          ...(input.resample && { seed: input.resample.seed }),
-        },
+        maxTokens: input.maxTokens ?? maxTokens,
+        temperature: input.temperature,
+        ...(input.resample && { seed: input.resample.seed }),
       },
       call,
     );
-    return {
-      question: res.message.content.trim(),
-      model: res.model,
-      usage: usageOf(res),
-      finishReason: res.done_reason,
-    };
+    return { question: res.text.trim(), model: res.model, usage: res.usage, finishReason: res.finishReason };
   }
 
   /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
-  async function complete(model: string, input: AskLocalInput, call: OllamaCallOptions): Promise<LocalReply> {
+  async function complete(model: string, input: AskLocalInput, call: OpenAiCallOptions): Promise<LocalReply> {
     const exchange = {
       question: input.question,
       answer: input.answer,
@@ -98,28 +95,23 @@ export function makeAskLocal(
     const { prompt, opening } = input.resample
       ? resampledQuestionPrompt({ ...exchange, context: input.resample })
       : { prompt: nextQuestionPrompt(exchange), opening: '' };
-    const res = await client.generate(
+    const res = await server.complete(
       {
         model,
-        stream: false,
-        raw: true,
         prompt,
-        options: {
-          ...completionOptions({ maxTokens: input.maxTokens ?? maxTokens, temperature: input.temperature }),
-          ...(input.resample && { seed: input.resample.seed }),
-        },
+        maxTokens: input.maxTokens ?? maxTokens,
+        temperature: input.temperature,
+        ...(input.resample && { seed: input.resample.seed }),
       },
       call,
     );
-    const question = firstQuestion(
-      opening ? `${opening} ${(res.response ?? '').trimStart()}` : (res.response ?? ''),
-    );
+    const question = firstQuestion(opening ? `${opening} ${res.text.trimStart()}` : res.text);
     return {
       // The opening alone is no question: the model wrote nothing after it (retried as an empty reply).
       question: opening && question === opening ? '' : question,
       model: res.model,
-      usage: usageOf(res),
-      finishReason: res.done_reason,
+      usage: res.usage,
+      finishReason: res.finishReason,
     };
   }
 
@@ -128,9 +120,13 @@ export function makeAskLocal(
     const started = Date.now();
     // A cancelled attempt (conversation timeout or cancel, heartbeat or startToClose timeout) stops the generation.
     const context = Context.current();
-    const call = { signal: context.cancellationSignal, requestId: callRequestId(context.info) };
+    const call = {
+      signal: context.cancellationSignal,
+      requestId: callRequestId(context.info),
+      deadline: started + attemptTimeLeftMs(context.info, started),
+    };
     const request = {
-      provider: 'ollama',
+      provider: server.provider,
       model,
       maxTokens: input.maxTokens ?? maxTokens,
       temperature: input.temperature,
@@ -141,12 +137,14 @@ export function makeAskLocal(
         observeModelCall(
           context.info,
           metrics,
-          { side: 'local', provider: 'ollama', model, turn: input.turn },
+          { side: 'local', provider: server.provider, endpoint, model, turn: input.turn },
           () =>
             traceModelCall(
               request,
               () =>
-                hasChatTemplate(model).then((chatModel) => (chatModel ? chat : complete)(model, input, call)),
+                server
+                  .isChatModel(model)
+                  .then((chatModel) => (chatModel ? chat : complete)(model, input, call)),
               (r) => ({ model: r.model || model, finishReason: r.finishReason, ...r.usage }),
             ),
         ),
@@ -175,14 +173,24 @@ export function makeAskLocal(
   };
 }
 
-function usageOf(res: ChatResponse | GenerateResponse): TokenUsage {
-  return { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 };
-}
-
-/** Ollama's ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. Shared with the campaign judge. */
+/**
+ * A model server's failure as the activity failure Temporal retries (or not); shared with the campaign judge. Ollama's
+ * ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. An
+ * OpenAI-compatible server's UpstreamError says itself, with the wait a 429 asked for.
+ */
 export function localFailure(err: unknown, model: string): unknown {
   // A cancellation (the conversation timed out or was cancelled) stays what it is.
   if (!(err instanceof Error) || err instanceof CancelledFailure) return err;
+  if (isUpstreamError(err)) {
+    return ApplicationFailure.create({
+      type: err.retryable ? FailureType.LocalUnavailable : FailureType.LocalRejected,
+      message: `${err.code}: ${err.message}`,
+      nonRetryable: !err.retryable,
+      details: [{ statusCode: err.statusCode, code: err.code }],
+      ...(err.retryAfterMs !== undefined && { nextRetryDelay: err.retryAfterMs }),
+      cause: err,
+    });
+  }
   const status = httpStatusOf(err);
   const permanent = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
   return ApplicationFailure.create({

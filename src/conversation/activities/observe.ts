@@ -8,6 +8,8 @@ import type { ConversationMetrics } from '../metrics';
 export interface ObservedCall {
   side: Side;
   provider: string;
+  /** The model endpoint called. */
+  endpoint: string;
   /** The model asked for; unset: the one the answer names. */
   model?: string;
   turn?: number;
@@ -36,6 +38,7 @@ export async function observeModelCall<T extends { model: string; usage: TokenUs
     metrics?.observeModelCall({
       side: call.side,
       provider: call.provider,
+      endpoint: call.endpoint,
       model,
       outcome,
       durationSeconds: (performance.now() - started) / 1000,

@@ -13,6 +13,8 @@ export interface AskCloudInput {
   maxTokens?: number;
   /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
   turn?: number;
+  /** The model endpoint to call (the conversation's `cloud.endpoint`); unset: the cloud side's default. */
+  endpoint?: string;
 }
 
 export interface AskCloudOutput {
@@ -49,6 +51,8 @@ export interface AskLocalInput {
   resample?: LocalResample;
   /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
   turn?: number;
+  /** The model endpoint to call (the conversation's `local.endpoint`); unset: the local side's default. */
+  endpoint?: string;
 }
 
 export interface LocalResample {
@@ -79,6 +83,12 @@ export interface AskLocalOutput {
 export interface ProviderTaskQueues {
   cloud: string;
   local: string;
+}
+
+/** The endpoints a conversation names for its sides (`cloud.endpoint`, `local.endpoint`). */
+export interface ChosenEndpoints {
+  cloud?: string;
+  local?: string;
 }
 
 export interface ExportTranscriptInput {

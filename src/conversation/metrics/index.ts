@@ -23,6 +23,8 @@ export interface ModelCallObservation {
   side: Side;
   /** `ollama` for the local side; `llm-service` for the cloud side (behind it: the Lambda's MODEL_PROVIDER). */
   provider: string;
+  /** The model endpoint called (MODEL_ENDPOINTS_FILE; `cloud` or `local`, each side's default). */
+  endpoint: string;
   /** The model asked for (the response's when the request left it to the default). */
   model: string;
   /** `ok`, or the failure's code. */
@@ -41,8 +43,8 @@ export interface ConversationMetrics {
 export function createConversationMetrics(registry: Registry, prices?: ModelPrices): ConversationMetrics {
   const calls = new client.Counter({
     name: 'llm_model_calls_total',
-    help: 'Model calls by side, provider, model and outcome (ok or the failure code)',
-    labelNames: ['side', 'provider', 'model', 'outcome'] as const,
+    help: 'Model calls by side, endpoint, provider, model and outcome (ok or the failure code)',
+    labelNames: ['side', 'endpoint', 'provider', 'model', 'outcome'] as const,
     registers: [registry],
   });
   const tokens = new client.Histogram({
@@ -54,6 +56,7 @@ export function createConversationMetrics(registry: Registry, prices?: ModelPric
       'gen_ai_response_model',
       'gen_ai_token_type',
       'side',
+      'endpoint',
     ] as const,
     buckets: TOKEN_BUCKETS,
     registers: [registry],
@@ -66,6 +69,7 @@ export function createConversationMetrics(registry: Registry, prices?: ModelPric
       'gen_ai_provider_name',
       'gen_ai_request_model',
       'side',
+      'endpoint',
       'error_type',
     ] as const,
     buckets: DURATION_BUCKETS,
@@ -75,7 +79,7 @@ export function createConversationMetrics(registry: Registry, prices?: ModelPric
     ? new client.Counter({
         name: 'llm_model_cost_usd_total',
         help: 'What the model calls cost in USD, from MODEL_PRICES_FILE (models without a price are not counted)',
-        labelNames: ['side', 'model'] as const,
+        labelNames: ['side', 'endpoint', 'model'] as const,
         registers: [registry],
       })
     : undefined;
@@ -94,14 +98,15 @@ export function createConversationMetrics(registry: Registry, prices?: ModelPric
 
   return {
     registry,
-    observeModelCall({ side, provider, model, outcome, durationSeconds, usage }) {
-      calls.inc({ side, provider, model, outcome });
+    observeModelCall({ side, provider, endpoint, model, outcome, durationSeconds, usage }) {
+      calls.inc({ side, endpoint, provider, model, outcome });
       duration.observe(
         {
           gen_ai_operation_name: 'chat',
           gen_ai_provider_name: provider,
           gen_ai_request_model: model,
           side,
+          endpoint,
           error_type: outcome === 'ok' ? '' : outcome,
         },
         durationSeconds,
@@ -112,11 +117,12 @@ export function createConversationMetrics(registry: Registry, prices?: ModelPric
         gen_ai_provider_name: provider,
         gen_ai_response_model: model,
         side,
+        endpoint,
       };
       tokens.observe({ ...base, gen_ai_token_type: 'input' }, usage.inputTokens);
       tokens.observe({ ...base, gen_ai_token_type: 'output' }, usage.outputTokens);
       const priced = prices && priceCall(prices, model, usage);
-      if (priced?.priced) cost?.inc({ side, model }, priced.costUsd);
+      if (priced?.priced) cost?.inc({ side, endpoint, model }, priced.costUsd);
     },
     observeConversation(endReason, turnDurationsMs) {
       conversations.inc({ end_reason: endReason });

@@ -59,6 +59,7 @@ import type { AskCloudInput, AskCloudOutput, AskLocalOutput, ProviderTaskQueues 
 import { findRepeat, noveltySettings, resampleSampling } from './novelty';
 import { repeatsItself } from './repetition';
 import {
+  chosenEndpoints,
   cloudRequest,
   cloudResampleRequest,
   localRequest,
@@ -271,11 +272,26 @@ export async function conversationWorkflow(
   let error: ConversationResult['error'];
   let workflowCancelled: unknown;
   try {
-    if (askForProviderQueues) state.taskQueues = await providerTaskQueues();
-    if (route && !continuation)
+    let noQueues: unknown;
+    if (askForProviderQueues) {
+      // Asked as before when no endpoint is named, so runs recorded before endpoints replay unchanged.
+      const chosen = chosenEndpoints(settings);
+      try {
+        state.taskQueues = await (chosen ? providerTaskQueues(chosen) : providerTaskQueues());
+      } catch (err) {
+        // An endpoint the worker cannot call (a run started outside the API): ends like any failed call.
+        if (isCancellation(err)) throw err;
+        noQueues = err;
+      }
+    }
+    if (route && !continuation && noQueues === undefined)
       await tellBatcher(route, { kind: 'join', conversationId: settings.conversationId });
     const remainingMs = state.deadline - Date.now();
-    if (remainingMs <= 0) {
+    if (noQueues !== undefined) {
+      outcome = 'error';
+      error = describeFailure(noQueues);
+      log.warn('conversation ended by a failure', { ...error, completedTurns: state.turns.length });
+    } else if (remainingMs <= 0) {
       outcome = 'timeout';
     } else {
       const loopScope = new CancellationScope();

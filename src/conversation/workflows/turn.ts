@@ -10,6 +10,7 @@ import type {
   AskCloudOutput,
   AskLocalInput,
   AskLocalOutput,
+  ChosenEndpoints,
   LocalResample,
 } from '../activities/types';
 import type { ResampleSampling } from './novelty';
@@ -27,6 +28,7 @@ export function cloudRequest(settings: ModelSettings, turns: Turn[], query: stri
     model: settings.cloud?.model,
     maxTokens: settings.cloud?.maxTokens,
     turn: turns.length + 1,
+    ...(settings.cloud?.endpoint && { endpoint: settings.cloud.endpoint }),
   };
 }
 
@@ -45,7 +47,16 @@ export function localRequest(
     maxTokens: settings.local?.maxTokens,
     questionTemplate: settings.local?.questionTemplate,
     turn,
+    ...(settings.local?.endpoint && { endpoint: settings.local.endpoint }),
   };
+}
+
+/** The endpoints a conversation names, if it names any (see providerTaskQueues). */
+export function chosenEndpoints(settings: ModelSettings): ChosenEndpoints | undefined {
+  const cloud = settings.cloud?.endpoint;
+  const local = settings.local?.endpoint;
+  if (cloud === undefined && local === undefined) return undefined;
+  return { ...(cloud !== undefined && { cloud }), ...(local !== undefined && { local }) };
 }
 
 /**
