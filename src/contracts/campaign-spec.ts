@@ -8,7 +8,12 @@ import { z } from 'zod';
 import { inputSchemas } from './conversation-input';
 import type { ConversationInput } from './conversation-input';
 import { isWellFormedText, NOT_WELL_FORMED_MESSAGE } from './text';
-import { MAX_MODEL_ID_CHARS, MAX_QUERY_CHARS, MAX_SYSTEM_PROMPT_CHARS } from './limits';
+import {
+  DEFAULT_OLLAMA_NUM_PARALLEL,
+  MAX_MODEL_ID_CHARS,
+  MAX_QUERY_CHARS,
+  MAX_SYSTEM_PROMPT_CHARS,
+} from './limits';
 import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
 import { cloudBatchSchema } from './cloud-batch';
@@ -20,7 +25,12 @@ import { cloudBatchSchema } from './cloud-batch';
  */
 const idPattern = new RegExp(CAMPAIGN_ID_PATTERN);
 
-export const DEFAULT_CAMPAIGN_CONCURRENCY = 10;
+/**
+ * Conversations in flight when a spec gives none: twice the slots of the stack's Ollama. A conversation has at most
+ * one model call in flight and spends a moment between calls in Temporal, so twice the slots keeps a call ready for
+ * every slot (docs/performance.md § The model server).
+ */
+export const DEFAULT_CAMPAIGN_CONCURRENCY = 2 * DEFAULT_OLLAMA_NUM_PARALLEL;
 export const MAX_CAMPAIGN_CONCURRENCY = 500;
 export const MAX_CAMPAIGN_ITEMS = 100_000;
 export const MAX_SEEDS = 100_000;

@@ -10,7 +10,10 @@ export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 export const DEFAULT_OLLAMA_MODEL = 'gemma3:270m';
 /**
  * The slots (`OLLAMA_NUM_PARALLEL`) the stack's Ollama serves at once: generated tokens per second grow with them
- * on a 2-core machine up to 8 (docs/performance.md), and LOCAL_MAX_CONCURRENT_CALLS' default fills them.
+ * on a 2-core machine up to 8 (docs/performance.md). Each side's concurrency cap defaults to them: in the local
+ * stack both sides call this Ollama (the cloud side through the Lambda's Ollama provider), and a conversation
+ * alternates between them, so together the caps fill every slot whatever the mix, with at most one call per slot
+ * waiting in Ollama's queue.
  */
 export const DEFAULT_OLLAMA_NUM_PARALLEL = 8;
 

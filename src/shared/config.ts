@@ -140,12 +140,12 @@ const variables = z.object({
   TEMPORAL_CLOUD_TASK_QUEUE: z.string().min(1).default('llm-cloud-calls'),
   TEMPORAL_LOCAL_TASK_QUEUE: z.string().min(1).default('llm-local-calls'),
   /** Per worker process; 0 = no limit (with no calls-per-second limit either, the calls start eagerly). */
-  CLOUD_MAX_CONCURRENT_CALLS: int(0, 10_000, 50),
+  CLOUD_MAX_CONCURRENT_CALLS: int(0, 10_000, DEFAULT_OLLAMA_NUM_PARALLEL),
   /** Across every worker of the queue (Temporal's task queue rate limit); 0 = no limit. */
   CLOUD_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(20),
   /** Input tokens (estimated) + maxTokens per minute, per worker process; 0 = no limit. */
   CLOUD_MAX_TOKENS_PER_MINUTE: int(0, 1_000_000_000, 0),
-  LOCAL_MAX_CONCURRENT_CALLS: int(0, 10_000, 8),
+  LOCAL_MAX_CONCURRENT_CALLS: int(0, 10_000, DEFAULT_OLLAMA_NUM_PARALLEL),
   LOCAL_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
   /** JSON or YAML: named model endpoints beside each side's default (src/models/endpoints.ts); unset: the defaults. */
   MODEL_ENDPOINTS_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),

@@ -29,6 +29,8 @@ import { workerWorkflowSource } from './workflow-bundle';
 import { sizeWorkflowHeap, workerMemoryPlan } from './memory';
 import { startTelemetry } from '../shared/telemetry/index';
 import { activitiesDepsFromConfig, campaignActivitiesFromConfig } from './dependencies';
+import { slotsWarning } from './slots';
+import { loadLambdaConfig } from '../../lambda/config';
 import { endpointTaskQueue, isCapped, loadModelEndpoints, type ModelEndpoints } from '../models/endpoints';
 
 export interface WorkerDeps {
@@ -270,6 +272,8 @@ export async function runWorkerProcess(): Promise<void> {
       },
       'worker started',
     );
+    const slots = slotsWarning(config, loadLambdaConfig(process.env));
+    if (slots) logger.warn({ ollamaHost: config.OLLAMA_HOST, slots: config.OLLAMA_NUM_PARALLEL }, slots);
     await runAll(workers);
     logger.info('worker stopped');
   } finally {

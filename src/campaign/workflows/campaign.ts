@@ -86,6 +86,12 @@ export const CARRY_RUNNING_PATCH = 'carry-running-conversations';
  * before it reports the cancellation. Runs recorded before it ended at once.
  */
 export const CHECKPOINT_ON_CANCEL_PATCH = 'checkpoint-on-cancel';
+/**
+ * Marks a run whose spec gives no `concurrency` and that runs DEFAULT_CAMPAIGN_CONCURRENCY conversations at once
+ * (twice the stack's Ollama slots). Runs recorded before it ran PRE_SLOTS_CONCURRENCY and replay so.
+ */
+export const SLOTS_CONCURRENCY_PATCH = 'concurrency-fills-slots';
+const PRE_SLOTS_CONCURRENCY = 10;
 const PAGE_SIZE = 50;
 /** Outcomes kept in the workflow before checkpointCampaign writes them to manifest.json: what a crash may redo. */
 const CHECKPOINT_EVERY = 20;
@@ -207,7 +213,9 @@ export async function campaignWorkflow(
   const spec = parseSpec(rawSpec);
   const { workflowId } = workflowInfo();
   const campaignId = campaignIdOf(workflowId, spec);
-  const concurrency = spec.concurrency ?? DEFAULT_CAMPAIGN_CONCURRENCY;
+  const concurrency =
+    spec.concurrency ??
+    (patched(SLOTS_CONCURRENCY_PATCH) ? DEFAULT_CAMPAIGN_CONCURRENCY : PRE_SLOTS_CONCURRENCY);
   const state: State = {
     itemCount: 0,
     startedAt: workflowInfo().startTime.toISOString(),
@@ -235,7 +243,7 @@ export async function campaignWorkflow(
       .catch((err: unknown) => log.warn('could not reach the batcher', { campaignId, error: String(err) }));
   };
   const view = () => statusView(spec, campaignId, workflowId, state);
-  const showDetails = () => setCurrentDetails(currentDetails(spec, campaignId, view()));
+  const showDetails = () => setCurrentDetails(currentDetails(spec, campaignId, concurrency, view()));
 
   setHandler(campaignStatusQuery, view);
   setHandler(pauseCampaignSignal, () => {
@@ -794,7 +802,12 @@ function statusView(
 }
 
 /** The Web UI's current details: the progress line, then what the campaign is. */
-function currentDetails(spec: CampaignSpec, campaignId: string, v: CampaignStatusView): string {
+function currentDetails(
+  spec: CampaignSpec,
+  campaignId: string,
+  concurrency: number,
+  v: CampaignStatusView,
+): string {
   const c = v.counts;
   const progress = [
     `**${v.status}**${v.stopReason ? ` (${v.stopReason})` : ''}`,
@@ -811,7 +824,7 @@ function currentDetails(spec: CampaignSpec, campaignId: string, v: CampaignStatu
     spec.name ?? campaignId,
     `${v.itemCount} items`,
     `${spec.pairs.length} pair${spec.pairs.length === 1 ? '' : 's'}`,
-    `concurrency ${spec.concurrency ?? DEFAULT_CAMPAIGN_CONCURRENCY}`,
+    `concurrency ${concurrency}`,
   ].join(' · ');
   return `${progress}\n\n${summary}`;
 }
