@@ -28,6 +28,11 @@ export interface BenchStackOptions {
   separateCloudFake?: boolean;
   /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
   adjust?: (specs: Specs) => Specs;
+  /**
+   * Puts a server in front of the stack's (real) Ollama, e.g. a recording proxy: given Ollama's URL, it answers the
+   * URL the worker and the gateway (the Lambda's Ollama provider) call instead.
+   */
+  frontOllama?: (ollamaHost: string) => Promise<string>;
 }
 
 import { FLOOR_TASK_QUEUE } from './floor/task-queue';
@@ -55,6 +60,7 @@ export async function startBenchStack({
   env = {},
   separateCloudFake = false,
   adjust = (specs) => specs,
+  frontOllama,
 }: BenchStackOptions): Promise<BenchStack> {
   const stackEnv: Record<string, string> = {
     ...(await isolatedStackEnv('llm-conv-bench-')),
@@ -96,14 +102,15 @@ export async function startBenchStack({
     ready: () => httpOk(`http://127.0.0.1:${port}/api/version`),
     readyTimeoutMs: 30_000,
   });
+  const clientsOllamaHost = frontOllama ? await frontOllama(stackEnv.OLLAMA_HOST!) : stackEnv.OLLAMA_HOST!;
   const cloudOllamaHost = separateCloudFake
     ? `http://127.0.0.1:${(await freePorts(1))[0]}`
-    : stackEnv.OLLAMA_HOST!;
+    : clientsOllamaHost;
   const gateway = { ...withEnv(specs.gateway) };
   gateway.env = { ...gateway.env, OLLAMA_HOST: cloudOllamaHost };
   // WORKER_COUNT workers; each keeps the metrics address stackChains gave it.
   const workers = stackChains(config, specs, 'worker').map(([spec]) => {
-    const worker = { ...spec!, env: { ...stackEnv, ...spec!.env } };
+    const worker = { ...spec!, env: { ...stackEnv, ...spec!.env, OLLAMA_HOST: clientsOllamaHost } };
     return [worker];
   });
 

@@ -46,6 +46,7 @@ const TARGETS: Record<string, string> = {
   'throughput.ratio': '≥ 0.25',
   'throughput.workerPeakRssMb': '≤ 400',
   'realModel.orchestrationShare': '< 0.02',
+  'realModel.vsServerBest': '≥ 0.9',
   'cloud.addedP50Ms': '≤ 2',
   'cloud.reqPerSec': '≥ 2000',
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',

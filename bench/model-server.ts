@@ -22,22 +22,31 @@ export interface RecordedCall {
   body: Record<string, unknown>;
   promptEvalCount: number;
   evalCount: number;
+  /** Epoch ms when the proxy received the call and when it had the answer. */
+  startedAt: number;
+  endedAt: number;
 }
 
 const MODEL_ROUTES = new Set(['/api/generate', '/api/chat']);
 
 /** Forwards everything to `target` and records the model calls that succeeded. */
 export class RecordingProxy {
-  readonly calls: RecordedCall[] = [];
+  calls: RecordedCall[] = [];
   private server?: Server;
 
-  constructor(private readonly target: string) {}
+  constructor(private target = '') {}
+
+  /** Where the calls go; settable until the first one comes. */
+  forwardTo(target: string): void {
+    this.target = target;
+  }
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const startedAt = Date.now();
         const body = Buffer.concat(chunks);
         const abort = new AbortController();
         res.once('close', () => abort.abort());
@@ -63,6 +72,8 @@ export class RecordingProxy {
                 body: JSON.parse(body.toString('utf8')) as Record<string, unknown>,
                 promptEvalCount: reply.prompt_eval_count ?? 0,
                 evalCount: reply.eval_count ?? 0,
+                startedAt,
+                endedAt: Date.now(),
               });
             }
             res.writeHead(upstream.status, {
