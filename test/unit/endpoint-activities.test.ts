@@ -14,7 +14,7 @@ import { createConversationMetrics } from '../../src/conversation/metrics';
 import { completionSampling, nextQuestionPrompt } from '../../src/models/base-model-prompt';
 import { createOpenAiClient } from '../../src/models/openai-client';
 import { LocalStore } from '../../src/output/local-store';
-import { FakeOpenAiServer } from '../fixtures/openai-server';
+import { useFakeOpenAiServer } from '../fixtures/openai-server';
 import { ollamaClient } from '../helpers/ollama-client';
 
 const env = () =>
@@ -26,17 +26,10 @@ const env = () =>
     },
     { logger: new DefaultLogger('ERROR') },
   );
-
-let server: FakeOpenAiServer;
-let baseUrl: string;
-beforeEach(async () => {
-  server = new FakeOpenAiServer();
-  baseUrl = await server.start();
-});
-afterEach(() => server.stop());
+const fake = useFakeOpenAiServer();
 
 function activities(api: 'chat' | 'completions') {
-  const client = createOpenAiClient({ baseUrl, label: 'endpoint fleet' });
+  const client = createOpenAiClient({ baseUrl: fake.baseUrl, label: 'endpoint fleet' });
   const metrics = createConversationMetrics(new Registry());
   const acts = createActivities({
     llmService: { client: { generate: () => Promise.reject(new Error('not the default')) }, maxTokens: 100 },
@@ -78,7 +71,7 @@ const cloud: AskCloudInput = {
 };
 
 test('the local side asks a chat model on the endpoint, and its metrics name the endpoint', async () => {
-  server.next({ kind: 'reply', text: ' What scatters it? ' });
+  fake.server.next({ kind: 'reply', text: ' What scatters it? ' });
   const { acts, metrics } = activities('chat');
   const out = await env().run(acts.askLocal, local);
   expect(out).toMatchObject({
@@ -86,20 +79,20 @@ test('the local side asks a chat model on the endpoint, and its metrics name the
     model: 'fleet-model',
     usage: { inputTokens: 11 },
   });
-  expect(server.received[0]!.path).toBe('/v1/chat/completions');
-  expect(server.received[0]!.body).toMatchObject({ model: 'fleet-model', max_tokens: 32 });
+  expect(fake.server.received[0]!.path).toBe('/v1/chat/completions');
+  expect(fake.server.received[0]!.body).toMatchObject({ model: 'fleet-model', max_tokens: 32 });
   expect(await metrics.registry.metrics()).toContain(
     'llm_model_calls_total{side="local",endpoint="fleet",provider="openai",model="fleet-model",outcome="ok"} 1',
   );
 });
 
 test('the local side continues the question-and-answer transcript on a base model, through completions', async () => {
-  server.next({ kind: 'reply', text: ' What scatters the light? It is' });
+  fake.server.next({ kind: 'reply', text: ' What scatters the light? It is' });
   const { acts } = activities('completions');
   const out = await env().run(acts.askLocal, local);
   expect(out).toMatchObject({ question: 'What scatters the light?' });
   const { maxTokens, temperature, topP, stop } = completionSampling({ maxTokens: 32 });
-  expect(server.received[0]).toMatchObject({
+  expect(fake.server.received[0]).toMatchObject({
     path: '/v1/completions',
     body: {
       model: 'fleet-model',
@@ -113,11 +106,11 @@ test('the local side continues the question-and-answer transcript on a base mode
 });
 
 test("the cloud side's answer comes straight from the endpoint, its system prompt first", async () => {
-  server.next({ kind: 'reply', text: ' Because of scattering. ' });
+  fake.server.next({ kind: 'reply', text: ' Because of scattering. ' });
   const { acts } = activities('chat');
   const out = await env().run(acts.askCloud, cloud);
   expect(out).toMatchObject({ response: 'Because of scattering.', model: 'fleet-model' });
-  expect(server.received[0]!.body.messages).toEqual([
+  expect(fake.server.received[0]!.body.messages).toEqual([
     { role: 'system', content: 'Be brief' },
     { role: 'user', content: 'Why?' },
   ]);
@@ -127,14 +120,14 @@ test.each([
   ['askLocal', 'LocalModelUnavailable'],
   ['askCloud', 'CloudUnavailable'],
 ] as const)('%s retries a 429 after the wait its Retry-After asks for', async (name, type) => {
-  server.next({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
+  fake.server.next({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
   const { acts } = activities('chat');
   const run = name === 'askLocal' ? env().run(acts.askLocal, local) : env().run(acts.askCloud, cloud);
   await expect(run).rejects.toMatchObject({ type, nonRetryable: false, nextRetryDelay: 3000 });
 });
 
 test('a 4xx of the endpoint is not retried', async () => {
-  server.next({ kind: 'status', status: 404, body: '{"error":{"message":"model not found"}}' });
+  fake.server.next({ kind: 'status', status: 404, body: '{"error":{"message":"model not found"}}' });
   const { acts } = activities('chat');
   await expect(env().run(acts.askLocal, local)).rejects.toMatchObject({
     type: 'LocalRequestRejected',

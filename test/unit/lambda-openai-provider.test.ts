@@ -1,10 +1,10 @@
-/** The Lambda's `openai` provider and its configuration, against a local fake OpenAI-compatible server. */
+/** The Lambda's `openai` provider and its configuration, against a local fake OpenAI-compatible fake.server. */
 import { loadLambdaConfig } from '../../lambda/config';
 import { createOpenAiProvider, createProvider } from '../../lambda/providers';
 import type { GenerateInput } from '../../lambda/providers';
 import { createOpenAiClient } from '../../src/models/openai-client';
 import { completionSampling, nextAnswerPrompt } from '../../src/models/base-model-prompt';
-import { FakeOpenAiServer } from '../fixtures/openai-server';
+import { useFakeOpenAiServer } from '../fixtures/openai-server';
 
 const input: GenerateInput = {
   messages: [
@@ -19,18 +19,12 @@ const input: GenerateInput = {
 };
 
 describe('openai provider', () => {
-  let server: FakeOpenAiServer;
-  let baseUrl: string;
-  beforeEach(async () => {
-    server = new FakeOpenAiServer();
-    baseUrl = await server.start();
-  });
-  afterEach(() => server.stop());
+  const fake = useFakeOpenAiServer();
 
   it('answers through chat completions, the system prompt first, in Bedrock stop reasons, with the request id', async () => {
-    server.next({ kind: 'reply', text: ' Sure. ', finishReason: 'length' });
+    fake.server.next({ kind: 'reply', text: ' Sure. ', finishReason: 'length' });
     const provider = createOpenAiProvider({
-      client: createOpenAiClient({ baseUrl }),
+      client: createOpenAiClient({ baseUrl: fake.baseUrl }),
       model: 'chat-model',
       api: 'chat',
     });
@@ -41,7 +35,7 @@ describe('openai provider', () => {
       inputTokens: 11,
       outputTokens: 7,
     });
-    const [call] = server.received;
+    const [call] = fake.server.received;
     expect(call!.path).toBe('/v1/chat/completions');
     expect(call!.body).toMatchObject({
       model: 'chat-model',
@@ -54,9 +48,9 @@ describe('openai provider', () => {
   });
 
   it('continues a question-and-answer transcript through completions for a base model, and cuts the reply', async () => {
-    server.next({ kind: 'reply', text: ' Sure, it is. Sure, it is.\nQuestion' });
+    fake.server.next({ kind: 'reply', text: ' Sure, it is. Sure, it is.\nQuestion' });
     const provider = createOpenAiProvider({
-      client: createOpenAiClient({ baseUrl }),
+      client: createOpenAiClient({ baseUrl: fake.baseUrl }),
       model: 'base',
       api: 'completions',
     });
@@ -66,7 +60,7 @@ describe('openai provider', () => {
       stopReason: 'end_turn',
     });
     const { maxTokens, temperature, topP, stop } = completionSampling(input);
-    expect(server.received[0]!.body).toEqual({
+    expect(fake.server.received[0]!.body).toEqual({
       model: 'other-base',
       prompt: nextAnswerPrompt(input.messages, 'Be brief'),
       max_tokens: maxTokens,
@@ -78,9 +72,9 @@ describe('openai provider', () => {
   });
 
   it('ends the call at the deadline with a retryable 504, and the server sees the request go away', async () => {
-    server.next({ kind: 'silent' });
+    fake.server.next({ kind: 'silent' });
     const provider = createOpenAiProvider({
-      client: createOpenAiClient({ baseUrl }),
+      client: createOpenAiClient({ baseUrl: fake.baseUrl }),
       model: 'm',
       api: 'chat',
     });
@@ -90,9 +84,9 @@ describe('openai provider', () => {
   });
 
   it('passes a 429 on as retryable, with the wait the server asked for', async () => {
-    server.next({ kind: 'status', status: 429, headers: { 'retry-after': '2' } });
+    fake.server.next({ kind: 'status', status: 429, headers: { 'retry-after': '2' } });
     const provider = createOpenAiProvider({
-      client: createOpenAiClient({ baseUrl }),
+      client: createOpenAiClient({ baseUrl: fake.baseUrl }),
       model: 'm',
       api: 'chat',
     });
@@ -106,7 +100,7 @@ describe('openai provider', () => {
   it('is what MODEL_PROVIDER=openai builds, sending the key from the variable OPENAI_API_KEY_ENV names', async () => {
     const env = {
       MODEL_PROVIDER: 'openai',
-      OPENAI_BASE_URL: baseUrl,
+      OPENAI_BASE_URL: fake.baseUrl,
       OPENAI_MODEL: 'served-model',
       OPENAI_API_KEY_ENV: 'FLEET_KEY',
       FLEET_KEY: 'sk-fleet-0123456789',
@@ -114,8 +108,8 @@ describe('openai provider', () => {
     const provider = createProvider(loadLambdaConfig(env), env);
     expect(provider.name).toBe('openai');
     await provider.generate(input);
-    expect(server.received[0]!.body.model).toBe('served-model');
-    expect(server.received[0]!.headers.authorization).toBe('Bearer sk-fleet-0123456789');
+    expect(fake.server.received[0]!.body.model).toBe('served-model');
+    expect(fake.server.received[0]!.headers.authorization).toBe('Bearer sk-fleet-0123456789');
   });
 });
 

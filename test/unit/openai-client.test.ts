@@ -1,7 +1,7 @@
 /** The OpenAI-compatible client against a local fake server: the replies and the failures a real server rarely gives. */
 import { UpstreamError } from '../../src/contracts/errors';
 import { createOpenAiClient, parseRetryAfter } from '../../src/models/openai-client';
-import { FakeOpenAiServer } from '../fixtures/openai-server';
+import { useFakeOpenAiServer } from '../fixtures/openai-server';
 import { until } from '../helpers/wait';
 
 const chat = {
@@ -14,18 +14,11 @@ const chat = {
 };
 
 describe('OpenAI-compatible client', () => {
-  let server: FakeOpenAiServer;
-  let baseUrl: string;
-
-  beforeEach(async () => {
-    server = new FakeOpenAiServer();
-    baseUrl = await server.start();
-  });
-  afterEach(() => server.stop());
+  const fake = useFakeOpenAiServer();
 
   it('sends a chat completion with the sampling, the key and the request id, and reads text, model and usage', async () => {
-    const client = createOpenAiClient({ baseUrl, apiKey: 'sk-test-0123456789' });
-    server.next({ kind: 'reply', text: ' Hello. ', finishReason: 'length' });
+    const client = createOpenAiClient({ baseUrl: fake.baseUrl, apiKey: 'sk-test-0123456789' });
+    fake.server.next({ kind: 'reply', text: ' Hello. ', finishReason: 'length' });
     await expect(
       client.chat({ ...chat, temperature: 0.3, topP: 0.8, stop: ['\n\n'] }, { requestId: 'req-1' }),
     ).resolves.toEqual({
@@ -34,7 +27,7 @@ describe('OpenAI-compatible client', () => {
       finishReason: 'length',
       usage: { inputTokens: 11, outputTokens: 7 },
     });
-    const [call] = server.received;
+    const [call] = fake.server.received;
     expect(call!.path).toBe('/v1/chat/completions');
     expect(call!.body).toEqual({
       model: 'm',
@@ -50,8 +43,8 @@ describe('OpenAI-compatible client', () => {
   });
 
   it('sends a completion for a base model and sends no key when it has none', async () => {
-    const client = createOpenAiClient({ baseUrl: `${baseUrl}/` });
-    server.next({ kind: 'reply', text: ' Paris.' });
+    const client = createOpenAiClient({ baseUrl: `${fake.baseUrl}/` });
+    fake.server.next({ kind: 'reply', text: ' Paris.' });
     await expect(
       client.complete({ model: 'base', prompt: 'Question: ?\nAnswer:', maxTokens: 8 }),
     ).resolves.toEqual({
@@ -60,24 +53,24 @@ describe('OpenAI-compatible client', () => {
       finishReason: 'stop',
       usage: { inputTokens: 11, outputTokens: 7 },
     });
-    expect(server.received[0]!.path).toBe('/v1/completions');
-    expect(server.received[0]!.body).toEqual({
+    expect(fake.server.received[0]!.path).toBe('/v1/completions');
+    expect(fake.server.received[0]!.body).toEqual({
       model: 'base',
       prompt: 'Question: ?\nAnswer:',
       max_tokens: 8,
       stream: false,
     });
-    expect(server.received[0]!.headers.authorization).toBeUndefined();
+    expect(fake.server.received[0]!.headers.authorization).toBeUndefined();
   });
 
   it('maps 429 to a retryable THROTTLED error with the wait Retry-After asks for', async () => {
-    server.next({
+    fake.server.next({
       kind: 'status',
       status: 429,
       headers: { 'retry-after': '7' },
       body: JSON.stringify({ error: { message: 'Rate limit reached', type: 'rate_limit' } }),
     });
-    const err = (await createOpenAiClient({ baseUrl, label: 'gpu-fleet' })
+    const err = (await createOpenAiClient({ baseUrl: fake.baseUrl, label: 'gpu-fleet' })
       .chat(chat)
       .catch((e: unknown) => e)) as UpstreamError;
     expect(err).toBeInstanceOf(UpstreamError);
@@ -94,8 +87,12 @@ describe('OpenAI-compatible client', () => {
     [404, 404, 'MODEL_NOT_FOUND', false],
     [422, 400, 'INVALID_REQUEST', false],
   ])('maps status %i to %i %s (retryable: %p)', async (status, statusCode, code, retryable) => {
-    server.next({ kind: 'status', status, body: '{"object":"error","message":"it went wrong","code":1}' });
-    const err = await createOpenAiClient({ baseUrl })
+    fake.server.next({
+      kind: 'status',
+      status,
+      body: '{"object":"error","message":"it went wrong","code":1}',
+    });
+    const err = await createOpenAiClient({ baseUrl: fake.baseUrl })
       .chat(chat)
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ statusCode, code, retryable });
@@ -103,8 +100,8 @@ describe('OpenAI-compatible client', () => {
   });
 
   it('maps a body that is not JSON to a permanent BAD_UPSTREAM_RESPONSE that quotes it', async () => {
-    server.next({ kind: 'raw', body: '<html>Welcome to nginx</html>' });
-    const err = await createOpenAiClient({ baseUrl })
+    fake.server.next({ kind: 'raw', body: '<html>Welcome to nginx</html>' });
+    const err = await createOpenAiClient({ baseUrl: fake.baseUrl })
       .complete({ model: 'm', prompt: 'p', maxTokens: 4 })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ statusCode: 502, code: 'BAD_UPSTREAM_RESPONSE', retryable: false });
@@ -113,8 +110,8 @@ describe('OpenAI-compatible client', () => {
   });
 
   it('maps JSON without a choice to BAD_UPSTREAM_RESPONSE', async () => {
-    server.next({ kind: 'raw', body: '{"choices":[]}', contentType: 'application/json' });
-    await expect(createOpenAiClient({ baseUrl }).chat(chat)).rejects.toMatchObject({
+    fake.server.next({ kind: 'raw', body: '{"choices":[]}', contentType: 'application/json' });
+    await expect(createOpenAiClient({ baseUrl: fake.baseUrl }).chat(chat)).rejects.toMatchObject({
       code: 'BAD_UPSTREAM_RESPONSE',
     });
   });
@@ -125,16 +122,16 @@ describe('OpenAI-compatible client', () => {
   ] as const)(
     'ends a call whose server %s at the deadline, with a retryable timeout, and closes the connection',
     async (_what, kind, says) => {
-      server.next({ kind });
+      fake.server.next({ kind });
       const started = Date.now();
-      const err = await createOpenAiClient({ baseUrl })
+      const err = await createOpenAiClient({ baseUrl: fake.baseUrl })
         .chat(chat, { deadline: Date.now() + 300 })
         .catch((e: unknown) => e);
       expect(err).toMatchObject({ statusCode: 504, code: 'UPSTREAM_TIMEOUT', retryable: true });
       expect((err as Error).message).toContain(says);
       expect(Date.now() - started).toBeLessThan(5_000);
       await until(
-        () => server.abandoned,
+        () => fake.server.abandoned,
         (n) => n === 1,
         { what: 'the fake server to see the request go away' },
       );
@@ -142,24 +139,26 @@ describe('OpenAI-compatible client', () => {
   );
 
   it('applies its own per-call timeout when the call has no deadline', async () => {
-    server.next({ kind: 'silent' });
-    await expect(createOpenAiClient({ baseUrl, timeoutMs: 200 }).chat(chat)).rejects.toMatchObject({
+    fake.server.next({ kind: 'silent' });
+    await expect(
+      createOpenAiClient({ baseUrl: fake.baseUrl, timeoutMs: 200 }).chat(chat),
+    ).rejects.toMatchObject({
       code: 'UPSTREAM_TIMEOUT',
     });
   });
 
   it('makes no call when the deadline has passed', async () => {
     await expect(
-      createOpenAiClient({ baseUrl }).chat(chat, { deadline: Date.now() - 1 }),
+      createOpenAiClient({ baseUrl: fake.baseUrl }).chat(chat, { deadline: Date.now() - 1 }),
     ).rejects.toMatchObject({
       code: 'UPSTREAM_TIMEOUT',
     });
-    expect(server.received).toHaveLength(0);
+    expect(fake.server.received).toHaveLength(0);
   });
 
   it("maps the caller's timeout signal to a timeout, and rethrows a cancellation as it is", async () => {
-    server.next({ kind: 'silent' }, { kind: 'silent' });
-    const client = createOpenAiClient({ baseUrl });
+    fake.server.next({ kind: 'silent' }, { kind: 'silent' });
+    const client = createOpenAiClient({ baseUrl: fake.baseUrl });
     await expect(client.chat(chat, { signal: AbortSignal.timeout(100) })).rejects.toMatchObject({
       code: 'UPSTREAM_TIMEOUT',
     });
@@ -167,7 +166,7 @@ describe('OpenAI-compatible client', () => {
     const controller = new AbortController();
     const call = client.chat(chat, { signal: controller.signal });
     await until(
-      () => server.received.length,
+      () => fake.server.received.length,
       (n) => n === 2,
     );
     controller.abort(cancelled);
@@ -175,8 +174,8 @@ describe('OpenAI-compatible client', () => {
   });
 
   it('maps a refused connection to a retryable UPSTREAM_UNAVAILABLE', async () => {
-    await server.stop();
-    await expect(createOpenAiClient({ baseUrl }).chat(chat)).rejects.toMatchObject({
+    await fake.server.stop();
+    await expect(createOpenAiClient({ baseUrl: fake.baseUrl }).chat(chat)).rejects.toMatchObject({
       statusCode: 503,
       code: 'UPSTREAM_UNAVAILABLE',
       retryable: true,
@@ -184,8 +183,8 @@ describe('OpenAI-compatible client', () => {
   });
 
   it('never puts the API key in an error message', async () => {
-    server.next({ kind: 'status', status: 401, body: '{"error":{"message":"bad key"}}' });
-    const err = await createOpenAiClient({ baseUrl, apiKey: 'sk-secret-abcdefgh' })
+    fake.server.next({ kind: 'status', status: 401, body: '{"error":{"message":"bad key"}}' });
+    const err = await createOpenAiClient({ baseUrl: fake.baseUrl, apiKey: 'sk-secret-abcdefgh' })
       .chat(chat)
       .catch((e: unknown) => e);
     expect(JSON.stringify(err)).not.toContain('sk-secret');
