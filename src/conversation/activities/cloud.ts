@@ -6,6 +6,7 @@ import { priceCall, type ModelPrices } from '../../models/prices';
 import { callRequestId } from './call-id';
 import { attemptTimeLeftMs } from '../../shared/activity/deadline';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
+import { upstreamFailure } from '../../shared/activity/upstream-failure';
 import { observeModelCall } from './observe';
 import type { ConversationMetrics } from '../metrics';
 import type { LlmServiceClient } from './llm-service-client';
@@ -135,13 +136,8 @@ async function reserveTokens(
 /** An LLM service error as the activity failure Temporal retries (or not); shared with the campaign judge. */
 export function cloudFailure(err: unknown): unknown {
   if (!isUpstreamError(err)) return err;
-  const upstream = err;
-  return ApplicationFailure.create({
-    type: upstream.retryable ? FailureType.CloudUnavailable : FailureType.CloudRejected,
-    message: `${upstream.code}: ${upstream.message}`,
-    nonRetryable: !upstream.retryable,
-    details: [{ statusCode: upstream.statusCode, code: upstream.code }],
-    ...(upstream.retryAfterMs !== undefined && { nextRetryDelay: upstream.retryAfterMs }),
-    cause: upstream,
+  return upstreamFailure(err, {
+    unavailable: FailureType.CloudUnavailable,
+    rejected: FailureType.CloudRejected,
   });
 }

@@ -17,6 +17,7 @@ import { callRequestId } from './call-id';
 import { attemptTimeLeftMs } from '../../shared/activity/deadline';
 import { ollamaQuestionServer, type QuestionServer } from './question-server';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
+import { upstreamFailure } from '../../shared/activity/upstream-failure';
 import { observeModelCall } from './observe';
 import { traceModelCall } from '../../shared/telemetry/model-call';
 import type { ConversationMetrics } from '../metrics';
@@ -182,13 +183,9 @@ export function localFailure(err: unknown, model: string): unknown {
   // A cancellation (the conversation timed out or was cancelled) stays what it is.
   if (!(err instanceof Error) || err instanceof CancelledFailure) return err;
   if (isUpstreamError(err)) {
-    return ApplicationFailure.create({
-      type: err.retryable ? FailureType.LocalUnavailable : FailureType.LocalRejected,
-      message: `${err.code}: ${err.message}`,
-      nonRetryable: !err.retryable,
-      details: [{ statusCode: err.statusCode, code: err.code }],
-      ...(err.retryAfterMs !== undefined && { nextRetryDelay: err.retryAfterMs }),
-      cause: err,
+    return upstreamFailure(err, {
+      unavailable: FailureType.LocalUnavailable,
+      rejected: FailureType.LocalRejected,
     });
   }
   const status = httpStatusOf(err);
