@@ -75,6 +75,10 @@ const SCENARIOS: Record<string, Scenario> = {
   'provider-queues-budget': {
     input: { initialQuery: 'Tell me about budgets', maxTurns: 10, maxTotalTokens: 150 },
   },
+  // The novelty guard: the fake model says the same thing about echoes until asked with a sampling seed. The local
+  // side's resample (it sends one) finds a new question; the cloud's two resamples (no seed) do not, so the
+  // conversation ends as `repetition` in turn 2.
+  'novelty-resample': { input: { initialQuery: 'Tell me about echoes', maxTurns: 3 } },
 };
 
 /** Campaigns: their workflow id must be `campaign-<campaignId>`, which the replay test derives from the name. */

@@ -32,6 +32,26 @@ test('there are recorded histories for every way a conversation ends', () => {
       // Recorded with the provider task queues and maxTotalTokens; and a campaign (judge, pause, resume).
       'provider-queues-budget',
       'campaign',
+      // The novelty guard asking again: a local resample that finds a new question, cloud resamples that do not.
+      'novelty-resample',
+    ]),
+  );
+});
+
+test('the novelty-resample history holds resamples of both sides, so its replay covers the novelty guard', () => {
+  const { events } = JSON.parse(readFileSync(path.join(dir, 'novelty-resample.json'), 'utf8')) as {
+    events: { userMetadata?: { summary?: { data?: string } } }[];
+  };
+  const summaries = events.flatMap((e) => {
+    const data = e.userMetadata?.summary?.data;
+    return data ? [JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as string] : [];
+  });
+  expect(summaries).toEqual(
+    expect.arrayContaining([
+      'turn 1 · local · resample 1',
+      'turn 2 · cloud · resample 1',
+      'turn 2 · cloud · resample 2',
+      'export · 1 turns · repetition',
     ]),
   );
 });
