@@ -2,7 +2,8 @@
  * A batch campaign on the real Temporal dev server and the real worker process: the worker reaches the local
  * Bedrock batch stand-in and a real S3 API server (moto) through the AWS SDK's standard variables, as `npm start`
  * would point it; the campaign starts its batcher, each turn of its conversations goes into one Converse job, and the
- * totals say what it cost and what it would have cost on demand.
+ * totals say what it cost and what it would have cost on demand. Every Bedrock and S3 request is valid against
+ * botocore's models.
  */
 import { ListModelInvocationJobsCommand } from '@aws-sdk/client-bedrock';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { cloudBatchWorkflowId } from '../../src/contracts/cloud-batch';
 import { BedrockBatchStandIn } from '../fixtures/bedrock-batch-stand-in';
 import { S3Server } from '../fixtures/s3-server';
 import { loadServiceModel, requestProblems } from '../helpers/botocore';
+import { s3Operations, s3Problems } from '../helpers/botocore-s3';
 import { withWorkerComponents } from '../helpers/worker-components';
 
 const BUCKET = 'campaign-batch';
@@ -93,4 +95,10 @@ test('a batch campaign: every conversation’s turn in one Converse job per turn
   expect(readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain('on demand it would cost (USD)');
   const model = loadServiceModel('bedrock');
   expect((await standIn.requests()).flatMap((r) => requestProblems(model, r))).toEqual([]);
+  // The worker process's S3 requests (staged turns, job inputs, answers) and the stand-in's, against the s3 model.
+  const requests = moto.requests();
+  expect(s3Operations(requests)).toEqual(
+    new Set(['CreateBucket', 'PutObject', 'GetObject', 'ListObjectsV2']),
+  );
+  expect(s3Problems(requests)).toEqual([]);
 }, 300_000);

@@ -3,20 +3,22 @@
  * a checker for the REST-JSON requests our local stand-ins receive: the operation is found by method and URI
  * template, then the labels, query string and JSON body are checked against the input shape (required members,
  * types, lengths, ranges, enums, patterns, unknown members). Responses are checked against the output shape.
+ * S3's REST-XML requests have their own checker, botocore-s3.ts, on the same shape checks.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { repoRoot } from './tools';
 
-interface MemberRef {
+export interface MemberRef {
   shape: string;
   location?: 'uri' | 'querystring' | 'header' | 'headers' | 'statusCode';
   locationName?: string;
   idempotencyToken?: boolean;
+  flattened?: boolean;
 }
 
-interface Shape {
+export interface Shape {
   type: string;
   members?: Record<string, MemberRef>;
   required?: string[];
@@ -29,9 +31,13 @@ interface Shape {
   enum?: string[];
   union?: boolean;
   timestampFormat?: string;
+  /** REST-XML: the member that is the whole HTTP body. */
+  payload?: string;
+  /** REST-XML: a list whose items are repeated elements, with no wrapper element. */
+  flattened?: boolean;
 }
 
-interface Operation {
+export interface Operation {
   name: string;
   http: { method: string; requestUri: string; responseCode?: number };
   input?: { shape: string };
@@ -155,7 +161,7 @@ export function responseProblems(model: ServiceModel, operationName: string, bod
   return shapeProblems(model, operation.output.shape, body, operationName);
 }
 
-function fromQuery(model: ServiceModel, shapeName: string, value: string): unknown {
+export function fromQuery(model: ServiceModel, shapeName: string, value: string): unknown {
   const type = model.shapes[shapeName]!.type;
   if (type === 'integer' || type === 'long' || type === 'float' || type === 'double') return Number(value);
   if (type === 'boolean') return value === 'true' ? true : value === 'false' ? false : value;
@@ -166,7 +172,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function shapeProblems(model: ServiceModel, shapeName: string, value: unknown, at: string): string[] {
+export function shapeProblems(model: ServiceModel, shapeName: string, value: unknown, at: string): string[] {
   const shape = model.shapes[shapeName];
   if (!shape) return [`${at}: unknown shape ${shapeName}`];
   switch (shape.type) {

@@ -2,7 +2,7 @@
  * Batch mode's activity-side building blocks (src/models/bedrock-batch/jobs.ts) on the real @aws-sdk/client-bedrock and
  * @aws-sdk/client-s3, against the local Bedrock batch stand-in and a real S3 API server (moto): staged requests
  * become one Converse job, a retried submission finds the same job, answers join back to their turns by recordId,
- * partial and failed records come back as such. Every Bedrock request is checked against botocore's model.
+ * partial and failed records come back as such. Every Bedrock and S3 request is checked against botocore's models.
  */
 import { ListModelInvocationJobsCommand, type BedrockClient } from '@aws-sdk/client-bedrock';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -15,6 +15,7 @@ import { BedrockBatchStandIn, EchoProvider } from '../fixtures/bedrock-batch-sta
 import { FakeBedrock } from '../fixtures/bedrock-server';
 import { S3Server } from '../fixtures/s3-server';
 import { loadServiceModel, requestProblems } from '../helpers/botocore';
+import { s3Operations, s3Problems } from '../helpers/botocore-s3';
 import { until } from '../helpers/wait';
 
 const BUCKET = 'batch-jobs';
@@ -253,4 +254,12 @@ it('sent only requests valid against botocore’s bedrock model', async () => {
     ]),
   );
   expect(requests.flatMap((r) => requestProblems(model, r))).toEqual([]);
+});
+
+it('sent only S3 requests valid against botocore’s s3 model, its own and the stand-in’s', () => {
+  const requests = moto.requests();
+  expect(s3Operations(requests)).toEqual(
+    new Set(['CreateBucket', 'PutObject', 'GetObject', 'ListObjectsV2']),
+  );
+  expect(s3Problems(requests)).toEqual([]);
 });

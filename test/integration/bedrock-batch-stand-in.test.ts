@@ -1,7 +1,8 @@
 /**
  * The local Bedrock batch stand-in driven by the real @aws-sdk/client-bedrock, with its job files in a real S3 API
  * server (moto) read and written through the real @aws-sdk/client-s3. Every request it received is checked against
- * botocore's `bedrock` service model, and its replies against the operations' output shapes.
+ * botocore's `bedrock` service model, and its replies against the operations' output shapes; every S3 request (the
+ * stand-in's job files and the test's own) against botocore's `s3` model.
  */
 import {
   ConflictException,
@@ -26,6 +27,7 @@ import { BedrockBatchStandIn, EchoProvider } from '../fixtures/bedrock-batch-sta
 import { FakeOllama } from '../fixtures/ollama-server';
 import { S3Server } from '../fixtures/s3-server';
 import { loadServiceModel, requestProblems, responseProblems, type ServiceModel } from '../helpers/botocore';
+import { s3Operations, s3Problems } from '../helpers/botocore-s3';
 import { until } from '../helpers/wait';
 
 const BUCKET = 'batch-stand-in';
@@ -547,5 +549,15 @@ describe('against botocore’s bedrock service model', () => {
     expect((listed.body as { nextToken?: string }).nextToken).toBeDefined();
     const stopped = await raw('POST', `/model-invocation-job/${id}/stop`);
     expect(stopped).toMatchObject({ status: 400, errorType: 'ConflictException' });
+  });
+});
+
+describe('against botocore’s s3 service model', () => {
+  it('sent moto only valid S3 requests: the stand-in reading inputs and writing outputs, and this test (all above)', () => {
+    const requests = moto.requests();
+    expect(s3Operations(requests)).toEqual(
+      new Set(['CreateBucket', 'PutObject', 'GetObject', 'ListObjectsV2']),
+    );
+    expect(s3Problems(requests)).toEqual([]);
   });
 });

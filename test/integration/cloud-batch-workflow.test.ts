@@ -2,7 +2,8 @@
  * Batch mode's workflows on Temporal's dev server: conversations that ask their cloud turns through the batcher
  * (cloudBatchWorkflow), which sends them to the local Bedrock batch stand-in as Converse jobs through the real
  * @aws-sdk/client-bedrock, with the records and answers in a real S3 API server (moto). Jobs that come back
- * PartiallyCompleted or Expired, records with error lines, too few requests for a job, and a cancel.
+ * PartiallyCompleted or Expired, records with error lines, too few requests for a job, and a cancel. Every Bedrock
+ * and S3 request is checked against botocore's models.
  */
 import {
   ListModelInvocationJobsCommand,
@@ -40,6 +41,7 @@ import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { BedrockBatchStandIn, EchoProvider } from '../fixtures/bedrock-batch-stand-in';
 import { S3Server } from '../fixtures/s3-server';
 import { loadServiceModel, requestProblems } from '../helpers/botocore';
+import { s3Operations, s3Problems } from '../helpers/botocore-s3';
 import { ollamaClient } from '../helpers/ollama-client';
 import { CONVERSATION_SEARCH_ATTRIBUTES } from '../../src/conversation/search-attributes';
 import { requireTool } from '../helpers/tools';
@@ -386,4 +388,12 @@ test('every Bedrock request was valid against botocore’s bedrock model', async
   const requests = await standIn.requests();
   expect(requests.length).toBeGreaterThan(10);
   expect(requests.flatMap((r) => requestProblems(model, r))).toEqual([]);
+});
+
+test('every S3 request was valid against botocore’s s3 model: the activities’ and the stand-in’s', () => {
+  const requests = moto.requests();
+  expect(s3Operations(requests)).toEqual(
+    new Set(['CreateBucket', 'PutObject', 'GetObject', 'ListObjectsV2']),
+  );
+  expect(s3Problems(requests)).toEqual([]);
 });
