@@ -8,7 +8,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { campaignWorkflowId } from '../contracts/campaign';
 import { specHashOf } from './identity';
 import type { CampaignSpec } from '../contracts/campaign-spec';
-import { CAMPAIGN_WORKFLOW_TYPE } from '../contracts/campaign';
+import { CAMPAIGN_WORKFLOW_TASK_TIMEOUT, CAMPAIGN_WORKFLOW_TYPE } from '../contracts/campaign';
 import type { ValidCampaign } from './validate';
 
 /** What the campaign workflow's memo holds: the hash of the spec it was started with. */
@@ -81,6 +81,7 @@ export async function startCampaign(
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowTaskTimeout: CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
       memo: { specHash } satisfies CampaignMemo,
       staticSummary: campaignSummary(spec, campaign.items.length),
       staticDetails: campaignDetails(campaign),

@@ -7,6 +7,12 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ConversationInput, EndReason, TokenUsage } from './conversation';
 
 export const CAMPAIGN_WORKFLOW_TYPE = 'campaignWorkflow';
+/**
+ * The workflow task timeout of a campaign and of its conversations: a task that a dead worker held goes to another
+ * worker after this long. Temporal's default (10 s) held the campaign's next starts that long after a worker SIGKILL
+ * while its conversations ended and freed their slots.
+ */
+export const CAMPAIGN_WORKFLOW_TASK_TIMEOUT = '5 seconds';
 /** Campaign workflow ids are `campaign-<campaignId>`; its conversations `campaign-<campaignId>-<itemHash>`. */
 export const CAMPAIGN_WORKFLOW_ID_PREFIX = 'campaign-';
 /** `campaign-<campaignId>-<12-digit item hash>` stays within a conversation id's 128 characters. */

@@ -18,7 +18,7 @@ import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import type { Logger } from '../shared/logger';
-import { conversationOutcome } from '../campaign/activities';
+import { conversationOutcome, withCampaignHeartbeats } from '../campaign/activities';
 import type { CampaignActivityImpls } from '../campaign/activities';
 import { createCampaignProgressMetrics, withCampaignProgress } from '../campaign/progress-metrics';
 import { createActivities } from '../conversation/activities/index';
@@ -50,7 +50,11 @@ export type WorkerActivitiesDeps = ActivitiesDeps & { campaign?: CampaignActivit
 
 /** Every activity the main task queue serves: the conversation's and the campaign's. */
 function workerActivities({ campaign, ...conversation }: WorkerActivitiesDeps) {
-  return { ...createActivities(conversation), conversationOutcome, ...campaign };
+  return {
+    ...createActivities(conversation),
+    conversationOutcome,
+    ...(campaign && withCampaignHeartbeats(campaign)),
+  };
 }
 
 export interface WorkerTuning {
@@ -111,6 +115,8 @@ export function providerQueuesFromConfig(config: Config, endpoints?: ModelEndpoi
   };
 }
 
+export const STICKY_QUEUE_TIMEOUT = '5 seconds';
+
 /** One Worker for everything on one task queue (tests): model calls run on the workflow's own queue. */
 export function createWorker({
   connection,
@@ -128,6 +134,10 @@ export function createWorker({
     namespace,
     taskQueue,
     activities: workerActivities(activities),
+    // A workflow task waits this long on the queue of the worker that has the workflow cached before any worker may
+    // take it: after that worker died, each of its workflows pays it once, a campaign's next starts included (the
+    // TypeScript SDK's default is 10 s; 5 s is the Go and Java SDKs').
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     ...(tuning && {
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
@@ -158,7 +168,8 @@ export async function createWorkers(deps: WorkerDeps & { providers: ProviderQueu
     },
   };
   const { askCloud, askLocal } = createActivities(activityDeps);
-  const judgeConversation = activityDeps.campaign?.judgeConversation;
+  const judgeConversation =
+    activityDeps.campaign && withCampaignHeartbeats(activityDeps.campaign).judgeConversation;
   const judge = judgeConversation ? { judgeConversation } : {};
   const provider = (queue: ProviderQueue, calls: object) =>
     Worker.create({

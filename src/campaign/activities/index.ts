@@ -2,6 +2,7 @@
  * The campaign's activities: the plan (makePlanActivities), the dataset (makeDatasetActivities), both built over
  * injected dependencies, and conversationOutcome, which reads an existing conversation with the worker's client.
  */
+import { heartbeating } from '../../shared/activity/heartbeat';
 import type { CloudBatchJobActivities } from './cloud-batch';
 import type { DatasetActivities } from './dataset';
 import type { makePlanActivities } from './plan';
@@ -19,3 +20,17 @@ export type PlanActivities = ReturnType<typeof makePlanActivities>;
 
 /** The activities a worker builds from its configuration (the plan, the dataset, the batcher's jobs). */
 export type CampaignActivityImpls = PlanActivities & DatasetActivities & Partial<CloudBatchJobActivities>;
+
+/**
+ * The activities as a worker registers them: the plan, a page of items, the checkpoint and the judge heartbeat while
+ * they work, so the heartbeatTimeout the campaign workflow gives each notices a dead worker within seconds.
+ */
+export function withCampaignHeartbeats(impls: CampaignActivityImpls): CampaignActivityImpls {
+  return {
+    ...impls,
+    planCampaign: heartbeating(impls.planCampaign),
+    campaignItems: heartbeating(impls.campaignItems),
+    checkpointCampaign: heartbeating(impls.checkpointCampaign),
+    judgeConversation: heartbeating(impls.judgeConversation),
+  };
+}

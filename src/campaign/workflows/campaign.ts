@@ -3,10 +3,10 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   condition,
-  continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -29,6 +29,7 @@ import { conversationWorkflow } from '../../conversation/workflows/conversation'
 import {
   CAMPAIGN_ID_RULE,
   CAMPAIGN_WORKFLOW_ID_PREFIX,
+  CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
   campaignIdOfWorkflowId,
   CampaignFailureType,
   campaignStatusQuery,
@@ -59,10 +60,10 @@ import type { CampaignActivities } from './activities';
 
 /**
  * Continue-as-new design: a run starts at most this many items (fewer when the server suggests continuing), then
- * stops starting, lets the ones in flight finish (at most `concurrency`, so the pause is one conversation long),
- * checkpoints and continues-as-new with the cursor, the counts, the totals and the pause/cancel/budget state.
- * Nothing runs across runs, so no child is tracked across them, and each run's history stays near a thousand
- * events (three per child, a few per workflow task, a page of items every PAGE_SIZE) whatever the item count.
+ * checkpoints and continues-as-new with the cursor, the counts, the totals, the pause/cancel/budget state and the
+ * ids of the conversations still running, which the next run waits for (CARRY_RUNNING_PATCH). Each run's history
+ * stays near a thousand events (three per child, a few per workflow task, a page of items every PAGE_SIZE) whatever
+ * the item count.
  */
 export const ITEMS_PER_RUN = 100;
 
@@ -102,14 +103,28 @@ const fileRetry: RetryPolicy = {
   maximumInterval: '30 seconds',
   nonRetryableErrorTypes: [CampaignFailureType.InvalidSpec],
 };
-const { planCampaign, campaignItems } = proxyActivities<CampaignActivities>({
+/*
+ * The activities below heartbeat while they work (the worker wraps them, see withCampaignHeartbeats), so one that a
+ * dead worker held is retried elsewhere within its heartbeatTimeout, not at its startToClose: a page of items not
+ * read stops new starts, and a checkpoint not written holds the continue-as-new, while the running conversations
+ * end and free their slots.
+ */
+const { planCampaign } = proxyActivities<CampaignActivities>({
   // A seeds file of 100 000 lines is read, expanded and written once.
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { ...fileRetry, maximumAttempts: 10 },
+});
+const { campaignItems } = proxyActivities<CampaignActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '5 seconds',
   scheduleToCloseTimeout: '30 minutes',
   retry: { ...fileRetry, maximumAttempts: 10 },
 });
 const { checkpointCampaign } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '5 seconds',
   scheduleToCloseTimeout: '30 minutes',
   retry: fileRetry,
 });
@@ -121,6 +136,7 @@ const { writeCampaignDataset } = proxyActivities<CampaignActivities>({
 /** The judge is a model call on its side's queue; a judge that keeps failing leaves the item unscored. */
 const { judgeConversation } = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
   scheduleToCloseTimeout: '20 minutes',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
 });
@@ -463,7 +479,11 @@ export async function campaignWorkflow(
   if (moreToStart()) {
     await checkpoint();
     log.info('continuing as new', { campaignId, cursor: state.cursor, runs: state.runs + 1 });
-    return continueAsNew<typeof campaignWorkflow>(rawSpec, {
+    // The next run's task timeout is ours even when the campaign was started without it (the Temporal CLI).
+    const continueAsNew = makeContinueAsNewFunc<typeof campaignWorkflow>({
+      workflowTaskTimeout: CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
+    });
+    return continueAsNew(rawSpec, {
       itemCount: state.itemCount,
       startedAt: state.startedAt,
       cursor: state.cursor,
@@ -612,6 +632,7 @@ async function runItem(
         ? [{ ...item.conversation, conversationId }, undefined, route]
         : [{ ...item.conversation, conversationId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowTaskTimeout: CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
       // An item runs once: an id used before (running or closed) is refused, and its result is read instead.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [{ key: CAMPAIGN_ID, value: campaignId }],

@@ -16,3 +16,11 @@ export async function withHeartbeats<T>(work: Promise<T>, everyMs = 5_000): Prom
     clearInterval(timer);
   }
 }
+
+/** `activity`, heartbeating every `everyMs` (at most a third of its heartbeatTimeout) while it runs. */
+export function heartbeating<A extends unknown[], R>(
+  activity: (...args: A) => Promise<R>,
+  everyMs = 1_000,
+): (...args: A) => Promise<R> {
+  return (...args) => withHeartbeats(activity(...args), everyMs);
+}
