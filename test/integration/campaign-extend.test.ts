@@ -182,3 +182,44 @@ test('extending a campaign that never ran here fails at once, naming extends', a
   expect(messages.join(' / ')).toMatch(/extends: campaign no-such-campaign has no manifest in OUTPUT_DIR/);
   expect(models.calls).toEqual({ cloud: 0, local: 0 });
 });
+
+test('adding a repeat, a seed and a pair to a 1 000-item campaign costs only the 331 new items', async () => {
+  const seeds = (n: number) => Array.from({ length: n }, (_, i) => `Large seed ${i}: what is new here?`);
+  const pairs = (n: number) => Array.from({ length: n }, (_, i) => ({ cloud: { temperature: i / 10 } }));
+  const large = { maxTurns: 1, concurrency: 50 };
+  const first = countingModels();
+  const parent = await runCampaign(
+    { campaignId: 'large', seeds: seeds(10), pairs: pairs(10), repeats: 10, ...large },
+    first,
+  );
+  expect(parent.counts).toMatchObject({ completed: 1000, failed: 0 });
+  expect(first.calls).toEqual({ cloud: 1000, local: 1000 });
+
+  // 11 seeds × 11 pairs × 11 repeats = 1 331 items: the parent's 1 000 and 331 new ones, one turn each.
+  const second = countingModels();
+  const child = await runCampaign(
+    {
+      campaignId: 'large-extended',
+      extends: 'large',
+      seeds: seeds(11),
+      pairs: pairs(11),
+      repeats: 11,
+      ...large,
+    },
+    second,
+  );
+  expect(second.calls).toEqual({ cloud: 331, local: 331 });
+  expect(child.counts).toMatchObject({ completed: 1331, failed: 0 });
+  expect(child.provenance.parent).toEqual({ campaignId: 'large', reusedItems: 1000 });
+  expect(child.totals.turns).toBe(331);
+  const reused = child.items.filter((i) => i.outcome?.reusedFrom === 'large');
+  expect(reused.map((i) => i.itemHash).sort()).toEqual(parent.items.map((i) => i.itemHash).sort());
+  const rows = (
+    await readFile(path.join(outputDir, 'campaigns', 'large-extended', 'conversations.jsonl'), 'utf8')
+  )
+    .split('\n')
+    .filter(Boolean);
+  expect(rows).toHaveLength(1331);
+  const card = await readFile(path.join(outputDir, 'campaigns', 'large-extended', 'README.md'), 'utf8');
+  expect(card).toContain('Extends campaign `large`: 1000 of its completed conversations are taken over');
+}, 900_000);
