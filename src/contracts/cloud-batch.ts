@@ -13,6 +13,15 @@ export const MAX_BATCH_RECORDS = 50_000;
 /** Bedrock's range for a job's timeoutDurationInHours. */
 export const BATCH_TIMEOUT_HOURS = { min: 24, max: 168 } as const;
 export const MAX_BATCH_WAIT_MINUTES = 7 * 24 * 60;
+/**
+ * The batcher's waits (`settleSeconds`, `pollSeconds`, `maxPollSeconds`): how long a full set of waiting requests
+ * waits for late joiners, and each job's first status poll, doubling up to the longest.
+ */
+export const BATCH_WAITS = {
+  settleSeconds: { default: 5, min: 0, max: 3_600 },
+  pollSeconds: { default: 5, min: 1, max: 3_600 },
+  maxPollSeconds: { default: 300, min: 1, max: 86_400 },
+} as const;
 
 /** Key segments the service's S3Uri pattern accepts. */
 function isBadKeySegment(segment: string): boolean {
@@ -42,6 +51,7 @@ function buildCloudBatchSchema() {
     const problem = batchS3UriProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
+  const seconds = ({ min, max }: { min: number; max: number }) => z.number().min(min).max(max).optional();
   return z
     .object({
       /** The service role Bedrock assumes to read the input and write the output (iam:PassRole is needed on it). */
@@ -63,8 +73,30 @@ function buildCloudBatchSchema() {
       maxWaitMinutes: z.number().positive().max(MAX_BATCH_WAIT_MINUTES).optional(),
       /** The job's timeoutDurationInHours (Bedrock: 24..168, default 168); past it the job ends Expired or partial. */
       timeoutHours: z.number().int().min(BATCH_TIMEOUT_HOURS.min).max(BATCH_TIMEOUT_HOURS.max).optional(),
+      /** Once every conversation waits, how long no new one may have joined before the job goes (the start-up burst). */
+      settleSeconds: seconds(BATCH_WAITS.settleSeconds),
+      /** A job's first status poll, then doubling up to maxPollSeconds. */
+      pollSeconds: seconds(BATCH_WAITS.pollSeconds),
+      maxPollSeconds: seconds(BATCH_WAITS.maxPollSeconds),
     })
-    .strict();
+    .strict()
+    .superRefine((value, ctx) => {
+      const first = value.pollSeconds ?? BATCH_WAITS.pollSeconds.default;
+      const longest = value.maxPollSeconds ?? BATCH_WAITS.maxPollSeconds.default;
+      if (longest < first) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [value.maxPollSeconds === undefined ? 'pollSeconds' : 'maxPollSeconds'],
+          message: `must leave maxPollSeconds (${longest}) at least pollSeconds (${first})`,
+        });
+      }
+    });
+}
+
+/** The batcher's waits in milliseconds, the spec's or the defaults. */
+export function batchWaitsMs(cloudBatch: Pick<CloudBatch, keyof typeof BATCH_WAITS>) {
+  const ms = (field: keyof typeof BATCH_WAITS) => (cloudBatch[field] ?? BATCH_WAITS[field].default) * 1000;
+  return { settleMs: ms('settleSeconds'), pollMs: ms('pollSeconds'), maxPollMs: ms('maxPollSeconds') };
 }
 
 export function cloudBatchSchema(): ReturnType<typeof buildCloudBatchSchema> {

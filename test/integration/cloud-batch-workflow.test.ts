@@ -148,6 +148,11 @@ async function runBatch(
     roleArn: 'arn:aws:iam::123456789012:role/BedrockBatch',
     inputS3Uri: `s3://${BUCKET}/in`,
     outputS3Uri: `s3://${BUCKET}/out`,
+    // The settle time outlasts a slow start of the conversations on a loaded machine (else a short job goes on
+    // demand); the stand-in's jobs take milliseconds, so the shortest polls the spec allows.
+    settleSeconds: 2,
+    pollSeconds: 1,
+    maxPollSeconds: 1,
     ...cloudBatch,
   };
   const jobs = createBatchJobs({ bedrock, s3 });
@@ -174,12 +179,7 @@ async function runBatch(
       inputS3Uri: spec.inputS3Uri,
       outputS3Uri: spec.outputS3Uri,
     };
-    const batcherInput: CloudBatchInput = {
-      campaignId,
-      cloudBatch: spec,
-      // The settle time outlasts a slow start of the conversations on a loaded machine (else a short job goes on demand).
-      timing: { settleMs: 2_000, pollInitialMs: 200, pollMaxMs: 1_000 },
-    };
+    const batcherInput: CloudBatchInput = { campaignId, cloudBatch: spec };
     const batcher = await env.client.workflow.start(CLOUD_BATCH_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: route.batcherWorkflowId,
@@ -248,6 +248,29 @@ test('every conversation’s turn k goes into one Converse job, priced at the ba
   // The CSV is the on-demand one: same columns, the turn's text.
   const csv = await readFile(results[0]!.csvPath, 'utf8');
   expect(csv).toContain('echo: Seed 0');
+});
+
+test('polls a job on the spec’s waits: pollSeconds first, then doubling, capped at maxPollSeconds', async () => {
+  await standIn.inject({ jobs: [{ delayMs: 9_000 }] });
+  const run = await runBatch(2, { minRecords: 2, pollSeconds: 1, maxPollSeconds: 2 });
+  expect(fulfilled(run).map((r) => r.turns[0]!.cloudMode)).toEqual(['batch', 'batch']);
+  const history = await env.client.workflow
+    .getHandle(cloudBatchWorkflowId(`campaign-${run.campaignId}`))
+    .fetchHistory();
+  const scheduled = (activity: string) =>
+    (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity)
+      .map((e) => Number(e.eventTime?.seconds?.toString() ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6);
+  const [submitted] = scheduled('submitBatchJob');
+  const polls = scheduled('describeBatchJob');
+  const gaps = polls.map((t, i) => t - (i === 0 ? submitted! : polls[i - 1]!));
+  // 1 s, then 2 s each time (doubling alone would wait 4 s, then 8 s); a durable timer never fires early.
+  expect(gaps.length).toBeGreaterThanOrEqual(4);
+  expect(gaps[0]).toBeGreaterThanOrEqual(1_000);
+  for (const gap of gaps.slice(1)) {
+    expect(gap).toBeGreaterThanOrEqual(2_000);
+    expect(gap).toBeLessThan(3_900);
+  }
 });
 
 test('fewer waiting requests than minRecords go on demand', async () => {

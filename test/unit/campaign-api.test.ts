@@ -252,6 +252,20 @@ describe('POST /campaigns: every bad spec is a 400 naming the field; nothing sta
     ['an unknown top-level field', { seeds: ['a'], pairs: [pair], seed: ['b'] }, 'seed'],
     ['a seedsFile outside INPUT_DIR', { seedsFile: '../secret.jsonl', pairs: [pair] }, 'seedsFile'],
     ['a seedsFile that is not .jsonl or .csv', { seedsFile: 'seeds.txt', pairs: [pair] }, 'seedsFile'],
+    [
+      'a batch job polled more often than once a second',
+      {
+        seeds: ['a'],
+        pairs: [pair],
+        cloudBatch: {
+          roleArn: 'arn:aws:iam::123456789012:role/BedrockBatch',
+          inputS3Uri: 's3://my-bucket/in',
+          outputS3Uri: 's3://my-bucket/out',
+          pollSeconds: 0.1,
+        },
+      },
+      'cloudBatch.pollSeconds',
+    ],
     ['a seedsFile that does not exist', { seedsFile: 'none.jsonl', pairs: [pair] }, 'seedsFile'],
     [
       'a seedsFile line with an empty query',

@@ -9,7 +9,7 @@ import {
   recordId,
   recordIndex,
 } from '../../src/models/bedrock-batch/records';
-import { cloudBatchSchema } from '../../src/contracts/cloud-batch';
+import { batchWaitsMs, cloudBatchSchema } from '../../src/contracts/cloud-batch';
 import { converseRequestBody } from '../../src/models/converse-request';
 
 const valid = {
@@ -27,6 +27,16 @@ describe('cloudBatch', () => {
   it('accepts the three required fields and the optional ones in range', () => {
     expect(problems(valid)).toEqual([]);
     expect(problems({ ...valid, minRecords: 100, maxWaitMinutes: 0.5, timeoutHours: 24 })).toEqual([]);
+    expect(problems({ ...valid, settleSeconds: 0, pollSeconds: 30, maxPollSeconds: 3_600 })).toEqual([]);
+  });
+
+  it('gives the batcher its waits in ms: the spec’s, else 5 s to settle and polls from 5 s up to 5 min', () => {
+    expect(batchWaitsMs({})).toEqual({ settleMs: 5_000, pollMs: 5_000, maxPollMs: 300_000 });
+    expect(batchWaitsMs({ settleSeconds: 0.5, pollSeconds: 60, maxPollSeconds: 1_800 })).toEqual({
+      settleMs: 500,
+      pollMs: 60_000,
+      maxPollMs: 1_800_000,
+    });
   });
 
   it.each([
@@ -42,6 +52,19 @@ describe('cloudBatch', () => {
     [{ ...valid, timeoutHours: 169 }, 'timeoutHours: Too big'],
     [{ ...valid, maxWaitMinutes: 0 }, 'maxWaitMinutes: Too small'],
     [{ ...valid, region: 'us-east-1' }, 'Unrecognized key: "region"'],
+    [{ ...valid, settleSeconds: -1 }, 'settleSeconds: Too small'],
+    [{ ...valid, settleSeconds: 3_601 }, 'settleSeconds: Too big'],
+    [{ ...valid, pollSeconds: 0.5 }, 'pollSeconds: Too small'],
+    [{ ...valid, pollSeconds: '5' }, 'pollSeconds: Invalid input'],
+    [{ ...valid, maxPollSeconds: 86_401 }, 'maxPollSeconds: Too big'],
+    [
+      { ...valid, pollSeconds: 60, maxPollSeconds: 30 },
+      'maxPollSeconds: must leave maxPollSeconds (30) at least',
+    ],
+    [
+      { ...valid, pollSeconds: 600 },
+      'pollSeconds: must leave maxPollSeconds (300) at least pollSeconds (600)',
+    ],
   ])('names the field of a bad value (%#)', (value, message) => {
     expect(problems(value).join('; ')).toContain(message);
   });

@@ -10,6 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  batchWaitsMs,
   BATCH_REQUEST_REJECTED,
   cloudBatchAnswerSignal,
   cloudBatchSignal,
@@ -29,24 +30,9 @@ import type { TurnOutcome } from '../../models/bedrock-batch/jobs';
 export const MAX_RECORD_ERRORS = 3;
 export const MAX_UNANSWERED_JOBS = 3;
 
-export interface CloudBatchTiming {
-  /** How long after the last conversation joined a full set of waiting requests is sent (the start-up burst). */
-  settleMs: number;
-  /** The first poll of a job, then doubling up to pollMaxMs. */
-  pollInitialMs: number;
-  pollMaxMs: number;
-}
-
-export const DEFAULT_CLOUD_BATCH_TIMING: CloudBatchTiming = {
-  settleMs: 5_000,
-  pollInitialMs: 5_000,
-  pollMaxMs: 5 * 60_000,
-};
-
 export interface CloudBatchInput {
   campaignId: string;
   cloudBatch: CloudBatch;
-  timing?: Partial<CloudBatchTiming>;
 }
 
 /** One turn waiting for its answer. */
@@ -121,7 +107,7 @@ const key = (conversationId: string, turn: number) => `${conversationId}#${turn}
  * conversations send it their turns' cloud requests (staged in S3), it sends them to Bedrock as batch inference
  * jobs, waits on durable timers with backoff, and answers each turn from the job's output.
  *
- * When to send: once every conversation that joined is waiting (and none joined for `settleMs`), after
+ * When to send: once every conversation that joined is waiting (and none joined for `settleSeconds`), after
  * `maxWaitMinutes` with whatever is waiting, or at Bedrock's largest job. Fewer requests of a model than
  * `minRecords` (Bedrock's per-job minimum) go on demand. After a job, turns with a retryable error line or no line
  * at all (PartiallyCompleted, Expired, Failed) wait for the next job, up to MAX_RECORD_ERRORS and
@@ -133,7 +119,7 @@ export async function cloudBatchWorkflow(
   carry?: CloudBatchCarry,
 ): Promise<CloudBatchStats> {
   const { campaignId, cloudBatch } = input;
-  const timing = { ...DEFAULT_CLOUD_BATCH_TIMING, ...input.timing };
+  const timing = batchWaitsMs(cloudBatch);
   const minRecords = cloudBatch.minRecords ?? DEFAULT_BATCH_MIN_RECORDS;
   const maxWaitMs = cloudBatch.maxWaitMinutes === undefined ? undefined : cloudBatch.maxWaitMinutes * 60_000;
   const active = new Set(carry?.active ?? []);
@@ -255,8 +241,8 @@ export async function cloudBatchWorkflow(
           modelId,
           turns,
           submittedAt: now,
-          nextPollAt: now + timing.pollInitialMs,
-          pollDelayMs: timing.pollInitialMs,
+          nextPollAt: now + timing.pollMs,
+          pollDelayMs: timing.pollMs,
           stopping: false,
         });
         stats.jobs += 1;
@@ -346,7 +332,7 @@ export async function cloudBatchWorkflow(
           return { status: 'Failed', ended: true };
         });
       if (!state.ended) {
-        job.pollDelayMs = Math.min(job.pollDelayMs * 2, timing.pollMaxMs);
+        job.pollDelayMs = Math.min(job.pollDelayMs * 2, timing.maxPollMs);
         job.nextPollAt = Date.now() + job.pollDelayMs;
         continue;
       }
