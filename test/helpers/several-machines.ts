@@ -4,7 +4,7 @@
  * same fake model servers.
  * - Both on one S3 API server (moto, OUTPUT_URL): a 100-item campaign with one worker SIGKILLed midway ends
  *   `completed` with its whole dataset in the bucket, read back by readers we did not write (hyparquet for the
- *   Parquet), and nothing on either local disk.
+ *   Parquet), nothing on either local disk, and every S3 request valid against botocore's `s3` model.
  * - Folders only: the same set-up ends `failed`, naming what the dataset step could not find and where, never
  *   `completed` without a dataset.
  */
@@ -27,6 +27,7 @@ import {
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import { S3Store, s3ClientFromEnv } from '../../src/output/s3-store';
 import { S3Server } from '../fixtures/s3-server';
+import { s3Operations, s3Problems } from './botocore-s3';
 import { until } from './wait';
 import { withWorkerComponents, type WorkerComponentsOptions } from './worker-components';
 
@@ -184,6 +185,14 @@ export function describeSeveralMachines(
 
     it('wrote nothing on either local disk', () => {
       for (const disk of disks) expect(readdirSync(disk)).toEqual([]);
+    });
+
+    it('sent only S3 requests valid against botocore’s s3 model (both workers, and the test’s reads)', () => {
+      const requests = s3.requests();
+      expect([...s3Operations(requests)]).toEqual(
+        expect.arrayContaining(['PutObject', 'GetObject', 'ListObjectsV2']),
+      );
+      expect(s3Problems(requests)).toEqual([]);
     });
   });
 

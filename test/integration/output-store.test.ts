@@ -1,6 +1,7 @@
 /**
  * The output store's contract, on the local disk and on a real S3 API server (moto), through the real AWS SDK:
  * whole-object writes, identical bytes on a rewrite, streams, listing, removal, and keys confined to the store.
+ * Every S3 request the store sent (multipart uploads included) is checked against botocore's `s3` model.
  */
 import { HeadObjectCommand, ListObjectsV2Command, NoSuchBucket } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +15,7 @@ import { openOutputStore } from '../../src/output/open-store';
 import { MIN_PART_BYTES, S3Store, s3ClientFromEnv } from '../../src/output/s3-store';
 import type { OutputStore } from '../../src/output/store';
 import { S3Server } from '../fixtures/s3-server';
+import { s3Operations, s3Problems } from '../helpers/botocore-s3';
 
 const BUCKET = 'outputs';
 let s3: S3Server;
@@ -225,4 +227,20 @@ describe('local disk, symlinks and temp files', () => {
     );
     expect(await store.list('campaigns')).toEqual(['campaigns/c-1/manifest.json']);
   });
+});
+
+test('every S3 request of the store (all tests above) was valid against botocore’s s3 model', () => {
+  const requests = s3.requests();
+  expect([...s3Operations(requests)].sort()).toEqual([
+    'CompleteMultipartUpload',
+    'CreateBucket',
+    'CreateMultipartUpload',
+    'DeleteObject',
+    'GetObject',
+    'HeadObject',
+    'ListObjectsV2',
+    'PutObject',
+    'UploadPart',
+  ]);
+  expect(s3Problems(requests)).toEqual([]);
 });
