@@ -40,6 +40,7 @@ Options (defaults from the environment / .env, as for the services):
       --stop-phrase <text>        end when either side says it (repeatable)
       --repetition-threshold <x>  similarity (0.5..1) at which near-identical messages end the run (0.9)
       --repetition-window <n>     earlier messages each new one is compared with; 0 (default) turns it off; try 4
+      --no-novelty                accept repeated questions and answers instead of asking again (novelty: false)
       --poll <ms>                 how often progress is polled (default 1000)
       --detach                    start the run, print its id and leave
   -h, --help                      this help
@@ -72,6 +73,7 @@ const OPTIONS = {
   'stop-phrase': { type: 'string', multiple: true },
   'repetition-threshold': { type: 'string' },
   'repetition-window': { type: 'string' },
+  'no-novelty': { type: 'boolean' },
   poll: { type: 'string' },
   detach: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -97,6 +99,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   stopPhrases: '--stop-phrase',
   repetitionThreshold: '--repetition-threshold',
   repetitionWindow: '--repetition-window',
+  novelty: '--no-novelty',
 };
 
 /**
@@ -144,6 +147,7 @@ export function parseCliArgs(argv: string[], config: StartConfig): CliCommand {
       stopPhrases: values['stop-phrase'],
       repetitionThreshold: num('repetition-threshold'),
       repetitionWindow: num('repetition-window'),
+      novelty: values['no-novelty'] ? false : undefined,
       cloud: defined({
         model: values['cloud-model'],
         systemPrompt: values['cloud-system'],

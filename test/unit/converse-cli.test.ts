@@ -83,6 +83,7 @@ describe('parseCliArgs', () => {
       '0.8',
       '--repetition-window',
       '0',
+      '--no-novelty',
       '--poll',
       '250',
       '--detach',
@@ -109,6 +110,7 @@ describe('parseCliArgs', () => {
         stopPhrases: ['bye', 'the end'],
         repetitionThreshold: 0.8,
         repetitionWindow: 0,
+        novelty: false,
       },
     });
   });
@@ -116,7 +118,15 @@ describe('parseCliArgs', () => {
   test('--help and -h ask for the usage, which lists every flag', () => {
     expect(parse('--help')).toEqual({ kind: 'help' });
     expect(parse('-h')).toEqual({ kind: 'help' });
-    for (const flag of ['--turns', '--out', '--id', '--stop-phrase', '--question-template', '--detach']) {
+    for (const flag of [
+      '--turns',
+      '--out',
+      '--id',
+      '--stop-phrase',
+      '--question-template',
+      '--no-novelty',
+      '--detach',
+    ]) {
       expect(USAGE).toContain(flag);
     }
   });
