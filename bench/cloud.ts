@@ -30,7 +30,7 @@ const CONNECTIONS = 16;
 const QUERY = 'What is the capital of France?';
 const BODY = JSON.stringify({ inputText: QUERY });
 /** The usual way to write the handler (the AWS SDK v3 Converse example), unbundled: what ours is measured against. */
-const SDK_BASELINE = path.join(repoRoot, 'scripts', 'bench', 'sdk-baseline-handler.mjs');
+const SDK_BASELINE = path.join(repoRoot, 'bench', 'sdk-baseline-handler.mjs');
 
 interface Started {
   url: string;
