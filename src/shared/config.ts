@@ -124,6 +124,11 @@ const variables = z.object({
       'must be -1, a number of seconds or a duration such as 30m or 1h30m',
     )
     .default('-1'),
+  /**
+   * The stack's Ollama: a call takes the slot whose cache its prompt continues (Ollama's multi-user cache), so a
+   * conversation's history stays warm while other conversations' calls come between its turns.
+   */
+  OLLAMA_MULTIUSER_CACHE: z.enum(['0', '1', 'false', 'true']).default('1'),
   LOCAL_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_LOCAL_MAX_TOKENS),
   CLOUD_MAX_TOKENS: int(1, MAX_OUTPUT_TOKENS, DEFAULT_CLOUD_MAX_TOKENS),
   CONVERSATION_MAX_TURNS: int(1, MAX_TURNS, DEFAULT_MAX_TURNS),

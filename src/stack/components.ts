@@ -116,6 +116,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
         // Without it Ollama serves one call at a time on CPU; a campaign never waits for a reload.
         OLLAMA_NUM_PARALLEL: String(config.OLLAMA_NUM_PARALLEL),
         OLLAMA_KEEP_ALIVE: config.OLLAMA_KEEP_ALIVE,
+        OLLAMA_MULTIUSER_CACHE: config.OLLAMA_MULTIUSER_CACHE,
       },
       ready: () => httpOk(`${config.OLLAMA_HOST}/api/version`),
       readyTimeoutMs: 60_000,

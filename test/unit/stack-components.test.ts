@@ -83,14 +83,22 @@ test('a worker started alone (npm run start:worker, Docker Compose) gets the sam
   );
 });
 
-test("the stack's Ollama serves OLLAMA_NUM_PARALLEL calls at once and keeps its model loaded", () => {
+test("the stack's Ollama serves OLLAMA_NUM_PARALLEL calls at once, keeps its model loaded and its slots' prefixes warm", () => {
   const ollama = (env: Record<string, string>) =>
     componentSpecs(loadConfig(env), '/tmp/stack-data').ollama.env;
-  expect(ollama({})).toMatchObject({ OLLAMA_NUM_PARALLEL: '8', OLLAMA_KEEP_ALIVE: '-1' });
-  expect(ollama({ OLLAMA_NUM_PARALLEL: '4', OLLAMA_KEEP_ALIVE: '30m' })).toMatchObject({
+  expect(ollama({})).toMatchObject({
+    OLLAMA_NUM_PARALLEL: '8',
+    OLLAMA_KEEP_ALIVE: '-1',
+    OLLAMA_MULTIUSER_CACHE: '1',
+  });
+  expect(
+    ollama({ OLLAMA_NUM_PARALLEL: '4', OLLAMA_KEEP_ALIVE: '30m', OLLAMA_MULTIUSER_CACHE: '0' }),
+  ).toMatchObject({
     OLLAMA_NUM_PARALLEL: '4',
     OLLAMA_KEEP_ALIVE: '30m',
+    OLLAMA_MULTIUSER_CACHE: '0',
   });
   expect(() => loadConfig({ OLLAMA_KEEP_ALIVE: 'forever' })).toThrow(/OLLAMA_KEEP_ALIVE/);
+  expect(() => loadConfig({ OLLAMA_MULTIUSER_CACHE: 'yes' })).toThrow(/OLLAMA_MULTIUSER_CACHE/);
   expect(() => loadConfig({ OLLAMA_NUM_PARALLEL: '0' })).toThrow(/OLLAMA_NUM_PARALLEL/);
 });
