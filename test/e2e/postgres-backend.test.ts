@@ -9,7 +9,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
@@ -135,7 +135,8 @@ describe('on PostgreSQL with two workers, conversations survive', () => {
       // As with `npm run start:worker` twice: the second finds the metrics port taken and runs without metrics.
       const worker2Log = path.join(components.env.STACK_DATA_DIR!, 'logs', 'worker-2.log');
       await until(
-        () => readFileSync(worker2Log, 'utf8'),
+        // Its log file appears once the supervisor's stream has opened it, which may be after worker-2 counts as started.
+        () => (existsSync(worker2Log) ? readFileSync(worker2Log, 'utf8') : ''),
         (log) => log.includes('WORKER_METRICS_ADDRESS is taken'),
         { timeoutMs: 30_000, intervalMs: 200, what: "worker-2's warning about the taken metrics port" },
       );
