@@ -12,7 +12,7 @@
  * element and its shape; an operation without a payload gets no body. Other HTTP headers (Host, Content-Length of a
  * bodiless request, User-Agent…) are the transport's and are not checked.
  */
-import { fromQuery, loadServiceModel, shapeProblems } from './botocore';
+import { fromQuery, loadServiceModel, matchUriPath, shapeProblems } from './botocore';
 import type { MemberRef, Operation, ServiceModel, Shape } from './botocore';
 
 /** One request as a server (or a recording proxy in front of it) received it. */
@@ -63,19 +63,10 @@ function candidates(model: ServiceModel, request: S3RequestRecord): Candidate[] 
   const found: Candidate[] = [];
   for (const operation of Object.values(model.operations)) {
     if (operation.http.method !== request.method) continue;
-    const [template] = operation.http.requestUri.split('?');
-    const names: string[] = [];
-    const source = template!
-      .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-      .replace(/\\?\{([^}]+?)(\\\+)?\}/g, (_, name: string, greedy) => {
-        names.push(name);
-        return greedy ? '(.+)' : '([^/]+)';
-      });
-    const match = new RegExp(`^${source}$`).exec(path);
-    if (!match) continue;
+    const labels = matchUriPath(operation, path);
+    if (!labels) continue;
     const literals = uriLiterals(operation.http.requestUri);
     if (Object.entries(literals).some(([k, v]) => request.query[k] !== v)) continue;
-    const labels = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
     found.push({ operation, labels, literals });
   }
   return found;

@@ -80,6 +80,20 @@ export function loadServiceModel(service: string): ServiceModel {
   return JSON.parse(raw.toString('utf8')) as ServiceModel;
 }
 
+/** The URI labels (decoded) of `rawPath` when it matches the operation's requestUri path template. */
+export function matchUriPath(operation: Operation, rawPath: string): Record<string, string> | undefined {
+  const [template] = operation.http.requestUri.split('?');
+  const names: string[] = [];
+  const source = template!
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\\?\{([^}]+?)(\\\+)?\}/g, (_, name: string, greedy) => {
+      names.push(name);
+      return greedy ? '(.+)' : '([^/]+)';
+    });
+  const match = new RegExp(`^${source}$`).exec(rawPath);
+  return match ? Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)])) : undefined;
+}
+
 /** The model's operation served at this method and path, with its URI labels (decoded). */
 export function matchOperation(
   model: ServiceModel,
@@ -88,19 +102,8 @@ export function matchOperation(
 ): { operation: Operation; labels: Record<string, string> } | undefined {
   for (const operation of Object.values(model.operations)) {
     if (operation.http.method !== method) continue;
-    const [template] = operation.http.requestUri.split('?');
-    const names: string[] = [];
-    const source = template!
-      .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
-      .replace(/\\?\{([^}]+?)(\\\+)?\}/g, (_, name: string, greedy) => {
-        names.push(name);
-        return greedy ? '(.+)' : '([^/]+)';
-      });
-    const match = new RegExp(`^${source}$`).exec(rawPath);
-    if (match) {
-      const labels = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1]!)]));
-      return { operation, labels };
-    }
+    const labels = matchUriPath(operation, rawPath);
+    if (labels) return { operation, labels };
   }
   return undefined;
 }
