@@ -10,16 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeDatasetActivities } from '../../src/campaign/activities/dataset';
-import { makePlanActivities } from '../../src/campaign/activities/plan';
 import { startCampaign } from '../../src/campaign/start';
 import { validateCampaign } from '../../src/campaign/validate';
 import { ITEMS_PER_RUN } from '../../src/campaign/workflows/campaign';
 import type { CampaignManifest } from '../../src/contracts/campaign';
 import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { LocalStore } from '../../src/output/local-store';
-import { createWorker } from '../../src/worker/worker';
 import { workflowBundling } from '../../src/worker/workflow-bundle';
+import { createCampaignWorker } from '../helpers/campaign-worker';
 import { ollamaClient } from '../helpers/ollama-client';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
@@ -85,20 +83,14 @@ test('a slow conversation is carried over the continue-as-new while the next run
   });
   const store = new LocalStore(path.join(dir, 'output'));
   const taskQueue = `campaign-carry-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
+  const worker = await createCampaignWorker({
+    env,
     workflowBundle,
-    activities: {
-      llmService: { client: llm, maxTokens: 10 },
-      ollama: { client: ollama, model: 'fake-local', maxTokens: 10 },
-      output: { store },
-      campaign: {
-        ...makePlanActivities({ store, inputDir: path.join(dir, 'input') }),
-        ...makeDatasetActivities({ store, ollama, temporalNamespace: 'default' }),
-      },
-    },
+    taskQueue,
+    llm,
+    ollama,
+    store,
+    inputDir: path.join(dir, 'input'),
   });
   const valid = await validateCampaign(
     { campaignId: 'carry', seeds, pairs: [{}], maxTurns: 1, concurrency: 5, novelty: false },
@@ -161,20 +153,14 @@ test('`temporal workflow cancel` on a campaign still cancels its conversations, 
   });
   const store = new LocalStore(path.join(dir, 'output'));
   const taskQueue = `campaign-cancel-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
+  const worker = await createCampaignWorker({
+    env,
     workflowBundle,
-    activities: {
-      llmService: { client: llm, maxTokens: 10 },
-      ollama: { client: ollama, model: 'fake-local', maxTokens: 10 },
-      output: { store },
-      campaign: {
-        ...makePlanActivities({ store, inputDir: path.join(dir, 'input') }),
-        ...makeDatasetActivities({ store, ollama, temporalNamespace: 'default' }),
-      },
-    },
+    taskQueue,
+    llm,
+    ollama,
+    store,
+    inputDir: path.join(dir, 'input'),
   });
   const valid = await validateCampaign(
     {

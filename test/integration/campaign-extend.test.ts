@@ -10,15 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeDatasetActivities } from '../../src/campaign/activities/dataset';
-import { makePlanActivities } from '../../src/campaign/activities/plan';
 import { startCampaign } from '../../src/campaign/start';
 import { validateCampaign } from '../../src/campaign/validate';
 import type { CampaignManifest } from '../../src/contracts/campaign';
 import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { LocalStore } from '../../src/output/local-store';
-import { createWorker } from '../../src/worker/worker';
 import { workflowBundling } from '../../src/worker/workflow-bundle';
+import { createCampaignWorker } from '../helpers/campaign-worker';
 import { ollamaClient } from '../helpers/ollama-client';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
@@ -89,20 +87,15 @@ async function runCampaign(
 ): Promise<CampaignManifest> {
   const taskQueue = `campaign-extend-${randomUUID()}`;
   const store = new LocalStore(outputDir);
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
+  const worker = await createCampaignWorker({
+    env,
     workflowBundle,
-    activities: {
-      llmService: { client: models.llm, maxTokens: 100 },
-      ollama: { client: models.ollama, model: 'fake-local', maxTokens: 50 },
-      output: { store },
-      campaign: {
-        ...makePlanActivities({ store, inputDir }),
-        ...makeDatasetActivities({ store, ollama: models.ollama, temporalNamespace: 'default' }),
-      },
-    },
+    taskQueue,
+    llm: models.llm,
+    ollama: models.ollama,
+    store,
+    inputDir,
+    maxTokens: { cloud: 100, local: 50 },
   });
   const valid = await validateCampaign(spec, { inputDir });
   if (!valid.ok) throw new Error(JSON.stringify(valid.issues));

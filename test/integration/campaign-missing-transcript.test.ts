@@ -13,7 +13,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeDatasetActivities, makePlanActivities } from '../../src/campaign/activities';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import {
   CAMPAIGN_WORKFLOW_TYPE,
@@ -25,8 +24,8 @@ import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { LocalStore } from '../../src/output/local-store';
 import type { OutputStore } from '../../src/output/store';
-import { createWorker } from '../../src/worker/worker';
 import { workflowBundling } from '../../src/worker/workflow-bundle';
+import { createCampaignWorker } from '../helpers/campaign-worker';
 import { ollamaClient } from '../helpers/ollama-client';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
@@ -78,20 +77,16 @@ const SPEC: CampaignSpec = { seeds: ['First seed?', 'Second seed?'], pairs: [{}]
 /** A worker whose conversations export to `exportTo` and whose campaign activities use `campaignStore`. */
 async function runCampaign(campaignId: string, exportTo: OutputStore, campaignStore: OutputStore) {
   const taskQueue = `campaign-missing-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
+  const worker = await createCampaignWorker({
+    env,
     workflowBundle,
-    activities: {
-      llmService: { client: llm, maxTokens: 100 },
-      ollama: { client: ollama, model: 'fake-local', maxTokens: 50 },
-      output: { store: exportTo },
-      campaign: {
-        ...makePlanActivities({ store: campaignStore, inputDir: scratch }),
-        ...makeDatasetActivities({ store: campaignStore, ollama, temporalNamespace: 'default' }),
-      },
-    },
+    taskQueue,
+    llm,
+    ollama,
+    store: exportTo,
+    campaignStore,
+    inputDir: scratch,
+    maxTokens: { cloud: 100, local: 50 },
   });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start<typeof campaignWorkflow>(CAMPAIGN_WORKFLOW_TYPE, {

@@ -17,16 +17,14 @@ import path from 'node:path';
 import pino from 'pino';
 import type { Browser } from 'playwright-core';
 import { createApp } from '../../src/api/app';
-import { makeDatasetActivities } from '../../src/campaign/activities/dataset';
-import { makePlanActivities } from '../../src/campaign/activities/plan';
 import { startCampaign } from '../../src/campaign/start';
 import { validateCampaign } from '../../src/campaign/validate';
 import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { LocalStore } from '../../src/output/local-store';
 import { loadConfig } from '../../src/shared/config';
-import { createWorker } from '../../src/worker/worker';
 import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { launchChromium } from '../helpers/chromium';
+import { createCampaignWorker } from '../helpers/campaign-worker';
 import { ollamaClient } from '../helpers/ollama-client';
 import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { requireTool } from '../helpers/tools';
@@ -89,20 +87,14 @@ test('the report page of a running campaign refreshes itself as conversations en
   const outputDir = path.join(dir, 'output');
   const store = new LocalStore(outputDir);
   const taskQueue = `campaign-report-${randomUUID()}`;
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue,
+  const worker = await createCampaignWorker({
+    env,
     workflowBundle,
-    activities: {
-      llmService: { client: llm, maxTokens: 10 },
-      ollama: { client: ollama, model: 'fake-local', maxTokens: 10 },
-      output: { store },
-      campaign: {
-        ...makePlanActivities({ store, inputDir: path.join(dir, 'input') }),
-        ...makeDatasetActivities({ store, ollama, temporalNamespace: 'default' }),
-      },
-    },
+    taskQueue,
+    llm,
+    ollama,
+    store,
+    inputDir: path.join(dir, 'input'),
   });
   const config = { ...loadConfig({}), OUTPUT_DIR: outputDir, TEMPORAL_TASK_QUEUE: taskQueue };
   const app = createApp({ client: env.client, config, logger: pino({ level: 'silent' }), store });
