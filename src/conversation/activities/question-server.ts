@@ -62,12 +62,7 @@ export function ollamaQuestionServer(client: OllamaClient): QuestionServer {
         },
         ollamaCall(call),
       );
-      return {
-        text: res.message.content,
-        model: res.model,
-        usage: { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 },
-        finishReason: res.done_reason,
-      };
+      return ollamaReply(res, res.message.content);
     },
     async complete({ model, prompt, maxTokens, temperature, seed }, call) {
       const res = await client.generate(
@@ -83,13 +78,21 @@ export function ollamaQuestionServer(client: OllamaClient): QuestionServer {
         },
         ollamaCall(call),
       );
-      return {
-        text: res.response ?? '',
-        model: res.model,
-        usage: { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 },
-        finishReason: res.done_reason,
-      };
+      return ollamaReply(res, res.response ?? '');
     },
+  };
+}
+
+/** What an Ollama reply (chat or generate) counted, with the text it carries. */
+function ollamaReply(
+  res: { model: string; prompt_eval_count?: number; eval_count?: number; done_reason: string },
+  text: string,
+): ServerReply {
+  return {
+    text,
+    model: res.model,
+    usage: { inputTokens: res.prompt_eval_count ?? 0, outputTokens: res.eval_count ?? 0 },
+    finishReason: res.done_reason,
   };
 }
 
