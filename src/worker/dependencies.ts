@@ -11,6 +11,7 @@ import {
 } from '../campaign/activities';
 import type { CampaignActivityImpls, DatasetDeps } from '../campaign/activities';
 import type { ActivitiesDeps, EndpointDeps } from '../conversation/activities';
+import type { CloudBatchDeps } from '../conversation/activities/cloud-batch';
 import { createLlmServiceClient, openAiAnswerClient } from '../conversation/activities/llm-service-client';
 import { openAiQuestionServer } from '../conversation/activities/question-server';
 import {
@@ -34,12 +35,15 @@ import type { Config } from '../shared/config';
  * AWS_ENDPOINT_URL_BEDROCK and AWS_ENDPOINT_URL_S3 for local stand-ins). Nothing is called until a batch campaign
  * runs.
  */
-export function batchJobsFromEnv(env: NodeJS.ProcessEnv = process.env): BatchJobs {
+function batchJobsFromEnv(env: NodeJS.ProcessEnv, lambdaRegion: string): BatchJobs {
   return createBatchJobs({
-    bedrock: new BedrockClient({ region: env.AWS_REGION || loadLambdaConfig(env).AWS_REGION }),
+    bedrock: new BedrockClient({ region: env.AWS_REGION || lambdaRegion }),
     s3: s3ClientFromEnv(env),
   });
 }
+
+/** The conversation's activity dependencies, with batch mode's whole job client, which the campaign's batcher uses too. */
+export type ConfiguredDeps = ActivitiesDeps & { cloudBatch: CloudBatchDeps & { jobs: BatchJobs } };
 
 /**
  * The real clients (the LLM REST service, the local Ollama server, the other endpoints of MODEL_ENDPOINTS_FILE),
@@ -49,8 +53,9 @@ export function activitiesDepsFromConfig(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
   endpoints: ModelEndpoints = loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE),
-): ActivitiesDeps {
+): ConfiguredDeps {
   const prices = loadModelPrices(config.MODEL_PRICES_FILE);
+  const lambda = loadLambdaConfig(env);
   return {
     endpoints: endpointDeps(config, endpoints, prices, env),
     llmService: {
@@ -73,8 +78,8 @@ export function activitiesDepsFromConfig(
     },
     output: { store: openOutputStore(config), escapeFormulas: config.CSV_ESCAPE_FORMULAS },
     cloudBatch: {
-      jobs: batchJobsFromEnv(env),
-      defaultModelId: loadLambdaConfig(env).BEDROCK_MODEL_ID,
+      jobs: batchJobsFromEnv(env, lambda.AWS_REGION),
+      defaultModelId: lambda.BEDROCK_MODEL_ID,
       maxTokens: config.CLOUD_MAX_TOKENS,
       prices,
     },
@@ -133,11 +138,11 @@ function endpointDeps(
 }
 
 /** The campaign's plan activities (INPUT_DIR, the output store) and dataset activities, over the worker's clients. */
-export function campaignActivitiesFromConfig(config: Config, deps: ActivitiesDeps): CampaignActivityImpls {
+export function campaignActivitiesFromConfig(config: Config, deps: ConfiguredDeps): CampaignActivityImpls {
   return {
     ...makePlanActivities({ store: deps.output.store, inputDir: config.INPUT_DIR }),
     ...makeDatasetActivities(datasetDepsFromConfig(config, deps)),
-    ...makeCloudBatchJobActivities(batchJobsFromEnv()),
+    ...makeCloudBatchJobActivities(deps.cloudBatch.jobs),
   };
 }
 
