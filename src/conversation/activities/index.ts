@@ -62,12 +62,18 @@ export function createActivities({
       },
     ]),
   );
-  /** The call of `side` at the endpoint a conversation named; one it cannot use fails the conversation. */
+  /**
+   * The endpoint a conversation named for `side`, or undefined for the side's default; one this worker cannot call
+   * for that side fails the conversation.
+   */
+  function chosenEndpoint(side: 'cloud' | 'local', name: string | undefined): string | undefined {
+    if (name === undefined || name === DEFAULT_ENDPOINTS[side]) return undefined;
+    if (!endpoints.get(name)?.[side]) throw unknownEndpoint(side, name);
+    return name;
+  }
   function callOf<S extends 'cloud' | 'local'>(side: S, name: string | undefined) {
-    if (name === undefined || name === DEFAULT_ENDPOINTS[side]) return defaults[side];
-    const call = calls.get(name)?.[side];
-    if (!call) throw unknownEndpoint(side, name);
-    return call as NonNullable<typeof call>;
+    const chosen = chosenEndpoint(side, name);
+    return chosen === undefined ? defaults[side] : calls.get(chosen)![side]!;
   }
   return {
     ...makeCloudBatchActivities(cloudBatch),
@@ -81,11 +87,8 @@ export function createActivities({
     async providerTaskQueues(chosen?: ChosenEndpoints): Promise<ProviderTaskQueues> {
       const own = Context.current().info.taskQueue;
       const queueOf = (side: 'cloud' | 'local') => {
-        const name = chosen?.[side];
-        if (name === undefined || name === DEFAULT_ENDPOINTS[side]) return taskQueues?.[side] ?? own;
-        const endpoint = endpoints.get(name);
-        if (!endpoint?.[side]) throw unknownEndpoint(side, name);
-        return endpoint.taskQueue ?? own;
+        const name = chosenEndpoint(side, chosen?.[side]);
+        return (name === undefined ? taskQueues?.[side] : endpoints.get(name)!.taskQueue) ?? own;
       };
       return { cloud: queueOf('cloud'), local: queueOf('local') };
     },
