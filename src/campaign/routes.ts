@@ -36,6 +36,7 @@ import type { EstimateSettings } from './estimate-settings';
 import { startCampaign } from './start';
 import { validateCampaign, MAX_SPEC_JSON_BYTES } from './validate';
 import type { EndpointCatalog } from '../models/endpoints';
+import { invalid } from '../shared/validation';
 
 export interface CampaignRoutesDeps {
   client: WorkflowClient;
@@ -256,11 +257,11 @@ function parsePage(query: unknown) {
 function parseQuery<T>(schema: z.ZodType<T>, query: unknown, known: string): T {
   const checked = schema.safeParse(query);
   if (checked.success) return checked.data;
-  const issues = checked.error.issues.map((i) => ({
+  const [first, ...more] = checked.error.issues.map((i) => ({
     field: i.code === 'unrecognized_keys' ? i.keys.join(', ') : formatPath(i.path),
     message: i.code === 'unrecognized_keys' ? `is not a known query parameter (${known})` : i.message,
   }));
-  throw new ValidationError(`Invalid query: ${issues[0]!.field}: ${issues[0]!.message}`, issues);
+  throw invalid('query', [first!, ...more]);
 }
 
 /** No worker answered the query: what Temporal itself knows. */

@@ -10,13 +10,13 @@ import { pipeline } from 'node:stream';
 import { pauseSignal, resumeSignal, stopSignal, transcriptQuery } from '../contracts/conversation';
 import type { ConversationResult, EndReason, TranscriptState } from '../contracts/conversation';
 import { inputSchemas } from '../contracts/conversation-input';
-import { NotFoundError, ValidationError } from '../contracts/errors';
+import { NotFoundError } from '../contracts/errors';
 import { DEFAULT_CATALOG, endpointIssues, type EndpointCatalog } from '../models/endpoints';
 import type { OutputStore } from '../output/store';
 import type { Config } from '../shared/config';
 import type { Logger } from '../shared/logger';
 import { temporalHttpErrors, unsuccessfulCloseOf } from '../shared/temporal-errors';
-import { parseOrThrow } from '../shared/validation';
+import { invalid, parseOrThrow } from '../shared/validation';
 import { workflowResource } from '../shared/workflow-resource';
 import type { WorkflowClient } from '../shared/workflow-resource';
 import { ensureRoomToStart } from './room-to-start';
@@ -48,13 +48,11 @@ export function conversationRoutes({
 
   router.post('/conversation', async (req, res) => {
     const body = parseOrThrow(inputSchemas().conversationInput, req.body ?? {});
-    const [unknown, ...more] = endpointIssues(endpoints, body);
-    if (unknown) {
-      throw new ValidationError(
-        `Invalid request body: ${unknown.path}: ${unknown.message}`,
-        [unknown, ...more].map((i) => ({ field: i.path, message: i.message })),
-      );
-    }
+    const [unknown, ...more] = endpointIssues(endpoints, body).map((i) => ({
+      field: i.path,
+      message: i.message,
+    }));
+    if (unknown) throw invalid('request body', [unknown, ...more]);
     const input = withConfigDefaults(body, config, endpoints);
     await ensureRoomToStart(
       client,

@@ -9,10 +9,20 @@ export function parseOrThrow<S extends z.ZodType>(
 ): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({
+  const [first, ...more] = result.error.issues.map((i) => ({
     field: i.path.join('.') || '(root)',
     message: i.message,
   }));
-  const first = issues[0]!;
-  throw new ValidationError(`Invalid ${what}: ${first.field}: ${first.message}`, issues);
+  throw invalid(what, [first!, ...more]);
+}
+
+/** A 400 whose message names the first bad field, carrying every issue. */
+export function invalid(what: string, issues: readonly [FieldIssue, ...FieldIssue[]]): ValidationError {
+  const [first] = issues;
+  return new ValidationError(`Invalid ${what}: ${first.field}: ${first.message}`, [...issues]);
+}
+
+export interface FieldIssue {
+  field: string;
+  message: string;
 }
