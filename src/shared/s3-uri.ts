@@ -1,4 +1,5 @@
 /** `s3://bucket/key` locations: parsed once, joined without doubled or leading slashes. */
+import { bucketNameProblem } from '../contracts/output-url';
 
 export interface S3Location {
   bucket: string;
@@ -10,13 +11,12 @@ export class S3UriError extends Error {
   override readonly name = 'S3UriError';
 }
 
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
 export function parseS3Uri(uri: string): S3Location {
   const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(uri);
   if (!match) throw new S3UriError(`not an s3://bucket/key URI: ${uri}`);
   const bucket = match[1]!;
-  if (!BUCKET.test(bucket)) throw new S3UriError(`not a valid bucket name: ${bucket}`);
+  const problem = bucketNameProblem(bucket);
+  if (problem) throw new S3UriError(`bucket ${JSON.stringify(bucket)} ${problem}: ${uri}`);
   return { bucket, key: match[2] ?? '' };
 }
 
