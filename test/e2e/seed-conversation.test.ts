@@ -81,11 +81,16 @@ function post(route: string, body: unknown): Promise<Response> {
   });
 }
 
-async function waitUntilFinished(conversationId: string, timeoutMs: number): Promise<{ status: string }> {
+interface Finished {
+  status: string;
+  endReason?: string;
+}
+
+async function waitUntilFinished(conversationId: string, timeoutMs: number): Promise<Finished> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${stack.apiUrl}/conversation/${conversationId}`, { headers: stack.apiHeaders });
-    const body = (await res.json()) as { status: string };
+    const body = (await res.json()) as Finished;
     if (res.ok && !['running', 'stopping', 'exporting'].includes(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`conversation still ${body.status} after ${timeoutMs} ms`);
     await delay(1000);
@@ -93,7 +98,7 @@ async function waitUntilFinished(conversationId: string, timeoutMs: number): Pro
 }
 
 describe('the seed conversation from the README', () => {
-  it('POST /conversation answers 202 and output/conversation.csv gets 5 turns of real model text', async () => {
+  it('POST /conversation answers 202 and output/conversation.csv gets 5 turns of real model text (fewer only when the novelty guard ends a loop)', async () => {
     const res = await post('/conversation', SEED);
     expect(res.status).toBe(202);
     const started = (await res.json()) as Record<string, string>;
@@ -111,7 +116,15 @@ describe('the seed conversation from the README', () => {
     const rows = parse(text) as string[][];
     expect(rows[0]).toEqual(HEADER);
     const turns = rows.slice(1).map((r) => Object.fromEntries(HEADER.map((h, i) => [h, r[i] ?? ''])));
-    expect(turns).toHaveLength(5);
+    // The default maxTurns, unless the real model kept repeating itself past the novelty guard's resamples: the
+    // guard then ends the conversation early, as docs/conversations.md says (a CI run met it at turn 3).
+    if (finished.endReason === 'repetition') {
+      expect(turns.length).toBeGreaterThanOrEqual(1);
+      expect(turns.length).toBeLessThan(5);
+    } else {
+      expect(finished.endReason).toBe('max_turns');
+      expect(turns).toHaveLength(5);
+    }
     turns.forEach((turn, i) => {
       expect(turn.turn).toBe(String(i + 1));
       expect(turn.conversation_id).toBe(started.conversationId);
