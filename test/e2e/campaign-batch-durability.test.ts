@@ -7,7 +7,6 @@
  * is valid against botocore's `s3` model.
  */
 import { ListModelInvocationJobsCommand } from '@aws-sdk/client-bedrock';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { CAMPAIGN_WORKFLOW_TYPE } from '../../src/contracts/campaign';
@@ -20,6 +19,7 @@ import { s3Operations, s3Problems } from '../helpers/botocore-s3';
 import { cloudModes, datasetContent } from '../helpers/dataset-content';
 import { until } from '../helpers/wait';
 import { withWorkerComponents } from '../helpers/worker-components';
+import { hashedQuestion } from '../fixtures/ollama-server';
 
 const BUCKET = 'campaign-batch-durability';
 const ITEMS = 120;
@@ -49,7 +49,7 @@ const stack = withWorkerComponents({
   // A question that depends only on the answer it follows, so both runs ask the same.
   ollama: {
     latencyMs: 10,
-    reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
+    reply: hashedQuestion,
   },
   env,
 });

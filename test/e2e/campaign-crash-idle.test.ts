@@ -13,7 +13,6 @@
  * Both leave out the time the Temporal server itself is down: from its stop until it answers again. The figures go
  * to the log as one JSON line, `campaign-crash-idle`.
  */
-import { createHash } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
@@ -26,6 +25,7 @@ import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import type { CallLog } from '../fixtures/call-log';
 import { until } from '../helpers/wait';
 import { withWorkerComponents } from '../helpers/worker-components';
+import { hashedQuestion } from '../fixtures/ollama-server';
 
 const CAMPAIGN = 'crash-idle';
 const SEEDS = 100;
@@ -40,7 +40,7 @@ const stack = withWorkerComponents({
   llmLatencyMs: 150,
   ollama: {
     latencyMs: 150,
-    reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
+    reply: hashedQuestion,
   },
   env: {
     CLOUD_MAX_CONCURRENT_CALLS: String(CONCURRENCY),

@@ -5,7 +5,6 @@
  * conversation turn and side, and their peak of calls in flight.
  */
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +29,7 @@ import type { conversationWorkflow } from '../../src/worker/workflows';
 import type { CallLog } from '../fixtures/call-log';
 import { withWorkerComponents } from '../helpers/worker-components';
 import { until } from '../helpers/wait';
+import { hashedQuestion } from '../fixtures/ollama-server';
 
 const CLOUD_CAP = 4;
 const LOCAL_CAP = 3;
@@ -39,7 +39,7 @@ const stack = withWorkerComponents({
   llmLatencyMs: 30,
   ollama: {
     latencyMs: 30,
-    reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
+    reply: hashedQuestion,
   },
   env: {
     CLOUD_MAX_CONCURRENT_CALLS: String(CLOUD_CAP),

@@ -4,13 +4,13 @@
  * run must produce exactly the transcript of an uninterrupted one.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
 import { transcriptQuery, WORKFLOW_TYPE } from '../../src/contracts/conversation';
 import type { conversationWorkflow } from '../../src/worker/workflows';
 import { withWorkerComponents } from '../helpers/worker-components';
+import { hashedQuestion } from '../fixtures/ollama-server';
 
 const TURNS = 6;
 // Columns that depend on the conversation, not on when or how fast it ran.
@@ -20,7 +20,7 @@ const stack = withWorkerComponents({
   llmLatencyMs: 150,
   ollama: {
     latencyMs: 150,
-    reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
+    reply: hashedQuestion,
   },
   timeoutMs: 180_000,
 });

@@ -8,7 +8,6 @@
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +15,7 @@ import { parse } from 'csv-parse/sync';
 import { transcriptQuery, WORKFLOW_TYPE } from '../../src/contracts/conversation';
 import type { conversationWorkflow } from '../../src/worker/workflows';
 import { groupAlive } from '../../src/stack/supervisor';
-import { FakeOllama } from '../fixtures/ollama-server';
+import { FakeOllama, hashedQuestion } from '../fixtures/ollama-server';
 import { withWorkerComponents } from '../helpers/worker-components';
 import { startStack, type StackHandle } from '../helpers/stack';
 import { repoRoot } from '../helpers/tools';
@@ -25,7 +24,6 @@ import { until } from '../helpers/wait';
 const TURNS = 6;
 // Columns that depend on the conversation, not on when or how fast it ran.
 const CONTENT_COLUMNS = ['turn', 'query', 'cloud_response', 'ollama_response', 'cloud_model', 'local_model'];
-const reply = (last: string) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`;
 
 beforeAll(async () => {
   // Builds the server, its SQL tool and the UI server once (Go's build cache keeps them), links PostgreSQL.
@@ -54,7 +52,7 @@ describe('TEMPORAL_BACKEND=postgres WORKER_COUNT=2 npm start', () => {
   let ollama: FakeOllama;
 
   beforeAll(async () => {
-    ollama = new FakeOllama({ latencyMs: 50, reply });
+    ollama = new FakeOllama({ latencyMs: 50, reply: hashedQuestion });
     await ollama.start();
     // The stack uses the Ollama that answers at OLLAMA_HOST: the fake, for both the Lambda's provider and the worker.
     stack = await startStack({ TEMPORAL_BACKEND: 'postgres', WORKER_COUNT: '2', OLLAMA_HOST: ollama.url });
@@ -128,7 +126,7 @@ describe('on PostgreSQL with two workers, conversations survive', () => {
   let baseline: Record<string, string>[];
   const stack = withWorkerComponents({
     llmLatencyMs: 150,
-    ollama: { latencyMs: 150, reply },
+    ollama: { latencyMs: 150, reply: hashedQuestion },
     env: { TEMPORAL_BACKEND: 'postgres' },
     start: [['postgres'], ['temporal'], ['worker'], ['worker', 'worker-2']],
     ready: async ({ components }) => {

@@ -6,10 +6,9 @@
  * cloud side, the worker's askLocal the local side. Then the worker's metrics are scraped.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { freePorts } from '../../src/stack/ports';
-import { FakeOllama } from '../fixtures/ollama-server';
+import { FakeOllama, hashedQuestion } from '../fixtures/ollama-server';
 import { ancestry, findTraces, type Trace, type TraceSpan } from '../helpers/jaeger';
 import { startStack, type StackHandle } from '../helpers/stack';
 import { repoRoot, requireTool } from '../helpers/tools';
@@ -33,10 +32,9 @@ let trace: Trace;
 beforeAll(async () => {
   requireTool('jaeger');
   const [ollamaPort] = await freePorts(1);
-  // A new question each call, so the novelty guard asks nothing twice and each side makes one call a turn.
   ollama = new FakeOllama({
     latencyMs: 20,
-    reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
+    reply: hashedQuestion,
   });
   const ollamaUrl = await ollama.start(ollamaPort);
   // A short export delay: the test reads the spans back as soon as the conversation ends.

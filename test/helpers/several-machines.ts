@@ -11,7 +11,6 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,6 +29,7 @@ import { S3Server } from '../fixtures/s3-server';
 import { s3Operations, s3Problems } from './botocore-s3';
 import { until } from './wait';
 import { withWorkerComponents, type WorkerComponentsOptions } from './worker-components';
+import { hashedQuestion } from '../fixtures/ollama-server';
 
 const BUCKET = 'outputs';
 const PREFIX = 'several-machines';
@@ -54,7 +54,7 @@ export function describeSeveralMachines(
     llmLatencyMs: 20,
     ollama: {
       latencyMs: 20,
-      reply: (last) => `Why ${createHash('sha256').update(last).digest('hex').slice(0, 8)}?`,
+      reply: hashedQuestion,
     },
     env: { CLOUD_MAX_CALLS_PER_SECOND: '0', ...backend.env },
     start: backend.start,
