@@ -6,11 +6,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DefaultLogger } from '@temporalio/worker';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { makeDatasetActivities, type JudgeInput } from '../../src/campaign/activities/dataset';
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { createOllamaClient } from '../../src/models/ollama-client';
+import { modelCallActivityEnvironment } from '../helpers/activity-environment';
 import { CHAT_TEMPLATE } from '../helpers/ollama-client';
 import { buildCampaignFolder, type CampaignFixture } from '../helpers/campaign-folder';
 import { FakeOllama } from '../fixtures/ollama-server';
@@ -65,13 +64,7 @@ function input(side: 'local' | 'cloud'): JudgeInput {
 }
 
 function run(fn: (input: JudgeInput) => Promise<unknown>, judgeInput: JudgeInput, attempt = 1) {
-  const info = {
-    attempt,
-    startToCloseTimeoutMs: 90_000,
-    scheduleToCloseTimeoutMs: 15 * 60_000,
-    scheduledTimestampMs: Date.now(),
-  };
-  return new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') }).run(fn, judgeInput);
+  return modelCallActivityEnvironment({ attempt }).run(fn, judgeInput);
 }
 
 describe('a local base model as the judge', () => {

@@ -12,21 +12,8 @@ import { createLlmServiceClient } from '../../src/conversation/activities/llm-se
 import { followUpPrompt, makeAskLocal } from '../../src/conversation/activities/local';
 import { completionOptions, nextQuestionPrompt } from '../../src/models/base-model-prompt';
 import { resampledQuestionPrompt } from '../../src/models/resample-prompt';
+import { modelCallActivityEnvironment } from '../helpers/activity-environment';
 import { BASE_TEMPLATE, ollamaClient } from '../helpers/ollama-client';
-
-/**
- * Activity failures are expected here; keep the SDK's logging of them quiet. The mock's default timeouts (1 s,
- * scheduled in 1970) would leave askCloud no time for its call: use askCloud's own.
- */
-const activityEnvironment = () =>
-  new MockActivityEnvironment(
-    {
-      startToCloseTimeoutMs: 90_000,
-      scheduleToCloseTimeoutMs: 15 * 60_000,
-      scheduledTimestampMs: Date.now(),
-    },
-    { logger: new DefaultLogger('ERROR') },
-  );
 
 const ok = {
   response: '  An answer.  ',
@@ -42,7 +29,7 @@ function askCloudAnswering(reply: () => Promise<Response>) {
   const client = createLlmServiceClient({ baseUrl: 'http://llm.test:8080', timeoutMs: 1000, fetch });
   const askCloud = makeAskCloud({ client, maxTokens: 160 });
   const run = () =>
-    activityEnvironment().run<[AskCloudInput], AskCloudOutput, typeof askCloud>(askCloud, {
+    modelCallActivityEnvironment().run<[AskCloudInput], AskCloudOutput, typeof askCloud>(askCloud, {
       messages: [{ role: 'user', content: 'Hi' }],
       system: 'Be brief',
     });
@@ -99,7 +86,7 @@ describe('askLocal', () => {
     const chat = jest.fn(async () => (await reply()) as ChatResponse);
     const askLocal = makeAskLocal({ client: ollamaClient({ chat }), model: 'gemma3:270m', maxTokens: 96 });
     const run = () =>
-      activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+      modelCallActivityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
         question: 'Q?',
         answer: 'A.',
       });
@@ -150,7 +137,7 @@ describe('askLocal', () => {
         maxTokens: 96,
       });
       const run = (input: Partial<AskLocalInput> = {}) =>
-        activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+        modelCallActivityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
           question: 'Q?',
           answer: 'A.',
           ...input,
@@ -240,7 +227,7 @@ describe('askLocal', () => {
       const generate = jest.fn(async () => ({ model: 'm', response: 'Why?' }) as GenerateResponse);
       const askLocal = makeAskLocal({ client: ollamaClient({ show, generate }), model: 'm', maxTokens: 9 });
       const run = () =>
-        activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+        modelCallActivityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
           question: 'Q',
           answer: 'A',
         });
@@ -279,7 +266,7 @@ describe('conversation options and heartbeats', () => {
       async () => ({ model: 'm', message: { role: 'assistant', content: 'Why?' } }) as ChatResponse,
     );
     const askLocal = makeAskLocal({ client: ollamaClient({ chat }), model: 'gemma3:270m', maxTokens: 96 });
-    await activityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
+    await modelCallActivityEnvironment().run<[AskLocalInput], AskLocalOutput, typeof askLocal>(askLocal, {
       question: 'Q?',
       answer: 'A.',
       model: 'other',
@@ -306,7 +293,7 @@ describe('conversation options and heartbeats', () => {
     const fetch = jest.fn(json(200, ok));
     const client = createLlmServiceClient({ baseUrl: 'http://llm.test:8080', timeoutMs: 1000, fetch });
     const askCloud = makeAskCloud({ client, maxTokens: 160 });
-    await activityEnvironment().run<[AskCloudInput], AskCloudOutput, typeof askCloud>(askCloud, {
+    await modelCallActivityEnvironment().run<[AskCloudInput], AskCloudOutput, typeof askCloud>(askCloud, {
       messages: [{ role: 'user', content: 'Hi' }],
       model: 'claude-x',
       maxTokens: 33,
@@ -343,7 +330,7 @@ describe('conversation options and heartbeats', () => {
   }, 30_000);
 
   test('a cancelled model call ends at once as a cancellation and aborts the Ollama request', async () => {
-    const env = activityEnvironment();
+    const env = modelCallActivityEnvironment();
     let called!: () => void;
     const inFlight = new Promise<void>((resolve) => (called = resolve));
     let signal: AbortSignal | undefined;

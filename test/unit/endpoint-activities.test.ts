@@ -3,8 +3,6 @@
  * side's question (chat and base-model completions), the cloud side's answer, the endpoint in the metrics, and a
  * 429's Retry-After as the retry's delay.
  */
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { Registry } from 'prom-client';
 import { createActivities } from '../../src/conversation/activities';
 import { openAiAnswerClient } from '../../src/conversation/activities/llm-service-client';
@@ -15,17 +13,9 @@ import { completionSampling, nextQuestionPrompt } from '../../src/models/base-mo
 import { createOpenAiClient } from '../../src/models/openai-client';
 import { LocalStore } from '../../src/output/local-store';
 import { useFakeOpenAiServer } from '../fixtures/openai-server';
+import { modelCallActivityEnvironment } from '../helpers/activity-environment';
 import { ollamaClient } from '../helpers/ollama-client';
 
-const env = () =>
-  new MockActivityEnvironment(
-    {
-      startToCloseTimeoutMs: 90_000,
-      scheduleToCloseTimeoutMs: 15 * 60_000,
-      scheduledTimestampMs: Date.now(),
-    },
-    { logger: new DefaultLogger('ERROR') },
-  );
 const fake = useFakeOpenAiServer();
 
 function activities(api: 'chat' | 'completions') {
@@ -73,7 +63,7 @@ const cloud: AskCloudInput = {
 test('the local side asks a chat model on the endpoint, and its metrics name the endpoint', async () => {
   fake.server.next({ kind: 'reply', text: ' What scatters it? ' });
   const { acts, metrics } = activities('chat');
-  const out = await env().run(acts.askLocal, local);
+  const out = await modelCallActivityEnvironment().run(acts.askLocal, local);
   expect(out).toMatchObject({
     question: 'What scatters it?',
     model: 'fleet-model',
@@ -89,7 +79,7 @@ test('the local side asks a chat model on the endpoint, and its metrics name the
 test('the local side continues the question-and-answer transcript on a base model, through completions', async () => {
   fake.server.next({ kind: 'reply', text: ' What scatters the light? It is' });
   const { acts } = activities('completions');
-  const out = await env().run(acts.askLocal, local);
+  const out = await modelCallActivityEnvironment().run(acts.askLocal, local);
   expect(out).toMatchObject({ question: 'What scatters the light?' });
   const { maxTokens, temperature, topP, stop } = completionSampling({ maxTokens: 32 });
   expect(fake.server.received[0]).toMatchObject({
@@ -108,7 +98,7 @@ test('the local side continues the question-and-answer transcript on a base mode
 test("the cloud side's answer comes straight from the endpoint, its system prompt first", async () => {
   fake.server.next({ kind: 'reply', text: ' Because of scattering. ' });
   const { acts } = activities('chat');
-  const out = await env().run(acts.askCloud, cloud);
+  const out = await modelCallActivityEnvironment().run(acts.askCloud, cloud);
   expect(out).toMatchObject({ response: 'Because of scattering.', model: 'fleet-model' });
   expect(fake.server.received[0]!.body.messages).toEqual([
     { role: 'system', content: 'Be brief' },
@@ -122,14 +112,17 @@ test.each([
 ] as const)('%s retries a 429 after the wait its Retry-After asks for', async (name, type) => {
   fake.server.next({ kind: 'status', status: 429, headers: { 'retry-after': '3' } });
   const { acts } = activities('chat');
-  const run = name === 'askLocal' ? env().run(acts.askLocal, local) : env().run(acts.askCloud, cloud);
+  const run =
+    name === 'askLocal'
+      ? modelCallActivityEnvironment().run(acts.askLocal, local)
+      : modelCallActivityEnvironment().run(acts.askCloud, cloud);
   await expect(run).rejects.toMatchObject({ type, nonRetryable: false, nextRetryDelay: 3000 });
 });
 
 test('a 4xx of the endpoint is not retried', async () => {
   fake.server.next({ kind: 'status', status: 404, body: '{"error":{"message":"model not found"}}' });
   const { acts } = activities('chat');
-  await expect(env().run(acts.askLocal, local)).rejects.toMatchObject({
+  await expect(modelCallActivityEnvironment().run(acts.askLocal, local)).rejects.toMatchObject({
     type: 'LocalRequestRejected',
     nonRetryable: true,
   });
