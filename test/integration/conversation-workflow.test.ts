@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -186,6 +186,17 @@ function blockingLlm(blockedCall: number) {
     return answer(call);
   });
   return { llm, blocked, release: () => release() };
+}
+
+/** Each activity the run scheduled, as `activity@taskQueue`. */
+async function scheduledOn(handle: WorkflowHandle): Promise<Set<string>> {
+  const { events } = await handle.fetchHistory();
+  return new Set(
+    (events ?? []).flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      return scheduled ? [`${scheduled.activityType?.name}@${scheduled.taskQueue?.name}`] : [];
+    }),
+  );
 }
 
 async function exportedRows(result: ConversationResult): Promise<string[]> {
@@ -851,12 +862,7 @@ test('a capped provider’s calls go to its own task queue, an uncapped one’s 
   for (const w of providerWorkers) w.shutdown();
   await Promise.all(running);
 
-  const { events } = await handle.fetchHistory();
-  const queues = (events ?? []).flatMap((e) => {
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    return scheduled ? [`${scheduled.activityType?.name}@${scheduled.taskQueue?.name}`] : [];
-  });
-  expect(new Set(queues)).toEqual(
+  expect(await scheduledOn(handle)).toEqual(
     new Set([`askCloud@${cloudQueue}`, `askLocal@${taskQueue}`, `exportTranscript@${taskQueue}`]),
   );
 });
@@ -921,13 +927,8 @@ test('a conversation’s sides call the endpoints it names, each on its capped e
     ]);
     expect(answers.received.map((c) => c.path)).toEqual(['/v1/chat/completions', '/v1/chat/completions']);
     expect(questions.received).toHaveLength(2);
-    const { events } = await handle.fetchHistory();
-    const queues = (events ?? []).flatMap((e) => {
-      const scheduled = e.activityTaskScheduledEventAttributes;
-      return scheduled ? [`${scheduled.activityType?.name}@${scheduled.taskQueue?.name}`] : [];
-    });
     // The capped endpoint's calls on its queue; the uncapped one's on the workflow's own.
-    expect(new Set(queues)).toEqual(
+    expect(await scheduledOn(handle)).toEqual(
       new Set([`askCloud@${endpointQueue}`, `askLocal@${taskQueue}`, `exportTranscript@${taskQueue}`]),
     );
   } finally {
