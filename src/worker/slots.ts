@@ -25,13 +25,13 @@ export function slotsWarning(
 ): string | undefined {
   const slots = config.OLLAMA_NUM_PARALLEL;
   const shared = lambda.MODEL_PROVIDER === 'ollama' && sameServer(lambda.OLLAMA_HOST, config.OLLAMA_HOST);
-  const caps = [
-    `LOCAL_MAX_CONCURRENT_CALLS=${config.LOCAL_MAX_CONCURRENT_CALLS}`,
-    ...(shared ? [`CLOUD_MAX_CONCURRENT_CALLS=${config.CLOUD_MAX_CONCURRENT_CALLS}`] : []),
+  const counted: ('LOCAL_MAX_CONCURRENT_CALLS' | 'CLOUD_MAX_CONCURRENT_CALLS')[] = [
+    'LOCAL_MAX_CONCURRENT_CALLS',
+    ...(shared ? (['CLOUD_MAX_CONCURRENT_CALLS'] as const) : []),
   ];
-  const limits = [config.LOCAL_MAX_CONCURRENT_CALLS, ...(shared ? [config.CLOUD_MAX_CONCURRENT_CALLS] : [])];
-  const allowed = limits.includes(0) ? Infinity : limits.reduce((a, b) => a + b, 0);
-  const who = `${caps.join(' + ')}${shared ? ' (both sides call this Ollama: the Lambda runs its Ollama provider on it)' : ''}`;
+  const caps = counted.map((name) => ({ name, limit: config[name] }));
+  const allowed = caps.some((c) => c.limit === 0) ? Infinity : caps.reduce((sum, c) => sum + c.limit, 0);
+  const who = `${caps.map((c) => `${c.name}=${c.limit}`).join(' + ')}${shared ? ' (both sides call this Ollama: the Lambda runs its Ollama provider on it)' : ''}`;
   if (allowed < slots) {
     return `The caps on Ollama calls, ${who}, keep at most ${allowed} of its ${slots} slots (OLLAMA_NUM_PARALLEL) busy: raise them to fill the slots`;
   }
