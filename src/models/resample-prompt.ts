@@ -7,10 +7,13 @@
  * other than the refused question's ("What", "How", …), which it then completes. Pure: free of Node built-ins.
  */
 
-/** Questions and answers listed for a chat model are cut to this many characters each. */
-const LISTED_CHARS = 300;
-/** At most this many earlier questions are listed (the latest ones). */
-const LISTED_QUESTIONS = 20;
+/**
+ * Questions listed for a chat model are cut to this many characters each, and at most LISTED_QUESTIONS are listed
+ * (the latest ones; the model sees the whole conversation besides): the note fits in the room the conversation's
+ * context window keeps for it (context-window.ts).
+ */
+const LISTED_CHARS = 150;
+const LISTED_QUESTIONS = 4;
 
 export interface ResampleContext {
   /** The questions asked so far, the seed first. */

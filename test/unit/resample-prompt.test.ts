@@ -14,7 +14,7 @@ describe('asking the local model again for a new question', () => {
     );
     const long = 'x'.repeat(500);
     expect(askedBeforeNote({ asked: [long], refused: 'Why?', attempt: 1 })).toContain(
-      `- ${'x'.repeat(299)}…\n- Why?`,
+      `- ${'x'.repeat(149)}…\n- Why?`,
     );
   });
 
