@@ -39,6 +39,7 @@ import {
 } from '../contracts/limits';
 import type { Config } from '../shared/config';
 import { OPENAI_APIS, type OpenAiApi } from './openai-client';
+import { REPLICA_ROUTINGS, type EndpointReplica, type ReplicaRouting } from './replicas';
 
 export const ENDPOINT_KINDS = ['ollama', 'openai', 'bedrock'] as const;
 export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
@@ -52,20 +53,6 @@ export interface EndpointCaps {
   /** Input tokens (estimated) plus maxTokens per minute, per worker process. */
   maxTokensPerMinute: number;
 }
-
-/** One replica of an endpoint's model server. */
-export interface EndpointReplica {
-  url: string;
-  /** Calls in flight at this replica, per worker process, past which a call goes to the next replica; 0: no limit. */
-  maxConcurrentCalls: number;
-}
-
-/**
- * How a call picks among an endpoint's replicas: `affinity` keeps each conversation side on one replica (the one
- * holding its prompt's prefix in cache), `round-robin` takes them in turn (what a plain load balancer does).
- */
-export const REPLICA_ROUTINGS = ['affinity', 'round-robin'] as const;
-export type ReplicaRouting = (typeof REPLICA_ROUTINGS)[number];
 
 export interface ModelEndpoint {
   name: string;

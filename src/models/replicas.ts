@@ -25,7 +25,20 @@ import {
   isUpstreamError,
   isUpstreamTimeout,
 } from '../contracts/errors';
-import type { EndpointReplica, ReplicaRouting } from './endpoints';
+
+/** One replica of an endpoint's model server. */
+export interface EndpointReplica {
+  url: string;
+  /** Calls in flight at this replica, per worker process, past which a call goes to the next replica; 0: no limit. */
+  maxConcurrentCalls: number;
+}
+
+/**
+ * How a call picks among an endpoint's replicas: `affinity` keeps each conversation side on one replica (the one
+ * holding its prompt's prefix in cache), `round-robin` takes them in turn (what a plain load balancer does).
+ */
+export const REPLICA_ROUTINGS = ['affinity', 'round-robin'] as const;
+export type ReplicaRouting = (typeof REPLICA_ROUTINGS)[number];
 
 /** Where a call to an endpoint with replicas goes; ignored by a client of one server. */
 export interface ReplicaRoute {
