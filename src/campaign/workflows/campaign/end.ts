@@ -5,13 +5,12 @@
 import { getExternalWorkflowHandle, log, makeContinueAsNewFunc } from '@temporalio/workflow';
 import { finishCloudBatchSignal } from '../../../contracts/batcher';
 import { CAMPAIGN_WORKFLOW_TASK_TIMEOUT } from '../../../contracts/campaign';
-import type { CampaignSpec } from '../../../contracts/campaign-spec';
 import { checkpoint } from './checkpoint';
 import type { CampaignResult, CampaignRun, CampaignWorkflow } from './state';
 import { counts, currentStatus } from './state';
 
 /** The next run takes the cursor, the counts and totals, the signals so far and the conversations still running. */
-export async function continueAsNew(run: CampaignRun, rawSpec: CampaignSpec): Promise<never> {
+export async function continueAsNew(run: CampaignRun): Promise<never> {
   const { state, campaignId } = run;
   await checkpoint(run);
   log.info('continuing as new', { campaignId, cursor: state.cursor, runs: state.runs + 1 });
@@ -19,7 +18,7 @@ export async function continueAsNew(run: CampaignRun, rawSpec: CampaignSpec): Pr
   const continueWith = makeContinueAsNewFunc<CampaignWorkflow>({
     workflowTaskTimeout: CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
   });
-  return continueWith(rawSpec, {
+  return continueWith(run.spec, {
     itemCount: state.itemCount,
     startedAt: state.startedAt,
     cursor: state.cursor,

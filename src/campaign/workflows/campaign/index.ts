@@ -44,7 +44,7 @@ export async function campaignWorkflow(
   run.showDetails();
 
   const { cancelled } = await runWindow(run, continuation);
-  if (moreToStart(run.state)) return continueAsNew(run, rawSpec);
+  if (moreToStart(run.state)) return continueAsNew(run);
 
   const finish = async () => {
     await endItems(run, cancelled !== undefined);
@@ -56,7 +56,8 @@ export async function campaignWorkflow(
 }
 
 function start(rawSpec: CampaignSpec, continuation: CampaignContinuation | undefined): CampaignRun {
-  const spec = parseSpec(rawSpec);
+  // Checked once, where the campaign comes in: a run that continued as new has the first run's checked spec.
+  const spec = continuation ? rawSpec : parseSpec(rawSpec);
   const { workflowId } = workflowInfo();
   const campaignId = campaignIdOf(workflowId, spec);
   const state: State = {
