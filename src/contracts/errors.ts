@@ -106,9 +106,25 @@ export class UpstreamError extends HttpError {
     readonly retryable: boolean,
     options?: UpstreamErrorOptions,
   ) {
-    // In the JSON body too, so an HTTP caller (e.g. a Temporal activity) knows whether to retry.
-    super(statusCode, code, message, { retryable }, options);
-    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    const retryAfterMs = options?.retryAfterMs;
+    // In the JSON body too, so an HTTP caller (e.g. a Temporal activity) knows whether to retry, and when; the
+    // `Retry-After` header says the same in whole seconds for any other client.
+    super(
+      statusCode,
+      code,
+      message,
+      { retryable, ...(retryAfterMs !== undefined && { retryAfterMs }) },
+      {
+        ...options,
+        ...(retryAfterMs !== undefined && {
+          headers: {
+            'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+            ...options?.headers,
+          },
+        }),
+      },
+    );
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -136,7 +152,7 @@ export class CircuitOpenError extends UpstreamError {
   override readonly name = 'CircuitOpenError';
   constructor(retryAfterMs: number) {
     super(503, 'CIRCUIT_OPEN', 'The model upstream is failing; requests are paused until it recovers', true, {
-      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+      retryAfterMs,
     });
   }
 }

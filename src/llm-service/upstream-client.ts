@@ -3,6 +3,7 @@ import { createHttpTransport } from './http-transport';
 import type { HttpReply, HttpTransport } from './http-transport';
 import type { ChatMessage } from '../contracts/chat';
 import { REQUEST_TIMEOUT_HEADER } from '../contracts/deadline';
+import { parseRetryAfter } from '../contracts/retry-after';
 import {
   DeadlineExceededError,
   isTimeoutError,
@@ -102,7 +103,7 @@ export function createUpstreamClient({
       } catch (err) {
         throw transportError(err, generateUrl, timeoutMs);
       }
-      if (!res.contentType.startsWith(PROTOBUF)) throw gatewayError(res.status, res.body);
+      if (!res.contentType.startsWith(PROTOBUF)) throw gatewayError(res);
       if (res.status !== 200) throw fromErrorResponse(res.status, res.body);
       const decoded = decode(llm.v1.GenerateResponse, res.body);
       return {
@@ -138,18 +139,26 @@ function serviceStatus(upstreamStatus: number): number {
   return 502;
 }
 
+/** The Lambda's ErrorResponse, with the wait its model server asked for (`retry_after_ms`, 0 for none). */
 function fromErrorResponse(status: number, bytes: Uint8Array): UpstreamError {
   const error = decode(llm.v1.ErrorResponse, bytes);
   const message =
     status === 400 ? error.message : `Upstream failed (${status} ${error.code}): ${error.message}`;
-  return new UpstreamError(serviceStatus(status), error.code || 'UPSTREAM_ERROR', message, error.retryable);
+  return new UpstreamError(serviceStatus(status), error.code || 'UPSTREAM_ERROR', message, error.retryable, {
+    ...(error.retryable && error.retryAfterMs > 0 && { retryAfterMs: error.retryAfterMs }),
+  });
 }
 
 /** API Gateway's own replies (throttling, timeouts, a Lambda crash, a wrong URL) are JSON, not protobuf. */
-function gatewayError(status: number, bytes: Uint8Array): UpstreamError {
-  const text = Buffer.from(bytes).toString('utf8').slice(0, 200);
+function gatewayError({ status, body, headers }: HttpReply): UpstreamError {
+  const text = Buffer.from(body).toString('utf8').slice(0, 200);
   const message = `API gateway answered ${status} without a protobuf body: ${text}`;
-  if (status === 429) return new UpstreamError(502, 'THROTTLED', message, true);
+  if (status === 429) {
+    const retryAfterMs = headers ? parseRetryAfter(headers) : undefined;
+    return new UpstreamError(502, 'THROTTLED', message, true, {
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  }
   if (status === 504) return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true);
   // A 4xx from the gateway itself means our URL or request is wrong, which retrying will not fix.
   return new UpstreamError(502, 'BAD_UPSTREAM_RESPONSE', message, status >= 500);

@@ -20,6 +20,7 @@ import {
   UpstreamError,
   UpstreamTimeoutError,
 } from '../contracts/errors';
+import { parseRetryAfter } from '../contracts/retry-after';
 
 /** Which of the server's APIs a model is called through: `chat` for a chat model, `completions` for a base model. */
 export type OpenAiApi = 'chat' | 'completions';
@@ -255,18 +256,4 @@ function errorMessageOf(body: string): string {
 function quote(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > QUOTED_CHARS ? `${flat.slice(0, QUOTED_CHARS)}…` : flat || '(empty)';
-}
-
-/**
- * How long the server asked to wait: OpenAI's `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date.
- * Unparseable or absent: undefined (the caller's own backoff applies).
- */
-export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number(headers.get('retry-after-ms') ?? NaN);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

@@ -2,6 +2,7 @@
 import { REQUEST_TIMEOUT_HEADER } from '../../contracts/deadline';
 import { DeadlineExceededError, UpstreamError } from '../../contracts/errors';
 import { errorBodySchema, generateResponseSchema } from '../../contracts/llm-rest';
+import { parseRetryAfter } from '../../contracts/retry-after';
 import type { GenerateRequestBody, GenerateResponseBody } from '../../contracts/llm-rest';
 import { DEFAULT_CLOUD_MAX_TOKENS } from '../../contracts/limits';
 import { answerWithOpenAi } from '../../models/openai-answer';
@@ -33,7 +34,8 @@ export interface LlmServiceClientOptions {
  * Each call waits at most min(timeoutMs, options.timeoutMs) and tells the service so in `X-Request-Timeout-Ms`,
  * so the service (and every hop behind it) gives up first and answers; none left: a DeadlineExceededError without
  * a call. Throws UpstreamError. `retryable` is the service's own verdict (`error.details.retryable`) when it gives one,
- * else false for 4xx (except 408/429) and true for 5xx, timeouts and an unreachable service.
+ * else false for 4xx (except 408/429) and true for 5xx, timeouts and an unreachable service; `retryAfterMs` is the
+ * wait the model server asked for (`error.details.retryAfterMs`, else the `Retry-After` header).
  */
 export function createLlmServiceClient({
   baseUrl,
@@ -90,7 +92,10 @@ export function createLlmServiceClient({
           : { code: 'LLM_SERVICE_ERROR', message: `LLM service answered ${res.status}`, details: undefined };
         const retryable =
           details?.retryable ?? (res.status >= 500 || res.status === 408 || res.status === 429);
-        throw new UpstreamError(res.status, code, message, retryable);
+        const retryAfterMs = details?.retryAfterMs ?? parseRetryAfter(res.headers);
+        throw new UpstreamError(res.status, code, message, retryable, {
+          ...(retryable && retryAfterMs !== undefined && { retryAfterMs }),
+        });
       }
       const parsed = generateResponseSchema.safeParse(body);
       if (!parsed.success) {

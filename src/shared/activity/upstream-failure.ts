@@ -14,7 +14,9 @@ export function upstreamFailure(
     message: `${err.code}: ${err.message}`,
     nonRetryable: !err.retryable,
     details: [{ statusCode: err.statusCode, code: err.code }],
-    ...(err.retryAfterMs !== undefined && { nextRetryDelay: err.retryAfterMs }),
+    ...(err.retryable &&
+      err.retryAfterMs !== undefined &&
+      err.retryAfterMs > 0 && { nextRetryDelay: err.retryAfterMs }),
     cause: err,
   });
 }
