@@ -2,6 +2,7 @@ import CircuitBreaker from 'opossum';
 import {
   CircuitOpenError,
   DeadlineExceededError,
+  isBadUpstreamResponse,
   isBreakerRejection,
   isCircuitOpenError,
   isHttpError,
@@ -49,7 +50,8 @@ const code = (err: unknown) => (isHttpError(err) ? err.code : 'INTERNAL');
  * succeed later is retried at most `retry.retries` (0 or 1) times, with exponential backoff and jitter, and only
  * while the call's deadline leaves `retry.minAttemptMs` for it, never sooner than the upstream's Retry-After asked
  * (a longer wait than `retry.maxMs` is left to the caller). Timeouts are not retried (ours, the gateway's or the
- * model's): the time is spent, and a slow provider must not get more calls. Temporal's activity retries own
+ * model's): the time is spent, and a slow provider must not get more calls. Nor is a 200 with a bad body: the
+ * activity's attempts count those (BAD_REPLY_MAX_ATTEMPTS). Temporal's activity retries own
  * everything beyond that one retry. A call whose deadline has passed is not sent, and not counted by the breaker.
  */
 export function createResilientUpstream(
@@ -117,7 +119,10 @@ export function createResilientUpstream(
       if (options.deadline <= Date.now()) throw new DeadlineExceededError();
       return withRetries(() => attempt(request, options), retry, {
         shouldRetry: (err) =>
-          isRetryableUpstreamError(err) && !isUpstreamTimeout(err) && !isCircuitOpenError(err),
+          isRetryableUpstreamError(err) &&
+          !isUpstreamTimeout(err) &&
+          !isCircuitOpenError(err) &&
+          !isBadUpstreamResponse(err),
         onRetry: (err, n, delayMs) => {
           metrics?.retries.inc({ code: code(err) });
           logger.warn(

@@ -4,7 +4,9 @@ import type { HttpReply, HttpTransport } from './http-transport';
 import type { ChatMessage } from '../contracts/chat';
 import { REQUEST_TIMEOUT_HEADER } from '../contracts/deadline';
 import { parseRetryAfter } from '../contracts/retry-after';
+import { withoutUrls } from '../contracts/text';
 import {
+  BadUpstreamResponseError,
   DeadlineExceededError,
   isTimeoutError,
   UpstreamError,
@@ -101,7 +103,7 @@ export function createUpstreamClient({
           timeoutMs,
         });
       } catch (err) {
-        throw transportError(err, generateUrl, timeoutMs);
+        throw transportError(err, timeoutMs);
       }
       if (!res.contentType.startsWith(PROTOBUF)) throw gatewayError(res);
       if (res.status !== 200) throw fromErrorResponse(res.status, res.body);
@@ -151,7 +153,7 @@ function fromErrorResponse(status: number, bytes: Uint8Array): UpstreamError {
 
 /** API Gateway's own replies (throttling, timeouts, a Lambda crash, a wrong URL) are JSON, not protobuf. */
 function gatewayError({ status, body, headers }: HttpReply): UpstreamError {
-  const text = Buffer.from(body).toString('utf8').slice(0, 200);
+  const text = withoutUrls(Buffer.from(body).toString('utf8')).slice(0, 200);
   const message = `API gateway answered ${status} without a protobuf body: ${text}`;
   if (status === 429) {
     const retryAfterMs = headers ? parseRetryAfter(headers) : undefined;
@@ -161,15 +163,16 @@ function gatewayError({ status, body, headers }: HttpReply): UpstreamError {
   }
   if (status === 504) return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true);
   // A 4xx from the gateway itself means our URL or request is wrong, which retrying will not fix.
-  return new UpstreamError(502, 'BAD_UPSTREAM_RESPONSE', message, status >= 500);
+  return new UpstreamError(502, 'UPSTREAM_ERROR', message, status >= 500);
 }
 
-function transportError(err: unknown, url: string, timeoutMs: number): UpstreamError {
+/** Named by role, not URL: the message travels on to API answers and manifests (API_GATEWAY_URL says where). */
+function transportError(err: unknown, timeoutMs: number): UpstreamError {
   if (isTimeoutError(err)) {
-    return new UpstreamTimeoutError(`No answer from ${url} within ${timeoutMs} ms`, { cause: err });
+    return new UpstreamTimeoutError(`No answer from the API gateway within ${timeoutMs} ms`, { cause: err });
   }
   const reason = String((err as { code?: unknown }).code ?? (err as Error).message);
-  return new UpstreamError(502, 'UPSTREAM_UNAVAILABLE', `Cannot reach ${url}: ${reason}`, true, {
+  return new UpstreamError(502, 'UPSTREAM_UNAVAILABLE', `Cannot reach the API gateway: ${reason}`, true, {
     cause: err,
   });
 }
@@ -178,12 +181,8 @@ function decode<T>(type: { decode(bytes: Uint8Array): T }, bytes: Uint8Array): T
   try {
     return type.decode(bytes);
   } catch (err) {
-    throw new UpstreamError(
-      502,
-      'BAD_UPSTREAM_RESPONSE',
-      `Undecodable protobuf from upstream: ${(err as Error).message}`,
-      false,
-      { cause: err },
-    );
+    throw new BadUpstreamResponseError(`Undecodable protobuf from upstream: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

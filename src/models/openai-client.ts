@@ -9,11 +9,12 @@
  * deadlines the timeouts.
  *
  * One attempt per call. Failures are `UpstreamError`s: 429 (with the server's `Retry-After`) and 5xx are
- * retryable, other 4xx are not; a body that is not the JSON asked for is a BAD_UPSTREAM_RESPONSE; no answer (or a
+ * retryable, other 4xx are not; a body that is not the JSON asked for is a BadUpstreamResponseError; no answer (or a
  * reply that stalls) before the deadline is an `UpstreamTimeoutError`. The API key goes in the Authorization
  * header only, never in a message or a log.
  */
 import {
+  BadUpstreamResponseError,
   isConnectionError,
   isTimeoutError,
   messageOf,
@@ -21,6 +22,7 @@ import {
   UpstreamTimeoutError,
 } from '../contracts/errors';
 import { parseRetryAfter } from '../contracts/retry-after';
+import { withoutUrls } from '../contracts/text';
 
 /** Which of the server's APIs a model is called through: `chat` for a chat model, `completions` for a base model. */
 export type OpenAiApi = 'chat' | 'completions';
@@ -78,7 +80,10 @@ export interface OpenAiClientOptions {
   baseUrl: string;
   /** Sent as `Authorization: Bearer <key>`; servers that need none ignore it. */
   apiKey?: string;
-  /** How error messages name the server (an endpoint's name); its origin by default. */
+  /**
+   * How error messages name the server (`endpoint <name>`). Never its URL: the messages reach API answers and the
+   * dataset's manifest, where an internal address has no place.
+   */
   label?: string;
   /** Per call, capped by the call's deadline; unset, only the deadline and the signal bound a call. */
   timeoutMs?: number;
@@ -97,7 +102,7 @@ export function createOpenAiClient({
   fetch: send = fetch,
 }: OpenAiClientOptions): OpenAiClient {
   const root = baseUrl.replace(/\/+$/, '');
-  const server = label ?? new URL(root).origin;
+  const server = label ?? 'OpenAI-compatible server';
 
   async function post(path: string, body: object, options: OpenAiCallOptions): Promise<unknown> {
     const { signal, deadline, requestId } = options;
@@ -191,7 +196,7 @@ function completion(
   const choice = Array.isArray(r.choices) ? (r.choices[0] as Record<string, unknown> | undefined) : undefined;
   const text = choice && typeof choice === 'object' ? textOf(choice) : undefined;
   if (typeof text !== 'string') {
-    throw badResponse(server, `no text in choices[0] of ${JSON.stringify(reply).slice(0, QUOTED_CHARS)}`);
+    throw badResponse(server, `no text in choices[0] of ${quote(JSON.stringify(reply))}`);
   }
   const count = (value: unknown) => (typeof value === 'number' && value >= 0 ? value : 0);
   return {
@@ -217,7 +222,7 @@ function parseJson(server: string, text: string, contentType: string | null): un
 
 /** Not what the API answers: a wrong base URL (a web page), a proxy's error page, a truncated body. */
 function badResponse(server: string, what: string): UpstreamError {
-  return new UpstreamError(502, 'BAD_UPSTREAM_RESPONSE', `${server} sent ${what}`, false);
+  return new BadUpstreamResponseError(`${server} sent ${what}`);
 }
 
 /**
@@ -254,6 +259,6 @@ function errorMessageOf(body: string): string {
 }
 
 function quote(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = withoutUrls(text).replace(/\s+/g, ' ').trim();
   return flat.length > QUOTED_CHARS ? `${flat.slice(0, QUOTED_CHARS)}…` : flat || '(empty)';
 }

@@ -100,12 +100,12 @@ describe('OpenAI-compatible client', () => {
     expect((err as Error).message).toContain('it went wrong');
   });
 
-  it('maps a body that is not JSON to a permanent BAD_UPSTREAM_RESPONSE that quotes it', async () => {
+  it('maps a body that is not JSON to a retryable BAD_UPSTREAM_RESPONSE that quotes it', async () => {
     fake.server.next({ kind: 'raw', body: '<html>Welcome to nginx</html>' });
     const err = await createOpenAiClient({ baseUrl: fake.baseUrl })
       .complete({ model: 'm', prompt: 'p', maxTokens: 4 })
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ statusCode: 502, code: 'BAD_UPSTREAM_RESPONSE', retryable: false });
+    expect(err).toMatchObject({ statusCode: 502, code: 'BAD_UPSTREAM_RESPONSE', retryable: true });
     expect((err as Error).message).toContain('text/html');
     expect((err as Error).message).toContain('Welcome to nginx');
   });

@@ -1,8 +1,14 @@
 /** Thin typed client for the LLM REST service's `POST /api/v1/generate`, with the transport injectable. */
 import { REQUEST_TIMEOUT_HEADER } from '../../contracts/deadline';
-import { DeadlineExceededError, UpstreamError } from '../../contracts/errors';
+import {
+  BadUpstreamResponseError,
+  DeadlineExceededError,
+  messageOf,
+  UpstreamError,
+} from '../../contracts/errors';
 import { errorBodySchema, generateResponseSchema } from '../../contracts/llm-rest';
 import { parseRetryAfter } from '../../contracts/retry-after';
+import { withoutUrls } from '../../contracts/text';
 import type { GenerateRequestBody, GenerateResponseBody } from '../../contracts/llm-rest';
 import { DEFAULT_CLOUD_MAX_TOKENS } from '../../contracts/limits';
 import { answerWithOpenAi } from '../../models/openai-answer';
@@ -80,9 +86,15 @@ export function createLlmServiceClient({
             },
           );
         }
-        throw new UpstreamError(503, 'LLM_SERVICE_UNREACHABLE', `LLM service unreachable at ${url}`, true, {
-          cause: err,
-        });
+        throw new UpstreamError(
+          503,
+          'LLM_SERVICE_UNREACHABLE',
+          `LLM service unreachable: ${withoutUrls(messageOf(err))}`,
+          true,
+          {
+            cause: err,
+          },
+        );
       }
       const body = parseJson(text);
       if (!res.ok) {
@@ -99,12 +111,7 @@ export function createLlmServiceClient({
       }
       const parsed = generateResponseSchema.safeParse(body);
       if (!parsed.success) {
-        throw new UpstreamError(
-          502,
-          'BAD_UPSTREAM_RESPONSE',
-          'LLM service answered 200 with an unexpected body',
-          true,
-        );
+        throw new BadUpstreamResponseError('LLM service answered 200 with an unexpected body');
       }
       return parsed.data;
     },
