@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import request from 'supertest';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createProvider } from '../../lambda/providers';
 import { createApp } from '../../src/api/app';
 import { BAD_REPLY_MAX_ATTEMPTS } from '../../src/contracts/limits';

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createProvider } from '../../lambda/providers';
 import { createBedrockClient, createBedrockProvider } from '../../lambda/providers/bedrock';
 import { makeAskCloud } from '../../src/conversation/activities/cloud';
