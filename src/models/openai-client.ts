@@ -23,6 +23,7 @@ import {
 } from '../contracts/errors';
 import { parseRetryAfter } from '../contracts/retry-after';
 import { withoutUrls } from '../contracts/text';
+import type { ReplicaRoute, ReplicaSet } from './replicas';
 
 /** Which of the server's APIs a model is called through: `chat` for a chat model, `completions` for a base model. */
 export type OpenAiApi = 'chat' | 'completions';
@@ -58,7 +59,7 @@ export interface Completion {
   usage: { inputTokens: number; outputTokens: number };
 }
 
-export interface OpenAiCallOptions {
+export interface OpenAiCallOptions extends ReplicaRoute {
   /**
    * The caller's abort. A cancellation (e.g. a Temporal activity's) is thrown on as it is; an abort whose reason is
    * a timeout (`AbortSignal.timeout`) becomes an `UpstreamTimeoutError`.
@@ -73,6 +74,16 @@ export interface OpenAiCallOptions {
 export interface OpenAiClient {
   chat(request: ChatRequest, options?: OpenAiCallOptions): Promise<Completion>;
   complete(request: CompletionRequest, options?: OpenAiCallOptions): Promise<Completion>;
+}
+
+/** One client over an endpoint's replicas, calls routed by their key (see replicas.ts). */
+export function replicatedOpenAiClient(replicas: ReplicaSet<OpenAiClient>): OpenAiClient {
+  return {
+    chat: (request, options = {}) =>
+      replicas.call(options.routeKey ?? '', (c) => c.chat(request, options), options.onReplica),
+    complete: (request, options = {}) =>
+      replicas.call(options.routeKey ?? '', (c) => c.complete(request, options), options.onReplica),
+  };
 }
 
 export interface OpenAiClientOptions {

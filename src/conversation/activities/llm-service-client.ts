@@ -13,8 +13,9 @@ import type { GenerateRequestBody, GenerateResponseBody } from '../../contracts/
 import { DEFAULT_CLOUD_MAX_TOKENS } from '../../contracts/limits';
 import { answerWithOpenAi } from '../../models/openai-answer';
 import type { OpenAiApi, OpenAiClient } from '../../models/openai-client';
+import type { ReplicaRoute } from '../../models/replicas';
 
-export interface GenerateOptions {
+export interface GenerateOptions extends ReplicaRoute {
   /** Aborts the call (the activity was cancelled). */
   signal?: AbortSignal;
   /** This call's time, when shorter than the client's `timeoutMs` (the activity's remaining time). */
@@ -151,6 +152,8 @@ export function openAiAnswerClient(client: OpenAiClient, api: OpenAiApi, model: 
           ...(options.signal && { signal: options.signal }),
           ...(options.timeoutMs !== undefined && { deadline: started + options.timeoutMs }),
           ...(requestId && { requestId }),
+          ...(options.routeKey !== undefined && { routeKey: options.routeKey }),
+          ...(options.onReplica && { onReplica: options.onReplica }),
         },
       );
       return {

@@ -17,10 +17,11 @@ import {
   renderQuestionPrompt,
   type TokenUsage,
 } from '../../contracts/conversation';
-import { firstQuestion, nextQuestionPrompt } from '../../models/base-model-prompt';
+import { firstQuestion, nextQuestionPrompt, type Exchange } from '../../models/base-model-prompt';
+import { questionMessages } from '../../models/question-prompt';
 import { priceCall, type ModelPrices } from '../../models/prices';
-import { askedBeforeNote, resampledQuestionPrompt } from '../../models/resample-prompt';
-import { callRequestId } from './call-id';
+import { askedBeforeNote, questionOpening } from '../../models/resample-prompt';
+import { callRequestId, routeKey } from './call-id';
 import { attemptTimeLeftMs } from '../../shared/activity/deadline';
 import { ollamaQuestionServer, type QuestionServer } from './question-server';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
@@ -50,11 +51,6 @@ interface LocalReply {
   finishReason: string;
 }
 
-/** The default prompt; a conversation may set its own `local.questionTemplate`. */
-export function followUpPrompt(question: string, answer: string): string {
-  return renderQuestionPrompt(DEFAULT_QUESTION_TEMPLATE, { question, answer });
-}
-
 function isQuestionServer(client: LocalDeps['client']): client is QuestionServer {
   return 'isChatModel' in client;
 }
@@ -73,15 +69,12 @@ export function makeAskLocal(
     const res = await server.chat(
       {
         model,
-        messages: [
-          { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
-          {
-            role: 'user',
-            content:
-              renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input) +
-              (input.resample ? `\n\n${askedBeforeNote(input.resample)}` : ''),
-          },
-        ],
+        messages: questionMessages({
+          exchanges: exchangesOf(input),
+          systemPrompt: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT,
+          template: templateOf(input),
+          ...(input.resample && { note: askedBeforeNote(input.resample) }),
+        }),
         maxTokens: input.maxTokens ?? maxTokens,
         temperature: input.temperature,
         ...(input.resample && { seed: input.resample.seed }),
@@ -91,22 +84,21 @@ export function makeAskLocal(
     return { question: res.text.trim(), model: res.model, usage: res.usage, finishReason: res.finishReason };
   }
 
-  /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
+  /**
+   * The system prompt frames the transcript; a question template, when set, stands in for each exchange. A
+   * resample starts the question for the model (see resample-prompt.ts), which then completes it.
+   */
   async function complete(model: string, input: AskLocalInput, call: OpenAiCallOptions): Promise<LocalReply> {
-    const exchange = {
-      question: input.question,
-      answer: input.answer,
+    const opening = input.resample ? questionOpening(input.resample) : '';
+    const transcript = nextQuestionPrompt({
+      exchanges: exchangesOf(input),
       framing: input.systemPrompt,
-      body: input.questionTemplate ? renderQuestionPrompt(input.questionTemplate, input) : undefined,
-    };
-    // A resample starts the question for the model (see resample-prompt.ts), which then completes it.
-    const { prompt, opening } = input.resample
-      ? resampledQuestionPrompt({ ...exchange, context: input.resample })
-      : { prompt: nextQuestionPrompt(exchange), opening: '' };
+      ...(input.questionTemplate !== undefined && { template: templateOf(input) }),
+    });
     const res = await server.complete(
       {
         model,
-        prompt,
+        prompt: opening ? `${transcript} ${opening}` : transcript,
         maxTokens: input.maxTokens ?? maxTokens,
         temperature: input.temperature,
         ...(input.resample && { seed: input.resample.seed }),
@@ -128,10 +120,13 @@ export function makeAskLocal(
     const started = Date.now();
     // A cancelled attempt (conversation timeout or cancel, heartbeat or startToClose timeout) stops the generation.
     const context = Context.current();
-    const call = {
+    let replica: number | undefined;
+    const call: OpenAiCallOptions = {
       signal: context.cancellationSignal,
       requestId: callRequestId(context.info),
       deadline: started + attemptTimeLeftMs(context.info, started),
+      routeKey: routeKey(context.info, 'local'),
+      onReplica: (index) => (replica = index),
     };
     const request = {
       provider: server.provider,
@@ -177,8 +172,19 @@ export function makeAskLocal(
       ...priceCall(prices, answeredBy, reply.usage),
       latencyMs: finished - started,
       finishedAt: new Date(finished).toISOString(),
+      ...(replica !== undefined && { replica }),
     };
   };
+}
+
+/** The conversation the local model sees: the exchanges kept in context, then the one it follows up on. */
+function exchangesOf(input: AskLocalInput): Exchange[] {
+  return [...(input.history ?? []), { question: input.question, answer: input.answer }];
+}
+
+function templateOf(input: AskLocalInput): (exchange: Exchange) => string {
+  const template = input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE;
+  return (exchange) => renderQuestionPrompt(template, exchange);
 }
 
 /**
