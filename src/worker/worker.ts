@@ -250,6 +250,7 @@ export async function runWorkerProcess(): Promise<void> {
   const endpoints = loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE);
   const deps = activitiesDepsFromConfig(config, process.env, endpoints);
   const metrics = await serveConversationMetrics(config, deps, logger);
+  metrics?.watchReplicas(deps.replicas);
   const progress = metrics && createCampaignProgressMetrics(metrics.registry);
   const campaignActivities = (impls: CampaignActivityImpls) =>
     progress ? withCampaignProgress(impls, progress) : impls;
