@@ -116,7 +116,10 @@ function listen(run: CampaignRun): void {
     for (const conversation of state.running.values()) {
       conversation.scope.cancel();
       conversation.external?.cancel().catch((err: unknown) => {
-        log.debug('cancel not delivered', { conversationId: conversation.conversationId, error: String(err) });
+        log.debug('cancel not delivered', {
+          conversationId: conversation.conversationId,
+          error: String(err),
+        });
       });
     }
     // The batcher stops the jobs in flight (StopModelInvocationJob): nobody waits for them any more.
