@@ -85,3 +85,10 @@ export const DEFAULT_MAX_RUNNING_CONVERSATIONS = 1000;
 
 /** The local Bedrock batch stand-in's port (`BEDROCK_BATCH_PORT`): read by the stand-in and by the local stack. */
 export const DEFAULT_BEDROCK_BATCH_PORT = 3001;
+
+/**
+ * A model server that answers 200 with a body that is not the reply its API defines (not JSON, not the shape, not
+ * decodable protobuf) gets this many activity attempts for the call: a proxy's passing fault is retried, a server
+ * that always answers so ends the item after the last, with a non-retryable failure that says why.
+ */
+export const BAD_REPLY_MAX_ATTEMPTS = 3;

@@ -1,6 +1,13 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { httpStatusOf, isUpstreamError } from '../../contracts/errors';
+import {
+  BadUpstreamResponseError,
+  httpStatusOf,
+  isBadUpstreamResponse,
+  isUpstreamError,
+  messageOf,
+} from '../../contracts/errors';
 import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
+import { withoutUrls } from '../../contracts/text';
 import type { OllamaClient } from '../../models/ollama-client';
 import type { OpenAiCallOptions } from '../../models/openai-client';
 import {
@@ -184,14 +191,22 @@ function templateOf(input: AskLocalInput): (exchange: Exchange) => string {
 
 /**
  * A model server's failure as the activity failure Temporal retries (or not); shared with the campaign judge. Ollama's
- * ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. An
- * OpenAI-compatible server's UpstreamError says itself, with the wait a 429 asked for.
+ * ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient; a 200 whose body
+ * is not JSON is a bad reply (see upstreamFailure). An OpenAI-compatible server's UpstreamError says itself, with the
+ * wait a 429 asked for.
  */
 export function localFailure(err: unknown, model: string): unknown {
-  // A cancellation (the conversation timed out or was cancelled) stays what it is.
-  if (!(err instanceof Error) || err instanceof CancelledFailure) return err;
-  if (isUpstreamError(err)) {
-    return upstreamFailure(err, {
+  // A cancellation (the conversation timed out or was cancelled) stays what it is. Errors are read by shape: the
+  // fetch under the Ollama client may throw them from another realm (a test runner's), where `instanceof` fails.
+  if (err === null || typeof err !== 'object' || err instanceof CancelledFailure) return err;
+  const message = withoutUrls(messageOf(err));
+  const upstream = isBadUpstreamResponse(err)
+    ? new BadUpstreamResponseError(`Ollama (${model}) sent a reply that is not JSON: ${message}`, {
+        cause: err,
+      })
+    : err;
+  if (isUpstreamError(upstream)) {
+    return upstreamFailure(upstream, {
       unavailable: FailureType.LocalUnavailable,
       rejected: FailureType.LocalRejected,
     });
@@ -200,9 +215,9 @@ export function localFailure(err: unknown, model: string): unknown {
   const permanent = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
   return ApplicationFailure.create({
     type: permanent ? FailureType.LocalRejected : FailureType.LocalUnavailable,
-    message: `Ollama (${model}): ${err.message}`,
+    message: `Ollama (${model}): ${message}`,
     nonRetryable: permanent,
     details: status === undefined ? [] : [{ statusCode: status }],
-    cause: err,
+    ...(err instanceof Error && { cause: err }),
   });
 }
