@@ -120,7 +120,7 @@ function quality(outputDir: string, campaignId: string): { resamples: number; as
     const { messages } = JSON.parse(line) as { messages: { role: string; content: string }[] };
     const questions = messages.filter((m) => m.role === 'user').map((m) => m.content);
     questions.forEach((q, i) => {
-      if (i > 0 && findRepeat(q, questions.slice(0, i), DEFAULT_NOVELTY.threshold, { wordSets: true })) {
+      if (i > 0 && findRepeat(q, questions.slice(0, i), DEFAULT_NOVELTY.threshold)) {
         askedTwice++;
       }
     });
