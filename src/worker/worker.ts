@@ -30,7 +30,7 @@ import { sizeWorkflowHeap, workerMemoryPlan } from './memory';
 import { startTelemetry } from '../shared/telemetry/index';
 import { activitiesDepsFromConfig, campaignActivitiesFromConfig } from './dependencies';
 import { slotsWarning } from './slots';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../models/lambda-config';
 import { endpointTaskQueue, isCapped, loadModelEndpoints, type ModelEndpoints } from '../models/endpoints';
 
 export interface WorkerDeps {
