@@ -1,7 +1,19 @@
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..');
+
+/**
+ * protobufjs loads long.js, if it is there, for 64-bit integers; our messages have none (and pbjs runs with
+ * --force-number), so the bundle gives it an empty module instead, which protobufjs takes for "no long.js".
+ */
+const withoutLongJs: Plugin = {
+  name: 'without-long-js',
+  setup(b) {
+    b.onResolve({ filter: /^long$/ }, () => ({ path: 'long', namespace: 'without-long-js' }));
+    b.onLoad({ filter: /.*/, namespace: 'without-long-js' }, () => ({ contents: '', loader: 'js' }));
+  },
+};
 
 const common = {
   bundle: true,
@@ -18,6 +30,7 @@ const common = {
   absWorkingDir: root,
   // `import()` as `require`: a package split out below is then found the way CommonJS finds `<name>.js`.
   supported: { 'dynamic-import': false },
+  plugins: [withoutLongJs],
 } satisfies BuildOptions;
 
 /** `node_modules/@scope/name/…` or `node_modules/name/…` → the package's folder, else undefined. */
