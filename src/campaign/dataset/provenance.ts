@@ -81,7 +81,7 @@ async function openAiModel(
 ): Promise<Omit<ModelProvenance, 'side' | 'model'>> {
   const entry = (await models()).find((m) => m.id === model);
   if (!entry) return { lookupError: 'not listed by /v1/models' };
-  const { id: _id, ...details } = entry;
+  const details = Object.fromEntries(Object.entries(entry).filter(([key]) => key !== 'id'));
   return { details: withoutMachinePaths(details) as Record<string, unknown> };
 }
 
