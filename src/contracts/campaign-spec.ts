@@ -13,6 +13,7 @@ import {
   MAX_MODEL_ID_CHARS,
   MAX_QUERY_CHARS,
   MAX_SYSTEM_PROMPT_CHARS,
+  MAX_TURNS,
 } from './limits';
 import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
@@ -136,6 +137,22 @@ function buildSpecSchema() {
       extends: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
       /** Near-duplicate conversations (nearDuplicateOf in the manifest) are left out of the exports. */
       dedup: z.boolean().optional(),
+      /**
+       * Rules that keep the good part of the dataset: the `train` split holds the conversations none drops, the
+       * `dropped` split the others, each with the rules that dropped it (see campaign/dataset/curate.ts).
+       */
+      curate: z
+        .object({
+          minTurns: z.number().int().min(1).max(MAX_TURNS).optional(),
+          maxRepetition: z.number().min(0).max(1).optional(),
+          maxConsecutiveOverlap: z.number().min(0).max(1).optional(),
+          dropEmpty: z.boolean().optional(),
+          dropTruncated: z.boolean().optional(),
+          dropNearDuplicates: z.boolean().optional(),
+          minJudgeScore: z.number().int().min(1).max(10).optional(),
+        })
+        .strict()
+        .optional(),
       /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/batch-spec.ts). */
       cloudBatch: cloudBatchSchema().optional(),
     })
@@ -143,6 +160,13 @@ function buildSpecSchema() {
     .superRefine((spec, ctx) => {
       if (spec.extends !== undefined && spec.extends === spec.campaignId) {
         ctx.addIssue({ code: 'custom', path: ['extends'], message: 'names this campaign itself' });
+      }
+      if (spec.curate?.minJudgeScore !== undefined && spec.judge === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['curate', 'minJudgeScore'],
+          message: 'needs a judge: give the spec a judge',
+        });
       }
       if ((spec.seeds === undefined) === (spec.seedsFile === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['seeds'], message: 'give exactly one of seeds or seedsFile' });

@@ -11,7 +11,7 @@ import type {
   SideSampling,
 } from '../../contracts/campaign';
 import type { ModelRef } from './provenance';
-import { round } from './quality';
+import { round } from './numbers';
 import type { CheckpointInput, PriceTable } from './types';
 
 export interface SamplingDefaults {
