@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default), and on request `levers`, `features`, `memory` and `query-latency` (docs/performance.md). Prints one
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `estimate`
+ * (docs/performance.md). Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -11,6 +12,7 @@ import { repoRoot } from '../src/stack/paths';
 import { runBatchBench } from './batch';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
+import { runEstimateBench } from './estimate';
 import { runClusterBench } from './cluster';
 import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { runLeversBench } from './levers';
@@ -33,9 +35,10 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   campaign: () => runCampaignBench(),
   cluster: () => runClusterBench(),
   batch: () => runBatchBench(),
+  estimate: () => runEstimateBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency` and `batch` run only when named. */
+/** `levers`, `features`, `memory`, `query-latency`, `batch` and `estimate` run only when named. */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
@@ -52,6 +55,9 @@ const TARGETS: Record<string, string> = {
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',
   'campaign.vsOneByOne': '≥ 0.9',
   'batch.costVsOnDemand': '≤ 0.5',
+  'estimate.tokensError': '≤ 0.2 (worst)',
+  'estimate.costError': '≤ 0.2 (worst)',
+  'estimate.wallTimeError': '≤ 0.2 (worst)',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */
