@@ -14,6 +14,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import type { CampaignEstimate } from '../src/campaign/estimate';
+import { estimateRatioLine } from '../src/campaign/dataset/estimate-vs-actual';
+import { formatEstimate } from '../src/cli/campaign';
 import type { CampaignManifest } from '../src/contracts/campaign';
 import { campaignWorkflowId } from '../src/contracts/campaign';
 import type { CampaignSpec } from '../src/contracts/campaign-spec';
@@ -26,7 +29,7 @@ import { benchRuns, summarize, type Summary } from './stats';
 /** A POST whose answer may take minutes (a pilot): node:http has no response deadline of its own. */
 interface ApiAnswer {
   status: number;
-  json: { estimate?: { basis?: string }; error?: unknown };
+  json: { estimate?: CampaignEstimate; error?: unknown };
 }
 
 function postJson(stack: BenchStack, url: string, body: unknown): Promise<ApiAnswer> {
@@ -56,8 +59,11 @@ interface Errors {
   wallTime: number;
 }
 
-/** One run: the pilot estimate, then the campaign, and actual / expected − 1 for each figure. */
-async function estimateRun(stack: BenchStack, spec: CampaignSpec): Promise<Errors> {
+/**
+ * One run: the pilot estimate, then the campaign, and actual / expected − 1 for each figure. `show`: prints the
+ * estimate and the last line as the CLI would (what docs/campaigns.md shows).
+ */
+async function estimateRun(stack: BenchStack, spec: CampaignSpec, show = false): Promise<Errors> {
   const dry = await postJson(stack, '/campaigns?dryRun=true&pilot=auto', spec);
   if (dry.status !== 200) throw new Error(`dry run: ${dry.status} ${JSON.stringify(dry.json)}`);
   if (dry.json.estimate?.basis !== 'pilot') throw new Error(`estimate basis ${dry.json.estimate?.basis}`);
@@ -70,6 +76,10 @@ async function estimateRun(stack: BenchStack, spec: CampaignSpec): Promise<Error
   const ratio = manifest.estimate?.ratio;
   if (!ratio || ratio.tokens === null || ratio.costUsd === null || ratio.wallTime === null) {
     throw new Error(`campaign ${spec.campaignId}: no estimate vs actual in its manifest`);
+  }
+  if (show) {
+    formatEstimate(spec.campaignId!, dry.json.estimate).forEach((line) => console.error(line));
+    console.error(estimateRatioLine(manifest.estimate!));
   }
   console.error(
     `[bench] estimate ${spec.campaignId}: actual/expected tokens ${ratio.tokens}, cost ${ratio.costUsd}, ` +
@@ -134,7 +144,7 @@ export async function runEstimateBench(runs = benchRuns()): Promise<Record<strin
   const large: Errors[] = [];
   try {
     for (let r = 0; r < runs; r++) {
-      example.push(await estimateRun(stack, exampleSpec(r, tag)));
+      example.push(await estimateRun(stack, exampleSpec(r, tag), r === 0));
       if (!real) large.push(await estimateRun(stack, fakeSpec(r, tag)));
     }
   } finally {

@@ -380,7 +380,8 @@ function assumedFigures(e: Omit<CampaignEstimate, 'expected'>): ExpectedFigures 
       e.byModel.filter((m) => m.side === s).reduce((n, m) => n + m.expected[k], 0),
       e.byModel.filter((m) => m.side === s).reduce((n, m) => n + m.max[k], 0),
     );
-  const wall = e.wallTime.measuredSeconds ?? e.wallTime.atCapsSeconds;
+  // The caps give only the least time; without a measured rate there is no expected one.
+  const wall = e.wallTime.measuredSeconds;
   return {
     turns: { expected: e.turns.expected, low: e.items, high: e.turns.max },
     tokens: {
