@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { CampaignManifest, ManifestItem } from '../../contracts/campaign';
 import { campaignKey } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
-import { round } from './quality';
+import { round } from './numbers';
+import { curationSection, diversitySection } from './report-metrics';
 
 export const REPORT_FILE = 'report.html';
 
@@ -317,6 +318,8 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
       ]),
       '#d08c2f',
     ),
+    diversitySection(manifest),
+    curationSection(manifest),
     '<h2>Judge scores</h2>',
     judged.length === 0
       ? '<p class="none">no judge, or no conversation judged yet</p>'
