@@ -1,6 +1,8 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
  * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `guard` (docs/performance.md). Prints one
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `estimate`
+ * (docs/performance.md). Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -11,6 +13,8 @@ import { repoRoot } from '../src/stack/paths';
 import { runBatchBench } from './batch';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
+import { runDatasetBench } from './dataset';
+import { runEstimateBench } from './estimate';
 import { runClusterBench } from './cluster';
 import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { GuardFailure, runGuardBench } from './guard';
@@ -34,10 +38,12 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   campaign: () => runCampaignBench(),
   cluster: () => runClusterBench(),
   batch: () => runBatchBench(),
+  dataset: () => runDatasetBench(),
   guard: () => runGuardBench(),
+  estimate: () => runEstimateBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency`, `batch` and `guard` run only when named. */
+/** `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard` and `estimate` run only when named. */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
@@ -54,6 +60,11 @@ const TARGETS: Record<string, string> = {
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',
   'campaign.vsOneByOne': '≥ 0.9',
   'batch.costVsOnDemand': '≤ 0.5',
+  'dataset.metricsSecondsPer10k': '≤ 30',
+  'dataset.stepPeakRssMb': '≤ 300',
+  'estimate.tokensError': '≤ 0.2 (worst)',
+  'estimate.costError': '≤ 0.2 (worst)',
+  'estimate.wallTimeError': '≤ 0.2 (worst)',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */
