@@ -3,6 +3,7 @@
  * fetched when it is viewed), from the manifest and, with the dataset, the per-turn latencies of the transcripts.
  * Pure: the same input gives the same bytes.
  */
+import { estimateReportSection } from './estimate-vs-actual';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { CampaignManifest, ManifestItem } from '../../contracts/campaign';
@@ -269,6 +270,7 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
           card('batch-turns', 'turns answered in a batch', formatInt(totals.batchTurns ?? 0)),
         ]),
     '</div>',
+    estimateReportSection(manifest, esc),
     '<h2>End reasons</h2>',
     bars(
       countBy(
