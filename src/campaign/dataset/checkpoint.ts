@@ -28,6 +28,7 @@ import { codeProvenance, modelProvenance } from './provenance';
 import { qualityFlags } from './quality';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
 import { readTranscript } from '../../output/transcript-record';
+import { writeConversationView, writeViewerIndex } from './viewer/write';
 import type { CheckpointInput, CheckpointOutput, DatasetDeps } from './types';
 
 export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {
@@ -38,9 +39,13 @@ export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {
   };
 }
 
-/** Quality flags and the models from an item's transcript; nothing when it wrote none. */
+/**
+ * Quality flags and the models from an item's transcript, whose page for the report's viewer it writes; nothing
+ * when it wrote none.
+ */
 async function transcriptFacts(
   store: OutputStore,
+  campaignId: string,
   outcome: ItemOutcome,
   limits: { cloud?: number; local?: number },
 ): Promise<TranscriptFacts> {
@@ -49,6 +54,7 @@ async function transcriptFacts(
   const transcript = await readTranscript(store, key);
   if (!transcript) return {};
   const first = transcript.turns[0];
+  if (first) await writeConversationView(store, campaignId, outcome, transcript, limits);
   return {
     quality: qualityFlags(transcript.turns, limits, outcome.endReason ?? transcript.endReason),
     ...(first ? { models: { cloud: first.cloudModel, local: first.localModel } } : {}),
@@ -99,7 +105,7 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         } else {
           const sampling = itemSampling(item, defaults);
           const limits = { cloud: sampling.cloud.maxTokens, local: sampling.local.maxTokens };
-          facts.set(item.itemHash, await transcriptFacts(store, outcome, limits));
+          facts.set(item.itemHash, await transcriptFacts(store, input.campaignId, outcome, limits));
         }
       }
       const items = manifestItems({
@@ -124,10 +130,9 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         serializeManifest(manifest),
       );
       // The page from the manifest alone (the dataset's export adds the latencies): something to look at meanwhile.
-      await store.write(
-        campaignKey(input.campaignId, REPORT_FILE),
-        renderReport({ manifest, link: transcriptLinks(store, input.campaignId) }),
-      );
+      const link = transcriptLinks(store, input.campaignId);
+      await writeViewerIndex(store, manifest, link);
+      await store.write(campaignKey(input.campaignId, REPORT_FILE), renderReport({ manifest }));
       return { manifestPath, items: items.length };
     } catch (err) {
       throw toFileFailure(err);

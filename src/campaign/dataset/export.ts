@@ -22,6 +22,7 @@ import {
   type ConversationRow,
 } from './records';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
+import { viewedItems, writeConversationView, writeViewerIndex } from './viewer/write';
 import { DEFAULT_SHARD_ROWS, isShardOf, shardCount, shardGlob, shardName } from './shards';
 import type { DatasetDeps, WriteDatasetInput, WriteDatasetOutput } from './types';
 
@@ -96,10 +97,18 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
       const { keys, missing } = await transcriptKeys(store, said);
       if (missing.length > 0) throw transcriptsMissing(store.location(), missing);
       // A first pass for the near-duplicates: one signature per conversation, the transcripts read one at a time.
+      // It writes the viewer's page of each conversation no checkpoint has written (one from before the viewer).
       const signatures = [];
+      const viewed = await viewedItems(store, campaignId);
       for (const item of said) {
         const transcript = await readTranscript(store, keys.get(item.itemHash)!);
         if (!transcript) throw transcriptsMissing(store.location(), [`item ${item.itemHash}`]);
+        if (!viewed.has(item.itemHash)) {
+          await writeConversationView(store, campaignId, item, transcript, {
+            cloud: item.sampling?.cloud.maxTokens,
+            local: item.sampling?.local.maxTokens,
+          });
+        }
         signatures.push({
           itemHash: item.itemHash,
           index: item.index,
@@ -203,10 +212,9 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
 
       const serialized = serializeManifest(manifest);
       if (serialized !== serializeManifest(stored)) await store.write(key(MANIFEST_FILE), serialized);
-      await store.write(
-        key(REPORT_FILE),
-        renderReport({ manifest, latencyMs, link: transcriptLinks(store, campaignId) }),
-      );
+      const link = transcriptLinks(store, campaignId);
+      await writeViewerIndex(store, manifest, link);
+      await store.write(key(REPORT_FILE), renderReport({ manifest, latencyMs }));
       written.push(REPORT_FILE);
       return { files: written.sort() };
     } catch (err) {
