@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default), and on request `levers`, `features`, `memory` and `query-latency` (docs/performance.md). Prints one
- * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `report`
+ * (docs/performance.md). Prints one table and merges the figures into bench-results/latest.json (git-ignored),
+ * which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
+import { runReportBench } from './report';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
 import { runCeilingBench, runThroughputBench } from './throughput';
@@ -33,9 +35,10 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   campaign: () => runCampaignBench(),
   cluster: () => runClusterBench(),
   batch: () => runBatchBench(),
+  report: () => runReportBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency` and `batch` run only when named. */
+/** `levers`, `features`, `memory`, `query-latency`, `batch` and `report` run only when named. */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {

@@ -30,6 +30,7 @@ import { S3Server } from '../fixtures/s3-server';
 import { buildCampaignFolder, PRICES, summarize, type FixtureItem } from '../helpers/campaign-folder';
 import { launchChromium } from '../helpers/chromium';
 import { repoRoot, requireTool } from '../helpers/tools';
+import { readViewerIndex } from '../helpers/viewer-files';
 
 jest.setTimeout(300_000);
 
@@ -96,7 +97,7 @@ beforeAll(async () => {
   await activityEnv.run(activities.checkpointCampaign, checkpoint);
   await activityEnv.run(activities.writeCampaignDataset, { campaignId: CAMPAIGN });
   manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
-  index = parseIndex(readFileSync(path.join(folder, 'viewer', 'index.js'), 'utf8'));
+  index = readViewerIndex(folder);
 
   [browser, env, s3] = await Promise.all([
     launchChromium(),
@@ -122,12 +123,6 @@ afterAll(async () => {
   await ollama.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-function parseIndex(script: string): ViewerIndex {
-  let data: ViewerIndex | undefined;
-  new Function('reportViewer', script)({ index: (d: ViewerIndex) => (data = d) });
-  return data!;
-}
 
 /** The API over `store`, on a free port; its report page's URL. */
 async function serve(store: OutputStore): Promise<string> {
