@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderReport, REPORT_FILE } from '../src/campaign/dataset/report';
 import { VIEWER_INDEX_FILE } from '../src/campaign/dataset/viewer/data';
-import { writeConversationView, writeViewerIndex } from '../src/campaign/dataset/viewer/write';
+import { ConversationViewWriter, writeViewerIndex } from '../src/campaign/dataset/viewer/write';
 import type { CampaignManifest, ManifestItem } from '../src/contracts/campaign';
 import type { Turn } from '../src/contracts/conversation';
 import { campaignKey } from '../src/output/campaign-files';
@@ -86,6 +86,10 @@ function manifestOf(items: number): CampaignManifest {
         maxRepetition: (i % 10) / 10,
         resamples: i % 17 === 0 ? 1 : 0,
         meanReplyChars: 300,
+        distinct1: 0.5,
+        distinct2: 0.7,
+        turnOverlap: { cloud: 0.1, local: 0.2 },
+        collapsed: i % 13 === 0,
       },
     };
   });
@@ -138,16 +142,16 @@ export async function runReportBench(
     const manifest = manifestOf(items);
     const link = (location: string | undefined) => location?.slice(campaignKey(CAMPAIGN).length + 1);
     const writeStarted = performance.now();
+    const views = new ConversationViewWriter(store, CAMPAIGN);
     for (const item of manifest.items) {
       if (item.outcome?.jsonlPath === undefined) continue;
-      await writeConversationView(
-        store,
-        CAMPAIGN,
+      await views.add(
         item,
         { conversationId: item.conversationId, endReason: 'max_turns', turns: turns(item.index) },
         { cloud: 110, local: 64 },
       );
     }
+    await views.flush();
     const writeSeconds = (performance.now() - writeStarted) / 1000;
     await writeViewerIndex(store, manifest, link);
     const latencies = manifest.items.flatMap((i) => turns(i.index % 50).map((t) => t.cloudLatencyMs));

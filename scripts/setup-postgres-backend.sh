@@ -11,7 +11,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 LOGS="$TOOLS/logs"
-TEMPORAL_SERVER_VERSION=v1.29.1
+# The same server release as the CLI's dev server (Worker Deployment Versioning with upgrade on continue-as-new);
+# later patch releases ask for a newer Go than this machine's 1.26.8.
+TEMPORAL_SERVER_VERSION=v1.32.0
 # The newest UI server whose go.mod this machine's Go (1.26.8) accepts; later ones ask for 1.26.9+.
 TEMPORAL_UI_SERVER_VERSION=v2.55.0
 POSTGRES_MAJOR=15

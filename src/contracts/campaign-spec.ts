@@ -13,10 +13,11 @@ import {
   MAX_MODEL_ID_CHARS,
   MAX_QUERY_CHARS,
   MAX_SYSTEM_PROMPT_CHARS,
+  MAX_TURNS,
 } from './limits';
 import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
-import { cloudBatchSchema } from './cloud-batch';
+import { cloudBatchSchema } from './batch-spec';
 
 /**
  * A copy of CAMPAIGN_ID_PATTERN for the schema: zod resets a pattern's `lastIndex` before each test, and the
@@ -136,13 +137,36 @@ function buildSpecSchema() {
       extends: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
       /** Near-duplicate conversations (nearDuplicateOf in the manifest) are left out of the exports. */
       dedup: z.boolean().optional(),
-      /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/cloud-batch.ts). */
+      /**
+       * Rules that keep the good part of the dataset: the `train` split holds the conversations none drops, the
+       * `dropped` split the others, each with the rules that dropped it (see campaign/dataset/curate.ts).
+       */
+      curate: z
+        .object({
+          minTurns: z.number().int().min(1).max(MAX_TURNS).optional(),
+          maxRepetition: z.number().min(0).max(1).optional(),
+          maxConsecutiveOverlap: z.number().min(0).max(1).optional(),
+          dropEmpty: z.boolean().optional(),
+          dropTruncated: z.boolean().optional(),
+          dropNearDuplicates: z.boolean().optional(),
+          minJudgeScore: z.number().int().min(1).max(10).optional(),
+        })
+        .strict()
+        .optional(),
+      /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/batch-spec.ts). */
       cloudBatch: cloudBatchSchema().optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {
       if (spec.extends !== undefined && spec.extends === spec.campaignId) {
         ctx.addIssue({ code: 'custom', path: ['extends'], message: 'names this campaign itself' });
+      }
+      if (spec.curate?.minJudgeScore !== undefined && spec.judge === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['curate', 'minJudgeScore'],
+          message: 'needs a judge: give the spec a judge',
+        });
       }
       if ((spec.seeds === undefined) === (spec.seedsFile === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['seeds'], message: 'give exactly one of seeds or seedsFile' });
@@ -153,7 +177,7 @@ function buildSpecSchema() {
 
 const { schema: campaignSpec, sharedKeys, seedObject } = buildSpecSchema();
 
-/** Built once while the module loads, like the conversation's schemas (see conversation/input.ts). */
+/** Built once while the module loads, like the conversation's schemas (see conversation-input.ts). */
 export function campaignSpecSchema(): typeof campaignSpec {
   return campaignSpec;
 }

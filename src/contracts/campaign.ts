@@ -195,6 +195,74 @@ export interface QualityFlags {
   resamples: number;
   meanReplyChars: number;
   endReason?: EndReason;
+  /** Distinct word unigrams and bigrams over all n-grams of the conversation's replies (0..1; see dataset/diversity.ts). */
+  distinct1: number;
+  distinct2: number;
+  /**
+   * Per side, the mean share of a reply's word trigrams already in the side's previous reply (0..1): how much turn
+   * k+1 repeats turn k. Null for a side with fewer than two replies.
+   */
+  turnOverlap: { cloud: number | null; local: number | null };
+  /** The collapse rule of dataset/diversity.ts: consecutive replies of one side repeating each other, or ended as repetition. */
+  collapsed: boolean;
+}
+
+/** One side's diversity over the replies of a dataset or group. */
+export interface SideDiversity {
+  replies: number;
+  /** Distinct word n-grams over all word n-grams of the side's replies, n = 1, 2, 3 (0..1). */
+  distinct1: number;
+  distinct2: number;
+  distinct3: number;
+  /** The replies' UTF-8 bytes over their DEFLATE (gzip) size: higher is more repetitive. Null with no text. */
+  compressionRatio: number | null;
+}
+
+/** Diversity and collapse of a set of conversations (see dataset/diversity.ts for each measure). */
+export interface GroupDiversity {
+  conversations: number;
+  cloud: SideDiversity;
+  local: SideDiversity;
+  /** Share of the conversations that are near-duplicates of another (`nearDuplicateOf`). */
+  nearDuplicateRate: number;
+  /**
+   * Mean word-trigram Jaccard similarity over every pair of a fixed-size sample of the conversations (their
+   * replies); null under two conversations.
+   */
+  selfSimilarity: number | null;
+  collapseRate: number;
+}
+
+/** The dataset's diversity: all of it, then per pair, grid cell and seed. */
+export interface DatasetDiversity {
+  /** Conversations in the self-similarity sample of each group, at most. */
+  sampleSize: number;
+  dataset: GroupDiversity;
+  pairs: (GroupDiversity & { pairIndex: number; cloudModel: string; localModel: string })[];
+  gridCells: (GroupDiversity & { grid: Record<string, string | number> })[];
+  seeds: (GroupDiversity & { seedId: string })[];
+}
+
+/** The spec's `curate` rules, each naming what it drops (see dataset/curate.ts). */
+export const CURATE_RULES = [
+  'minTurns',
+  'maxRepetition',
+  'maxConsecutiveOverlap',
+  'dropEmpty',
+  'dropTruncated',
+  'dropNearDuplicates',
+  'minJudgeScore',
+] as const;
+export type CurateRule = (typeof CURATE_RULES)[number];
+
+/** What curation kept: the dataset's `train` split, and the `dropped` one with the rule(s) that dropped each. */
+export interface CurationSummary {
+  /** Conversations curated: those that said something (less the near-duplicates `dedup: true` leaves out). */
+  candidates: number;
+  kept: number;
+  dropped: number;
+  /** Conversations each rule matched (one may match several). */
+  byRule: Partial<Record<CurateRule, number>>;
 }
 
 /** A side's sampling as the item ran it: the item's options, else the worker's defaults where known. */
@@ -227,6 +295,8 @@ export interface ManifestItem {
    * see dataset/near-duplicates.ts): that one's item hash, the first item of their cluster.
    */
   nearDuplicateOf?: string;
+  /** Set by the dataset's export under `curate`: the rules that dropped this conversation into the `dropped` split. */
+  droppedBy?: CurateRule[];
 }
 
 export interface ModelProvenance {
@@ -284,6 +354,10 @@ export interface CampaignManifest {
   startedAt: string;
   updatedAt: string;
   endedAt?: string;
+  /** Written with the dataset: diversity and collapse over every conversation that said something. */
+  diversity?: DatasetDiversity;
+  /** Written with the dataset when the spec has `curate`. */
+  curation?: CurationSummary;
   items: ManifestItem[];
 }
 

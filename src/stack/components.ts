@@ -125,7 +125,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
     s3: localS3Spec(config),
     'bedrock-batch': nodeService(
       'bedrock-batch',
-      'src/bedrock-batch/server.ts',
+      'src/stack/bedrock-batch-stand-in/server.ts',
       bedrockBatchStandInReady(config),
       standInEnv,
     ),

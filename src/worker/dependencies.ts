@@ -3,7 +3,7 @@
  * server), prices and budgets for the conversation's activities, and the campaign's plan and dataset activities.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../models/lambda-config';
 import {
   makeCloudBatchJobActivities,
   makeDatasetActivities,
@@ -11,7 +11,7 @@ import {
 } from '../campaign/activities';
 import type { CampaignActivityImpls, DatasetDeps } from '../campaign/activities';
 import type { ActivitiesDeps, EndpointDeps } from '../conversation/activities';
-import type { CloudBatchDeps } from '../conversation/activities/cloud-batch';
+import type { CloudBatchDeps } from '../conversation/activities/batch-turn';
 import { createLlmServiceClient, openAiAnswerClient } from '../conversation/activities/llm-service-client';
 import { openAiQuestionServer } from '../conversation/activities/question-server';
 import {
@@ -19,12 +19,14 @@ import {
   endpointTaskQueue,
   isCapped,
   loadModelEndpoints,
+  type ModelEndpoint,
   type ModelEndpoints,
 } from '../models/endpoints';
-import { createOpenAiClient } from '../models/openai-client';
+import { createOpenAiClient, replicatedOpenAiClient } from '../models/openai-client';
+import { createReplicaSet, type ReplicaSet, type ReplicaStats } from '../models/replicas';
 import { createTokenBucket } from '../conversation/activities/token-bucket';
 import { createBatchJobs, type BatchJobs } from '../models/bedrock-batch/jobs';
-import { createOllamaClient } from '../models/ollama-client';
+import { createOllamaClient, replicatedOllamaClient } from '../models/ollama-client';
 import { s3ClientFromEnv } from '../output/s3-store';
 import { loadModelPrices, type ModelPrices } from '../models/prices';
 import { openOutputStore } from '../output/open-store';
@@ -42,8 +44,20 @@ function batchJobsFromEnv(env: NodeJS.ProcessEnv, lambdaRegion: string): BatchJo
   });
 }
 
-/** The conversation's activity dependencies, with batch mode's whole job client, which the campaign's batcher uses too. */
-export type ConfiguredDeps = ActivitiesDeps & { cloudBatch: CloudBatchDeps & { jobs: BatchJobs } };
+/**
+ * The conversation's activity dependencies, with batch mode's whole job client, which the campaign's batcher uses
+ * too, and the endpoints' replica sets, for their metrics.
+ */
+export type ConfiguredDeps = ActivitiesDeps & {
+  cloudBatch: CloudBatchDeps & { jobs: BatchJobs };
+  replicas: EndpointReplicas[];
+};
+
+/** An endpoint with replicas, and what its calls have done at each. */
+export interface EndpointReplicas {
+  endpoint: string;
+  stats: () => ReplicaStats[];
+}
 
 /**
  * The real clients (the LLM REST service, the local Ollama server, the other endpoints of MODEL_ENDPOINTS_FILE),
@@ -56,8 +70,10 @@ export function activitiesDepsFromConfig(
 ): ConfiguredDeps {
   const prices = loadModelPrices(config.MODEL_PRICES_FILE);
   const lambda = loadLambdaConfig(env);
+  const replicas: EndpointReplicas[] = [];
   return {
-    endpoints: endpointDeps(config, endpoints, prices, env),
+    endpoints: endpointDeps(config, endpoints, prices, env, replicas),
+    replicas,
     llmService: {
       client: createLlmServiceClient({
         baseUrl: config.LLM_SERVICE_URL,
@@ -96,6 +112,7 @@ function endpointDeps(
   endpoints: ModelEndpoints,
   prices: ModelPrices,
   env: NodeJS.ProcessEnv,
+  replicated: EndpointReplicas[],
 ): Map<string, EndpointDeps> {
   const byName = new Map<string, EndpointDeps>();
   for (const endpoint of endpoints.all) {
@@ -122,11 +139,16 @@ function endpointDeps(
     } else if (endpoint.kind === 'ollama') {
       deps.local = {
         ...local,
-        client: createOllamaClient(endpoint.baseUrl),
+        client: overReplicas(endpoint, createOllamaClient, replicatedOllamaClient, replicated),
         model: endpoint.model ?? config.OLLAMA_MODEL,
       };
     } else {
-      const client = createOpenAiClient({ baseUrl: endpoint.baseUrl, apiKey, label: `endpoint ${name}` });
+      const client = overReplicas(
+        endpoint,
+        (url) => createOpenAiClient({ baseUrl: url, apiKey, label: `endpoint ${name}` }),
+        replicatedOpenAiClient,
+        replicated,
+      );
       const api = endpoint.api ?? 'chat';
       const model = endpoint.model ?? config.OLLAMA_MODEL;
       deps.cloud = { ...cloud, client: openAiAnswerClient(client, api, model), provider: 'openai' };
@@ -135,6 +157,25 @@ function endpointDeps(
     byName.set(name, deps);
   }
   return byName;
+}
+
+/**
+ * The endpoint's client: one server's, or one over its replicas (src/models/replicas.ts), whose set is added to
+ * `replicated`.
+ */
+function overReplicas<C>(
+  endpoint: ModelEndpoint,
+  clientOf: (url: string) => C,
+  overSet: (set: ReplicaSet<C>) => C,
+  replicated: EndpointReplicas[],
+): C {
+  if (endpoint.replicas.length === 1) return clientOf(endpoint.baseUrl);
+  const set = createReplicaSet(
+    endpoint.replicas.map((r) => ({ ...r, client: clientOf(r.url) })),
+    endpoint.routing,
+  );
+  replicated.push({ endpoint: endpoint.name, stats: () => set.stats() });
+  return overSet(set);
 }
 
 /** The campaign's plan activities (INPUT_DIR, the output store) and dataset activities, over the worker's clients. */

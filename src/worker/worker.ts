@@ -30,7 +30,7 @@ import { sizeWorkflowHeap, workerMemoryPlan } from './memory';
 import { startTelemetry } from '../shared/telemetry/index';
 import { activitiesDepsFromConfig, campaignActivitiesFromConfig } from './dependencies';
 import { slotsWarning } from './slots';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../models/lambda-config';
 import { endpointTaskQueue, isCapped, loadModelEndpoints, type ModelEndpoints } from '../models/endpoints';
 
 export interface WorkerDeps {
@@ -251,6 +251,7 @@ export async function runWorkerProcess(): Promise<void> {
   const endpoints = loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE);
   const deps = activitiesDepsFromConfig(config, process.env, endpoints);
   const metrics = await serveConversationMetrics(config, deps, logger);
+  metrics?.watchReplicas(deps.replicas);
   const progress = metrics && createCampaignProgressMetrics(metrics.registry);
   const campaignActivities = (impls: CampaignActivityImpls) =>
     progress ? withCampaignProgress(impls, progress) : impls;

@@ -3,7 +3,7 @@
  * speaks Bedrock's Converse wire format; driven through the real Lambda handler.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createHandler } from '../../lambda/handler';
 import type { InvocationContext } from '../../lambda/handler';
 import { createBedrockProvider } from '../../lambda/providers';
@@ -101,6 +101,19 @@ describe('Bedrock Converse through the real SDK', () => {
     expect(status).toBe(429);
     expect(errorOf(bytes)).toMatchObject({ code: 'THROTTLED', retryable: true, requestId: 'br-1' });
     expect(bedrock.calls).toHaveLength(2);
+  });
+
+  it.each([
+    [{ 'retry-after': '3' }, 3_000],
+    [{ 'x-amz-retry-after': '2500' }, 2_500],
+    [{}, 0],
+  ])("passes throttling's wait hint %p on in the ErrorResponse (retryAfterMs %i)", async (headers, wait) => {
+    bedrock.then({ error: 'ThrottlingException', headers });
+    const { handler, client } = handlerFor({ maxAttempts: 1 });
+    const { status, bytes } = await invoke(handler);
+    client.destroy();
+    expect(status).toBe(429);
+    expect(errorOf(bytes)).toMatchObject({ code: 'THROTTLED', retryable: true, retryAfterMs: wait });
   });
 
   it.each([

@@ -266,6 +266,22 @@ describe('POST /campaigns: every bad spec is a 400 naming the field; nothing sta
       },
       'cloudBatch.pollSeconds',
     ],
+    [
+      'a curate repetition above 1',
+      { seeds: ['a'], pairs: [pair], curate: { maxRepetition: 1.5 } },
+      'curate.maxRepetition',
+    ],
+    ['a curate minTurns of 0', { seeds: ['a'], pairs: [pair], curate: { minTurns: 0 } }, 'curate.minTurns'],
+    [
+      'an unknown curate rule',
+      { seeds: ['a'], pairs: [pair], curate: { dropBoring: true } },
+      'curate.dropBoring',
+    ],
+    [
+      'a curate minJudgeScore without a judge',
+      { seeds: ['a'], pairs: [pair], curate: { minJudgeScore: 6 } },
+      'curate.minJudgeScore',
+    ],
     ['a seedsFile that does not exist', { seedsFile: 'none.jsonl', pairs: [pair] }, 'seedsFile'],
     [
       'a seedsFile line with an empty query',

@@ -85,6 +85,12 @@ describe('qualityFlags', () => {
           (10 * turns.reduce((s, t) => s + t.cloudResponse.length + t.localResponse.length, 0)) / 6,
         ) / 10,
       endReason: 'max_turns',
+      // Words: 7 + 0 + 7 (cloud) + 2 + 3 + 1 (local) = 20, 12 distinct; bigrams 6 + 6 + 1 + 2 = 15, 9 distinct.
+      distinct1: 0.6,
+      distinct2: 0.6,
+      // The empty answer shares nothing with either neighbour; no question repeats the one before.
+      turnOverlap: { cloud: 0, local: 0 },
+      collapsed: false,
     });
   });
 
@@ -102,6 +108,10 @@ describe('qualityFlags', () => {
       maxRepetition: 0,
       resamples: 0,
       meanReplyChars: 0,
+      distinct1: 0,
+      distinct2: 0,
+      turnOverlap: { cloud: null, local: null },
+      collapsed: false,
     });
   });
 });

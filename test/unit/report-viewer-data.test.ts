@@ -50,7 +50,17 @@ function item(index: number, extra: Partial<ManifestItem> = {}): ManifestItem {
     state: 'completed',
     models: { cloud: 'cloud-model', local: 'local-model' },
     outcome: outcome(itemHash),
-    quality: { emptyReplies: 0, truncatedReplies: 0, maxRepetition: 0.1, resamples: 0, meanReplyChars: 12 },
+    quality: {
+      emptyReplies: 0,
+      truncatedReplies: 0,
+      maxRepetition: 0.1,
+      resamples: 0,
+      meanReplyChars: 12,
+      distinct1: 0.5,
+      distinct2: 0.75,
+      turnOverlap: { cloud: 0.25, local: null },
+      collapsed: false,
+    },
     ...extra,
   };
 }
@@ -83,6 +93,9 @@ describe('itemFlags', () => {
     expect(itemFlags(item(0, { quality: { ...q, maxRepetition: 0.65 } }))).toEqual(['repetitive']);
     expect(itemFlags(item(0, { quality: { ...q, maxRepetition: 0.64 } }))).toEqual([]);
     expect(itemFlags(item(0, { quality: { ...q, resamples: 1 } }))).toEqual(['resampled']);
+    expect(itemFlags(item(0, { quality: { ...q, collapsed: true } }))).toEqual(['collapsed']);
+    expect(itemFlags(item(0, { droppedBy: ['minTurns'] }))).toEqual(['dropped']);
+    expect(itemFlags(item(0, { droppedBy: [] }))).toEqual([]);
     expect(itemFlags(item(0, { nearDuplicateOf: 'bbbbbbbbbbbb' }))).toEqual(['near-duplicate']);
     const judged = (score: number | null) =>
       item(0, { outcome: outcome('x', { judge: { score, rationale: 'r', model: 'j' } }) });
@@ -109,6 +122,7 @@ describe('viewerIndex', () => {
       grid: { 'cloud.temperature': 0.2 },
       models: { cloud: 'other-cloud', local: 'local-model' },
       outcome: outcome('000000000002', { judge: { score: null, rationale: 'no score', model: 'j' } }),
+      droppedBy: ['minJudgeScore'],
     }),
     item(3, {
       state: 'failed',
@@ -159,12 +173,23 @@ describe('viewerIndex', () => {
       tokens: 100,
       costUsd: 0.0125,
       flags: [],
+      measures: {
+        distinct1: 0.5,
+        distinct2: 0.75,
+        turnOverlap: { cloud: 0.25, local: null },
+        maxRepetition: 0.1,
+      },
       transcript: true,
       csv: `conversations/${items[0]!.itemHash}.csv`,
       jsonl: `conversations/${items[0]!.itemHash}.jsonl`,
     });
     expect(judged).toMatchObject({ judge: 7, note: 'on topic' });
-    expect(unscored).toMatchObject({ judge: null, note: 'no score', flags: ['unscored'] });
+    expect(unscored).toMatchObject({
+      judge: null,
+      note: 'no score',
+      flags: ['dropped', 'unscored'],
+      droppedBy: ['minJudgeScore'],
+    });
     expect(failed).toMatchObject({
       state: 'failed',
       end: 'ChildWorkflowFailure',

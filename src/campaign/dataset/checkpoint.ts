@@ -28,7 +28,7 @@ import { codeProvenance, modelProvenance } from './provenance';
 import { qualityFlags } from './quality';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
 import { readTranscript } from '../../output/transcript-record';
-import { writeConversationView, writeViewerIndex } from './viewer/write';
+import { ConversationViewWriter, writeViewerIndex } from './viewer/write';
 import type { CheckpointInput, CheckpointOutput, DatasetDeps } from './types';
 
 export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {
@@ -45,7 +45,7 @@ export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {
  */
 async function transcriptFacts(
   store: OutputStore,
-  campaignId: string,
+  views: ConversationViewWriter,
   outcome: ItemOutcome,
   limits: { cloud?: number; local?: number },
 ): Promise<TranscriptFacts> {
@@ -54,7 +54,7 @@ async function transcriptFacts(
   const transcript = await readTranscript(store, key);
   if (!transcript) return {};
   const first = transcript.turns[0];
-  if (first) await writeConversationView(store, campaignId, outcome, transcript, limits);
+  if (first) await views.add(outcome, transcript, limits);
   return {
     quality: qualityFlags(transcript.turns, limits, outcome.endReason ?? transcript.endReason),
     ...(first ? { models: { cloud: first.cloudModel, local: first.localModel } } : {}),
@@ -96,6 +96,7 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
       );
 
       const facts = new Map<string, TranscriptFacts>();
+      const views = new ConversationViewWriter(store, input.campaignId);
       for (const item of plan) {
         const outcome = outcomes.get(item.itemHash);
         if (!outcome) continue;
@@ -105,9 +106,10 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         } else {
           const sampling = itemSampling(item, defaults);
           const limits = { cloud: sampling.cloud.maxTokens, local: sampling.local.maxTokens };
-          facts.set(item.itemHash, await transcriptFacts(store, input.campaignId, outcome, limits));
+          facts.set(item.itemHash, await transcriptFacts(store, views, outcome, limits));
         }
       }
+      await views.flush();
       const items = manifestItems({
         plan,
         outcomes,

@@ -10,7 +10,7 @@ import type {
   QualityFlags,
   SideSampling,
 } from '../../contracts/campaign';
-import { round } from './quality';
+import { round } from './numbers';
 import type { CheckpointInput, PriceTable } from './types';
 
 export interface SamplingDefaults {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { CampaignManifest } from '../../contracts/campaign';
 import { campaignKey } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
-import { round } from './quality';
+import { round } from './numbers';
+import { curationSection, diversitySection } from './report-metrics';
 import { VIEWER_SCRIPT } from './viewer/client';
 import { viewerScriptElement, viewerSection, VIEWER_STYLE } from './viewer/page';
 
@@ -278,6 +279,8 @@ export function renderReport({ manifest, latencyMs, refreshSeconds }: ReportInpu
       ]),
       '#d08c2f',
     ),
+    diversitySection(manifest),
+    curationSection(manifest),
     '<h2>Judge scores</h2>',
     judged.length === 0
       ? '<p class="none">no judge, or no conversation judged yet</p>'

@@ -215,11 +215,17 @@ export const VIEWER_SCRIPT = String.raw`
         text: ' · judge ' + (r.judge === null ? 'no score' : r.judge + '/10') }),
       ' ', flagChips(r.flags),
       r.nearDuplicateOf ? meta(' near-duplicate of ' + r.nearDuplicateOf) : null,
+      r.droppedBy ? meta(' dropped by ' + r.droppedBy.join(', ')) : null,
     ];
+    var m = r.measures;
+    var fixed = function (v) { return v === null || v === undefined ? '–' : v.toFixed(2); };
     var links = [link(r.csv, 'csv'), link(r.jsonl, 'jsonl')].filter(Boolean);
     return el('div', { class: 'summary' }, [
       el('div', {}, parts),
       r.note ? el('div', { class: 'note', text: r.note }) : null,
+      m ? el('div', { class: 'meta measures', text: 'distinct-1 ' + fixed(m.distinct1) + ' · distinct-2 ' + fixed(m.distinct2) +
+        ' · consecutive-turn overlap cloud ' + fixed(m.turnOverlap && m.turnOverlap.cloud) + ', local ' +
+        fixed(m.turnOverlap && m.turnOverlap.local) + ' · max repetition ' + fixed(m.maxRepetition) }) : null,
       links.length ? el('div', { class: 'meta' }, ['transcript: '].concat(links.reduce(function (a, l) { return a.concat(a.length ? [' ', l] : [l]); }, []))) : null,
     ]);
   }

@@ -5,7 +5,7 @@
  * it is opened. Each file calls a function the page defines (`reportViewer.index(…)`,
  * `reportViewer.conversation(…)`), JSONP-style. Pure: the same input gives the same bytes.
  */
-import type { ManifestItem, CampaignManifest } from '../../../contracts/campaign';
+import type { CampaignManifest, ManifestItem, QualityFlags } from '../../../contracts/campaign';
 import { DEFAULT_NOVELTY } from '../../../contracts/conversation-input';
 import type { Turn } from '../../../contracts/conversation';
 import type { ReplyLimits } from '../quality';
@@ -42,8 +42,10 @@ export const ITEM_FLAGS = [
   'empty',
   'truncated',
   'repetitive',
+  'collapsed',
   'resampled',
   'near-duplicate',
+  'dropped',
   'unscored',
   'reused',
 ] as const;
@@ -56,8 +58,10 @@ export function itemFlags(item: ManifestItem): ItemFlag[] {
     empty: (q?.emptyReplies ?? 0) > 0,
     truncated: (q?.truncatedReplies ?? 0) > 0,
     repetitive: (q?.maxRepetition ?? 0) >= REPETITIVE_AT,
+    collapsed: q?.collapsed === true,
     resampled: (q?.resamples ?? 0) > 0,
     'near-duplicate': item.nearDuplicateOf !== undefined,
+    dropped: (item.droppedBy?.length ?? 0) > 0,
     unscored: o?.judge !== undefined && o.judge.score === null,
     reused: o?.reusedFrom !== undefined,
   };
@@ -96,6 +100,10 @@ export interface ItemRowView {
   /** What the judge said, or why the item failed. */
   note?: string;
   nearDuplicateOf?: string;
+  /** The curate rules that dropped it into the `dropped` split. */
+  droppedBy?: string[];
+  /** The conversation's own measures (dataset/diversity.ts), once it ran. */
+  measures?: Pick<QualityFlags, 'distinct1' | 'distinct2' | 'turnOverlap' | 'maxRepetition'>;
   /** A `viewer/conversations/<item>.js` exists (the item said something). */
   transcript: boolean;
   csv?: string;
@@ -154,6 +162,15 @@ export function viewerIndex(manifest: CampaignManifest, link: TranscriptLink): V
       ...(o?.judge && { judge: o.judge.score }),
       ...(note !== undefined && { note }),
       ...(item.nearDuplicateOf !== undefined && { nearDuplicateOf: item.nearDuplicateOf }),
+      ...(item.droppedBy?.length && { droppedBy: item.droppedBy }),
+      ...(item.quality && {
+        measures: {
+          distinct1: item.quality.distinct1,
+          distinct2: item.quality.distinct2,
+          turnOverlap: item.quality.turnOverlap,
+          maxRepetition: item.quality.maxRepetition,
+        },
+      }),
       transcript: hasTranscript(item),
       ...(csv !== undefined && { csv }),
       ...(jsonl !== undefined && { jsonl }),

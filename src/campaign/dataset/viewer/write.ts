@@ -27,26 +27,52 @@ export async function writeViewerIndex(
   );
 }
 
-/** `viewer/conversations/<itemHash>.js` from the item's transcript. */
-export async function writeConversationView(
-  store: OutputStore,
-  campaignId: string,
-  item: Pick<ManifestItem, 'itemHash' | 'conversationId'>,
-  transcript: Transcript,
-  limits: ReplyLimits,
-): Promise<void> {
-  await store.write(
-    campaignKey(campaignId, viewerConversationFile(item.itemHash)),
-    conversationScript(
-      conversationView({
-        item: item.itemHash,
-        conversationId: item.conversationId,
-        endReason: transcript.endReason,
-        turns: transcript.turns,
-        limits,
-      }),
-    ),
-  );
+/** Conversation files written at once: each write waits on the disk (fsync) or the network, not on the CPU. */
+const WRITES_IN_FLIGHT = 16;
+
+/**
+ * Writes `viewer/conversations/<itemHash>.js` files, up to WRITES_IN_FLIGHT at once: `add` returns once the file is
+ * under way (waiting while that many are), `flush` once all are written, with the first failure if any.
+ */
+export class ConversationViewWriter {
+  private readonly pending = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly store: OutputStore,
+    private readonly campaignId: string,
+  ) {}
+
+  async add(
+    item: Pick<ManifestItem, 'itemHash' | 'conversationId'>,
+    transcript: Transcript,
+    limits: ReplyLimits,
+  ): Promise<void> {
+    if (this.failure) throw this.failure.error;
+    const view = conversationView({
+      item: item.itemHash,
+      conversationId: item.conversationId,
+      endReason: transcript.endReason,
+      turns: transcript.turns,
+      limits,
+    });
+    const write: Promise<void> = this.store
+      .write(campaignKey(this.campaignId, viewerConversationFile(item.itemHash)), conversationScript(view))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      )
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
+    if (this.pending.size >= WRITES_IN_FLIGHT) await Promise.race(this.pending);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.pending);
+    if (this.failure) throw this.failure.error;
+  }
 }
 
 /** The item hashes that have a conversation file already. */
