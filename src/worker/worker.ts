@@ -155,8 +155,7 @@ export function createWorker({
 
 /**
  * The main Worker and one Worker per provider queue. The main queue serves askCloud and askLocal for uncapped
- * providers, and for conversations recorded before the provider queues (see PROVIDER_TASK_QUEUES_PATCH). An
- * uncapped provider's queue is still polled, so calls that runs recorded under caps scheduled there still run.
+ * providers. An uncapped provider's queue is still polled, so calls that runs recorded under caps scheduled there still run.
  */
 export async function createWorkers(deps: WorkerDeps & { providers: ProviderQueues }): Promise<Worker[]> {
   const { connection, namespace, providers, tuning, tracing } = deps;

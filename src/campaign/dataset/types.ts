@@ -73,7 +73,7 @@ export interface WriteDatasetInput {
   campaignId: string;
   /**
    * The campaign's end: manifest.json says it once the dataset is whole (until then the last checkpoint's
-   * `writing_dataset`). Unset in histories recorded before: the manifest is left as the last checkpoint wrote it.
+   * `writing_dataset`). Unset (tests of the files alone): the manifest is left as the last checkpoint wrote it.
    */
   status?: Extract<CampaignStatus, 'completed' | 'cancelled'>;
 }
