@@ -12,6 +12,7 @@ import { repoRoot } from '../src/stack/paths';
 import { runBatchBench } from './batch';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
+import { runDatasetBench } from './dataset';
 import { runClusterBench } from './cluster';
 import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { GuardFailure, runGuardBench } from './guard';
@@ -36,11 +37,12 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   campaign: () => runCampaignBench(),
   cluster: () => runClusterBench(),
   batch: () => runBatchBench(),
+  dataset: () => runDatasetBench(),
   guard: () => runGuardBench(),
   report: () => runReportBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency`, `batch`, `guard` and `report` run only when named. */
+/** `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard` and `report` run only when named. */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
@@ -57,6 +59,8 @@ const TARGETS: Record<string, string> = {
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',
   'campaign.vsOneByOne': '≥ 0.9',
   'batch.costVsOnDemand': '≤ 0.5',
+  'dataset.metricsSecondsPer10k': '≤ 30',
+  'dataset.stepPeakRssMb': '≤ 300',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */
