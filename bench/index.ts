@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch`, `guard` and `report`
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard` and `report`
  * (docs/performance.md). Prints one table and merges the figures into bench-results/latest.json (git-ignored),
  * which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
