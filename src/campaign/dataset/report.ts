@@ -3,6 +3,7 @@
  * with the dataset, the per-turn latencies of the transcripts. Its conversation table and viewer (viewer/) read the
  * script files beside it in the campaign's folder. Pure: the same input gives the same bytes.
  */
+import { estimateReportSection } from './estimate-vs-actual';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { CampaignManifest } from '../../contracts/campaign';
@@ -232,6 +233,7 @@ export function renderReport({ manifest, latencyMs, refreshSeconds }: ReportInpu
           card('batch-turns', 'turns answered in a batch', formatInt(totals.batchTurns ?? 0)),
         ]),
     '</div>',
+    estimateReportSection(manifest, esc),
     '<h2>End reasons</h2>',
     bars(
       countBy(
