@@ -388,7 +388,11 @@ export async function campaignWorkflow(
     showDetails();
   };
 
-  const runFull = () => startedThisRun >= ITEMS_PER_RUN || workflowInfo().continueAsNewSuggested;
+  // A new Current Version (an upgrade) also ends the run: the next one starts on it (continueAsNew below).
+  const runFull = () =>
+    startedThisRun >= ITEMS_PER_RUN ||
+    workflowInfo().continueAsNewSuggested ||
+    workflowInfo().targetWorkerDeploymentVersionChanged;
   const moreToStart = () => !state.stopReason && state.cursor < state.itemCount;
   const canStart = () => moreToStart() && !state.paused && !runFull() && state.running.size < concurrency;
   // A full run continues-as-new without waiting for its conversations (carried over by id), once each has started.
@@ -482,6 +486,8 @@ export async function campaignWorkflow(
     // The next run's task timeout is ours even when the campaign was started without it (the Temporal CLI).
     const continueAsNew = makeContinueAsNewFunc<typeof campaignWorkflow>({
       workflowTaskTimeout: CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
+      // Each run is pinned to its build; the next starts on the Current Version (an upgrade moves here).
+      initialVersioningBehavior: 'AUTO_UPGRADE',
     });
     return continueAsNew(rawSpec, {
       itemCount: state.itemCount,

@@ -1,7 +1,7 @@
 import {
   CancellationScope,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -366,8 +366,16 @@ export async function cloudBatchWorkflow(
       if (sendDue(now)) await send();
       await poll(Date.now());
       if (finishing && active.size === 0 && waiting.size === 0 && jobs.length === 0) return stats;
-      if (workflowInfo().continueAsNewSuggested && jobs.every((j) => j.nextPollAt > Date.now())) {
-        return await continueAsNew<typeof cloudBatchWorkflow>(input, {
+      const { continueAsNewSuggested, targetWorkerDeploymentVersionChanged } = workflowInfo();
+      if (
+        (continueAsNewSuggested || targetWorkerDeploymentVersionChanged) &&
+        jobs.every((j) => j.nextPollAt > Date.now())
+      ) {
+        // Each run is pinned to its build; the next starts on the Current Version (an upgrade moves here).
+        const continueAsNew = makeContinueAsNewFunc<typeof cloudBatchWorkflow>({
+          initialVersioningBehavior: 'AUTO_UPGRADE',
+        });
+        return await continueAsNew(input, {
           active: [...active],
           waiting: [...waiting.values()],
           jobs,
