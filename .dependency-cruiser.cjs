@@ -2,16 +2,19 @@
  * The import graph's rules (`npm run check:imports`, part of `npm test`): no circles, type-only imports included,
  * and no arrow from a lower layer to a higher one. Layers, bottom to top: contracts → shared → models, output →
  * conversation → campaign → the process shells (worker, api, cli) and the local stack's own processes.
+ * `lambda/` is a leaf beside them: it imports from contracts, shared, models and output, and only the local
+ * processes that host its code (the gateway runs the handler, the Bedrock batch stand-in answers through its model
+ * providers) import it.
  */
 const layer = (name, paths) => ({ name, paths });
 const LAYERS = [
   layer('contracts', ['^src/contracts/', '^src/generated/']),
   layer('shared', ['^src/shared/']),
   layer('models-output', ['^src/models/', '^src/output/']),
-  layer('lambda', ['^lambda/']),
   layer('conversation', ['^src/conversation/']),
   layer('campaign', ['^src/campaign/']),
 ];
+const SHELLS = '^src/(worker|api|cli|llm-service|gateway|stack)/';
 const below = (index) => LAYERS.slice(0, index).flatMap((l) => l.paths);
 const above = (index) => LAYERS.slice(index + 1).flatMap((l) => l.paths);
 
@@ -30,14 +33,27 @@ module.exports = {
       comment: `${l.name} may import only from the layers below it (${below(i).join(', ') || 'none'}).`,
       from: { path: l.paths },
       to: {
-        path: [
-          ...above(i),
-          '^src/(worker|api|cli|llm-service|gateway|bedrock-batch|stack)/',
-          '^bench/',
-          '^scripts/',
-        ],
+        path: [...above(i), SHELLS, '^bench/', '^scripts/'],
       },
     })),
+    {
+      name: 'no-upward-from-lambda',
+      severity: 'error',
+      comment: 'lambda/ may import only from contracts, shared, models and output.',
+      from: { path: '^lambda/' },
+      to: { path: ['^src/(conversation|campaign)/', SHELLS, '^bench/', '^scripts/'] },
+    },
+    {
+      name: 'lambda-is-a-leaf',
+      severity: 'error',
+      comment:
+        'Only the local processes that host the Lambda code (gateway, Bedrock batch stand-in) import lambda/; ' +
+        'what the worker or the estimate needs of it belongs in src/models/.',
+      from: {
+        pathNot: ['^lambda/', '^src/gateway/', '^src/stack/bedrock-batch-stand-in/', '^test/', '^bench/'],
+      },
+      to: { path: '^lambda/' },
+    },
     {
       name: 'no-shell-imports',
       severity: 'error',

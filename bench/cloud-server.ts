@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createServer } from 'node:http';
 import type { RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadLambdaConfig } from '../lambda/config';
+import { loadLambdaConfig } from '../src/models/lambda-config';
 import { createHandler } from '../lambda/handler';
 import type { GenerateInput, ModelProvider } from '../lambda/providers';
 import { createGatewayApp } from '../src/gateway/app';

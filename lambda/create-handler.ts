@@ -15,7 +15,7 @@ import {
 } from '../src/contracts/deadline';
 import { DeadlineExceededError, HttpError, UpstreamError } from '../src/contracts/errors';
 import { isWellFormedRequestId } from '../src/shared/request-id';
-import type { LambdaConfig } from './config';
+import type { LambdaConfig } from '../src/models/lambda-config';
 import type { ModelProvider } from './providers/types';
 import { bodyBytes, decodeRequest, header, toGenerateInput } from './request';
 import { traceInvocation } from './tracing';

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { loadLambdaConfig } from './config';
+import { loadLambdaConfig } from '../src/models/lambda-config';
 import { createHandler } from './create-handler';
 import { createProvider } from './providers';
 

@@ -1,7 +1,7 @@
 import { llm } from '../src/generated/llm';
 import { HttpError, ValidationError } from '../src/contracts/errors';
 import { CLOUD_TEMPERATURE, MAX_MODEL_ID_CHARS, MAX_OUTPUT_TOKENS } from '../src/contracts/limits';
-import type { LambdaConfig } from './config';
+import type { LambdaConfig } from '../src/models/lambda-config';
 import type { GenerateInput } from './providers/types';
 
 /** The parts of a REST (v1) or HTTP API (v2) proxy event the handler reads; both shapes have them. */

@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     const requested = builds.requested();
     if (!requested) return;
     if (started) void builds.upgrade(requested);
-    else console.log(`[stack] still starting: run npm start again once it is ready to upgrade to ${requested}`);
+    else
+      console.log(`[stack] still starting: run npm start again once it is ready to upgrade to ${requested}`);
   });
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));

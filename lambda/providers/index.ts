@@ -1,4 +1,4 @@
-import type { LambdaConfig } from '../config';
+import type { LambdaConfig } from '../../src/models/lambda-config';
 import { createBedrockClient, createBedrockProvider } from './bedrock';
 import { createOllamaClient } from '../../src/models/ollama-client';
 import { createOllamaProvider } from './ollama';

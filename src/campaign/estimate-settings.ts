@@ -3,7 +3,7 @@
  * default model and answer length, and the provider caps. Assembled once by the process that answers estimates (the
  * Conversation API, the campaign CLI) from the same environment the worker reads.
  */
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../models/lambda-config';
 import { DEFAULT_CAMPAIGN_CONCURRENCY } from '../contracts/campaign-spec';
 import { loadModelPrices } from '../models/prices';
 import type { Config } from '../shared/config';

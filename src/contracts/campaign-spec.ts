@@ -16,7 +16,7 @@ import {
 } from './limits';
 import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
-import { cloudBatchSchema } from './cloud-batch';
+import { cloudBatchSchema } from './batch-spec';
 
 /**
  * A copy of CAMPAIGN_ID_PATTERN for the schema: zod resets a pattern's `lastIndex` before each test, and the
@@ -136,7 +136,7 @@ function buildSpecSchema() {
       extends: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
       /** Near-duplicate conversations (nearDuplicateOf in the manifest) are left out of the exports. */
       dedup: z.boolean().optional(),
-      /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/cloud-batch.ts). */
+      /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/batch-spec.ts). */
       cloudBatch: cloudBatchSchema().optional(),
     })
     .strict()
@@ -153,7 +153,7 @@ function buildSpecSchema() {
 
 const { schema: campaignSpec, sharedKeys, seedObject } = buildSpecSchema();
 
-/** Built once while the module loads, like the conversation's schemas (see conversation/input.ts). */
+/** Built once while the module loads, like the conversation's schemas (see conversation-input.ts). */
 export function campaignSpecSchema(): typeof campaignSpec {
   return campaignSpec;
 }

@@ -1,7 +1,7 @@
 /**
  * The conversation's contract, shared by the workflow (inside Temporal's sandbox), the activities,
  * the worker and the API. Pure: no Node built-ins, so the workflow bundle can import it. The input's own rules
- * and schemas live in input.ts.
+ * and schemas live in conversation-input.ts.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 

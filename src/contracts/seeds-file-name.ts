@@ -1,7 +1,7 @@
 /**
  * The rule for a seeds file's name, on the string alone (pure: the spec's schema applies it, so a campaign
  * started from the Temporal CLI is checked the same way); the file system is checked when the file is read
- * (seeds-file.ts). The same rule as an output file's name (conversation/input.ts `outputFileProblem`), for
+ * (seeds-file.ts). The same rule as an output file's name (conversation-input.ts `outputFileProblem`), for
  * `.jsonl` and `.csv` names inside INPUT_DIR.
  */
 import { relativeFileNameProblem } from './relative-file-name';

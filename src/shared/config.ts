@@ -239,7 +239,7 @@ const variables = z.object({
    */
   BEDROCK_BATCH: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'local']).default('off')),
   BEDROCK_BATCH_S3_PORT: port(4566),
-  /** BEDROCK_BATCH=local: the stand-in's port (its own variable too, see src/bedrock-batch/config.ts). */
+  /** BEDROCK_BATCH=local: the stand-in's port (its own variable too, see src/stack/bedrock-batch-stand-in/config.ts). */
   BEDROCK_BATCH_PORT: port(DEFAULT_BEDROCK_BATCH_PORT),
   /** `jaeger`: `npm start` runs a local Jaeger and points every service's OTLP exporter at it. */
   TRACING: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['off', 'jaeger']).default('off')),

@@ -1,7 +1,7 @@
 /**
  * BEDROCK_BATCH=local: `npm start` runs batch mode's AWS side here: a real S3 API server (moto's server mode, from
  * PyPI, installed by setup into .tools/venv) with the bucket LOCAL_BATCH_BUCKET, then the local Bedrock batch
- * stand-in (src/bedrock-batch) reading and writing it. The worker is pointed at both with the AWS SDK's standard
+ * stand-in (src/stack/bedrock-batch-stand-in) reading and writing it. The worker is pointed at both with the AWS SDK's standard
  * variables.
  */
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';

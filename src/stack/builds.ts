@@ -1,5 +1,5 @@
 /**
- * One folder per worker build, `dist/builds/<build id>/`: the compiled code (src/, lambda/), package.json and the
+ * One folder per worker build, `dist/builds/<build id>/`: the compiled code (src/), package.json and the
  * workflow bundle, as they were when that build started. A worker runs from its build's folder, so after the code
  * changes (a pull, an edit, a rebuild of dist/) a previous build's worker keeps running the code its pinned
  * workflows started on, until they are done (docs/production.md, "Upgrading"). Modules resolve from the repository's
@@ -25,7 +25,8 @@ export function buildDir(buildId: string): string {
 /** The build `npm start` runs: WORKER_BUILD_ID, else the source's package version and commit. */
 export function stackBuildId(config: Config): string {
   const buildId = config.WORKER_BUILD_ID ?? sourceBuildId(repoRoot);
-  if (!buildId) throw new Error('WORKER_BUILD_ID is unset and this is no git checkout to derive a build id from');
+  if (!buildId)
+    throw new Error('WORKER_BUILD_ID is unset and this is no git checkout to derive a build id from');
   return buildId;
 }
 
@@ -49,7 +50,7 @@ async function writeBuild(buildId: string): Promise<string> {
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   const dist = path.join(repoRoot, 'dist');
-  for (const part of ['src', 'lambda']) cpSync(path.join(dist, part), path.join(staging, part), { recursive: true });
+  cpSync(path.join(dist, 'src'), path.join(staging, 'src'), { recursive: true });
   cpSync(path.join(repoRoot, 'package.json'), path.join(staging, 'package.json'));
   await writeWorkflowBundle(path.join(staging, BUILD_BUNDLE));
   try {

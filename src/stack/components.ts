@@ -135,7 +135,7 @@ export function componentSpecs(
     s3: localS3Spec(config),
     'bedrock-batch': nodeService(
       'bedrock-batch',
-      'src/bedrock-batch/server.ts',
+      'src/stack/bedrock-batch-stand-in/server.ts',
       bedrockBatchStandInReady(config),
       standInEnv,
     ),

@@ -54,7 +54,10 @@ const { WorkerDeploymentVersionStatus: Status } = temporal.api.enums.v1;
 /** The deployment's versions as the server reports them; none before any worker of it polled. */
 async function versions(connection: Connection, config: Config): Promise<VersionSummary[]> {
   const info = await connection.workflowService
-    .describeWorkerDeployment({ namespace: config.TEMPORAL_NAMESPACE, deploymentName: config.WORKER_DEPLOYMENT_NAME })
+    .describeWorkerDeployment({
+      namespace: config.TEMPORAL_NAMESPACE,
+      deploymentName: config.WORKER_DEPLOYMENT_NAME,
+    })
     .catch(() => undefined);
   return info?.workerDeploymentInfo?.versionSummaries ?? [];
 }
@@ -116,7 +119,10 @@ export class StackBuilds {
       const chains = this.workerChains(buildId, true);
       await this.supervisor.startChains(chains);
       this.say(`build ${buildId} still has workflows pinned to it: its workers run until it drains`);
-      void this.drain(buildId, chains.flat().map((s) => s.name));
+      void this.drain(
+        buildId,
+        chains.flat().map((s) => s.name),
+      );
     }
   }
 
@@ -157,7 +163,13 @@ export class StackBuilds {
       await this.supervisor.startChains(chains);
       await this.withConnection(async (connection) => {
         const deadline = Date.now() + 120_000;
-        while ((await currentBuildId(connection, this.config.TEMPORAL_NAMESPACE, this.config.WORKER_DEPLOYMENT_NAME)) !== next) {
+        while (
+          (await currentBuildId(
+            connection,
+            this.config.TEMPORAL_NAMESPACE,
+            this.config.WORKER_DEPLOYMENT_NAME,
+          )) !== next
+        ) {
           if (Date.now() > deadline) throw new Error(`build ${next} did not become the current version`);
           await delay(POLL_MS);
         }

@@ -3,7 +3,7 @@
  * server), prices and budgets for the conversation's activities, and the campaign's plan and dataset activities.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../models/lambda-config';
 import {
   makeCloudBatchJobActivities,
   makeDatasetActivities,
@@ -11,7 +11,7 @@ import {
 } from '../campaign/activities';
 import type { CampaignActivityImpls, DatasetDeps } from '../campaign/activities';
 import type { ActivitiesDeps, EndpointDeps } from '../conversation/activities';
-import type { CloudBatchDeps } from '../conversation/activities/cloud-batch';
+import type { CloudBatchDeps } from '../conversation/activities/batch-turn';
 import { createLlmServiceClient, openAiAnswerClient } from '../conversation/activities/llm-service-client';
 import { openAiQuestionServer } from '../conversation/activities/question-server';
 import {

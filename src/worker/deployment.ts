@@ -28,8 +28,8 @@ function git(args: string[], cwd: string): string {
 }
 
 /**
- * The build id of the code in `root` (a folder with our package.json): `<version>-<commit>`, and when files differ
- * from the commit, `-dirty-` and a hash of the difference, so two different codes never share an id. Undefined
+ * The build id of the code in `root` (a folder with our package.json): `<version>-<commit>`, and when the worker's
+ * code (src/, package.json) differs from the commit, `-dirty-` and a hash of the difference, so two different codes never share an id. Undefined
  * outside a git checkout.
  */
 export function sourceBuildId(root: string): string | undefined {
@@ -40,8 +40,8 @@ export function sourceBuildId(root: string): string | undefined {
   } catch {
     return undefined;
   }
-  const changed = git(['diff', 'HEAD', '--binary', '--', 'src', 'lambda', 'package.json'], root);
-  const untracked = git(['ls-files', '--others', '--exclude-standard', '-z', '--', 'src', 'lambda'], root)
+  const changed = git(['diff', 'HEAD', '--binary', '--', 'src', 'package.json'], root);
+  const untracked = git(['ls-files', '--others', '--exclude-standard', '-z', '--', 'src'], root)
     .split('\0')
     .filter(Boolean)
     .sort();
@@ -60,7 +60,10 @@ function bundleBuildId(root: string, bundle: string): string {
 function packageRoot(from: string): string | undefined {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
-    if (existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === PACKAGE_NAME)
+    if (
+      existsSync(file) &&
+      (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === PACKAGE_NAME
+    )
       return dir;
     if (path.dirname(dir) === dir) return undefined;
   }
@@ -121,7 +124,9 @@ export async function makeCurrent(
   const namespace = config.TEMPORAL_NAMESPACE;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const current = await currentBuildId(connection, namespace, version.deploymentName).catch(() => undefined);
+    const current = await currentBuildId(connection, namespace, version.deploymentName).catch(
+      () => undefined,
+    );
     if (current === version.buildId) return;
     if (current && config.WORKER_SET_CURRENT === 'if-unset') {
       logger.info(

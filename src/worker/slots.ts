@@ -3,7 +3,7 @@
  * caps on the calls that reach it should fill those slots without piling calls up behind them: fewer leave slots
  * idle, many more only wait in Ollama's queue, where their time runs.
  */
-import type { LambdaConfig } from '../../lambda/config';
+import type { LambdaConfig } from '../models/lambda-config';
 import type { Config } from '../shared/config';
 
 /** Past this many calls per slot, the caps let calls queue inside Ollama instead of in Temporal. */

@@ -32,7 +32,7 @@ import { startTelemetry } from '../shared/telemetry/index';
 import { activitiesDepsFromConfig, campaignActivitiesFromConfig } from './dependencies';
 import { slotsWarning } from './slots';
 import { makeCurrent, workerDeploymentVersion } from './deployment';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../models/lambda-config';
 import { endpointTaskQueue, isCapped, loadModelEndpoints, type ModelEndpoints } from '../models/endpoints';
 
 export interface WorkerDeps {
@@ -347,7 +347,10 @@ async function runAll(workers: Worker[], polling: (signal: AbortSignal) => Promi
   };
   const stopped = new AbortController();
   const running = Promise.all(workers.map((w) => w.run().catch(stopAll))).finally(() => stopped.abort());
-  await Promise.all([running, polling(stopped.signal).catch((err: unknown) => stopped.signal.aborted || stopAll(err))]);
+  await Promise.all([
+    running,
+    polling(stopped.signal).catch((err: unknown) => stopped.signal.aborted || stopAll(err)),
+  ]);
 }
 
 if (require.main === module) {

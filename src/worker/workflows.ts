@@ -1,3 +1,3 @@
 export { conversationWorkflow } from '../conversation/workflows/conversation';
 export { campaignWorkflow } from '../campaign/workflows/campaign';
-export { cloudBatchWorkflow } from '../campaign/workflows/cloud-batch';
+export { cloudBatchWorkflow } from '../campaign/workflows/batcher';

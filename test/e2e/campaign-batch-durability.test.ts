@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { CAMPAIGN_WORKFLOW_TYPE } from '../../src/contracts/campaign';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
-import { cloudBatchWorkflowId } from '../../src/contracts/cloud-batch';
+import { cloudBatchWorkflowId } from '../../src/contracts/batcher';
 import { BedrockBatchStandIn } from '../fixtures/bedrock-batch-stand-in';
 import { FakeCloudProvider } from '../fixtures/fake-cloud';
 import { S3Server } from '../fixtures/s3-server';

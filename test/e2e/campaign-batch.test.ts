@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { CAMPAIGN_WORKFLOW_TYPE } from '../../src/contracts/campaign';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
-import { cloudBatchWorkflowId } from '../../src/contracts/cloud-batch';
+import { cloudBatchWorkflowId } from '../../src/contracts/batcher';
 import { BedrockBatchStandIn } from '../fixtures/bedrock-batch-stand-in';
 import { S3Server } from '../fixtures/s3-server';
 import { loadServiceModel, requestProblems } from '../helpers/botocore';

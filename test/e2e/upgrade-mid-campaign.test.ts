@@ -66,7 +66,11 @@ interface RunFacts {
 }
 
 /** What one run's history says: the builds that completed its workflow tasks, failures, scheduled cloud calls. */
-async function runFacts(client: Client, workflowId: string, runId: string): Promise<Omit<RunFacts, 'startTime' | 'status'>> {
+async function runFacts(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<Omit<RunFacts, 'startTime' | 'status'>> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const facts = { workflowId, runId, builds: new Set<string>(), nondeterminism: 0, cloudCalls: 0 };
   for (const event of history.events ?? []) {
@@ -75,7 +79,8 @@ async function runFacts(client: Client, workflowId: string, runId: string): Prom
     const failed = event.workflowTaskFailedEventAttributes;
     if (
       failed &&
-      (failed.cause === temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR ||
+      (failed.cause ===
+        temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR ||
         /nondetermin/i.test(failed.failure?.message ?? ''))
     )
       facts.nondeterminism += 1;
@@ -138,100 +143,105 @@ function upgradeMidCampaign(backend: string, env: Record<string, string>) {
     await Promise.all([llm?.stop(), ollama?.stop()]);
   }, 120_000);
 
-  test(`${backend}: build B becomes current mid-campaign; A finishes what it started, drains and stops`, async () => {
-    const campaignId = `upgrade-${backend}`;
-    const buildA = (await currentBuildId(connection, 'default', DEFAULT_DEPLOYMENT_NAME))!;
-    expect(buildA).toBeTruthy();
-    const buildB = `${buildA}-plus-one-call`;
-    await prepareIncompatibleBuild(buildA, buildB);
+  test(
+    `${backend}: build B becomes current mid-campaign; A finishes what it started, drains and stops`,
+    async () => {
+      const campaignId = `upgrade-${backend}`;
+      const buildA = (await currentBuildId(connection, 'default', DEFAULT_DEPLOYMENT_NAME))!;
+      expect(buildA).toBeTruthy();
+      const buildB = `${buildA}-plus-one-call`;
+      await prepareIncompatibleBuild(buildA, buildB);
 
-    const spec: CampaignSpec = {
-      campaignId,
-      seeds: Array.from({ length: SEEDS }, (_, i) => `Upgrade seed ${i}: what changes between builds?`),
-      pairs: [{}],
-      repeats: REPEATS,
-      maxTurns: TURNS,
-      concurrency: CONCURRENCY,
-    };
-    const valid = await validateCampaign(spec, { inputDir: stack.outputDir });
-    if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
-    const handle = (await startCampaign(client, 'llm-conversations', valid)).handle as WorkflowHandle<
-      typeof campaignWorkflow
-    >;
-    await until(
-      () => handle.query(campaignStatusQuery).then((s) => s.counts.completed),
-      (done) => done >= 30,
-      { timeoutMs: 300_000, intervalMs: 500, what: '30 completed conversations on build A' },
-    );
-
-    const state = () =>
-      JSON.parse(readFileSync(path.join(stack.dataDir, 'stack.json'), 'utf8')) as {
-        pid: number;
-        components: Record<string, number>;
+      const spec: CampaignSpec = {
+        campaignId,
+        seeds: Array.from({ length: SEEDS }, (_, i) => `Upgrade seed ${i}: what changes between builds?`),
+        pairs: [{}],
+        repeats: REPEATS,
+        maxTurns: TURNS,
+        concurrency: CONCURRENCY,
       };
-    const workersOfA = Object.entries(state().components)
-      .filter(([name]) => /^worker(-\d+)?$/.test(name))
-      .map(([, pid]) => pid);
-    expect(workersOfA).toHaveLength(Number(env.WORKER_COUNT ?? 1));
-    const switchedAt = Date.now();
-    requestUpgrade(stack.dataDir, state().pid, buildB);
-    await until(stack.output, (o) => o.includes(`build ${buildB} is current`), {
-      timeoutMs: 180_000,
-      intervalMs: 250,
-      what: 'build B current',
-    });
+      const valid = await validateCampaign(spec, { inputDir: stack.outputDir });
+      if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
+      const handle = (await startCampaign(client, 'llm-conversations', valid)).handle as WorkflowHandle<
+        typeof campaignWorkflow
+      >;
+      await until(
+        () => handle.query(campaignStatusQuery).then((s) => s.counts.completed),
+        (done) => done >= 30,
+        { timeoutMs: 300_000, intervalMs: 500, what: '30 completed conversations on build A' },
+      );
 
-    const result = await handle.result();
-    expect(result.status).toBe('completed');
-    expect(result.counts).toEqual({ pending: 0, running: 0, completed: ITEMS, failed: 0, skipped: 0 });
-    await until(stack.output, (o) => o.includes(`build ${buildA} drained: its workers stopped`), {
-      timeoutMs: 180_000,
-      intervalMs: 250,
-      what: "build A's workers stopped once drained",
-    });
-    expect(workersOfA.filter((pid) => groupAlive(pid))).toEqual([]);
+      const state = () =>
+        JSON.parse(readFileSync(path.join(stack.dataDir, 'stack.json'), 'utf8')) as {
+          pid: number;
+          components: Record<string, number>;
+        };
+      const workersOfA = Object.entries(state().components)
+        .filter(([name]) => /^worker(-\d+)?$/.test(name))
+        .map(([, pid]) => pid);
+      expect(workersOfA).toHaveLength(Number(env.WORKER_COUNT ?? 1));
+      const switchedAt = Date.now();
+      requestUpgrade(stack.dataDir, state().pid, buildB);
+      await until(stack.output, (o) => o.includes(`build ${buildB} is current`), {
+        timeoutMs: 180_000,
+        intervalMs: 250,
+        what: 'build B current',
+      });
 
-    // Every item exactly once: one conversation each, completed, on one build, no nondeterminism anywhere.
-    const conversations = await runsOf(client, `CampaignId = "${campaignId}"`);
-    expect(new Set(conversations.map((c) => c.workflowId)).size).toBe(ITEMS);
-    expect(conversations.filter((c) => c.status === 'COMPLETED' || c.status === 'CONTINUED_AS_NEW')).toHaveLength(
-      conversations.length,
-    );
-    const campaignRuns = await runsOf(client, `WorkflowId = "campaign-${campaignId}"`);
-    for (const run of [...conversations, ...campaignRuns]) {
-      expect(run.nondeterminism).toBe(0);
-      expect(run.builds.size).toBe(1);
-    }
-    const onA = conversations.filter((c) => c.builds.has(buildA));
-    const onB = conversations.filter((c) => c.builds.has(buildB));
-    expect(onA.length + onB.length).toBe(conversations.length);
-    expect(onA.length).toBeGreaterThanOrEqual(30);
-    expect(onB.length).toBeGreaterThan(0);
-    // Started before the switch: on A. B's code ran where B says: one more cloud call per turn.
-    for (const c of conversations.filter((c) => c.startTime < switchedAt)) expect(c.builds.has(buildA)).toBe(true);
-    for (const c of onA) expect(c.cloudCalls).toBe(TURNS);
-    for (const c of onB) expect(c.cloudCalls).toBe(2 * TURNS);
-    expect(Math.min(...onB.map((c) => c.startTime))).toBeGreaterThanOrEqual(switchedAt);
+      const result = await handle.result();
+      expect(result.status).toBe('completed');
+      expect(result.counts).toEqual({ pending: 0, running: 0, completed: ITEMS, failed: 0, skipped: 0 });
+      await until(stack.output, (o) => o.includes(`build ${buildA} drained: its workers stopped`), {
+        timeoutMs: 180_000,
+        intervalMs: 250,
+        what: "build A's workers stopped once drained",
+      });
+      expect(workersOfA.filter((pid) => groupAlive(pid))).toEqual([]);
 
-    // The campaign continued as new from a run on A onto runs on B, and ended there.
-    campaignRuns.sort((a, b) => a.startTime - b.startTime);
-    const firstOnB = campaignRuns.findIndex((r) => r.builds.has(buildB));
-    expect(firstOnB).toBeGreaterThan(0);
-    expect(campaignRuns[firstOnB - 1]!.builds.has(buildA)).toBe(true);
-    expect(campaignRuns[firstOnB - 1]!.status).toBe('CONTINUED_AS_NEW');
-    expect(campaignRuns.slice(firstOnB).every((r) => r.builds.has(buildB))).toBe(true);
-    expect(campaignRuns.at(-1)!.status).toBe('COMPLETED');
+      // Every item exactly once: one conversation each, completed, on one build, no nondeterminism anywhere.
+      const conversations = await runsOf(client, `CampaignId = "${campaignId}"`);
+      expect(new Set(conversations.map((c) => c.workflowId)).size).toBe(ITEMS);
+      expect(
+        conversations.filter((c) => c.status === 'COMPLETED' || c.status === 'CONTINUED_AS_NEW'),
+      ).toHaveLength(conversations.length);
+      const campaignRuns = await runsOf(client, `WorkflowId = "campaign-${campaignId}"`);
+      for (const run of [...conversations, ...campaignRuns]) {
+        expect(run.nondeterminism).toBe(0);
+        expect(run.builds.size).toBe(1);
+      }
+      const onA = conversations.filter((c) => c.builds.has(buildA));
+      const onB = conversations.filter((c) => c.builds.has(buildB));
+      expect(onA.length + onB.length).toBe(conversations.length);
+      expect(onA.length).toBeGreaterThanOrEqual(30);
+      expect(onB.length).toBeGreaterThan(0);
+      // Started before the switch: on A. B's code ran where B says: one more cloud call per turn.
+      for (const c of conversations.filter((c) => c.startTime < switchedAt))
+        expect(c.builds.has(buildA)).toBe(true);
+      for (const c of onA) expect(c.cloudCalls).toBe(TURNS);
+      for (const c of onB) expect(c.cloudCalls).toBe(2 * TURNS);
+      expect(Math.min(...onB.map((c) => c.startTime))).toBeGreaterThanOrEqual(switchedAt);
 
-    // The dataset is whole: every conversation in it once.
-    const lines = readFileSync(
-      path.join(stack.outputDir, 'campaigns', campaignId, 'conversations.jsonl'),
-      'utf8',
-    )
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { metadata?: { conversation_id?: string }; conversation_id?: string });
-    expect(lines).toHaveLength(ITEMS);
-  }, 30 * 60_000);
+      // The campaign continued as new from a run on A onto runs on B, and ended there.
+      campaignRuns.sort((a, b) => a.startTime - b.startTime);
+      const firstOnB = campaignRuns.findIndex((r) => r.builds.has(buildB));
+      expect(firstOnB).toBeGreaterThan(0);
+      expect(campaignRuns[firstOnB - 1]!.builds.has(buildA)).toBe(true);
+      expect(campaignRuns[firstOnB - 1]!.status).toBe('CONTINUED_AS_NEW');
+      expect(campaignRuns.slice(firstOnB).every((r) => r.builds.has(buildB))).toBe(true);
+      expect(campaignRuns.at(-1)!.status).toBe('COMPLETED');
+
+      // The dataset is whole: every conversation in it once.
+      const lines = readFileSync(
+        path.join(stack.outputDir, 'campaigns', campaignId, 'conversations.jsonl'),
+        'utf8',
+      )
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { metadata?: { conversation_id?: string }; conversation_id?: string });
+      expect(lines).toHaveLength(ITEMS);
+    },
+    30 * 60_000,
+  );
 }
 
 describe('an upgrade mid-campaign on the dev server', () => upgradeMidCampaign('dev', {}));

@@ -20,8 +20,8 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createOllamaProvider } from '../../lambda/providers';
 import type { ModelProvider } from '../../lambda/providers';
-import type { ReceivedRequest } from '../../src/bedrock-batch/app';
-import { PATTERNS } from '../../src/bedrock-batch/wire';
+import type { ReceivedRequest } from '../../src/stack/bedrock-batch-stand-in/app';
+import { PATTERNS } from '../../src/stack/bedrock-batch-stand-in/wire';
 import { createOllamaClient } from '../../src/models/ollama-client';
 import { BedrockBatchStandIn, EchoProvider } from '../fixtures/bedrock-batch-stand-in';
 import { FakeOllama } from '../fixtures/ollama-server';

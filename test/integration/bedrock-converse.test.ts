@@ -3,7 +3,7 @@
  * speaks Bedrock's Converse wire format; driven through the real Lambda handler.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createHandler } from '../../lambda/handler';
 import type { InvocationContext } from '../../lambda/handler';
 import { createBedrockProvider } from '../../lambda/providers';

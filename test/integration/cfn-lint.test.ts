@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { repoRoot, requireTool } from '../helpers/tools';
 
 const template = path.join(repoRoot, 'lambda', 'template.yaml');

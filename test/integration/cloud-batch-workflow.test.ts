@@ -18,15 +18,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeCloudBatchJobActivities } from '../../src/campaign/activities/cloud-batch';
-import type { CloudBatchInput, CloudBatchStats } from '../../src/campaign/workflows/cloud-batch';
+import { makeCloudBatchJobActivities } from '../../src/campaign/activities/batch-jobs';
+import type { CloudBatchInput, CloudBatchStats } from '../../src/campaign/workflows/batcher';
+import { type CloudBatch } from '../../src/contracts/batch-spec';
 import {
   CLOUD_BATCH_WORKFLOW_TYPE,
   cloudBatchWorkflowId,
   finishCloudBatchSignal,
-  type CloudBatch,
   type CloudBatchRoute,
-} from '../../src/contracts/cloud-batch';
+} from '../../src/contracts/batcher';
 import {
   WORKFLOW_TYPE,
   type ConversationInput,

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import request from 'supertest';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createBedrockClient, createBedrockProvider } from '../../lambda/providers/bedrock';
 import { makeAskCloud } from '../../src/conversation/activities/cloud';
 import { createLlmServiceClient } from '../../src/conversation/activities/llm-service-client';

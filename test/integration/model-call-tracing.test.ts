@@ -9,7 +9,7 @@ import type { Info } from '@temporalio/activity';
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createHandler } from '../../lambda/handler';
 import { createBedrockProvider } from '../../lambda/providers';
 import { createBedrockClient } from '../../lambda/providers/bedrock';

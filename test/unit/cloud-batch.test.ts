@@ -1,5 +1,5 @@
 /** Batch mode's pure parts: the cloudBatch spec field, job records and names, and reading a job's output. */
-import { PATTERNS } from '../../src/bedrock-batch/wire';
+import { PATTERNS } from '../../src/stack/bedrock-batch-stand-in/wire';
 import { batchLayout, jobOutputFolder, requestLocation } from '../../src/models/bedrock-batch/layout';
 import { parseManifest, parseOutputLines } from '../../src/models/bedrock-batch/output';
 import {
@@ -9,7 +9,7 @@ import {
   recordId,
   recordIndex,
 } from '../../src/models/bedrock-batch/records';
-import { batchWaitsMs, cloudBatchSchema } from '../../src/contracts/cloud-batch';
+import { batchWaitsMs, cloudBatchSchema } from '../../src/contracts/batch-spec';
 import { converseRequestBody } from '../../src/models/converse-request';
 
 const valid = {

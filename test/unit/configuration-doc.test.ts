@@ -1,8 +1,11 @@
 /** docs/configuration.md against the config schemas: every variable documented, with the default the code uses. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LAMBDA_CONFIG_VARIABLES, loadLambdaConfig } from '../../lambda/config';
-import { BEDROCK_BATCH_CONFIG_VARIABLES, loadBedrockBatchConfig } from '../../src/bedrock-batch/config';
+import { LAMBDA_CONFIG_VARIABLES, loadLambdaConfig } from '../../src/models/lambda-config';
+import {
+  BEDROCK_BATCH_CONFIG_VARIABLES,
+  loadBedrockBatchConfig,
+} from '../../src/stack/bedrock-batch-stand-in/config';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/shared/config';
 
 const doc = readFileSync(path.join(__dirname, '../../docs/configuration.md'), 'utf8');

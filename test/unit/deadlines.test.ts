@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import request from 'supertest';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createHandler } from '../../lambda/handler';
 import type { GenerateOptions, ModelProvider } from '../../lambda/providers';
 import { createBedrockProvider } from '../../lambda/providers/bedrock';

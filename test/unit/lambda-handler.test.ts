@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { llm } from '../../src/generated/llm';
 import { UpstreamError } from '../../src/contracts/errors';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createHandler } from '../../lambda/handler';
 import type { GenerateInput, ModelProvider } from '../../lambda/providers';
 import type { ProxyResult } from '../../lambda/handler';

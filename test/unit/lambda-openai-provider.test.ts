@@ -1,5 +1,5 @@
 /** The Lambda's `openai` provider and its configuration, against a local fake OpenAI-compatible fake.server. */
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 import { createOpenAiProvider, createProvider } from '../../lambda/providers';
 import type { GenerateInput } from '../../lambda/providers';
 import { createOpenAiClient } from '../../src/models/openai-client';

@@ -1,7 +1,7 @@
 /** The worker's start-up warning about its caps against the slots of the Ollama its calls reach. */
 import { slotsWarning } from '../../src/worker/slots';
 import { loadConfig } from '../../src/shared/config';
-import { loadLambdaConfig } from '../../lambda/config';
+import { loadLambdaConfig } from '../../src/models/lambda-config';
 
 const warningFor = (env: Record<string, string>) => slotsWarning(loadConfig(env), loadLambdaConfig(env));
 

@@ -3,14 +3,14 @@
  * injected dependencies, and conversationOutcome, which reads an existing conversation with the worker's client.
  */
 import { heartbeating } from '../../shared/activity/heartbeat';
-import type { CloudBatchJobActivities } from './cloud-batch';
+import type { CloudBatchJobActivities } from './batch-jobs';
 import type { DatasetActivities } from './dataset';
 import type { makePlanActivities } from './plan';
 
 export { conversationOutcome } from './conversation-outcome';
 export type { ExistingConversation } from './conversation-outcome';
-export { makeCloudBatchJobActivities } from './cloud-batch';
-export type { CloudBatchJobActivities } from './cloud-batch';
+export { makeCloudBatchJobActivities } from './batch-jobs';
+export type { CloudBatchJobActivities } from './batch-jobs';
 export { makeDatasetActivities } from './dataset';
 export type { DatasetDeps } from './dataset';
 export { makePlanActivities } from './plan';

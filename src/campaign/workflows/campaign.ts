@@ -40,12 +40,8 @@ import {
 import { describeIssues, issuesOf } from '../../contracts/campaign-issues';
 import type { CampaignStatusView } from '../../contracts/campaign';
 import { campaignSpecSchema, DEFAULT_CAMPAIGN_CONCURRENCY } from '../../contracts/campaign-spec';
-import {
-  cloudBatchWorkflowId,
-  finishCloudBatchSignal,
-  type CloudBatchRoute,
-} from '../../contracts/cloud-batch';
-import { cloudBatchWorkflow } from './cloud-batch';
+import { cloudBatchWorkflowId, finishCloudBatchSignal, type CloudBatchRoute } from '../../contracts/batcher';
+import { cloudBatchWorkflow } from './batcher';
 import type { CampaignSpec } from '../../contracts/campaign-spec';
 import type {
   CampaignCounts,

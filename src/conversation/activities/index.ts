@@ -4,8 +4,8 @@ import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import type { OllamaClient } from '../../models/ollama-client';
 import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
-import { makeCloudBatchActivities } from './cloud-batch';
-import type { CloudBatchDeps } from './cloud-batch';
+import { makeCloudBatchActivities } from './batch-turn';
+import type { CloudBatchDeps } from './batch-turn';
 import { makeAskLocal } from './local';
 import type { LocalDeps } from './local';
 import { makeExportTranscript } from './export-transcript';
@@ -30,7 +30,7 @@ export interface ActivitiesDeps {
   taskQueues?: Partial<ProviderTaskQueues>;
   /** The other endpoints of MODEL_ENDPOINTS_FILE, by name: what each side calls there, and its capped queue. */
   endpoints?: ReadonlyMap<string, EndpointDeps>;
-  /** Batch mode's S3 and Bedrock access (see cloud-batch.ts); unset, conversations of batch campaigns fail. */
+  /** Batch mode's S3 and Bedrock access (see batch-turn.ts); unset, conversations of batch campaigns fail. */
   cloudBatch?: CloudBatchDeps;
 }
 

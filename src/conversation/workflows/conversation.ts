@@ -50,7 +50,7 @@ import {
   type CloudBatchAnswer,
   type CloudBatchMessage,
   type CloudBatchRoute,
-} from '../../contracts/cloud-batch';
+} from '../../contracts/batcher';
 import { MAX_TIMEOUT_MINUTES } from '../../contracts/limits';
 import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
 import { staticSummary } from '../summary';

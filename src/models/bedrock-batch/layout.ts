@@ -4,7 +4,7 @@
  * (`jobs/<jobName>.jsonl`). Under `<outputS3Uri>/<campaignId>/`: Bedrock's job folders (`jobs/<jobId>/…`) and each
  * answered turn's answer (`answers/<conversationId>/turn-<n>.json`), which its conversation reads back.
  */
-import type { CloudBatch } from '../../contracts/cloud-batch';
+import type { CloudBatch } from '../../contracts/batch-spec';
 import { formatS3Uri, joinKey, parseS3Uri, type S3Location } from '../../shared/s3-uri';
 
 export interface BatchLayout {

@@ -3,8 +3,8 @@
  * OLLAMA_HOST, OLLAMA_MODEL, …) and S3's endpoint from the AWS SDK's standard variables (AWS_ENDPOINT_URL_S3).
  */
 import { z } from 'zod';
-import { ConfigError } from '../contracts/errors';
-import { DEFAULT_BEDROCK_BATCH_PORT } from '../contracts/limits';
+import { ConfigError } from '../../contracts/errors';
+import { DEFAULT_BEDROCK_BATCH_PORT } from '../../contracts/limits';
 import { faultsSchema, type Faults } from './faults';
 
 const faults = z.preprocess(

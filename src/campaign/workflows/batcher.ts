@@ -11,15 +11,17 @@ import {
 } from '@temporalio/workflow';
 import {
   batchWaitsMs,
+  DEFAULT_BATCH_MIN_RECORDS,
+  MAX_BATCH_RECORDS,
+  type CloudBatch,
+} from '../../contracts/batch-spec';
+import {
   BATCH_REQUEST_REJECTED,
   cloudBatchAnswerSignal,
   cloudBatchSignal,
-  DEFAULT_BATCH_MIN_RECORDS,
   finishCloudBatchSignal,
-  MAX_BATCH_RECORDS,
-  type CloudBatch,
   type CloudBatchAnswer,
-} from '../../contracts/cloud-batch';
+} from '../../contracts/batcher';
 import type { CloudBatchJobActivities } from './activities';
 import type { TurnOutcome } from '../../models/bedrock-batch/jobs';
 

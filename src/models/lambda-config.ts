@@ -1,13 +1,13 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
-import { ConfigError } from '../src/contracts/errors';
+import { ConfigError } from '../contracts/errors';
 import {
   DEFAULT_CLOUD_MAX_TOKENS,
   DEFAULT_OLLAMA_HOST,
   DEFAULT_OLLAMA_MODEL,
   MAX_MESSAGE_CHARS,
   MAX_OUTPUT_TOKENS,
-} from '../src/contracts/limits';
+} from '../contracts/limits';
 
 // zod/mini with only the English messages: the classic `z` would add ~400 KiB (every locale) to the bundle,
 // which costs cold-start time on every new container.

@@ -4,10 +4,10 @@
  * response body, and a failure becomes the record's `error` as Bedrock writes it.
  */
 import { z } from 'zod';
-import { isUpstreamError, messageOf } from '../contracts/errors';
-import { DEFAULT_CLOUD_MAX_TOKENS } from '../contracts/limits';
-import { chatRequestOf, type ConverseResponseBody } from '../models/converse-request';
-import type { ModelProvider } from '../../lambda/providers/types';
+import { isUpstreamError, messageOf } from '../../contracts/errors';
+import { DEFAULT_CLOUD_MAX_TOKENS } from '../../contracts/limits';
+import { chatRequestOf, type ConverseResponseBody } from '../../models/converse-request';
+import type { ModelProvider } from '../../../lambda/providers/types';
 
 const textBlock = z.object({ text: z.string() });
 const converseBody = z.object({

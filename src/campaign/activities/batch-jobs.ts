@@ -1,10 +1,11 @@
 /**
- * The batcher's activities (see workflows/cloud-batch.ts) over the Bedrock batch building blocks: submit a job of
+ * The batcher's activities (see workflows/batcher.ts) over the Bedrock batch building blocks: submit a job of
  * staged turns, read its status, collect its answers, stop it. A refused request (validation, access, an unknown
  * job) is a non-retryable failure; throttling, quotas and outages are retried by Temporal.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { BATCH_REQUEST_REJECTED, type CloudBatch } from '../../contracts/cloud-batch';
+import { type CloudBatch } from '../../contracts/batch-spec';
+import { BATCH_REQUEST_REJECTED } from '../../contracts/batcher';
 import { isBatchServiceError } from '../../models/bedrock-batch/errors';
 import type { BatchJobs, CollectedJob, JobState, SubmittedJob } from '../../models/bedrock-batch/jobs';
 import { batchLayout, type TurnRef } from '../../models/bedrock-batch/layout';

@@ -8,7 +8,7 @@
 import express from 'express';
 import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../shared/logger';
+import type { Logger } from '../../shared/logger';
 import { BedrockServiceError, isBedrockServiceError } from './errors';
 import type { FaultQueue, Operation } from './faults';
 import { faultsSchema } from './faults';

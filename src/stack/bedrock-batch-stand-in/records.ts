@@ -13,8 +13,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import type { BatchManifest } from '../models/bedrock-batch/output';
-import { joinKey, parseS3Uri } from '../shared/s3-uri';
+import type { BatchManifest } from '../../models/bedrock-batch/output';
+import { joinKey, parseS3Uri } from '../../shared/s3-uri';
 
 export interface InputRecord {
   recordId: string;

@@ -7,10 +7,10 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
-import { messageOf } from '../contracts/errors';
-import type { BatchManifest } from '../models/bedrock-batch/output';
-import type { Logger } from '../shared/logger';
-import type { ModelProvider } from '../../lambda/providers/types';
+import { messageOf } from '../../contracts/errors';
+import type { BatchManifest } from '../../models/bedrock-batch/output';
+import type { Logger } from '../../shared/logger';
+import type { ModelProvider } from '../../../lambda/providers/types';
 import { answerRecord } from './answer';
 import { BedrockServiceError } from './errors';
 import type { FaultQueue, JobFault } from './faults';

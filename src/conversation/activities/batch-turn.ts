@@ -4,7 +4,7 @@
  * askCloud would send on demand, built the same way (src/models/converse-request.ts).
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { CloudBatchRoute } from '../../contracts/cloud-batch';
+import type { CloudBatchRoute } from '../../contracts/batcher';
 import { FailureType } from '../../contracts/conversation';
 import { isBatchServiceError } from '../../models/bedrock-batch/errors';
 import type { BatchJobs } from '../../models/bedrock-batch/jobs';

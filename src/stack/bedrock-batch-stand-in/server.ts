@@ -1,8 +1,8 @@
-import { loadLambdaConfig } from '../../lambda/config';
-import { createProvider } from '../../lambda/providers';
-import { s3ClientFromEnv } from '../output/s3-store';
-import { createLogger } from '../shared/logger';
-import { serve } from '../shared/server';
+import { loadLambdaConfig } from '../../models/lambda-config';
+import { createProvider } from '../../../lambda/providers';
+import { s3ClientFromEnv } from '../../output/s3-store';
+import { createLogger } from '../../shared/logger';
+import { serve } from '../../shared/server';
 import { createBedrockBatchApp } from './app';
 import { loadBedrockBatchConfig } from './config';
 import { FaultQueue } from './faults';
