@@ -187,16 +187,19 @@ function upgradeMidCampaign(backend: string, env: Record<string, string>) {
         intervalMs: 250,
         what: 'build B current',
       });
+      const currentAt = Date.now();
+      // A drains once the conversations it started end, while the campaign goes on on B.
+      await until(stack.output, (o) => o.includes(`build ${buildA} drained: its workers stopped`), {
+        timeoutMs: 600_000,
+        intervalMs: 250,
+        what: "build A's workers stopped once drained",
+      });
+      const drainedAt = Date.now();
+      expect(workersOfA.filter((pid) => groupAlive(pid))).toEqual([]);
 
       const result = await handle.result();
       expect(result.status).toBe('completed');
       expect(result.counts).toEqual({ pending: 0, running: 0, completed: ITEMS, failed: 0, skipped: 0 });
-      await until(stack.output, (o) => o.includes(`build ${buildA} drained: its workers stopped`), {
-        timeoutMs: 180_000,
-        intervalMs: 250,
-        what: "build A's workers stopped once drained",
-      });
-      expect(workersOfA.filter((pid) => groupAlive(pid))).toEqual([]);
 
       // Every item exactly once: one conversation each, completed, on one build, no nondeterminism anywhere.
       const conversations = await runsOf(client, `CampaignId = "${campaignId}"`);
@@ -230,6 +233,19 @@ function upgradeMidCampaign(backend: string, env: Record<string, string>) {
       expect(campaignRuns.slice(firstOnB).every((r) => r.builds.has(buildB))).toBe(true);
       expect(campaignRuns.at(-1)!.status).toBe('COMPLETED');
 
+      console.log(
+        JSON.stringify({
+          msg: 'upgrade-mid-campaign',
+          backend,
+          items: ITEMS,
+          conversationsOnA: onA.length,
+          conversationsOnB: onB.length,
+          campaignRuns: campaignRuns.length,
+          switchToCurrentMs: currentAt - switchedAt,
+          switchToDrainedMs: drainedAt - switchedAt,
+        }),
+      );
+
       // The dataset is whole: every conversation in it once.
       const lines = readFileSync(
         path.join(stack.outputDir, 'campaigns', campaignId, 'conversations.jsonl'),
@@ -237,8 +253,9 @@ function upgradeMidCampaign(backend: string, env: Record<string, string>) {
       )
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { metadata?: { conversation_id?: string }; conversation_id?: string });
+        .map((l) => JSON.parse(l) as { id: string });
       expect(lines).toHaveLength(ITEMS);
+      expect(new Set(lines.map((l) => l.id))).toEqual(new Set(conversations.map((c) => c.workflowId)));
     },
     30 * 60_000,
   );
