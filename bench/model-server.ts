@@ -6,8 +6,6 @@
  * prompt it found in a slot's cache (`loading cache slot ... prompt=N used=M`), which gives the share of prompt
  * tokens it evaluated: its `prompt_eval_count` counts the whole prompt either way.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { componentSpecs } from '../src/stack/components';
@@ -15,87 +13,9 @@ import { freePorts } from '../src/stack/ports';
 import { Supervisor } from '../src/stack/supervisor';
 import { isolatedStackEnv } from '../src/stack/isolated-env';
 import { loadConfig } from '../src/shared/config';
+import type { RecordedCall } from '../test/fixtures/recording-proxy';
 
-/** One model call as the proxy saw it: Ollama's route, the request body, and what the reply counted. */
-export interface RecordedCall {
-  route: '/api/generate' | '/api/chat';
-  body: Record<string, unknown>;
-  promptEvalCount: number;
-  evalCount: number;
-  /** Epoch ms when the proxy received the call and when it had the answer. */
-  startedAt: number;
-  endedAt: number;
-}
-
-const MODEL_ROUTES = new Set(['/api/generate', '/api/chat']);
-
-/** Forwards everything to `target` and records the model calls that succeeded. */
-export class RecordingProxy {
-  calls: RecordedCall[] = [];
-  private server?: Server;
-
-  constructor(private target = '') {}
-
-  /** Where the calls go; settable until the first one comes. */
-  forwardTo(target: string): void {
-    this.target = target;
-  }
-
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const startedAt = Date.now();
-        const body = Buffer.concat(chunks);
-        const abort = new AbortController();
-        res.once('close', () => abort.abort());
-        const headers = new Headers();
-        for (const [name, value] of Object.entries(req.headers)) {
-          if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name)) {
-            headers.set(name, value);
-          }
-        }
-        fetch(`${this.target}${req.url ?? '/'}`, {
-          method: req.method,
-          headers,
-          ...(body.length > 0 && { body }),
-          signal: abort.signal,
-        })
-          .then(async (upstream) => {
-            const text = await upstream.text();
-            const route = req.url ?? '';
-            if (upstream.ok && MODEL_ROUTES.has(route)) {
-              const reply = JSON.parse(text) as { prompt_eval_count?: number; eval_count?: number };
-              this.calls.push({
-                route: route as RecordedCall['route'],
-                body: JSON.parse(body.toString('utf8')) as Record<string, unknown>,
-                promptEvalCount: reply.prompt_eval_count ?? 0,
-                evalCount: reply.eval_count ?? 0,
-                startedAt,
-                endedAt: Date.now(),
-              });
-            }
-            res.writeHead(upstream.status, {
-              'content-type': upstream.headers.get('content-type') ?? 'application/json',
-            });
-            res.end(text);
-          })
-          .catch(() => {
-            if (!res.headersSent) res.writeHead(502);
-            res.end();
-          });
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
+export { RecordingProxy, type RecordedCall } from '../test/fixtures/recording-proxy';
 
 export interface OllamaAlone {
   url: string;

@@ -126,10 +126,12 @@ function errorResult(err: unknown, keys: Record<string, unknown>, logger: Logger
   const code = known ? err.code : 'INTERNAL';
   const message = known ? err.message : 'Internal error';
   const retryable = err instanceof UpstreamError ? err.retryable : false;
-  if (statusCode >= 500)
-    logger.error('request failed', { ...keys, statusCode, code, retryable, error: describe(err) });
-  else logger.warn('request rejected', { ...keys, statusCode, code, retryable, reason: message });
-  const body = llm.v1.ErrorResponse.encode({ code, message, retryable, requestId }).finish();
+  // The model server's own wait travels on to the REST service, which then does not call again sooner.
+  const retryAfterMs = err instanceof UpstreamError ? Math.ceil(err.retryAfterMs ?? 0) : 0;
+  const facts = { ...keys, statusCode, code, retryable, ...(retryAfterMs > 0 && { retryAfterMs }) };
+  if (statusCode >= 500) logger.error('request failed', { ...facts, error: describe(err) });
+  else logger.warn('request rejected', { ...facts, reason: message });
+  const body = llm.v1.ErrorResponse.encode({ code, message, retryable, requestId, retryAfterMs }).finish();
   return protobufResult(statusCode, requestId, body);
 }
 

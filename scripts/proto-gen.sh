@@ -10,6 +10,10 @@ npx pbjs --target static-module --wrap commonjs --no-beautify --no-delimited --f
   --path proto --out "$out/llm.js" proto/llm/v1/llm.proto
 npx pbts --no-comments --out "$out/llm.d.ts" "$out/llm.js"
 if [[ "${1:-}" == "--check" ]]; then
-  diff -q "$out/llm.js" src/generated/llm.js && diff -q "$out/llm.d.ts" src/generated/llm.d.ts
+  # Both compared, and the status kept: under `set -e` a failing `diff` inside an `&&` list would not stop the script.
+  drift=0
+  diff -q "$out/llm.js" src/generated/llm.js || drift=1
+  diff -q "$out/llm.d.ts" src/generated/llm.d.ts || drift=1
   rm -rf "$out"
+  exit "$drift"
 fi

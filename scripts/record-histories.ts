@@ -1,10 +1,11 @@
 /**
- * `npm run histories:record`: runs one conversation per scenario on a real Temporal dev server with the real
- * worker (models replaced by a fixed-latency fake) and saves each run's event history under
- * test/fixtures/histories/. test/integration/replay.test.ts replays them against the current workflow code, so a
- * change that would break conversations already running fails CI. Re-record only when such a break is intended
- * (and running conversations have been drained or versioned with `patched`). `npm run histories:record -- name…`
- * records only the named scenarios, leaving the other files as they are.
+ * `npm run histories:record`: runs one workflow per scenario (a way a conversation or a campaign ends) on a real
+ * Temporal dev server with the real worker (models replaced by a fixed-latency fake) and saves each run's event
+ * history under test/fixtures/histories/. test/integration/replay.test.ts replays them against the workflow code,
+ * so code that does not replay its own build's histories fails CI. Record again whenever a change alters a
+ * workflow's commands: running workflows stay on the build that started them (worker deployment versioning), so
+ * only the current build's histories matter. `npm run histories:record -- name…` records only the named scenarios,
+ * leaving the other files as they are.
  */
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -20,10 +21,15 @@ import {
   type ConversationInput,
 } from '../src/contracts/conversation';
 import type { conversationWorkflow } from '../src/worker/workflows';
-import { campaignStatusQuery, pauseCampaignSignal, resumeCampaignSignal } from '../src/contracts/campaign';
+import {
+  campaignStatusQuery,
+  cancelCampaignSignal,
+  pauseCampaignSignal,
+  resumeCampaignSignal,
+} from '../src/contracts/campaign';
 import type { CampaignSpec } from '../src/contracts/campaign-spec';
 import { CAMPAIGN_WORKFLOW_TYPE } from '../src/contracts/campaign';
-import type { campaignWorkflow } from '../src/campaign/workflows/campaign';
+import { ITEMS_PER_RUN, type campaignWorkflow } from '../src/campaign/workflows/campaign';
 import { startBenchStack } from '../bench/full-stack';
 import { repoRoot } from '../src/stack/paths';
 
@@ -35,6 +41,8 @@ interface Scenario {
   input: Omit<ConversationInput, 'conversationId'>;
   /** What a user does while the run goes on. */
   during?: (handle: Handle) => Promise<void>;
+  /** The run ends by failing (a cancel): the history is kept all the same. */
+  fails?: boolean;
 }
 
 async function untilTurns(handle: Handle, turns: number): Promise<void> {
@@ -71,9 +79,21 @@ const SCENARIOS: Record<string, Scenario> = {
     },
   },
   'continue-as-new': { input: { initialQuery: 'Tell me about long talks', maxTurns: 30 } },
-  // Recorded with the provider task queues (the `provider-task-queues` patch) and a conversation budget.
-  'provider-queues-budget': {
+  budget: {
     input: { initialQuery: 'Tell me about budgets', maxTurns: 10, maxTotalTokens: 150 },
+  },
+  // An endpoint the worker does not know (the API would refuse it; a start from the Temporal CLI gets this far).
+  error: {
+    input: { initialQuery: 'Tell me about errors', maxTurns: 3, cloud: { endpoint: 'no-such-endpoint' } },
+  },
+  // Cancelled through Temporal: what was said is exported, then the run reports the cancellation.
+  cancelled: {
+    input: { initialQuery: 'Tell me about endings', maxTurns: 20, delayBetweenTurnsMs: 300 },
+    during: async (h) => {
+      await untilTurns(h, 1);
+      await h.cancel();
+    },
+    fails: true,
   },
   // The novelty guard: the fake model says the same thing about echoes until asked with a sampling seed. The local
   // side's resample (it sends one) finds a new question; the cloud's two resamples (no seed) do not, so the
@@ -101,6 +121,30 @@ const CAMPAIGN_SCENARIOS: Record<
       await h.signal(pauseCampaignSignal);
       await delay(1000);
       await h.signal(resumeCampaignSignal);
+    },
+  },
+  'campaign-cancelled': {
+    spec: {
+      name: 'history-cancelled',
+      seeds: ['Tell me about hills', 'Tell me about valleys', 'Tell me about plains'],
+      pairs: [{}],
+      maxTurns: 3,
+      delayBetweenTurnsMs: 300,
+      concurrency: 1,
+    },
+    during: async (h) => {
+      while ((await h.query(campaignStatusQuery)).counts.running < 1) await delay(100);
+      await h.signal(cancelCampaignSignal);
+    },
+  },
+  // One item more than a run starts: the first run continues as new, its last conversation still running.
+  'campaign-continue-as-new': {
+    spec: {
+      name: 'history-continue-as-new',
+      seeds: Array.from({ length: ITEMS_PER_RUN + 1 }, (_, i) => `Tell me about the number ${i}`),
+      pairs: [{}],
+      maxTurns: 1,
+      concurrency: 20,
     },
   },
 };
@@ -139,13 +183,16 @@ async function main(): Promise<void> {
         args: [{ ...scenario.input, conversationId: workflowId }],
       });
       await scenario.during?.(handle);
-      const result = await handle.result();
+      const ended = scenario.fails
+        ? await handle.result().then(
+            () => 'completed where it should have failed',
+            (err: unknown) => `failed: ${String(err)}`,
+          )
+        : await handle.result().then((result) => `${result.endReason}, ${result.completedTurns} turns`);
       // The first run: for continue-as-new that is the one that carried its state on.
       const history = await client.workflow.getHandle(workflowId, handle.firstExecutionRunId).fetchHistory();
       writeFileSync(path.join(OUT, `${name}.json`), historyToJSON(history));
-      console.log(
-        `${name}: ${result.endReason}, ${result.completedTurns} turns, ${history.events?.length} events`,
-      );
+      console.log(`${name}: ${ended}, ${history.events?.length} events`);
     }
   } finally {
     await connection.close();

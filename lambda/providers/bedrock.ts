@@ -20,6 +20,8 @@ import {
   messageOf,
   UpstreamError,
 } from '../../src/contracts/errors';
+import { parseRetryAfter } from '../../src/contracts/retry-after';
+import type { ResponseHeaders } from '../../src/contracts/retry-after';
 import { answerText, converseRequestBody } from '../../src/models/converse-request';
 import { unreachable } from './errors';
 import { traceModelCall } from '../../src/shared/telemetry/model-call';
@@ -136,7 +138,15 @@ export function createBedrockProvider({ client, modelId, timeoutMs }: BedrockPro
 function toUpstreamError(err: unknown): UpstreamError {
   const mapped = BEDROCK_ERRORS.find(([type]) => err instanceof type)?.[1];
   const message = `Bedrock: ${messageOf(err)}`;
-  if (mapped) return new UpstreamError(mapped.status, mapped.code, message, mapped.retryable, { cause: err });
+  if (mapped) {
+    // Where Bedrock (or a proxy in front of it) sends a wait with its throttling, as the SDK's own retry reads it.
+    const headers = (err as { $response?: { headers?: ResponseHeaders } }).$response?.headers;
+    const retryAfterMs = mapped.retryable && headers ? parseRetryAfter(headers) : undefined;
+    return new UpstreamError(mapped.status, mapped.code, message, mapped.retryable, {
+      cause: err,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  }
   if (isTimeoutError(err) || isAbortError(err))
     return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true, { cause: err });
   if (isConnectionError(err)) return unreachable('Bedrock', err);

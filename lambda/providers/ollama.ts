@@ -1,6 +1,8 @@
 import type { ChatResponse, GenerateResponse, Message } from 'ollama';
 import {
+  BadUpstreamResponseError,
   isAbortError,
+  isBadUpstreamResponse,
   isConnectionError,
   isTimeoutError,
   messageOf,
@@ -13,6 +15,7 @@ import {
   nextAnswerPrompt,
 } from '../../src/models/base-model-prompt';
 import type { OllamaClient, OllamaCallOptions } from '../../src/models/ollama-client';
+import { withoutUrls } from '../../src/contracts/text';
 import { unreachable } from './errors';
 import { traceModelCall } from '../../src/shared/telemetry/model-call';
 import { bedrockStopReason } from './stop-reasons';
@@ -103,13 +106,21 @@ function output(response: ChatResponse | GenerateResponse, text: string, model: 
 
 function toUpstreamError(err: unknown): UpstreamError {
   if (isConnectionError(err)) return unreachable('Ollama', err);
+  if (isBadUpstreamResponse(err)) {
+    return new BadUpstreamResponseError(
+      `Ollama sent a reply that is not JSON: ${withoutUrls(messageOf(err))}`,
+      {
+        cause: err,
+      },
+    );
+  }
   if (isTimeoutError(err) || isAbortError(err)) {
     return new UpstreamError(504, 'UPSTREAM_TIMEOUT', `Ollama: no answer before the deadline`, true, {
       cause: err,
     });
   }
   const status = (err as { status_code?: unknown }).status_code;
-  const message = `Ollama: ${messageOf(err)}`;
+  const message = `Ollama: ${withoutUrls(messageOf(err))}`;
   if (typeof status !== 'number')
     return new UpstreamError(502, 'UPSTREAM_ERROR', message, true, { cause: err });
   if (status === 404) return new UpstreamError(404, 'MODEL_NOT_FOUND', message, false, { cause: err });

@@ -2,7 +2,7 @@
  * The campaign routes of the Conversation API, mounted at `/campaigns` by its app (which has already applied the
  * rate limit and the bearer key): start a campaign from a JSON or YAML spec, follow it, pause, resume or cancel it.
  */
-import { isGrpcServiceError } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowFailedError } from '@temporalio/client';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import express from 'express';
@@ -10,7 +10,13 @@ import type { Request, RequestHandler } from 'express';
 import { isUtf8 } from 'node:buffer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HttpError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../contracts/errors';
+import {
+  HttpError,
+  messageOf,
+  NotFoundError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../contracts/errors';
 import { workflowResource } from '../shared/workflow-resource';
 import type { WorkflowClient } from '../shared/workflow-resource';
 import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../conversation/search-attributes';
@@ -28,7 +34,9 @@ import {
   resumeCampaignSignal,
 } from '../contracts/campaign';
 import { describeIssues, formatPath } from '../contracts/campaign-issues';
-import { estimateOf } from './estimate-settings';
+import { pilotSizeOf, runEstimate, type PilotSize } from './estimate-run';
+import { PilotError } from './estimate-sources';
+import { MAX_PILOT_ITEMS } from '../contracts/campaign-spec';
 import { renderReport, REPORT_FILE, reportContentSecurityPolicy, transcriptLinks } from './dataset/report';
 import { campaignKey, readManifest, readText } from '../output/campaign-files';
 import type { OutputStore } from '../output/store';
@@ -65,11 +73,31 @@ const pageQuery = z
   })
   .strict();
 
-/** `POST /campaigns?dryRun=true`: the estimate, nothing started. */
+/**
+ * `POST /campaigns?dryRun=true`: the estimate, nothing started; `&pilot=<items|auto>` runs a pilot of that many items
+ * first (and answers when it has ended).
+ */
 const startQuery = z
-  .object({ dryRun: z.enum(['true', 'false']).optional() })
+  .object({
+    dryRun: z.enum(['true', 'false']).optional(),
+    pilot: z
+      .string()
+      .refine(
+        (v) => v === 'auto' || (/^\d{1,6}$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_PILOT_ITEMS),
+        {
+          message: `must be auto or a number of items, 1..${MAX_PILOT_ITEMS}`,
+        },
+      )
+      .transform((v): PilotSize => (v === 'auto' ? 'auto' : Number(v)))
+      .optional(),
+  })
   .strict()
-  .transform((q) => ({ dryRun: q.dryRun === 'true' }));
+  .superRefine((q, ctx) => {
+    if (q.pilot !== undefined && q.dryRun !== 'true') {
+      ctx.addIssue({ code: 'custom', path: ['pilot'], message: 'goes with dryRun=true' });
+    }
+  })
+  .transform((q) => ({ dryRun: q.dryRun === 'true', ...(q.pilot !== undefined && { pilot: q.pilot }) }));
 
 /** How often the live report page of a running campaign reloads itself. */
 export const REPORT_REFRESH_SECONDS = 3;
@@ -91,7 +119,7 @@ export function campaignRoutes({
     `${config.PUBLIC_BASE_URL ?? ''}/campaigns/${encodeURIComponent(campaignId)}`;
 
   router.post('/', async (req, res) => {
-    const { dryRun } = parseQuery(startQuery, req.query, 'dryRun');
+    const { dryRun, pilot } = parseQuery(startQuery, req.query, 'dryRun, pilot');
     const valid = await validateCampaign(req.body ?? {}, {
       inputDir: config.INPUT_DIR,
       ...(endpoints && { endpoints }),
@@ -103,13 +131,34 @@ export function campaignRoutes({
       );
     }
     if (dryRun) {
-      // The spec checked and planned, nothing started and nothing written: what it would cost.
+      // The spec checked and planned, nothing of it started: what it would cost, recorded for the campaign after.
+      const size = pilot === undefined ? undefined : pilotSizeOf(valid, pilot);
+      if (size && !size.ok) throw invalid('query', [{ field: 'pilot', message: size.message }]);
+      const made = await runEstimate({
+        campaign: valid,
+        settings: estimate,
+        store,
+        ...(size?.ok && {
+          pilot: {
+            client,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            inputDir: config.INPUT_DIR,
+            size: size.items,
+          },
+        }),
+      }).catch((err: unknown) => {
+        if (err instanceof PilotError || err instanceof WorkflowFailedError) {
+          throw new HttpError(422, 'PILOT_FAILED', `The pilot gave no estimate: ${messageOf(err)}`);
+        }
+        throw err;
+      });
       res.json({
         dryRun: true,
         campaignId: valid.campaignId,
         workflowId: campaignWorkflowId(valid.campaignId),
         itemCount: valid.items.length,
-        estimate: estimateOf(valid, estimate),
+        estimate: made.estimate,
+        recorded: made.recorded,
       });
       return;
     }

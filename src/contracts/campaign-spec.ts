@@ -13,6 +13,7 @@ import {
   MAX_MODEL_ID_CHARS,
   MAX_QUERY_CHARS,
   MAX_SYSTEM_PROMPT_CHARS,
+  MAX_TURNS,
 } from './limits';
 import { CAMPAIGN_ID_PATTERN, CAMPAIGN_ID_RULE } from './campaign';
 import { seedsFileProblem } from './seeds-file-name';
@@ -36,6 +37,7 @@ export const MAX_CAMPAIGN_ITEMS = 100_000;
 export const MAX_SEEDS = 100_000;
 export const MAX_PAIRS = 50;
 export const MAX_REPEATS = 1000;
+export const MAX_PILOT_ITEMS = 10_000;
 
 const text = (max: number) =>
   z.string().trim().min(1).max(max).refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
@@ -136,13 +138,47 @@ function buildSpecSchema() {
       extends: z.string().regex(idPattern, CAMPAIGN_ID_RULE).optional(),
       /** Near-duplicate conversations (nearDuplicateOf in the manifest) are left out of the exports. */
       dedup: z.boolean().optional(),
+      /**
+       * Rules that keep the good part of the dataset: the `train` split holds the conversations none drops, the
+       * `dropped` split the others, each with the rules that dropped it (see campaign/dataset/curate.ts).
+       */
+      curate: z
+        .object({
+          minTurns: z.number().int().min(1).max(MAX_TURNS).optional(),
+          maxRepetition: z.number().min(0).max(1).optional(),
+          maxConsecutiveOverlap: z.number().min(0).max(1).optional(),
+          dropEmpty: z.boolean().optional(),
+          dropTruncated: z.boolean().optional(),
+          dropNearDuplicates: z.boolean().optional(),
+          minJudgeScore: z.number().int().min(1).max(10).optional(),
+        })
+        .strict()
+        .optional(),
       /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/batch-spec.ts). */
       cloudBatch: cloudBatchSchema().optional(),
+      /**
+       * This campaign runs a stratified sample of `items` of the spec's items (every pair and grid cell in it): the
+       * pilot of the campaign `of`, which takes its completed items over (see campaign/pilot.ts).
+       */
+      pilot: z
+        .object({
+          items: z.number().int().min(1).max(MAX_PILOT_ITEMS),
+          of: z.string().regex(idPattern, CAMPAIGN_ID_RULE),
+        })
+        .strict()
+        .optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {
       if (spec.extends !== undefined && spec.extends === spec.campaignId) {
         ctx.addIssue({ code: 'custom', path: ['extends'], message: 'names this campaign itself' });
+      }
+      if (spec.curate?.minJudgeScore !== undefined && spec.judge === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['curate', 'minJudgeScore'],
+          message: 'needs a judge: give the spec a judge',
+        });
       }
       if ((spec.seeds === undefined) === (spec.seedsFile === undefined)) {
         ctx.addIssue({ code: 'custom', path: ['seeds'], message: 'give exactly one of seeds or seedsFile' });

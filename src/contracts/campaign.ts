@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ConversationInput, EndReason, TokenUsage } from './conversation';
+import type { EstimateComparison, EstimateRecord } from './campaign-estimate';
 
 export const CAMPAIGN_WORKFLOW_TYPE = 'campaignWorkflow';
 /**
@@ -106,6 +107,8 @@ export interface PlanMeta {
   specHash: string;
   seedsFile?: { name: string; sha256: string };
   parent?: { campaignId: string; reusedItems: number };
+  /** The estimate.json made of this spec before it started, and how many of its pilot's items it took over. */
+  estimate?: EstimateRecord & { pilotReusedItems?: number };
 }
 
 export type ItemState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -195,6 +198,74 @@ export interface QualityFlags {
   resamples: number;
   meanReplyChars: number;
   endReason?: EndReason;
+  /** Distinct word unigrams and bigrams over all n-grams of the conversation's replies (0..1; see dataset/diversity.ts). */
+  distinct1: number;
+  distinct2: number;
+  /**
+   * Per side, the mean share of a reply's word trigrams already in the side's previous reply (0..1): how much turn
+   * k+1 repeats turn k. Null for a side with fewer than two replies.
+   */
+  turnOverlap: { cloud: number | null; local: number | null };
+  /** The collapse rule of dataset/diversity.ts: consecutive replies of one side repeating each other, or ended as repetition. */
+  collapsed: boolean;
+}
+
+/** One side's diversity over the replies of a dataset or group. */
+export interface SideDiversity {
+  replies: number;
+  /** Distinct word n-grams over all word n-grams of the side's replies, n = 1, 2, 3 (0..1). */
+  distinct1: number;
+  distinct2: number;
+  distinct3: number;
+  /** The replies' UTF-8 bytes over their DEFLATE (gzip) size: higher is more repetitive. Null with no text. */
+  compressionRatio: number | null;
+}
+
+/** Diversity and collapse of a set of conversations (see dataset/diversity.ts for each measure). */
+export interface GroupDiversity {
+  conversations: number;
+  cloud: SideDiversity;
+  local: SideDiversity;
+  /** Share of the conversations that are near-duplicates of another (`nearDuplicateOf`). */
+  nearDuplicateRate: number;
+  /**
+   * Mean word-trigram Jaccard similarity over every pair of a fixed-size sample of the conversations (their
+   * replies); null under two conversations.
+   */
+  selfSimilarity: number | null;
+  collapseRate: number;
+}
+
+/** The dataset's diversity: all of it, then per pair, grid cell and seed. */
+export interface DatasetDiversity {
+  /** Conversations in the self-similarity sample of each group, at most. */
+  sampleSize: number;
+  dataset: GroupDiversity;
+  pairs: (GroupDiversity & { pairIndex: number; cloudModel: string; localModel: string })[];
+  gridCells: (GroupDiversity & { grid: Record<string, string | number> })[];
+  seeds: (GroupDiversity & { seedId: string })[];
+}
+
+/** The spec's `curate` rules, each naming what it drops (see dataset/curate.ts). */
+export const CURATE_RULES = [
+  'minTurns',
+  'maxRepetition',
+  'maxConsecutiveOverlap',
+  'dropEmpty',
+  'dropTruncated',
+  'dropNearDuplicates',
+  'minJudgeScore',
+] as const;
+export type CurateRule = (typeof CURATE_RULES)[number];
+
+/** What curation kept: the dataset's `train` split, and the `dropped` one with the rule(s) that dropped each. */
+export interface CurationSummary {
+  /** Conversations curated: those that said something (less the near-duplicates `dedup: true` leaves out). */
+  candidates: number;
+  kept: number;
+  dropped: number;
+  /** Conversations each rule matched (one may match several). */
+  byRule: Partial<Record<CurateRule, number>>;
 }
 
 /** A side's sampling as the item ran it: the item's options, else the worker's defaults where known. */
@@ -227,17 +298,22 @@ export interface ManifestItem {
    * see dataset/near-duplicates.ts): that one's item hash, the first item of their cluster.
    */
   nearDuplicateOf?: string;
+  /** Set by the dataset's export under `curate`: the rules that dropped this conversation into the `dropped` split. */
+  droppedBy?: CurateRule[];
 }
 
 export interface ModelProvenance {
   side: 'cloud' | 'local';
   model: string;
+  /** The endpoint that served it, when not the side's default (as in an item's `sampling`). */
+  endpoint?: string;
   /** Ollama: the digest and details from /api/tags and /api/show. */
   digest?: string;
+  /** Ollama's /api/show details; an OpenAI-compatible server's /v1/models entry (owner, creation time…). */
   details?: Record<string, unknown>;
-  /** Cloud: the region the Lambda calls Bedrock in, where known. */
+  /** Bedrock (the Lambda path): the region the Lambda calls Bedrock in, where known. */
   region?: string;
-  /** Why the look-up failed (Ollama unreachable, model unknown); tried again at the next checkpoint. */
+  /** Why the look-up failed (server unreachable, model unknown); each model is looked up once per campaign. */
   lookupError?: string;
 }
 
@@ -284,6 +360,12 @@ export interface CampaignManifest {
   startedAt: string;
   updatedAt: string;
   endedAt?: string;
+  /** When an estimate was made of the spec before it started: the estimate beside what the campaign spent. */
+  estimate?: EstimateComparison;
+  /** Written with the dataset: diversity and collapse over every conversation that said something. */
+  diversity?: DatasetDiversity;
+  /** Written with the dataset when the spec has `curate`. */
+  curation?: CurationSummary;
   items: ManifestItem[];
 }
 

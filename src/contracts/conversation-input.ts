@@ -107,36 +107,9 @@ function fnv1a(text: string): string {
   return hash.toString(16).padStart(8, '0');
 }
 
-/**
- * The output file rule before input rules v2: kept only for conversations accepted under it (see
- * `conversationInputV1`). Do not use it for new input.
- */
-function outputFileProblemV1(name: string): string | undefined {
-  if (name.length === 0 || name.length > 255) return 'must be 1..255 characters';
-  if (name.includes('\0')) return 'must not contain NUL';
-  if (name.includes('\\')) return 'must not contain backslashes';
-  if (name.startsWith('/')) return 'must be a relative path inside the output folder';
-  if (!name.toLowerCase().endsWith('.csv')) return 'must end with .csv';
-  const segments = name.split('/');
-  if (segments.some((s) => s === '..')) return 'must not contain ".." segments';
-  if (segments.some((s) => s === '' || s === '.' || !/^[\w.@+-]+$/u.test(s))) {
-    return 'path segments may only use letters, digits and . _ - @ +';
-  }
-  return undefined;
-}
-
-/**
- * Input rules v2 (well-formed text in every free-text field; the stricter output file name) apply to new
- * conversations. `v1` builds the rules as they were before, which the workflow applies to a conversation that
- * was accepted under them, so a rule added later never fails a conversation already running.
- */
-type InputRules = 'v1' | 'v2';
-
-function buildSchemas(rules: InputRules) {
-  /** Free text: from v2 on, only text the wire can carry (see isWellFormedText). */
-  const text = <T extends z.ZodString>(schema: T) =>
-    rules === 'v1' ? schema : schema.refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
-  const fileProblem = rules === 'v1' ? outputFileProblemV1 : outputFileProblem;
+function buildSchemas() {
+  /** Free text: only text the wire can carry (see isWellFormedText). */
+  const text = <T extends z.ZodString>(schema: T) => schema.refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
 
   const conversationId = z
     .string()
@@ -182,7 +155,7 @@ function buildSchemas(rules: InputRules) {
       outputFile: z
         .string()
         .superRefine((name, ctx) => {
-          const problem = fileProblem(name);
+          const problem = outputFileProblem(name);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         })
         .optional(),
@@ -251,11 +224,7 @@ function buildSchemas(rules: InputRules) {
   return { conversationId, cloudOptions, localOptions, conversationInput };
 }
 
-const schemas = {
-  ...buildSchemas('v2'),
-  /** Only for conversations accepted before input rules v2 (see InputRules); never for new input. */
-  conversationInputV1: buildSchemas('v1').conversationInput,
-};
+const schemas = buildSchemas();
 type InputSchemas = typeof schemas;
 
 export function inputSchemas(): InputSchemas {

@@ -104,10 +104,10 @@ export interface ConversationContinuation {
   turns: Turn[];
   paused: boolean;
   stopRequested: boolean;
-  /** The stop was the campaign's budget (unset in runs carried before it existed). */
-  stopForBudget?: boolean;
-  /** Where the model calls run (see PROVIDER_TASK_QUEUES_PATCH); unset in runs that call them on their own queue. */
-  taskQueues?: { cloud: string; local: string };
+  /** The stop was the campaign's budget. */
+  stopForBudget: boolean;
+  /** Where the model calls run, as the first run's worker said (the `providerTaskQueues` local activity). */
+  taskQueues: { cloud: string; local: string };
   /** Epoch milliseconds. */
   deadline: number;
   /** How many runs came before this one. */

@@ -90,6 +90,9 @@ export class TooManyRequestsError extends HttpError {
   }
 }
 
+/** The code of a 200 whose body is not the reply the API defines, on every model path and over HTTP. */
+export const BAD_UPSTREAM_RESPONSE = 'BAD_UPSTREAM_RESPONSE';
+
 export interface UpstreamErrorOptions extends HttpErrorOptions {
   /** How long the upstream asked its callers to wait before the next call (its `Retry-After`). */
   retryAfterMs?: number;
@@ -106,9 +109,37 @@ export class UpstreamError extends HttpError {
     readonly retryable: boolean,
     options?: UpstreamErrorOptions,
   ) {
-    // In the JSON body too, so an HTTP caller (e.g. a Temporal activity) knows whether to retry.
-    super(statusCode, code, message, { retryable }, options);
-    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    const retryAfterMs = options?.retryAfterMs;
+    // In the JSON body too, so an HTTP caller (e.g. a Temporal activity) knows whether to retry, and when; the
+    // `Retry-After` header says the same in whole seconds for any other client.
+    super(
+      statusCode,
+      code,
+      message,
+      { retryable, ...(retryAfterMs !== undefined && { retryAfterMs }) },
+      {
+        ...options,
+        ...(retryAfterMs !== undefined && {
+          headers: {
+            'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+            ...options?.headers,
+          },
+        }),
+      },
+    );
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The upstream answered 200 with a body that is not the reply its API defines (not JSON, not the shape, not
+ * decodable protobuf): a proxy's error page, a truncated body, a wrong base URL. Retryable, by Temporal only and at
+ * most BAD_REPLY_MAX_ATTEMPTS times (see upstreamFailure): inner layers do not retry it.
+ */
+export class BadUpstreamResponseError extends UpstreamError {
+  override readonly name = 'BadUpstreamResponseError';
+  constructor(message: string, options?: HttpErrorOptions) {
+    super(502, BAD_UPSTREAM_RESPONSE, message, true, options);
   }
 }
 
@@ -136,7 +167,7 @@ export class CircuitOpenError extends UpstreamError {
   override readonly name = 'CircuitOpenError';
   constructor(retryAfterMs: number) {
     super(503, 'CIRCUIT_OPEN', 'The model upstream is failing; requests are paused until it recovers', true, {
-      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+      retryAfterMs,
     });
   }
 }
@@ -193,6 +224,14 @@ export function isRetryableUpstreamError(err: unknown): err is UpstreamError {
  */
 export function isUpstreamTimeout(err: unknown): err is UpstreamError {
   return err instanceof UpstreamError && err.statusCode === 504;
+}
+
+/**
+ * A reply that is not what the API defines: our BAD_UPSTREAM_RESPONSE (also when it crossed HTTP as a code), or a
+ * client library's failed JSON parse of a 200 body (ollama-js throws the `SyntaxError` of `response.json()`).
+ */
+export function isBadUpstreamResponse(err: unknown): boolean {
+  return err instanceof UpstreamError ? err.code === BAD_UPSTREAM_RESPONSE : nameOf(err) === 'SyntaxError';
 }
 
 /** The circuit breaker refused the call: nothing was sent. */

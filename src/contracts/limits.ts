@@ -35,6 +35,17 @@ export const DEFAULT_CLOUD_MAX_TOKENS = 150;
 /** The local model's question length when nobody sets it (`LOCAL_MAX_TOKENS`). */
 export const DEFAULT_LOCAL_MAX_TOKENS = 96;
 
+/**
+ * A model endpoint's context window in tokens (`contextTokens`, LOCAL_/CLOUD_CONTEXT_TOKENS) when nobody sets it:
+ * Ollama's own default context length (v0.6 and later), so a prompt kept within it is never truncated by Ollama,
+ * which would cut its start and with it the cached prefix. Raise it with the server's (OLLAMA_CONTEXT_LENGTH,
+ * vLLM's --max-model-len) and the model's.
+ */
+export const DEFAULT_CONTEXT_TOKENS = 4096;
+/** Below this, a prompt would hold little more than the system prompt and one reply. */
+export const MIN_CONTEXT_TOKENS = 1024;
+export const MAX_CONTEXT_TOKENS = 10_000_000;
+
 /** Bedrock Converse's temperature range. */
 export const CLOUD_TEMPERATURE = { min: 0, max: 1 } as const;
 /** Ollama's. */
@@ -74,3 +85,10 @@ export const DEFAULT_MAX_RUNNING_CONVERSATIONS = 1000;
 
 /** The local Bedrock batch stand-in's port (`BEDROCK_BATCH_PORT`): read by the stand-in and by the local stack. */
 export const DEFAULT_BEDROCK_BATCH_PORT = 3001;
+
+/**
+ * A model server that answers 200 with a body that is not the reply its API defines (not JSON, not the shape, not
+ * decodable protobuf) gets this many activity attempts for the call: a proxy's passing fault is retried, a server
+ * that always answers so ends the item after the last, with a non-retryable failure that says why.
+ */
+export const BAD_REPLY_MAX_ATTEMPTS = 3;

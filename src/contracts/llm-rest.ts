@@ -83,6 +83,11 @@ export const errorBodySchema = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    details: z.object({ retryable: z.boolean() }).partial().optional().catch(undefined),
+    /** An upstream failure's: whether to try again, and how long its server asked to wait first. */
+    details: z
+      .object({ retryable: z.boolean(), retryAfterMs: z.number().nonnegative() })
+      .partial()
+      .optional()
+      .catch(undefined),
   }),
 });

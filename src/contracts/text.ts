@@ -16,3 +16,13 @@ export function isWellFormedText(text: string): boolean {
 
 export const NOT_WELL_FORMED_MESSAGE =
   'must be well-formed Unicode text (it holds a lone UTF-16 surrogate such as \\ud800, which cannot be sent on)';
+
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
+
+/**
+ * The text with every URL replaced by `<url>`: a model server's error body (a proxy's page) quoted in an error
+ * message would otherwise carry an address of the operator's network into API answers and dataset files.
+ */
+export function withoutUrls(text: string): string {
+  return text.replace(URL_IN_TEXT, '<url>');
+}

@@ -151,6 +151,7 @@ export namespace llm {
             message: string;
             retryable: boolean;
             requestId: string;
+            retryAfterMs: number;
             static create(properties: llm.v1.ErrorResponse.$Shape): llm.v1.ErrorResponse & llm.v1.ErrorResponse.$Shape;
             static create(properties?: llm.v1.ErrorResponse.$Properties): llm.v1.ErrorResponse;
             static encode(m: llm.v1.ErrorResponse.$Properties, w?: $protobuf.Writer): $protobuf.Writer;
@@ -168,6 +169,7 @@ export namespace llm {
                 message?: (string|null);
                 retryable?: (boolean|null);
                 requestId?: (string|null);
+                retryAfterMs?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = llm.v1.ErrorResponse.$Properties;

@@ -1527,6 +1527,7 @@ $root.llm = (function() {
              * @property {string|null} [message] ErrorResponse message
              * @property {boolean|null} [retryable] ErrorResponse retryable
              * @property {string|null} [requestId] ErrorResponse requestId
+             * @property {number|null} [retryAfterMs] ErrorResponse retryAfterMs
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1591,6 +1592,14 @@ $root.llm = (function() {
             ErrorResponse.prototype.requestId = "";
 
             /**
+             * ErrorResponse retryAfterMs.
+             * @member {number} retryAfterMs
+             * @memberof llm.v1.ErrorResponse
+             * @instance
+             */
+            ErrorResponse.prototype.retryAfterMs = 0;
+
+            /**
              * Creates a new ErrorResponse instance using the specified properties.
              * @function create
              * @memberof llm.v1.ErrorResponse
@@ -1630,6 +1639,8 @@ $root.llm = (function() {
                     w.uint32(/* id 3, wireType 0 =*/24).bool(m.retryable);
                 if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId") && m.requestId !== "")
                     w.uint32(/* id 4, wireType 2 =*/34).string(m.requestId);
+                if (m.retryAfterMs != null && $Object.hasOwnProperty.call(m, "retryAfterMs") && m.retryAfterMs !== 0)
+                    w.uint32(/* id 5, wireType 0 =*/40).uint32(m.retryAfterMs);
                 if (m.$unknowns != null && $Object.hasOwnProperty.call(m, "$unknowns"))
                     for (var i = 0; i < m.$unknowns.length; ++i)
                         w.raw(m.$unknowns[i]);
@@ -1710,6 +1721,15 @@ $root.llm = (function() {
                                 delete m.requestId;
                             continue;
                         }
+                    case 5: {
+                            if (u !== 0)
+                                break;
+                            if (v = r.uint32())
+                                m.retryAfterMs = v;
+                            else
+                                delete m.retryAfterMs;
+                            continue;
+                        }
                     }
                     r.skipType(u, q, t);
                     if (!r.discardUnknown) {
@@ -1758,6 +1778,10 @@ $root.llm = (function() {
                     if (!$util.isString(m.requestId))
                         return "requestId: string expected";
                 }
+                if (m.retryAfterMs != null && $Object.hasOwnProperty.call(m, "retryAfterMs")) {
+                    if (!$util.isInteger(m.retryAfterMs))
+                        return "retryAfterMs: integer expected";
+                }
                 return null;
             };
 
@@ -1799,6 +1823,11 @@ $root.llm = (function() {
                         m.requestId = $String(d.requestId);
                     }
                 }
+                if (d.retryAfterMs != null) {
+                    if ($Number(d.retryAfterMs) !== 0) {
+                        m.retryAfterMs = d.retryAfterMs >>> 0;
+                    }
+                }
                 return m;
             };
 
@@ -1824,6 +1853,7 @@ $root.llm = (function() {
                     d.message = "";
                     d.retryable = false;
                     d.requestId = "";
+                    d.retryAfterMs = 0;
                 }
                 if (m.code != null && $Object.hasOwnProperty.call(m, "code")) {
                     d.code = m.code;
@@ -1836,6 +1866,9 @@ $root.llm = (function() {
                 }
                 if (m.requestId != null && $Object.hasOwnProperty.call(m, "requestId")) {
                     d.requestId = m.requestId;
+                }
+                if (m.retryAfterMs != null && $Object.hasOwnProperty.call(m, "retryAfterMs")) {
+                    d.retryAfterMs = m.retryAfterMs;
                 }
                 return d;
             };

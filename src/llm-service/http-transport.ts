@@ -14,6 +14,8 @@ export interface HttpReply {
   status: number;
   contentType: string;
   body: Uint8Array;
+  /** All of the reply's headers (names in lower case), e.g. API Gateway's `Retry-After` with its 429. */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 /** Sends one request and reads the whole reply. Fails with a `TimeoutError` or the socket's error (with `code`). */
@@ -58,6 +60,7 @@ export function createHttpTransport({ maxSockets = 256 } = {}): HttpTransport {
               status: res.statusCode ?? 0,
               contentType: res.headers['content-type'] ?? '',
               body: Buffer.concat(chunks),
+              headers: res.headers,
             });
           });
         },

@@ -2,10 +2,12 @@ import CircuitBreaker from 'opossum';
 import {
   CircuitOpenError,
   DeadlineExceededError,
+  isBadUpstreamResponse,
   isBreakerRejection,
   isCircuitOpenError,
   isHttpError,
   isRetryableUpstreamError,
+  isUpstreamError,
   isUpstreamTimeout,
 } from '../contracts/errors';
 import type { Logger } from '../shared/logger';
@@ -46,8 +48,10 @@ const code = (err: unknown) => (isHttpError(err) ? err.code : 'INTERNAL');
 /**
  * Wraps the gateway client: each attempt goes through a circuit breaker (opossum), and a failed attempt that may
  * succeed later is retried at most `retry.retries` (0 or 1) times, with exponential backoff and jitter, and only
- * while the call's deadline leaves `retry.minAttemptMs` for it. Timeouts are not retried (ours, the gateway's or the
- * model's): the time is spent, and a slow provider must not get more calls. Temporal's activity retries own
+ * while the call's deadline leaves `retry.minAttemptMs` for it, never sooner than the upstream's Retry-After asked
+ * (a longer wait than `retry.maxMs` is left to the caller). Timeouts are not retried (ours, the gateway's or the
+ * model's): the time is spent, and a slow provider must not get more calls. Nor is a 200 with a bad body: the
+ * activity's attempts count those (BAD_REPLY_MAX_ATTEMPTS). Temporal's activity retries own
  * everything beyond that one retry. A call whose deadline has passed is not sent, and not counted by the breaker.
  */
 export function createResilientUpstream(
@@ -115,7 +119,10 @@ export function createResilientUpstream(
       if (options.deadline <= Date.now()) throw new DeadlineExceededError();
       return withRetries(() => attempt(request, options), retry, {
         shouldRetry: (err) =>
-          isRetryableUpstreamError(err) && !isUpstreamTimeout(err) && !isCircuitOpenError(err),
+          isRetryableUpstreamError(err) &&
+          !isUpstreamTimeout(err) &&
+          !isCircuitOpenError(err) &&
+          !isBadUpstreamResponse(err),
         onRetry: (err, n, delayMs) => {
           metrics?.retries.inc({ code: code(err) });
           logger.warn(
@@ -127,6 +134,13 @@ export function createResilientUpstream(
           logger.info(
             { requestId: request.requestId, remainingMs, code: code(err) },
             'not retrying upstream: too little time left before the deadline',
+          );
+        },
+        retryAfterMs: (err) => (isUpstreamError(err) ? err.retryAfterMs : undefined),
+        onLongWait: (err, retryAfterMs) => {
+          logger.info(
+            { requestId: request.requestId, retryAfterMs, code: code(err) },
+            'not retrying upstream: it asked for a longer wait than UPSTREAM_RETRY_MAX_MS; the caller retries after it',
           );
         },
         deadline: options.deadline,

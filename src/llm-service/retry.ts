@@ -30,6 +30,13 @@ export interface RetryHooks {
   onRetry?(err: unknown, retry: number, delayMs: number): void;
   /** Called when a failure worth retrying is not retried because the deadline leaves too little time. */
   onDeadline?(err: unknown, remainingMs: number): void;
+  /**
+   * How long the failed call's server asked to wait (its Retry-After), if it did: the retry waits at least that
+   * long, and is not made here when that is more than `maxMs` (the caller's own, slot-free retry waits instead).
+   */
+  retryAfterMs?(err: unknown): number | undefined;
+  /** Called when a failure is not retried because its server asked for a wait longer than `maxMs`. */
+  onLongWait?(err: unknown, retryAfterMs: number): void;
   /** Epoch ms (this host's clock) by which the whole call must be done. */
   deadline?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -40,8 +47,8 @@ export interface RetryHooks {
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs `attempt` until it succeeds, fails with an error not worth retrying, the retries are spent, or the deadline
- * leaves less than `minAttemptMs` for another attempt.
+ * Runs `attempt` until it succeeds, fails with an error not worth retrying, the retries are spent, the server asked
+ * for a longer wait than `maxMs`, or the deadline leaves less than `minAttemptMs` for another attempt.
  */
 export async function withRetries<T>(
   attempt: () => Promise<T>,
@@ -50,6 +57,8 @@ export async function withRetries<T>(
     shouldRetry,
     onRetry,
     onDeadline,
+    retryAfterMs = () => undefined,
+    onLongWait,
     deadline = Infinity,
     sleep = defaultSleep,
     random,
@@ -61,7 +70,12 @@ export async function withRetries<T>(
       return await attempt();
     } catch (err) {
       if (retry >= policy.retries || !shouldRetry(err)) throw err;
-      const delayMs = backoffDelay(retry, policy, random);
+      const askedMs = retryAfterMs(err) ?? 0;
+      if (askedMs > policy.maxMs) {
+        onLongWait?.(err, askedMs);
+        throw err;
+      }
+      const delayMs = Math.max(backoffDelay(retry, policy, random), askedMs);
       const remainingMs = deadline - now() - delayMs;
       if (remainingMs < policy.minAttemptMs) {
         onDeadline?.(err, remainingMs);

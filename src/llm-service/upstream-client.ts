@@ -3,7 +3,10 @@ import { createHttpTransport } from './http-transport';
 import type { HttpReply, HttpTransport } from './http-transport';
 import type { ChatMessage } from '../contracts/chat';
 import { REQUEST_TIMEOUT_HEADER } from '../contracts/deadline';
+import { parseRetryAfter } from '../contracts/retry-after';
+import { withoutUrls } from '../contracts/text';
 import {
+  BadUpstreamResponseError,
   DeadlineExceededError,
   isTimeoutError,
   UpstreamError,
@@ -100,9 +103,9 @@ export function createUpstreamClient({
           timeoutMs,
         });
       } catch (err) {
-        throw transportError(err, generateUrl, timeoutMs);
+        throw transportError(err, timeoutMs);
       }
-      if (!res.contentType.startsWith(PROTOBUF)) throw gatewayError(res.status, res.body);
+      if (!res.contentType.startsWith(PROTOBUF)) throw gatewayError(res);
       if (res.status !== 200) throw fromErrorResponse(res.status, res.body);
       const decoded = decode(llm.v1.GenerateResponse, res.body);
       return {
@@ -138,29 +141,38 @@ function serviceStatus(upstreamStatus: number): number {
   return 502;
 }
 
+/** The Lambda's ErrorResponse, with the wait its model server asked for (`retry_after_ms`, 0 for none). */
 function fromErrorResponse(status: number, bytes: Uint8Array): UpstreamError {
   const error = decode(llm.v1.ErrorResponse, bytes);
   const message =
     status === 400 ? error.message : `Upstream failed (${status} ${error.code}): ${error.message}`;
-  return new UpstreamError(serviceStatus(status), error.code || 'UPSTREAM_ERROR', message, error.retryable);
+  return new UpstreamError(serviceStatus(status), error.code || 'UPSTREAM_ERROR', message, error.retryable, {
+    ...(error.retryable && error.retryAfterMs > 0 && { retryAfterMs: error.retryAfterMs }),
+  });
 }
 
 /** API Gateway's own replies (throttling, timeouts, a Lambda crash, a wrong URL) are JSON, not protobuf. */
-function gatewayError(status: number, bytes: Uint8Array): UpstreamError {
-  const text = Buffer.from(bytes).toString('utf8').slice(0, 200);
+function gatewayError({ status, body, headers }: HttpReply): UpstreamError {
+  const text = withoutUrls(Buffer.from(body).toString('utf8')).slice(0, 200);
   const message = `API gateway answered ${status} without a protobuf body: ${text}`;
-  if (status === 429) return new UpstreamError(502, 'THROTTLED', message, true);
+  if (status === 429) {
+    const retryAfterMs = headers ? parseRetryAfter(headers) : undefined;
+    return new UpstreamError(502, 'THROTTLED', message, true, {
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  }
   if (status === 504) return new UpstreamError(504, 'UPSTREAM_TIMEOUT', message, true);
   // A 4xx from the gateway itself means our URL or request is wrong, which retrying will not fix.
-  return new UpstreamError(502, 'BAD_UPSTREAM_RESPONSE', message, status >= 500);
+  return new UpstreamError(502, 'UPSTREAM_ERROR', message, status >= 500);
 }
 
-function transportError(err: unknown, url: string, timeoutMs: number): UpstreamError {
+/** Named by role, not URL: the message travels on to API answers and manifests (API_GATEWAY_URL says where). */
+function transportError(err: unknown, timeoutMs: number): UpstreamError {
   if (isTimeoutError(err)) {
-    return new UpstreamTimeoutError(`No answer from ${url} within ${timeoutMs} ms`, { cause: err });
+    return new UpstreamTimeoutError(`No answer from the API gateway within ${timeoutMs} ms`, { cause: err });
   }
   const reason = String((err as { code?: unknown }).code ?? (err as Error).message);
-  return new UpstreamError(502, 'UPSTREAM_UNAVAILABLE', `Cannot reach ${url}: ${reason}`, true, {
+  return new UpstreamError(502, 'UPSTREAM_UNAVAILABLE', `Cannot reach the API gateway: ${reason}`, true, {
     cause: err,
   });
 }
@@ -169,12 +181,8 @@ function decode<T>(type: { decode(bytes: Uint8Array): T }, bytes: Uint8Array): T
   try {
     return type.decode(bytes);
   } catch (err) {
-    throw new UpstreamError(
-      502,
-      'BAD_UPSTREAM_RESPONSE',
-      `Undecodable protobuf from upstream: ${(err as Error).message}`,
-      false,
-      { cause: err },
-    );
+    throw new BadUpstreamResponseError(`Undecodable protobuf from upstream: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

@@ -53,18 +53,36 @@ export function transcriptPrompt(framing: string, body: string, next: Label): st
   return `${framing.trim()}\n\n${body.trim()}\n${next}:`;
 }
 
-/** The next question after an exchange; a `body` given stands in for the exchange's two lines. */
-export function nextQuestionPrompt(input: {
+/** A question and the answer it got. */
+export interface Exchange {
   question: string;
   answer: string;
+}
+
+/**
+ * The next question after the conversation so far (`exchanges`, oldest first): the framing, then each exchange as
+ * its `Question:` and `Answer:` lines, or, with a `template` (a conversation's questionTemplate), as the template's
+ * text (after the question's `Question:` line but for the first exchange), ending with the label the model
+ * continues. Append-only: the
+ * prompt after one more exchange starts with this one's exact text.
+ */
+export function nextQuestionPrompt(input: {
+  exchanges: readonly Exchange[];
   framing?: string;
-  body?: string;
+  template?: (exchange: Exchange) => string;
 }): string {
-  const exchange = dialogue([
-    { label: QUESTION, text: input.question },
-    { label: ANSWER, text: input.answer },
-  ]);
-  return transcriptPrompt(input.framing ?? DEFAULT_FRAMING, input.body ?? exchange, QUESTION);
+  const { template } = input;
+  const parts = input.exchanges.map((e, i) => {
+    if (!template) {
+      return dialogue([
+        { label: QUESTION, text: e.question },
+        { label: ANSWER, text: e.answer },
+      ]);
+    }
+    const rendered = template(e).trim();
+    return i === 0 ? rendered : `${dialogue([{ label: QUESTION, text: e.question }])}\n${rendered}`;
+  });
+  return transcriptPrompt(input.framing ?? DEFAULT_FRAMING, parts.join('\n'), QUESTION);
 }
 
 /** The next answer to a chat history: user turns are the questions, assistant turns the answers. */

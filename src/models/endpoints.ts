@@ -15,6 +15,13 @@
  *       api: chat                        # openai: chat (default) or completions, for a base model
  *       model: meta-llama/Llama-3.1-8B-Instruct   # optional: calls that name no model use this one
  *       caps: { maxConcurrentCalls: 64, maxCallsPerSecond: 0, maxTokensPerMinute: 0 }   # 0 = no limit
+ *       contextTokens: 32768             # the model's context window as served (default 4096)
+ *     - name: ollama-pair
+ *       kind: ollama
+ *       baseUrls:                        # replicas of one model server (instead of baseUrl), see replicas.ts
+ *         - http://10.0.0.5:11434
+ *         - { url: http://10.0.0.6:11434, maxConcurrentCalls: 4 }
+ *       routing: affinity                # affinity (default) | round-robin
  *
  * Read and validated once at start-up; a bad file is a ConfigError naming the file, the endpoint and the field.
  */
@@ -22,9 +29,17 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../contracts/errors';
-import { DEFAULT_ENDPOINTS, ENDPOINT_NAME_PATTERN, ENDPOINT_NAME_RULE } from '../contracts/limits';
+import {
+  DEFAULT_CONTEXT_TOKENS,
+  DEFAULT_ENDPOINTS,
+  ENDPOINT_NAME_PATTERN,
+  ENDPOINT_NAME_RULE,
+  MAX_CONTEXT_TOKENS,
+  MIN_CONTEXT_TOKENS,
+} from '../contracts/limits';
 import type { Config } from '../shared/config';
 import { OPENAI_APIS, type OpenAiApi } from './openai-client';
+import { REPLICA_ROUTINGS, type EndpointReplica, type ReplicaRouting } from './replicas';
 
 export const ENDPOINT_KINDS = ['ollama', 'openai', 'bedrock'] as const;
 export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
@@ -44,6 +59,11 @@ export interface ModelEndpoint {
   kind: EndpointKind;
   /** Ollama's root, an OpenAI-compatible API's root (usually ending in /v1), or the LLM REST service's. */
   baseUrl: string;
+  /** The replicas of the server (`baseUrls`), the first at `baseUrl`; one replica when the file gives a baseUrl. */
+  replicas: readonly EndpointReplica[];
+  routing: ReplicaRouting;
+  /** The context window the server gives the model, in tokens: what a conversation's prompt is kept within. */
+  contextTokens: number;
   /** The environment variable that holds the key (read by `endpointApiKey`); unset: no key is sent. */
   apiKeyEnv?: string;
   /** `openai` only: chat completions, or completions for a base model. */
@@ -84,6 +104,11 @@ const baseUrl = z.url({ protocol: /^https?$/ }).refine((u) => {
   return !search && !hash && !username && !password;
 }, 'must be an http(s) URL without query, fragment or credentials (a key goes in the variable apiKeyEnv names)');
 
+const replica = z.union([
+  baseUrl,
+  z.object({ url: baseUrl, maxConcurrentCalls: z.number().int().min(0).max(10_000).optional() }).strict(),
+]);
+
 const caps = z
   .object({
     maxConcurrentCalls: z.number().int().min(0).max(10_000).optional(),
@@ -97,6 +122,9 @@ const endpoint = z
     name: z.string().regex(new RegExp(ENDPOINT_NAME_PATTERN), ENDPOINT_NAME_RULE),
     kind: z.enum(ENDPOINT_KINDS),
     baseUrl: baseUrl.optional(),
+    baseUrls: z.array(replica).min(1).max(64).optional(),
+    routing: z.enum(REPLICA_ROUTINGS).optional(),
+    contextTokens: z.number().int().min(MIN_CONTEXT_TOKENS).max(MAX_CONTEXT_TOKENS).optional(),
     apiKeyEnv: z
       .string()
       .regex(ENV_NAME, 'must be an environment variable name such as VLLM_API_KEY')
@@ -114,9 +142,33 @@ const endpoint = z
         message: `"${e.name}" is a default endpoint's name (it comes from the environment); choose another`,
       });
     }
-    if (e.kind !== 'bedrock' && e.baseUrl === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: `is required for kind ${e.kind}` });
+    if (e.kind !== 'bedrock' && e.baseUrl === undefined && e.baseUrls === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseUrl'],
+        message: `is required for kind ${e.kind} (or baseUrls, for replicas)`,
+      });
     }
+    if (e.baseUrl !== undefined && e.baseUrls !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseUrls'],
+        message: 'is instead of baseUrl: give one or the other',
+      });
+    }
+    if (e.kind === 'bedrock' && (e.baseUrls !== undefined || e.routing !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [e.baseUrls === undefined ? 'routing' : 'baseUrls'],
+        message: 'is for kinds ollama and openai (a bedrock endpoint is one LLM REST service)',
+      });
+    }
+    const urls = (e.baseUrls ?? []).map((r) => (typeof r === 'string' ? r : r.url).replace(/\/+$/, ''));
+    urls.forEach((u, i) => {
+      if (urls.indexOf(u) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['baseUrls', i], message: 'names the same replica twice' });
+      }
+    });
     if (e.kind === 'openai' && e.model === undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -231,15 +283,15 @@ export function defaultEndpoints(config: Config): { local: ModelEndpoint; cloud:
     local: {
       name: DEFAULT_ENDPOINTS.local,
       kind: 'ollama',
-      baseUrl: config.OLLAMA_HOST,
-      caps: defaultCaps('ollama', config),
+      ...oneServer(config.OLLAMA_HOST, defaultCaps('ollama', config)),
+      contextTokens: config.LOCAL_CONTEXT_TOKENS,
     },
     cloud: {
       name: DEFAULT_ENDPOINTS.cloud,
       kind: 'bedrock',
-      baseUrl: config.LLM_SERVICE_URL,
+      ...oneServer(config.LLM_SERVICE_URL, defaultCaps('bedrock', config)),
       ...(config.API_KEY === undefined ? {} : { apiKeyEnv: 'API_KEY' }),
-      caps: defaultCaps('bedrock', config),
+      contextTokens: config.CLOUD_CONTEXT_TOKENS,
     },
   };
 }
@@ -265,16 +317,47 @@ export function parseModelEndpoints(text: string, source: string, config: Config
     throw new ConfigError(`${where}: ${problems.join('; ')}`);
   }
   const defaults = defaultEndpoints(config);
-  const listed: ModelEndpoint[] = parsed.data.endpoints.map((e) => ({
-    name: e.name,
-    kind: e.kind,
-    baseUrl: e.baseUrl ?? config.LLM_SERVICE_URL,
-    ...(e.apiKeyEnv === undefined ? {} : { apiKeyEnv: e.apiKeyEnv }),
-    ...(e.kind === 'openai' ? { api: e.api ?? 'chat' } : {}),
-    ...(e.model === undefined ? {} : { model: e.model }),
-    caps: { ...defaultCaps(e.kind, config), ...e.caps },
-  }));
+  const listed: ModelEndpoint[] = parsed.data.endpoints.map((e) => {
+    const kindCaps = defaultCaps(e.kind, config);
+    const common = {
+      name: e.name,
+      kind: e.kind,
+      contextTokens: e.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+      ...(e.apiKeyEnv === undefined ? {} : { apiKeyEnv: e.apiKeyEnv }),
+      ...(e.kind === 'openai' ? { api: e.api ?? 'chat' } : {}),
+      ...(e.model === undefined ? {} : { model: e.model }),
+    };
+    if (e.baseUrls === undefined) {
+      return { ...common, ...oneServer(e.baseUrl ?? config.LLM_SERVICE_URL, { ...kindCaps, ...e.caps }) };
+    }
+    const replicas = e.baseUrls.map((r) =>
+      typeof r === 'string'
+        ? { url: r, maxConcurrentCalls: kindCaps.maxConcurrentCalls }
+        : { url: r.url, maxConcurrentCalls: r.maxConcurrentCalls ?? kindCaps.maxConcurrentCalls },
+    );
+    // The endpoint's own limit, unless the file gives one: all of its replicas' slots, or none if one has no limit.
+    const slots = replicas.some((r) => r.maxConcurrentCalls === 0)
+      ? 0
+      : replicas.reduce((n, r) => n + r.maxConcurrentCalls, 0);
+    return {
+      ...common,
+      baseUrl: replicas[0]!.url,
+      replicas,
+      routing: e.routing ?? 'affinity',
+      caps: { ...kindCaps, maxConcurrentCalls: slots, ...e.caps },
+    };
+  });
   return endpointSet(defaults, listed);
+}
+
+/** An endpoint of one server: one replica with the endpoint's own concurrency cap. */
+function oneServer(url: string, caps: EndpointCaps) {
+  return {
+    baseUrl: url,
+    replicas: [{ url, maxConcurrentCalls: caps.maxConcurrentCalls }],
+    routing: 'affinity' as ReplicaRouting,
+    caps,
+  };
 }
 
 /** The defaults alone when MODEL_ENDPOINTS_FILE is unset, else the file's endpoints beside them. */

@@ -6,6 +6,7 @@
  * model busy, and the retries queued behind it.
  */
 import { Ollama } from 'ollama';
+import type { ReplicaRoute, ReplicaSet } from './replicas';
 import type {
   ChatRequest,
   ChatResponse,
@@ -16,7 +17,7 @@ import type {
   ShowResponse,
 } from 'ollama';
 
-export interface OllamaCallOptions {
+export interface OllamaCallOptions extends ReplicaRoute {
   signal?: AbortSignal;
   /** Sent as `X-Request-Id`, for the logs of a proxy in front of Ollama. */
   requestId?: string;
@@ -32,6 +33,18 @@ export interface OllamaClient {
   show(request: ShowRequest): Promise<Pick<ShowResponse, 'template'> & Partial<ShowResponse>>;
   /** `/api/tags`: the local models with their digests. */
   tags(): Promise<ListResponse>;
+}
+
+/** One client over an endpoint's replicas: model calls routed by their key, look-ups to any replica that serves. */
+export function replicatedOllamaClient(replicas: ReplicaSet<OllamaClient>): OllamaClient {
+  return {
+    chat: (request, options = {}) =>
+      replicas.call(options.routeKey ?? '', (c) => c.chat(request, options), options.onReplica),
+    generate: (request, options = {}) =>
+      replicas.call(options.routeKey ?? '', (c) => c.generate(request, options), options.onReplica),
+    show: (request) => replicas.call(request.model, (c) => c.show(request)),
+    tags: () => replicas.call('', (c) => c.tags()),
+  };
 }
 
 export function createOllamaClient(host: string): OllamaClient {

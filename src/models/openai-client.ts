@@ -9,17 +9,21 @@
  * deadlines the timeouts.
  *
  * One attempt per call. Failures are `UpstreamError`s: 429 (with the server's `Retry-After`) and 5xx are
- * retryable, other 4xx are not; a body that is not the JSON asked for is a BAD_UPSTREAM_RESPONSE; no answer (or a
+ * retryable, other 4xx are not; a body that is not the JSON asked for is a BadUpstreamResponseError; no answer (or a
  * reply that stalls) before the deadline is an `UpstreamTimeoutError`. The API key goes in the Authorization
  * header only, never in a message or a log.
  */
 import {
+  BadUpstreamResponseError,
   isConnectionError,
   isTimeoutError,
   messageOf,
   UpstreamError,
   UpstreamTimeoutError,
 } from '../contracts/errors';
+import { parseRetryAfter } from '../contracts/retry-after';
+import { withoutUrls } from '../contracts/text';
+import type { ReplicaRoute, ReplicaSet } from './replicas';
 
 /** Which of the server's APIs a model is called through: `chat` for a chat model, `completions` for a base model. */
 export type OpenAiApi = 'chat' | 'completions';
@@ -55,7 +59,7 @@ export interface Completion {
   usage: { inputTokens: number; outputTokens: number };
 }
 
-export interface OpenAiCallOptions {
+export interface OpenAiCallOptions extends ReplicaRoute {
   /**
    * The caller's abort. A cancellation (e.g. a Temporal activity's) is thrown on as it is; an abort whose reason is
    * a timeout (`AbortSignal.timeout`) becomes an `UpstreamTimeoutError`.
@@ -72,12 +76,25 @@ export interface OpenAiClient {
   complete(request: CompletionRequest, options?: OpenAiCallOptions): Promise<Completion>;
 }
 
+/** One client over an endpoint's replicas, calls routed by their key (see replicas.ts). */
+export function replicatedOpenAiClient(replicas: ReplicaSet<OpenAiClient>): OpenAiClient {
+  return {
+    chat: (request, options = {}) =>
+      replicas.call(options.routeKey ?? '', (c) => c.chat(request, options), options.onReplica),
+    complete: (request, options = {}) =>
+      replicas.call(options.routeKey ?? '', (c) => c.complete(request, options), options.onReplica),
+  };
+}
+
 export interface OpenAiClientOptions {
   /** The API's root, usually ending in `/v1` (`http://127.0.0.1:11434/v1` for Ollama). */
   baseUrl: string;
   /** Sent as `Authorization: Bearer <key>`; servers that need none ignore it. */
   apiKey?: string;
-  /** How error messages name the server (an endpoint's name); its origin by default. */
+  /**
+   * How error messages name the server (`endpoint <name>`). Never its URL: the messages reach API answers and the
+   * dataset's manifest, where an internal address has no place.
+   */
   label?: string;
   /** Per call, capped by the call's deadline; unset, only the deadline and the signal bound a call. */
   timeoutMs?: number;
@@ -96,7 +113,7 @@ export function createOpenAiClient({
   fetch: send = fetch,
 }: OpenAiClientOptions): OpenAiClient {
   const root = baseUrl.replace(/\/+$/, '');
-  const server = label ?? new URL(root).origin;
+  const server = label ?? 'OpenAI-compatible server';
 
   async function post(path: string, body: object, options: OpenAiCallOptions): Promise<unknown> {
     const { signal, deadline, requestId } = options;
@@ -190,7 +207,7 @@ function completion(
   const choice = Array.isArray(r.choices) ? (r.choices[0] as Record<string, unknown> | undefined) : undefined;
   const text = choice && typeof choice === 'object' ? textOf(choice) : undefined;
   if (typeof text !== 'string') {
-    throw badResponse(server, `no text in choices[0] of ${JSON.stringify(reply).slice(0, QUOTED_CHARS)}`);
+    throw badResponse(server, `no text in choices[0] of ${quote(JSON.stringify(reply))}`);
   }
   const count = (value: unknown) => (typeof value === 'number' && value >= 0 ? value : 0);
   return {
@@ -216,7 +233,7 @@ function parseJson(server: string, text: string, contentType: string | null): un
 
 /** Not what the API answers: a wrong base URL (a web page), a proxy's error page, a truncated body. */
 function badResponse(server: string, what: string): UpstreamError {
-  return new UpstreamError(502, 'BAD_UPSTREAM_RESPONSE', `${server} sent ${what}`, false);
+  return new BadUpstreamResponseError(`${server} sent ${what}`);
 }
 
 /**
@@ -253,20 +270,41 @@ function errorMessageOf(body: string): string {
 }
 
 function quote(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = withoutUrls(text).replace(/\s+/g, ' ').trim();
   return flat.length > QUOTED_CHARS ? `${flat.slice(0, QUOTED_CHARS)}…` : flat || '(empty)';
 }
 
+/** One entry of an OpenAI-compatible server's `GET /models`: the id, and whatever else the server says of it. */
+export type ServedModel = { id: string } & Record<string, unknown>;
+
 /**
- * How long the server asked to wait: OpenAI's `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date.
- * Unparseable or absent: undefined (the caller's own backoff applies).
+ * The models an OpenAI-compatible server serves (`GET /models`), for a dataset's provenance. Fails with an
+ * UpstreamError that names the server by `label` (never its URL).
  */
-export function parseRetryAfter(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number(headers.get('retry-after-ms') ?? NaN);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+export async function listOpenAiModels({
+  baseUrl,
+  apiKey,
+  label = 'OpenAI-compatible server',
+  timeoutMs = 10_000,
+  fetch: send = fetch,
+}: OpenAiClientOptions): Promise<ServedModel[]> {
+  let res: Response;
+  let text: string;
+  try {
+    res = await send(`${baseUrl.replace(/\/+$/, '')}/models`, {
+      headers: { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await res.text();
+  } catch (err) {
+    throw isTimeoutError(err)
+      ? new UpstreamTimeoutError(`${label}: no answer to GET /models within ${timeoutMs} ms`, { cause: err })
+      : new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', `${label} is unreachable: ${messageOf(err)}`, true, {
+          cause: err,
+        });
+  }
+  if (!res.ok) throw statusError(label, res.status, text, res.headers);
+  const data = (parseJson(label, text, res.headers.get('content-type')) as { data?: unknown }).data;
+  if (!Array.isArray(data)) throw badResponse(label, `no data list in ${quote(text)}`);
+  return data.filter((m): m is ServedModel => typeof (m as { id?: unknown } | null)?.id === 'string');
 }

@@ -1,17 +1,19 @@
 /**
  * Asking the local model again for a question after the novelty guard refused one (see
- * src/conversation/workflows/novelty.ts): the model is told which questions were asked already. A chat model reads
- * them as a list in its message. A base model continues text, and a list of questions in its prompt is one more
- * thing to copy; so its transcript's framing says the student never asks the same question twice, and the new
- * question is started for it with an opening word other than the refused question's ("What", "How", …), which it
- * then completes. Pure: shared by the worker's local side and free of Node built-ins.
+ * src/conversation/workflows/novelty.ts). Both kinds of model see the whole conversation already; what a resample
+ * adds goes at the very end of the prompt, so the prompt before it stays the one the server has cached. A chat model
+ * reads the questions asked so far as a list after its usual message. A base model continues text, and a list of
+ * questions in its prompt is one more thing to copy; so its new question is started for it with an opening word
+ * other than the refused question's ("What", "How", …), which it then completes. Pure: free of Node built-ins.
  */
-import { DEFAULT_FRAMING, QUESTION, transcriptPrompt, dialogue, ANSWER } from './base-model-prompt';
 
-/** Questions and answers listed for a chat model are cut to this many characters each. */
-const LISTED_CHARS = 300;
-/** At most this many earlier questions are listed (the latest ones). */
-const LISTED_QUESTIONS = 20;
+/**
+ * Questions listed for a chat model are cut to this many characters each, and at most LISTED_QUESTIONS are listed
+ * (the latest ones; the model sees the whole conversation besides): the note fits in the room the conversation's
+ * context window keeps for it (context-window.ts).
+ */
+const LISTED_CHARS = 150;
+const LISTED_QUESTIONS = 4;
 
 export interface ResampleContext {
   /** The questions asked so far, the seed first. */
@@ -49,30 +51,6 @@ export function questionOpening(context: Pick<ResampleContext, 'refused' | 'atte
       .replace(/[^\p{L}]/gu, '') ?? '';
   const choices = QUESTION_OPENINGS.filter((w) => w.toLowerCase() !== first);
   return choices[(context.attempt - 1) % choices.length]!;
-}
-
-/**
- * For a base model: the exchange to follow up on, under a framing that says every question is new, ending in
- * `Question: <opening>` for the model to complete. The caller puts the opening back in front of the completion.
- */
-export function resampledQuestionPrompt(input: {
-  question: string;
-  answer: string;
-  framing?: string;
-  body?: string;
-  context: ResampleContext;
-}): { prompt: string; opening: string } {
-  const opening = questionOpening(input.context);
-  const framing =
-    `${(input.framing ?? DEFAULT_FRAMING).trim()} The student never asks the same question twice: each ` +
-    'question asks about something new in the last answer.';
-  const body =
-    input.body ??
-    dialogue([
-      { label: QUESTION, text: input.question },
-      { label: ANSWER, text: input.answer },
-    ]);
-  return { prompt: `${transcriptPrompt(framing, body, QUESTION)} ${opening}`, opening };
 }
 
 function unique(texts: readonly string[]): string[] {

@@ -7,6 +7,7 @@ import {
   DEFAULT_API_RATE_LIMIT_PER_MINUTE,
   DEFAULT_BEDROCK_BATCH_PORT,
   DEFAULT_CLOUD_MAX_TOKENS,
+  DEFAULT_CONTEXT_TOKENS,
   DEFAULT_CSV_ESCAPE_FORMULAS,
   DEFAULT_LOCAL_MAX_TOKENS,
   DEFAULT_MAX_RUNNING_CONVERSATIONS,
@@ -15,9 +16,11 @@ import {
   DEFAULT_OLLAMA_MODEL,
   DEFAULT_OLLAMA_NUM_PARALLEL,
   DEFAULT_TIMEOUT_MINUTES,
+  MAX_CONTEXT_TOKENS,
   MAX_OUTPUT_TOKENS,
   MAX_TIMEOUT_MINUTES,
   MAX_TURNS,
+  MIN_CONTEXT_TOKENS,
 } from '../contracts/limits';
 import { isAddressOrSubnet } from './net';
 import { BUILD_ID, BUILD_ID_RULE, DEFAULT_DEPLOYMENT_NAME, DEPLOYMENT_NAME } from '../contracts/deployment';
@@ -153,6 +156,12 @@ const variables = z.object({
   CLOUD_MAX_TOKENS_PER_MINUTE: int(0, 1_000_000_000, 0),
   LOCAL_MAX_CONCURRENT_CALLS: int(0, 10_000, DEFAULT_OLLAMA_NUM_PARALLEL),
   LOCAL_MAX_CALLS_PER_SECOND: z.coerce.number().min(0).max(100_000).default(0),
+  /**
+   * The context window of each side's default endpoint, in tokens: a conversation's prompt (history, system prompt
+   * and the reply's maxTokens) is kept within it, cut in large steps (src/conversation/workflows/context-window.ts).
+   */
+  LOCAL_CONTEXT_TOKENS: int(MIN_CONTEXT_TOKENS, MAX_CONTEXT_TOKENS, DEFAULT_CONTEXT_TOKENS),
+  CLOUD_CONTEXT_TOKENS: int(MIN_CONTEXT_TOKENS, MAX_CONTEXT_TOKENS, DEFAULT_CONTEXT_TOKENS),
   /** JSON or YAML: named model endpoints beside each side's default (src/models/endpoints.ts); unset: the defaults. */
   MODEL_ENDPOINTS_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   /** JSON: model id → `{ "inputPer1k": USD, "outputPer1k": USD }`; unset, every model costs 0 and is flagged unpriced. */

@@ -3,7 +3,7 @@
  * server), prices and budgets for the conversation's activities, and the campaign's plan and dataset activities.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
-import { loadLambdaConfig } from '../models/lambda-config';
+import { lambdaDefaultModel, loadLambdaConfig } from '../models/lambda-config';
 import {
   makeCloudBatchJobActivities,
   makeDatasetActivities,
@@ -19,12 +19,16 @@ import {
   endpointTaskQueue,
   isCapped,
   loadModelEndpoints,
+  type ModelEndpoint,
   type ModelEndpoints,
 } from '../models/endpoints';
-import { createOpenAiClient } from '../models/openai-client';
+import { createOpenAiClient, listOpenAiModels, replicatedOpenAiClient } from '../models/openai-client';
+import type { ModelSource } from '../campaign/dataset/provenance';
+import { DEFAULT_ENDPOINTS } from '../contracts/limits';
+import { createReplicaSet, type ReplicaSet, type ReplicaStats } from '../models/replicas';
 import { createTokenBucket } from '../conversation/activities/token-bucket';
 import { createBatchJobs, type BatchJobs } from '../models/bedrock-batch/jobs';
-import { createOllamaClient } from '../models/ollama-client';
+import { createOllamaClient, replicatedOllamaClient } from '../models/ollama-client';
 import { s3ClientFromEnv } from '../output/s3-store';
 import { loadModelPrices, type ModelPrices } from '../models/prices';
 import { openOutputStore } from '../output/open-store';
@@ -42,8 +46,20 @@ function batchJobsFromEnv(env: NodeJS.ProcessEnv, lambdaRegion: string): BatchJo
   });
 }
 
-/** The conversation's activity dependencies, with batch mode's whole job client, which the campaign's batcher uses too. */
-export type ConfiguredDeps = ActivitiesDeps & { cloudBatch: CloudBatchDeps & { jobs: BatchJobs } };
+/**
+ * The conversation's activity dependencies, with batch mode's whole job client, which the campaign's batcher uses
+ * too, and the endpoints' replica sets, for their metrics.
+ */
+export type ConfiguredDeps = ActivitiesDeps & {
+  cloudBatch: CloudBatchDeps & { jobs: BatchJobs };
+  replicas: EndpointReplicas[];
+};
+
+/** An endpoint with replicas, and what its calls have done at each. */
+export interface EndpointReplicas {
+  endpoint: string;
+  stats: () => ReplicaStats[];
+}
 
 /**
  * The real clients (the LLM REST service, the local Ollama server, the other endpoints of MODEL_ENDPOINTS_FILE),
@@ -56,8 +72,10 @@ export function activitiesDepsFromConfig(
 ): ConfiguredDeps {
   const prices = loadModelPrices(config.MODEL_PRICES_FILE);
   const lambda = loadLambdaConfig(env);
+  const replicas: EndpointReplicas[] = [];
   return {
-    endpoints: endpointDeps(config, endpoints, prices, env),
+    endpoints: endpointDeps(config, endpoints, prices, env, replicas),
+    replicas,
     llmService: {
       client: createLlmServiceClient({
         baseUrl: config.LLM_SERVICE_URL,
@@ -96,6 +114,7 @@ function endpointDeps(
   endpoints: ModelEndpoints,
   prices: ModelPrices,
   env: NodeJS.ProcessEnv,
+  replicated: EndpointReplicas[],
 ): Map<string, EndpointDeps> {
   const byName = new Map<string, EndpointDeps>();
   for (const endpoint of endpoints.all) {
@@ -122,11 +141,16 @@ function endpointDeps(
     } else if (endpoint.kind === 'ollama') {
       deps.local = {
         ...local,
-        client: createOllamaClient(endpoint.baseUrl),
+        client: overReplicas(endpoint, createOllamaClient, replicatedOllamaClient, replicated),
         model: endpoint.model ?? config.OLLAMA_MODEL,
       };
     } else {
-      const client = createOpenAiClient({ baseUrl: endpoint.baseUrl, apiKey, label: `endpoint ${name}` });
+      const client = overReplicas(
+        endpoint,
+        (url) => createOpenAiClient({ baseUrl: url, apiKey, label: `endpoint ${name}` }),
+        replicatedOpenAiClient,
+        replicated,
+      );
       const api = endpoint.api ?? 'chat';
       const model = endpoint.model ?? config.OLLAMA_MODEL;
       deps.cloud = { ...cloud, client: openAiAnswerClient(client, api, model), provider: 'openai' };
@@ -137,11 +161,35 @@ function endpointDeps(
   return byName;
 }
 
+/**
+ * The endpoint's client: one server's, or one over its replicas (src/models/replicas.ts), whose set is added to
+ * `replicated`.
+ */
+function overReplicas<C>(
+  endpoint: ModelEndpoint,
+  clientOf: (url: string) => C,
+  overSet: (set: ReplicaSet<C>) => C,
+  replicated: EndpointReplicas[],
+): C {
+  if (endpoint.replicas.length === 1) return clientOf(endpoint.baseUrl);
+  const set = createReplicaSet(
+    endpoint.replicas.map((r) => ({ ...r, client: clientOf(r.url) })),
+    endpoint.routing,
+  );
+  replicated.push({ endpoint: endpoint.name, stats: () => set.stats() });
+  return overSet(set);
+}
+
 /** The campaign's plan activities (INPUT_DIR, the output store) and dataset activities, over the worker's clients. */
-export function campaignActivitiesFromConfig(config: Config, deps: ConfiguredDeps): CampaignActivityImpls {
+export function campaignActivitiesFromConfig(
+  config: Config,
+  deps: ConfiguredDeps,
+  endpoints?: ModelEndpoints,
+  env: NodeJS.ProcessEnv = process.env,
+): CampaignActivityImpls {
   return {
     ...makePlanActivities({ store: deps.output.store, inputDir: config.INPUT_DIR }),
-    ...makeDatasetActivities(datasetDepsFromConfig(config, deps)),
+    ...makeDatasetActivities(datasetDepsFromConfig(config, deps, env, endpoints)),
     ...makeCloudBatchJobActivities(deps.cloudBatch.jobs),
   };
 }
@@ -149,25 +197,54 @@ export function campaignActivitiesFromConfig(config: Config, deps: ConfiguredDep
 /**
  * The dataset activities' dependencies in the worker: its clients, the output store, prices and token defaults. The cloud
  * side is described as the Lambda's variables in this process's environment configure it (the same `.env` as the
- * local gateway's Lambda): with MODEL_PROVIDER=bedrock, BEDROCK_MODEL_ID and AWS_REGION; else its OLLAMA_MODEL and
- * no region. The transcripts' own model names take precedence in the manifest.
+ * local gateway's Lambda): its MODEL_PROVIDER's model (lambdaDefaultModel), and with MODEL_PROVIDER=bedrock its
+ * AWS_REGION. The transcripts' own model names take precedence in the manifest. Each endpoint's models are looked up
+ * for provenance at that endpoint (`modelSources`): Ollama's /api/show, an OpenAI-compatible server's /v1/models.
  */
 export function datasetDepsFromConfig(
   config: Config,
   deps: ActivitiesDeps,
   lambdaEnv: NodeJS.ProcessEnv = process.env,
+  endpoints?: ModelEndpoints,
 ): DatasetDeps {
   const cloud = loadLambdaConfig(lambdaEnv);
-  const bedrock = cloud.MODEL_PROVIDER === 'bedrock';
+  const awsRegion = cloud.MODEL_PROVIDER === 'bedrock' ? cloud.AWS_REGION : undefined;
+  const modelSources = new Map<string, ModelSource>([
+    [DEFAULT_ENDPOINTS.local, { kind: 'ollama', client: deps.ollama.client }],
+    [DEFAULT_ENDPOINTS.cloud, { kind: 'bedrock', ...(awsRegion && { region: awsRegion }) }],
+  ]);
+  for (const endpoint of endpoints?.all ?? []) {
+    if (modelSources.has(endpoint.name)) continue;
+    modelSources.set(endpoint.name, modelSourceOf(endpoint, lambdaEnv));
+  }
   return {
     store: deps.output.store,
     ollama: deps.ollama.client,
     llmService: deps.llmService.client,
     temporalNamespace: config.TEMPORAL_NAMESPACE,
-    ...(bedrock ? { awsRegion: cloud.AWS_REGION } : {}),
-    cloudModelDefault: bedrock ? cloud.BEDROCK_MODEL_ID : cloud.OLLAMA_MODEL,
+    ...(awsRegion ? { awsRegion } : {}),
+    modelSources,
+    cloudModelDefault: lambdaDefaultModel(cloud),
     localModelDefault: deps.ollama.model,
     maxTokensDefault: { cloud: deps.llmService.maxTokens, local: deps.ollama.maxTokens },
     ...(deps.llmService.prices ? { prices: deps.llmService.prices } : {}),
   };
+}
+
+/** Where an endpoint's models are described: the endpoint itself (its first replica), named, never by URL. */
+function modelSourceOf(endpoint: ModelEndpoint, env: NodeJS.ProcessEnv): ModelSource {
+  switch (endpoint.kind) {
+    case 'ollama':
+      return { kind: 'ollama', client: createOllamaClient(endpoint.baseUrl) };
+    case 'openai': {
+      const options = {
+        baseUrl: endpoint.baseUrl,
+        apiKey: endpointApiKey(endpoint, env),
+        label: `endpoint ${endpoint.name}`,
+      };
+      return { kind: 'openai', models: () => listOpenAiModels(options) };
+    }
+    case 'bedrock':
+      return { kind: 'bedrock' };
+  }
 }

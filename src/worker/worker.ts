@@ -173,8 +173,7 @@ export function createWorker({
 
 /**
  * The main Worker and one Worker per provider queue. The main queue serves askCloud and askLocal for uncapped
- * providers, and for conversations recorded before the provider queues (see PROVIDER_TASK_QUEUES_PATCH). An
- * uncapped provider's queue is still polled, so calls that runs recorded under caps scheduled there still run.
+ * providers. An uncapped provider's queue is still polled, so calls that runs recorded under caps scheduled there still run.
  */
 export async function createWorkers(deps: WorkerDeps & { providers: ProviderQueues }): Promise<Worker[]> {
   const { connection, namespace, providers, tuning, tracing, deployment } = deps;
@@ -271,6 +270,7 @@ export async function runWorkerProcess(): Promise<void> {
   const endpoints = loadModelEndpoints(config, config.MODEL_ENDPOINTS_FILE);
   const deps = activitiesDepsFromConfig(config, process.env, endpoints);
   const metrics = await serveConversationMetrics(config, deps, logger);
+  metrics?.watchReplicas(deps.replicas);
   const progress = metrics && createCampaignProgressMetrics(metrics.registry);
   const campaignActivities = (impls: CampaignActivityImpls) =>
     progress ? withCampaignProgress(impls, progress) : impls;
@@ -285,7 +285,7 @@ export async function runWorkerProcess(): Promise<void> {
       activities: {
         ...deps,
         metrics,
-        campaign: campaignActivities(campaignActivitiesFromConfig(config, deps)),
+        campaign: campaignActivities(campaignActivitiesFromConfig(config, deps, endpoints)),
       },
       tuning: workerTuningFromConfig(config),
       providers,

@@ -9,6 +9,7 @@ import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import { CAMPAIGN_WORKFLOW_TYPE, type CampaignManifest } from '../../src/contracts/campaign';
 import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { FAKE_MODEL_DIGEST } from '../fixtures/ollama-server';
+import { CONFIG_COLUMNS, loadDataset } from '../helpers/load-dataset';
 import { withWorkerComponents } from '../helpers/worker-components';
 
 const stack = withWorkerComponents({
@@ -73,4 +74,19 @@ it('runs 3 seeds × 2 turns with a judge and ends in a manifest and a dataset', 
   };
   expect(first.messages[0]).toEqual({ role: 'user', content: 'Why is the sky blue?' });
   expect(first.metadata.judge).toMatchObject({ score: 6 });
+
+  // Every config of the card loads with the `datasets` library: the three conversations, each config's columns.
+  const loaded = await loadDataset(folder);
+  expect(Object.keys(loaded)).toEqual(Object.keys(CONFIG_COLUMNS));
+  for (const [config, splits] of Object.entries(loaded)) {
+    expect({ config, splits: Object.keys(splits) }).toEqual({ config, splits: ['train'] });
+    expect({ config, rows: splits.train!.rows, columns: splits.train!.columns }).toEqual({
+      config,
+      rows: 3,
+      columns: CONFIG_COLUMNS[config],
+    });
+  }
+  expect(loaded.default!.train!.first).toMatchObject({ judge_score: 6, dropped_by: [] });
+  expect(loaded.messages!.train!.first!.messages).toEqual(first.messages);
+  expect(manifest.diversity?.dataset.conversations).toBe(3);
 }, 600_000);

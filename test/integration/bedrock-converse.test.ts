@@ -104,6 +104,19 @@ describe('Bedrock Converse through the real SDK', () => {
   });
 
   it.each([
+    [{ 'retry-after': '3' }, 3_000],
+    [{ 'x-amz-retry-after': '2500' }, 2_500],
+    [{}, 0],
+  ])("passes throttling's wait hint %p on in the ErrorResponse (retryAfterMs %i)", async (headers, wait) => {
+    bedrock.then({ error: 'ThrottlingException', headers });
+    const { handler, client } = handlerFor({ maxAttempts: 1 });
+    const { status, bytes } = await invoke(handler);
+    client.destroy();
+    expect(status).toBe(429);
+    expect(errorOf(bytes)).toMatchObject({ code: 'THROTTLED', retryable: true, retryAfterMs: wait });
+  });
+
+  it.each([
     ['ValidationException', 400, 'INVALID_REQUEST'],
     ['AccessDeniedException', 403, 'ACCESS_DENIED'],
     ['ResourceNotFoundException', 404, 'MODEL_NOT_FOUND'],

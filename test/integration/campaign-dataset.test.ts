@@ -87,6 +87,9 @@ function checkpointInput(fixture: CampaignFixture, upTo: number, final: boolean)
   };
 }
 
+const manifestAt = (folder: string) =>
+  JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
+
 const jsonLines = (file: string) =>
   readFileSync(file, 'utf8')
     .split('\n')
@@ -248,10 +251,14 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
         'README.md',
         'conversations.jsonl',
         'conversations.parquet',
+        'messages.parquet',
         'perspectives/cloud.jsonl',
+        'perspectives/cloud.parquet',
         'perspectives/local.jsonl',
+        'perspectives/local.parquet',
         'report.html',
         'sharegpt.jsonl',
+        'sharegpt.parquet',
       ]);
       for (const f of files) expect(existsSync(path.join(folder, f))).toBe(true);
       expect(readFileSync(path.join(folder, 'report.html'), 'utf8')).toContain(
@@ -384,6 +391,8 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
         'local_perspective',
       ]);
       for (const config of card.configs) {
+        expect(config.data_files.map((f) => f.split)).toEqual(['train']);
+        expect(config.data_files[0]!.path).toMatch(/\.parquet$/);
         expect(existsSync(path.join(folder, config.data_files[0]!.path))).toBe(true);
       }
       expect(text).toContain(`${withTurns().length} multi-turn conversations`);
@@ -433,9 +442,12 @@ describe('shards', () => {
         'report.html',
         ...names('conversations', 'jsonl'),
         ...names('conversations', 'parquet'),
+        ...names('messages', 'parquet'),
         ...names('sharegpt', 'jsonl'),
-        ...names('cloud', 'jsonl').map((n) => `perspectives/${n}`),
-        ...names('local', 'jsonl').map((n) => `perspectives/${n}`),
+        ...names('sharegpt', 'parquet'),
+        ...['cloud', 'local'].flatMap((side) =>
+          [...names(side, 'jsonl'), ...names(side, 'parquet')].map((n) => `perspectives/${n}`),
+        ),
       ].sort(),
     );
     const jsonl = names('conversations', 'jsonl').flatMap((n) => jsonLines(path.join(folder, n)));
@@ -453,14 +465,21 @@ describe('shards', () => {
 
     const whole = makeDatasetActivities(deps(dir));
     await run(whole.writeCampaignDataset, { campaignId: 'sharded' });
-    const left = readdirSync(folder).filter((n) => /^(conversations|sharegpt)/.test(n));
+    const left = readdirSync(folder).filter((n) => /^(conversations|messages|sharegpt)/.test(n));
     expect(left.sort()).toEqual([
       'conversations',
       'conversations.jsonl',
       'conversations.parquet',
+      'messages.parquet',
       'sharegpt.jsonl',
+      'sharegpt.parquet',
     ]);
-    expect(readdirSync(path.join(folder, 'perspectives')).sort()).toEqual(['cloud.jsonl', 'local.jsonl']);
+    expect(readdirSync(path.join(folder, 'perspectives')).sort()).toEqual([
+      'cloud.jsonl',
+      'cloud.parquet',
+      'local.jsonl',
+      'local.parquet',
+    ]);
   });
 });
 
@@ -505,6 +524,92 @@ describe('near-duplicates', () => {
     expect(deduped.rows.map((r) => (r.metadata as { item_hash: string }).item_hash)).not.toContain(twin);
     expect(deduped.rows).toHaveLength(3);
     expect(deduped.card).toContain('left out of the files here (`dedup: true`)');
+  });
+});
+
+describe('curate', () => {
+  it('keeps the conversations no rule drops as train, and the others as dropped with their rules', async () => {
+    const dir = await freshDir();
+    const items: FixtureItem[] = [
+      { turns: 3 },
+      { turns: 1 },
+      { turns: 3, repeating: true },
+      { turns: 3, truncatedAt: 2 },
+      { turns: 3 },
+    ];
+    const fixture = await buildCampaignFolder(dir, 'curated', items);
+    const folder = path.join(dir, 'campaigns', 'curated');
+    const activities = makeDatasetActivities(deps(dir));
+    const input = checkpointInput(fixture, items.length, true);
+    // The fixture's answers follow one template (consecutive ones share most trigrams); item 2 says one answer again.
+    const curate = { minTurns: 2, maxConsecutiveOverlap: 0.9, dropTruncated: true };
+    await run(activities.checkpointCampaign, { ...input, spec: { ...input.spec, curate } });
+    const { files } = await run(activities.writeCampaignDataset, { campaignId: 'curated' });
+    expect(files).toEqual(expect.arrayContaining(['dropped.parquet', 'dropped.jsonl']));
+
+    const m = manifestAt(folder);
+    const hash = (i: number) => fixture.plan[i]!.itemHash;
+    expect(m.items.map((i) => i.droppedBy)).toEqual([
+      undefined,
+      ['minTurns'],
+      ['maxConsecutiveOverlap'],
+      ['dropTruncated'],
+      undefined,
+    ]);
+    expect(m.items[2]!.quality).toMatchObject({ turnOverlap: { cloud: 1 }, collapsed: true });
+    expect(m.curation).toEqual({
+      candidates: 5,
+      kept: 2,
+      dropped: 3,
+      byRule: { minTurns: 1, maxConsecutiveOverlap: 1, dropTruncated: 1 },
+    });
+    const train = jsonLines(path.join(folder, 'conversations.jsonl'));
+    expect(train.map((r) => (r.metadata as { item_hash: string }).item_hash)).toEqual([hash(0), hash(4)]);
+    expect((await readParquet(path.join(folder, 'conversations.parquet'))).map((r) => r.dropped_by)).toEqual([
+      [],
+      [],
+    ]);
+    const dropped = await readParquet(path.join(folder, 'dropped.parquet'));
+    expect(dropped.map((r) => [r.item_hash, r.dropped_by])).toEqual([
+      [hash(1), ['minTurns']],
+      [hash(2), ['maxConsecutiveOverlap']],
+      [hash(3), ['dropTruncated']],
+    ]);
+    expect(jsonLines(path.join(folder, 'dropped.jsonl')).map((r) => r.dropped_by)).toEqual([
+      ['minTurns'],
+      ['maxConsecutiveOverlap'],
+      ['dropTruncated'],
+    ]);
+
+    const card = readFileSync(path.join(folder, 'README.md'), 'utf8');
+    const header = parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(card)![1]!) as {
+      configs: { config_name: string; data_files: { split: string; path: string }[] }[];
+    };
+    expect(header.configs[0]!.data_files).toEqual([
+      { split: 'train', path: 'conversations.parquet' },
+      { split: 'dropped', path: 'dropped.parquet' },
+    ]);
+    expect(card).toContain('Kept 2 of 5 conversations (40.0%)');
+    expect(card).toContain('| maxConsecutiveOverlap | 1 |');
+    const report = readFileSync(path.join(folder, 'report.html'), 'utf8');
+    expect(report).toContain('<span data-figure="curation-kept-share">40.0%</span>');
+    expect(report).toContain('<tr data-rule="dropTruncated"><td>dropTruncated</td><td>1</td></tr>');
+
+    // The diversity of the whole dataset, every conversation counted, in the manifest, card and report.
+    const collapsed = m.items.filter((i) => i.quality?.collapsed).length;
+    expect(m.items[1]!.quality!.collapsed).toBe(false);
+    expect(m.diversity!.dataset).toMatchObject({ conversations: 5, collapseRate: collapsed / 5 });
+    expect(m.diversity!.seeds.map((s) => s.seedId)).toEqual(fixture.plan.map((i) => i.seed.id));
+    expect(card).toContain('## Diversity');
+    expect(report).toContain('<tr data-group="dataset" data-key="all">');
+
+    // Without curate, a rerun puts every conversation back in train and removes the dropped files.
+    await run(activities.checkpointCampaign, input);
+    await run(activities.writeCampaignDataset, { campaignId: 'curated' });
+    expect(jsonLines(path.join(folder, 'conversations.jsonl'))).toHaveLength(5);
+    expect(existsSync(path.join(folder, 'dropped.parquet'))).toBe(false);
+    expect(manifestAt(folder).curation).toBeUndefined();
+    expect(manifestAt(folder).items.every((i) => i.droppedBy === undefined)).toBe(true);
   });
 });
 

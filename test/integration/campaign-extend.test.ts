@@ -162,6 +162,33 @@ test('a campaign that extends a finished one runs only the items it adds: 0 mode
   expect(grandchild.items.map((i) => i.outcome?.reusedFrom).sort()).toEqual(['child', 'parent', 'parent']);
 });
 
+test('re-curating a finished campaign: one that extends it with another curate makes 0 model calls', async () => {
+  const spec = { seeds: ['Why is the sky blue?', 'What is rain?', 'What is snow?'], ...shared };
+  const first = countingModels();
+  await runCampaign({ campaignId: 'generated', ...spec }, first);
+  expect(first.calls).toEqual({ cloud: 6, local: 6 });
+
+  const curated = async (campaignId: string, curate: object) => {
+    const models = countingModels();
+    const manifest = await runCampaign({ campaignId, extends: 'generated', curate, ...spec }, models);
+    expect(models.calls).toEqual({ cloud: 0, local: 0 });
+    const folder = path.join(outputDir, 'campaigns', campaignId);
+    const train = (await readFile(path.join(folder, 'conversations.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean);
+    const dropped = await readFile(path.join(folder, 'dropped.jsonl'), 'utf8').catch(() => '');
+    return { manifest, train: train.length, dropped: dropped.split('\n').filter(Boolean).length };
+  };
+  const lenient = await curated('curated-lenient', { minTurns: 2 });
+  expect(lenient.manifest.curation).toEqual({ candidates: 3, kept: 3, dropped: 0, byRule: {} });
+  expect([lenient.train, lenient.dropped]).toEqual([3, 0]);
+  const strict = await curated('curated-strict', { minTurns: 3 });
+  expect(strict.manifest.curation).toEqual({ candidates: 3, kept: 0, dropped: 3, byRule: { minTurns: 3 } });
+  expect([strict.train, strict.dropped]).toEqual([0, 3]);
+  expect(strict.manifest.items.map((i) => i.droppedBy)).toEqual([['minTurns'], ['minTurns'], ['minTurns']]);
+  expect(strict.manifest.totals.turns).toBe(0);
+});
+
 test('extending a campaign that never ran here fails at once, naming extends', async () => {
   const models = countingModels();
   const failure = await runCampaign(

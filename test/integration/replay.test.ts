@@ -1,6 +1,7 @@
 /**
- * Histories recorded from real runs (npm run histories:record) replay against the current workflow code: a change
- * that would break conversations already running (a non-determinism error) fails here, not in production.
+ * Histories of the current build, recorded from real runs (npm run histories:record), replay against the workflow
+ * code: workflow code that is not deterministic (its commands depend on something besides its history) fails here.
+ * Runs of older builds are never replayed on this code (worker deployment versioning), so only this build's count.
  */
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -15,26 +16,27 @@ beforeAll(() => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 });
 
-test('there are recorded histories for every way a conversation ends', () => {
-  // At least these: histories kept from before a patched change sit beside them under other names.
-  expect(files.map((f) => f.replace('.json', ''))).toEqual(
-    expect.arrayContaining([
-      'continue-as-new',
+test('there is a recorded history for every way a conversation and a campaign end, and no other', () => {
+  expect(files.map((f) => f.replace('.json', '')).sort()).toEqual(
+    [
+      // Conversations: each end reason, and a run that continued as new.
       'max-turns',
-      'pause-resume',
-      'stop-phrase',
       'stop-signal',
+      'stop-phrase',
       'timeout',
-      // Recorded once with the code of commit 02a2d4c (the input rules before v2), by hand: the current code
-      // refuses its input (`.hidden.csv`, a lone surrogate in a stop phrase) for new runs, so
-      // `npm run histories:record` cannot make it. It must keep replaying: a run accepted then never fails later.
-      'v1-input-rules',
-      // Recorded with the provider task queues and maxTotalTokens; and a campaign (judge, pause, resume).
-      'provider-queues-budget',
-      'campaign',
-      // The novelty guard asking again: a local resample that finds a new question, cloud resamples that do not.
+      'budget',
+      'error',
+      'cancelled',
+      // The novelty guard asking again, ending as `repetition`: a local resample that finds a new question, cloud
+      // resamples that do not.
       'novelty-resample',
-    ]),
+      'pause-resume',
+      'continue-as-new',
+      // Campaigns: completed (with a judge, pause and resume), cancelled, and a run that continued as new.
+      'campaign',
+      'campaign-cancelled',
+      'campaign-continue-as-new',
+    ].sort(),
   );
 });
 

@@ -83,18 +83,37 @@ describe('transcripts', () => {
     );
   });
 
-  it('asks for the next question after an exchange, or after a body that stands in for it', () => {
-    expect(nextQuestionPrompt({ question: 'Why?', answer: 'Because.' })).toBe(
+  it('asks for the next question after the conversation, each exchange through a template when one is given', () => {
+    const exchanges = [
+      { question: 'Why?', answer: 'Because.' },
+      { question: 'How?', answer: 'Slowly.' },
+    ];
+    expect(nextQuestionPrompt({ exchanges: exchanges.slice(0, 1) })).toBe(
       `${DEFAULT_FRAMING}\n\nQuestion: Why?\nAnswer: Because.\nQuestion:`,
     );
-    expect(
-      nextQuestionPrompt({
-        question: 'Why?',
-        answer: 'Because.',
-        framing: 'A child asks.',
-        body: 'Because. So?',
-      }),
-    ).toBe('A child asks.\n\nBecause. So?\nQuestion:');
+    expect(nextQuestionPrompt({ exchanges })).toBe(
+      `${DEFAULT_FRAMING}\n\nQuestion: Why?\nAnswer: Because.\nQuestion: How?\nAnswer: Slowly.\nQuestion:`,
+    );
+    const template = (e: { question: string; answer: string }) => `${e.answer} So? `;
+    expect(nextQuestionPrompt({ exchanges, framing: 'A child asks.', template })).toBe(
+      'A child asks.\n\nBecause. So?\nQuestion: How?\nSlowly. So?\nQuestion:',
+    );
+  });
+
+  it('is append-only: the prompt after one more exchange starts with the exact text of the one before', () => {
+    const exchanges = [
+      { question: ' Why  is the\nsky blue? ', answer: 'Light\tscatters.  ' },
+      { question: 'What scatters?', answer: 'Air molecules do.' },
+      { question: 'Which colour most?', answer: 'Blue.' },
+    ];
+    const template = (e: { question: string; answer: string }) => `\nThe expert said: ${e.answer}\n`;
+    for (const options of [{}, { template }, { framing: ' A persona. ' }]) {
+      const prompts = [1, 2, 3].map((n) =>
+        nextQuestionPrompt({ ...options, exchanges: exchanges.slice(0, n) }),
+      );
+      expect(prompts[1]!.startsWith(prompts[0]!)).toBe(true);
+      expect(prompts[2]!.startsWith(prompts[1]!)).toBe(true);
+    }
   });
 });
 

@@ -86,7 +86,7 @@ test('the local side continues the question-and-answer transcript on a base mode
     path: '/v1/completions',
     body: {
       model: 'fleet-model',
-      prompt: nextQuestionPrompt({ question: local.question, answer: local.answer }),
+      prompt: nextQuestionPrompt({ exchanges: [{ question: local.question, answer: local.answer }] }),
       max_tokens: maxTokens,
       temperature,
       top_p: topP,

@@ -62,19 +62,6 @@ describe('conversation input: every free-text field must be well-formed', () => 
       }).success,
     ).toBe(true);
   });
-
-  test('the rules before v2 (for runs accepted under them) still take what they took', () => {
-    const earlier = inputSchemas().conversationInputV1;
-    for (const input of [
-      { initialQuery: LONE },
-      { initialQuery: 'Hi', outputFile: '..backup.csv' },
-      { initialQuery: 'Hi', outputFile: '.hidden.csv' },
-    ]) {
-      expect(inputSchemas().conversationInput.safeParse(input).success).toBe(false);
-      expect(earlier.safeParse(input).success).toBe(true);
-    }
-    expect(earlier.safeParse({ initialQuery: 'Hi', outputFile: '../x.csv' }).success).toBe(false);
-  });
 });
 
 describe('Conversation API: refused with a 400 naming the field, nothing started', () => {

@@ -58,14 +58,60 @@ describe('model endpoints', () => {
       name: 'local',
       kind: 'ollama',
       baseUrl: 'http://ollama.internal:11434',
+      replicas: [{ url: 'http://ollama.internal:11434', maxConcurrentCalls: 6 }],
+      routing: 'affinity',
+      contextTokens: 4096,
       caps: { maxConcurrentCalls: 6, maxCallsPerSecond: 0, maxTokensPerMinute: 0 },
     });
     expect(endpoints.defaults.cloud).toEqual({
       name: 'cloud',
       kind: 'bedrock',
       baseUrl: 'http://llm-service.internal:8080',
+      replicas: [{ url: 'http://llm-service.internal:8080', maxConcurrentCalls: 40 }],
+      routing: 'affinity',
+      contextTokens: 4096,
       caps: { maxConcurrentCalls: 40, maxCallsPerSecond: 10, maxTokensPerMinute: 0 },
     });
+  });
+
+  it("takes each side's default context window from LOCAL_/CLOUD_CONTEXT_TOKENS", () => {
+    const endpoints = loadModelEndpoints(
+      loadConfig({ LOCAL_CONTEXT_TOKENS: '32768', CLOUD_CONTEXT_TOKENS: '200000' }),
+      undefined,
+    );
+    expect(endpoints.defaults.local.contextTokens).toBe(32_768);
+    expect(endpoints.defaults.cloud.contextTokens).toBe(200_000);
+    expect(() => loadConfig({ LOCAL_CONTEXT_TOKENS: '100' })).toThrow(/LOCAL_CONTEXT_TOKENS/);
+  });
+
+  it('reads replicas (baseUrls) with caps of their own, the endpoint capped at their sum', () => {
+    const endpoints = parseModelEndpoints(
+      `endpoints:
+  - name: pair
+    kind: ollama
+    baseUrls: [http://a:11434, { url: http://b:11434, maxConcurrentCalls: 2 }]
+    contextTokens: 8192
+  - name: fleet
+    kind: openai
+    model: m
+    baseUrls: [http://c/v1, http://d/v1]
+    routing: round-robin
+    caps: { maxConcurrentCalls: 100 }
+`,
+      'endpoints.yaml',
+      config,
+    );
+    expect(endpoints.get('pair')).toMatchObject({
+      baseUrl: 'http://a:11434',
+      replicas: [
+        { url: 'http://a:11434', maxConcurrentCalls: 6 },
+        { url: 'http://b:11434', maxConcurrentCalls: 2 },
+      ],
+      routing: 'affinity',
+      contextTokens: 8192,
+      caps: { maxConcurrentCalls: 8 },
+    });
+    expect(endpoints.get('fleet')).toMatchObject({ routing: 'round-robin', caps: { maxConcurrentCalls: 100 } });
   });
 
   it("names the REST service's API_KEY as the cloud default's key when it is set", () => {
@@ -90,6 +136,9 @@ describe('model endpoints', () => {
       apiKeyEnv: 'VLLM_API_KEY',
       api: 'chat',
       model: 'meta-llama/Llama-3.1-8B-Instruct',
+      replicas: [{ url: 'http://vllm.internal:8000/v1', maxConcurrentCalls: 64 }],
+      routing: 'affinity',
+      contextTokens: 4096,
       caps: { maxConcurrentCalls: 64, maxCallsPerSecond: 0, maxTokensPerMinute: 500_000 },
     });
     expect(endpoints.get('base-box')).toMatchObject({ api: 'completions', caps: { maxConcurrentCalls: 6 } });
@@ -178,6 +227,31 @@ describe('model endpoints', () => {
       'a default name',
       'endpoints: [{name: local, kind: bedrock}]',
       /endpoints\[0\] \("local"\)\.name: "local" is a default/,
+    ],
+    [
+      'both baseUrl and baseUrls',
+      'endpoints: [{name: a, kind: ollama, baseUrl: "http://h", baseUrls: ["http://i"]}]',
+      /endpoints\[0\] \("a"\)\.baseUrls: is instead of baseUrl/,
+    ],
+    [
+      'a replica twice',
+      'endpoints: [{name: a, kind: ollama, baseUrls: ["http://h:1", "http://h:1/"]}]',
+      /endpoints\[0\] \("a"\)\.baseUrls\.1: names the same replica twice/,
+    ],
+    [
+      'replicas of a bedrock endpoint',
+      'endpoints: [{name: a, kind: bedrock, baseUrls: ["http://h"]}]',
+      /endpoints\[0\] \("a"\)\.baseUrls: is for kinds ollama and openai/,
+    ],
+    [
+      'an unknown routing',
+      'endpoints: [{name: a, kind: ollama, baseUrls: ["http://h"], routing: random}]',
+      /endpoints\[0\] \("a"\)\.routing/,
+    ],
+    [
+      'a context window too small',
+      'endpoints: [{name: a, kind: ollama, baseUrl: "http://h", contextTokens: 100}]',
+      /endpoints\[0\] \("a"\)\.contextTokens/,
     ],
     [
       'a name used twice',

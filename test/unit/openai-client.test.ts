@@ -1,6 +1,7 @@
 /** The OpenAI-compatible client against a local fake server: the replies and the failures a real server rarely gives. */
 import { UpstreamError } from '../../src/contracts/errors';
-import { createOpenAiClient, parseRetryAfter } from '../../src/models/openai-client';
+import { parseRetryAfter } from '../../src/contracts/retry-after';
+import { createOpenAiClient } from '../../src/models/openai-client';
 import { useFakeOpenAiServer } from '../fixtures/openai-server';
 import { until } from '../helpers/wait';
 
@@ -99,12 +100,12 @@ describe('OpenAI-compatible client', () => {
     expect((err as Error).message).toContain('it went wrong');
   });
 
-  it('maps a body that is not JSON to a permanent BAD_UPSTREAM_RESPONSE that quotes it', async () => {
+  it('maps a body that is not JSON to a retryable BAD_UPSTREAM_RESPONSE that quotes it', async () => {
     fake.server.next({ kind: 'raw', body: '<html>Welcome to nginx</html>' });
     const err = await createOpenAiClient({ baseUrl: fake.baseUrl })
       .complete({ model: 'm', prompt: 'p', maxTokens: 4 })
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ statusCode: 502, code: 'BAD_UPSTREAM_RESPONSE', retryable: false });
+    expect(err).toMatchObject({ statusCode: 502, code: 'BAD_UPSTREAM_RESPONSE', retryable: true });
     expect((err as Error).message).toContain('text/html');
     expect((err as Error).message).toContain('Welcome to nginx');
   });
@@ -199,9 +200,13 @@ describe('parseRetryAfter', () => {
     [{ 'retry-after': '0.5' }, 500],
     [{ 'retry-after-ms': '250', 'retry-after': '3' }, 250],
     [{ 'retry-after': 'Thu, 01 Jan 2026 00:00:10 GMT' }, 10_000],
+    [{ 'x-amz-retry-after': '1500' }, 1500],
     [{ 'retry-after': 'soon' }, undefined],
     [{}, undefined],
   ])('%p → %p ms', (headers, ms) => {
     expect(parseRetryAfter(new Headers(headers), now)).toBe(ms);
+    // The same from a plain object (node:http, the AWS SDK), whatever the names' case.
+    const plain = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), v]));
+    expect(parseRetryAfter(plain, now)).toBe(ms);
   });
 });

@@ -42,9 +42,18 @@ describe('llm.v1 protobuf messages', () => {
     expect(GenerateResponse.toObject(decoded)).toEqual(response);
   });
 
-  it('round-trips an ErrorResponse, keeping retryable false and true apart', () => {
-    for (const retryable of [true, false]) {
-      const error = { code: 'THROTTLED', message: 'Slow down ⏳', retryable, requestId: 'req-3' };
+  it('round-trips an ErrorResponse, keeping retryable false and true apart, with the wait asked for', () => {
+    for (const [retryable, retryAfterMs] of [
+      [true, 3_000],
+      [false, 0],
+    ] as const) {
+      const error = {
+        code: 'THROTTLED',
+        message: 'Slow down ⏳',
+        retryable,
+        requestId: 'req-3',
+        retryAfterMs,
+      };
       const decoded = ErrorResponse.decode(ErrorResponse.encode(error).finish());
       expect({ ...ErrorResponse.toObject(decoded, { defaults: true }) }).toEqual(error);
     }

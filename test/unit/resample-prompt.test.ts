@@ -1,5 +1,4 @@
-import { askedBeforeNote, questionOpening, resampledQuestionPrompt } from '../../src/models/resample-prompt';
-import { DEFAULT_FRAMING } from '../../src/models/base-model-prompt';
+import { askedBeforeNote, questionOpening } from '../../src/models/resample-prompt';
 
 describe('asking the local model again for a new question', () => {
   it('lists the questions asked so far for a chat model, once each, the refused one last', () => {
@@ -15,7 +14,7 @@ describe('asking the local model again for a new question', () => {
     );
     const long = 'x'.repeat(500);
     expect(askedBeforeNote({ asked: [long], refused: 'Why?', attempt: 1 })).toContain(
-      `- ${'x'.repeat(299)}…\n- Why?`,
+      `- ${'x'.repeat(149)}…\n- Why?`,
     );
   });
 
@@ -25,18 +24,5 @@ describe('asking the local model again for a new question', () => {
     expect(questionOpening({ refused: 'What is it?', attempt: 2 })).toBe('Why');
     expect(questionOpening({ refused: '“what” is it?', attempt: 1 })).toBe('How');
     expect(questionOpening({ refused: 'x', attempt: 11 })).toBe('What');
-  });
-
-  it('frames the transcript as one where no question is asked twice, and ends with the opening', () => {
-    const { prompt, opening } = resampledQuestionPrompt({
-      question: 'Why is the sky blue?',
-      answer: 'Light scatters.',
-      context: { asked: ['Why is the sky blue?'], refused: 'Why is the sky blue?', attempt: 1 },
-    });
-    expect(opening).toBe('What');
-    expect(prompt).toBe(
-      `${DEFAULT_FRAMING} The student never asks the same question twice: each question asks about something new ` +
-        'in the last answer.\n\nQuestion: Why is the sky blue?\nAnswer: Light scatters.\nQuestion: What',
-    );
   });
 });

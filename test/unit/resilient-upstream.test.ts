@@ -106,6 +106,44 @@ describe('backoff', () => {
   });
 });
 
+describe("the upstream's Retry-After", () => {
+  const policy = { retries: 1, baseMs: 100, maxMs: 2_000, minAttemptMs: 0 };
+  const throttled = (retryAfterMs: number) =>
+    new UpstreamError(502, 'THROTTLED', 'slow down', true, { retryAfterMs });
+  const hooks = {
+    shouldRetry: () => true,
+    retryAfterMs: (err: unknown) => (err as UpstreamError).retryAfterMs,
+    random: () => 0.5,
+  };
+
+  it('is waited at least, when the backoff alone would retry sooner', async () => {
+    const slept: number[] = [];
+    let calls = 0;
+    const attempt = async () => {
+      if (++calls === 1) throw throttled(1_500);
+      return 'ok';
+    };
+    await expect(
+      withRetries(attempt, policy, { ...hooks, sleep: async (ms) => void slept.push(ms) }),
+    ).resolves.toBe('ok');
+    expect(slept).toEqual([1_500]);
+  });
+
+  it('longer than maxMs: not retried here, the error (with its wait) goes back to the caller', async () => {
+    const longWait = jest.fn();
+    let calls = 0;
+    const attempt = async () => {
+      calls++;
+      throw throttled(3_000);
+    };
+    await expect(
+      withRetries(attempt, policy, { ...hooks, sleep: async () => undefined, onLongWait: longWait }),
+    ).rejects.toMatchObject({ code: 'THROTTLED', retryAfterMs: 3_000 });
+    expect(calls).toBe(1);
+    expect(longWait).toHaveBeenCalledWith(expect.objectContaining({ code: 'THROTTLED' }), 3_000);
+  });
+});
+
 describe('resilient upstream', () => {
   const circuit: CircuitPolicy = {
     errorThresholdPercent: 50,

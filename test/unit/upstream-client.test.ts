@@ -3,6 +3,7 @@ import { createUpstreamClient } from '../../src/llm-service/upstream-client';
 import type { UpstreamRequest } from '../../src/llm-service/upstream-client';
 import { TimeoutError } from '../../src/llm-service/http-transport';
 import { REQUEST_TIMEOUT_HEADER } from '../../src/contracts/deadline';
+import { UpstreamError } from '../../src/contracts/errors';
 import type { HttpRequest, HttpTransport } from '../../src/llm-service/http-transport';
 
 const request: UpstreamRequest = {
@@ -116,26 +117,21 @@ describe('upstream client', () => {
       true,
       () => errorReply(503, 'UPSTREAM_UNAVAILABLE', 'down', true),
     ],
-    ["the gateway's own 502", 502, 'BAD_UPSTREAM_RESPONSE', true, () => json(502, 'Internal server error')],
+    ["the gateway's own 502", 502, 'UPSTREAM_ERROR', true, () => json(502, 'Internal server error')],
     ["the gateway's own 504", 504, 'UPSTREAM_TIMEOUT', true, () => json(504, 'Endpoint request timed out')],
-    [
-      "the gateway's own 403",
-      502,
-      'BAD_UPSTREAM_RESPONSE',
-      false,
-      () => json(403, 'Missing Authentication Token'),
-    ],
+    ["the gateway's own 403", 502, 'UPSTREAM_ERROR', false, () => json(403, 'Missing Authentication Token')],
     [
       'an undecodable 200',
       502,
       'BAD_UPSTREAM_RESPONSE',
-      false,
+      true,
       () => protobuf(200, Uint8Array.from([0x0a, 0x05])),
     ],
   ])('maps %s to %i %s (retryable: %p)', async (_name, statusCode, code, retryable, reply) => {
     const { client } = clientAnswering(async () => reply());
-    await expect(client.generate(request)).rejects.toMatchObject({
-      name: 'UpstreamError',
+    const err = await client.generate(request).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamError);
+    expect(err).toMatchObject({
       statusCode,
       code,
       retryable,

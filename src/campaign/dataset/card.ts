@@ -3,11 +3,19 @@
  * point at the files), then how the data was made. Built from the manifest only, so a retried export writes the
  * same bytes. `license` is left empty for the user to fill in.
  */
-import type { CampaignManifest } from '../../contracts/campaign';
+import { estimateCardSection } from './estimate-vs-actual';
+import type { CampaignManifest, GroupDiversity } from '../../contracts/campaign';
+import { COLLAPSE_OVERLAP, COLLAPSE_RUN } from './diversity';
+
+export interface CardConfig {
+  name: string;
+  /** Split name → the file (or shard glob) it reads, relative to the campaign folder. */
+  splits: [split: string, path: string][];
+}
 
 export interface CardFiles {
-  /** Config name → the file (or shard glob) it reads, relative to the campaign folder. */
-  configs: [name: string, path: string][];
+  /** The first is the default config. */
+  configs: CardConfig[];
   rows: number;
   shardRows: number;
   /** Conversations that are near-duplicates of another, and whether the export left them out (`dedup: true`). */
@@ -30,7 +38,7 @@ export function sizeCategory(rows: number): string {
 const q = (text: string) => JSON.stringify(text);
 
 function header(manifest: CampaignManifest, files: CardFiles): string {
-  const models = manifest.provenance.models.map((m) => m.model);
+  const models = [...new Set(manifest.provenance.models.map((m) => m.model))];
   const lines = [
     '---',
     "# Fill in the license you release this dataset under (e.g. cc-by-4.0), and the models' terms allow.",
@@ -49,12 +57,11 @@ function header(manifest: CampaignManifest, files: CardFiles): string {
     '- llm-conversation-service',
     ...(models.length ? ['models:', ...models.map((m) => `- ${q(m)}`)] : []),
     'configs:',
-    ...files.configs.flatMap(([name, path], i) => [
+    ...files.configs.flatMap(({ name, splits }, i) => [
       `- config_name: ${name}`,
       ...(i === 0 ? ['  default: true'] : []),
       '  data_files:',
-      '  - split: train',
-      `    path: ${q(path)}`,
+      ...splits.flatMap(([split, path]) => [`  - split: ${split}`, `    path: ${q(path)}`]),
     ]),
     '---',
   ];
@@ -139,6 +146,7 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
         ]
       : []),
     '',
+    ...estimateCardSection(manifest),
     '## Models',
     '',
     '| model | side | endpoint | input tokens | output tokens | cost USD |',
@@ -151,9 +159,16 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
     '',
     '## Files and roles',
     '',
-    '| config | file |',
-    '| --- | --- |',
-    ...files.configs.map(([name, path]) => `| ${name} | ${code(path)} |`),
+    '| config | split | file |',
+    '| --- | --- | --- |',
+    ...files.configs.flatMap(({ name, splits }) =>
+      splits.map(([split, path]) => `| ${name} | ${split} | ${code(path)} |`),
+    ),
+    '',
+    'Every config is Parquet: `datasets.load_dataset("<this folder>", "<config>", split="train")` loads it. ' +
+      'The same conversations are in JSON Lines beside them (`conversations.jsonl`, `sharegpt.jsonl`, ' +
+      '`perspectives/*.jsonl`' +
+      '), outside the configs.',
     '',
     'In `messages` (conversations, cloud_perspective) and ShareGPT (`human`/`gpt`), the seed query and the local ' +
       "model's questions are the user and the cloud model's answers the assistant; the cloud side's system prompt, " +
@@ -174,11 +189,76 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
         ? ", and the judge's `score` (1 to 10, null when the judge gave none) with a one-line rationale."
         : '.'),
     '',
+    ...diversitySection(manifest),
+    ...curationSection(manifest),
     '## License',
     '',
     'Not set: fill in `license` above, within the terms of the models that wrote the text.',
     '',
   ].join('\n');
+}
+
+const fixed = (n: number | null) => (n === null ? '–' : n.toFixed(2));
+const share = (n: number) => `${(100 * n).toFixed(1)}%`;
+
+function diversityRow(label: string, g: GroupDiversity): string {
+  const side = (s: GroupDiversity['cloud']) =>
+    `${fixed(s.distinct1)} / ${fixed(s.distinct2)} / ${fixed(s.distinct3)}`;
+  return (
+    `| ${cell(label)} | ${g.conversations} | ${side(g.cloud)} | ${side(g.local)} | ` +
+    `${fixed(g.cloud.compressionRatio)} / ${fixed(g.local.compressionRatio)} | ${share(g.nearDuplicateRate)} | ` +
+    `${fixed(g.selfSimilarity)} | ${share(g.collapseRate)} |`
+  );
+}
+
+/** The dataset's diversity and, for two pairs or grid cells or more, each one's: a short table. */
+function diversitySection(manifest: CampaignManifest): string[] {
+  const d = manifest.diversity;
+  if (!d) return [];
+  const rows = [
+    diversityRow('all', d.dataset),
+    ...(d.pairs.length > 1
+      ? d.pairs.map((p) => diversityRow(`pair ${p.pairIndex}: ${p.cloudModel} ↔ ${p.localModel}`, p))
+      : []),
+    ...(d.gridCells.length > 1 ? d.gridCells.map((c) => diversityRow(JSON.stringify(c.grid), c)) : []),
+  ];
+  return [
+    '## Diversity',
+    '',
+    'Over every conversation generated (before `dedup` and `curate`). Distinct-n: distinct word n-grams over all ' +
+      "n-grams of a side's replies (n = 1 / 2 / 3; higher is more varied). Compression: the replies' bytes over " +
+      'their gzip size (cloud / local; higher is more repetitive). Self-similarity: the mean word-trigram Jaccard ' +
+      `similarity between conversations, over a sample of at most ${d.sampleSize} (lower is more varied). A ` +
+      `conversation has collapsed when one side's reply repeats at least ${COLLAPSE_OVERLAP * 100}% of the ` +
+      `trigrams of its previous reply ${COLLAPSE_RUN} times running, or it ended as \`repetition\`. Per seed: ` +
+      '`diversity` in `manifest.json`.',
+    '',
+    '| group | conversations | distinct-1/2/3 cloud | distinct-1/2/3 local | compression | near-duplicates | self-similarity | collapsed |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ];
+}
+
+function curationSection(manifest: CampaignManifest): string[] {
+  const c = manifest.curation;
+  if (!c) return [];
+  const rules = (manifest.spec as { curate?: Record<string, unknown> }).curate ?? {};
+  return [
+    '## Curation',
+    '',
+    `Rules (\`curate\`): ${code(JSON.stringify(rules))}. Kept ${c.kept} of ${c.candidates} conversations ` +
+      `(${share(c.candidates === 0 ? 0 : c.kept / c.candidates)}): the \`train\` split` +
+      (c.dropped > 0
+        ? `; the ${c.dropped} others are the \`dropped\` split of the default config (and \`dropped.jsonl\`), ` +
+          'each with the rules that dropped it (`dropped_by`).'
+        : '; none was dropped.'),
+    '',
+    '| rule | conversations it drops |',
+    '| --- | --- |',
+    ...Object.entries(c.byRule).map(([rule, n]) => `| ${rule} | ${n} |`),
+    '',
+  ];
 }
 
 export function datasetCard(manifest: CampaignManifest, files: CardFiles): string {

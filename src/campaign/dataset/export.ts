@@ -4,22 +4,39 @@
  * inputs, so a retried export writes the same bytes.
  */
 import { Context } from '@temporalio/activity';
-import type { CampaignItem, CampaignManifest, ManifestItem } from '../../contracts/campaign';
+import type {
+  CampaignItem,
+  CampaignManifest,
+  CurateRule,
+  ManifestItem,
+  QualityFlags,
+} from '../../contracts/campaign';
+import type { CampaignSpec } from '../../contracts/campaign-spec';
 import { campaignKey, MANIFEST_FILE, readManifest, readPlan, removeStale } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
 import { readTranscript } from '../../output/transcript-record';
 import { datasetCard } from './card';
+import { curateFacts, curationSummary, droppedBy } from './curate';
+import { DiversityTally } from './diversity';
 import { filesMissing, SHARED_STORE_HINT, toFileFailure, transcriptsMissing } from './errors';
 import { serializeManifest } from './manifest';
 import { clusterSignatures, conversationText, signatureOf } from './near-duplicates';
-import { conversationsParquet } from './parquet';
+import {
+  CONVERSATIONS_TABLE,
+  MESSAGES_TABLE,
+  parquetFile,
+  PERSPECTIVE_TABLE,
+  SHAREGPT_TABLE,
+  type CuratedRow,
+} from './parquet';
+import { qualityFlags } from './quality';
 import {
   conversationRow,
   localMessages,
   toMessagesLine,
   toPerspectiveLine,
   toShareGptLine,
-  type ConversationRow,
+  type ChatMessage,
 } from './records';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
 import { DEFAULT_SHARD_ROWS, isShardOf, shardCount, shardGlob, shardName } from './shards';
@@ -28,13 +45,37 @@ import type { DatasetDeps, WriteDatasetInput, WriteDatasetOutput } from './types
 export const PERSPECTIVES_FOLDER = 'perspectives';
 export const CARD_FILE = 'README.md';
 
-/** Main folder files: stem and extension; perspectives/ holds cloud and local. */
-const MAIN_FILES = [
-  ['conversations', 'parquet'],
-  ['conversations', 'jsonl'],
-  ['sharegpt', 'jsonl'],
-] as const;
-const PERSPECTIVES = ['cloud', 'local'] as const;
+/** A file of the dataset: its stem and format; `perspective` files are in perspectives/. */
+interface DatasetFile {
+  stem: string;
+  ext: 'parquet' | 'jsonl';
+  perspective?: boolean;
+}
+
+/** The files of the kept conversations (the `train` split of every config, and the JSONL twins). */
+const TRAIN_FILES: DatasetFile[] = [
+  { stem: 'conversations', ext: 'parquet' },
+  { stem: 'conversations', ext: 'jsonl' },
+  { stem: 'messages', ext: 'parquet' },
+  { stem: 'sharegpt', ext: 'parquet' },
+  { stem: 'sharegpt', ext: 'jsonl' },
+  { stem: 'cloud', ext: 'parquet', perspective: true },
+  { stem: 'cloud', ext: 'jsonl', perspective: true },
+  { stem: 'local', ext: 'parquet', perspective: true },
+  { stem: 'local', ext: 'jsonl', perspective: true },
+];
+/** The conversations `curate` dropped: the default config's `dropped` split, and its JSONL twin. */
+const DROPPED_FILES: DatasetFile[] = [
+  { stem: 'dropped', ext: 'parquet' },
+  { stem: 'dropped', ext: 'jsonl' },
+];
+const ALL_FILES = [...TRAIN_FILES, ...DROPPED_FILES];
+
+/** A file's name in the campaign's folder, for shard `index` of `count`. */
+const fileName = (f: DatasetFile, index: number, count: number) =>
+  `${f.perspective ? `${PERSPECTIVES_FOLDER}/` : ''}${shardName(f.stem, f.ext, index, count)}`;
+const fileGlob = (f: DatasetFile, count: number) =>
+  `${f.perspective ? `${PERSPECTIVES_FOLDER}/` : ''}${shardGlob(f.stem, f.ext, count)}`;
 
 /** The items that said something: a transcript with at least one turn. */
 export function datasetItems(items: readonly ManifestItem[]): ManifestItem[] {
@@ -70,6 +111,49 @@ async function transcriptKeys(
   return { keys, missing: missing.sort() };
 }
 
+/** The content of one shard's files, from its rows. */
+async function shardFiles(
+  rows: readonly CuratedRow[],
+  local: readonly ChatMessage[][],
+  files: readonly DatasetFile[],
+  createdBy: string,
+): Promise<Map<DatasetFile, string | Uint8Array>> {
+  const contents = new Map<DatasetFile, string | Uint8Array>();
+  for (const file of files) {
+    const parquet = file.ext === 'parquet';
+    switch (file.stem) {
+      case 'conversations':
+      case 'dropped':
+        contents.set(
+          file,
+          parquet
+            ? await parquetFile(CONVERSATIONS_TABLE, rows, createdBy)
+            : lines(rows.map(({ droppedBy: rules, ...row }) => toMessagesLine(row, rules))),
+        );
+        break;
+      case 'messages':
+        contents.set(file, await parquetFile(MESSAGES_TABLE, rows, createdBy));
+        break;
+      case 'sharegpt':
+        contents.set(
+          file,
+          parquet ? await parquetFile(SHAREGPT_TABLE, rows, createdBy) : lines(rows.map(toShareGptLine)),
+        );
+        break;
+      default: {
+        const messages = file.stem === 'cloud' ? rows.map((r) => r.messages) : local;
+        contents.set(
+          file,
+          parquet
+            ? await parquetFile(PERSPECTIVE_TABLE, messages, createdBy)
+            : lines(messages.map(toPerspectiveLine)),
+        );
+      }
+    }
+  }
+  return contents;
+}
+
 /**
  * Writes the dataset from the manifest, the plan and every transcript they name. A transcript that is not in the
  * store fails the attempt before anything is written (retryable: a share away for a moment comes back); the
@@ -95,107 +179,145 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
       const said = datasetItems(stored.items);
       const { keys, missing } = await transcriptKeys(store, said);
       if (missing.length > 0) throw transcriptsMissing(store.location(), missing);
-      // A first pass for the near-duplicates: one signature per conversation, the transcripts read one at a time.
+      const transcriptOf = async (item: ManifestItem) => {
+        const transcriptKey = keys.get(item.itemHash)!;
+        const transcript = await readTranscript(store, transcriptKey);
+        if (!transcript)
+          throw transcriptsMissing(store.location(), [`item ${item.itemHash}: ${transcriptKey}`]);
+        return transcript;
+      };
+
+      // A first pass, the transcripts read one at a time: each conversation's near-duplicate signature, its
+      // quality flags with the diversity figures (computed here too for items checkpointed by an older build),
+      // and the dataset's diversity.
       const signatures = [];
+      const tally = new DiversityTally();
+      const qualityOf = new Map<string, QualityFlags>();
       for (const item of said) {
-        const transcript = await readTranscript(store, keys.get(item.itemHash)!);
-        if (!transcript) throw transcriptsMissing(store.location(), [`item ${item.itemHash}`]);
+        const { turns, endReason } = await transcriptOf(item);
+        const ended = item.outcome?.endReason ?? endReason;
         signatures.push({
           itemHash: item.itemHash,
           index: item.index,
-          signature: signatureOf(conversationText(transcript.turns)),
+          signature: signatureOf(conversationText(turns)),
         });
+        const limits = { cloud: item.sampling?.cloud.maxTokens, local: item.sampling?.local.maxTokens };
+        const flags = item.quality ?? qualityFlags(turns, limits, ended);
+        qualityOf.set(item.itemHash, { ...flags, ...tally.add(item, turns, ended) });
       }
       const { nearDuplicateOf } = clusterSignatures(signatures);
-      const dedup = (stored.spec as { dedup?: boolean }).dedup === true;
+      const diversity = tally.finish(nearDuplicateOf);
+
+      const spec = stored.spec as Pick<CampaignSpec, 'dedup' | 'curate'>;
+      const dedup = spec.dedup === true;
+      const candidates = dedup ? said.filter((i) => !nearDuplicateOf.has(i.itemHash)) : said;
+      const drops = new Map<string, CurateRule[]>();
+      for (const item of spec.curate ? candidates : []) {
+        const facts = curateFacts(item, qualityOf.get(item.itemHash)!, nearDuplicateOf.has(item.itemHash));
+        const rules = droppedBy(spec.curate!, facts);
+        if (rules.length > 0) drops.set(item.itemHash, rules);
+      }
+      const curation = spec.curate
+        ? curationSummary(candidates.map((i) => drops.get(i.itemHash) ?? []))
+        : undefined;
+
+      const { items: storedItems, ...head } = stored;
       const manifest: CampaignManifest = {
-        ...stored,
+        ...head,
         ...(input.status !== undefined && { status: input.status }),
-        items: stored.items.map((item) => {
+        diversity,
+        ...(curation && { curation }),
+        items: storedItems.map((item) => {
+          const marked: ManifestItem = { ...item };
+          delete marked.nearDuplicateOf;
+          delete marked.droppedBy;
+          const quality = qualityOf.get(item.itemHash);
           const of = nearDuplicateOf.get(item.itemHash);
-          const marked: ManifestItem = { ...item, ...(of && { nearDuplicateOf: of }) };
-          if (!of) delete marked.nearDuplicateOf;
-          return marked;
+          const rules = drops.get(item.itemHash);
+          return {
+            ...marked,
+            ...(quality && { quality }),
+            ...(of && { nearDuplicateOf: of }),
+            ...(rules && { droppedBy: rules }),
+          };
         }),
       };
-      const items = dedup ? said.filter((i) => !nearDuplicateOf.has(i.itemHash)) : said;
-      const count = shardCount(items.length, perShard);
+      const byHash = new Map(manifest.items.map((i) => [i.itemHash, i]));
+      const kept = candidates.filter((i) => !drops.has(i.itemHash)).map((i) => byHash.get(i.itemHash)!);
+      const dropped = candidates.filter((i) => drops.has(i.itemHash)).map((i) => byHash.get(i.itemHash)!);
       const createdBy = `llm-conversation-service version ${manifest.provenance.packageVersion}`;
       const latencyMs = { cloud: [] as number[], local: [] as number[] };
       const written: string[] = [];
 
-      for (let shard = 0; shard < count; shard++) {
-        const rows: ConversationRow[] = [];
-        const local: string[] = [];
-        for (const item of items.slice(shard * perShard, (shard + 1) * perShard)) {
-          const transcriptKey = keys.get(item.itemHash)!;
-          const transcript = await readTranscript(store, transcriptKey);
-          if (!transcript)
-            throw transcriptsMissing(store.location(), [`item ${item.itemHash}: ${transcriptKey}`]);
-          const plannedItem = planned.get(item.itemHash);
-          if (!plannedItem) throw filesMissing(`item ${item.itemHash} of manifest.json is not in plan.jsonl`);
-          for (const t of transcript.turns) {
-            latencyMs.cloud.push(t.cloudLatencyMs);
-            latencyMs.local.push(t.localLatencyMs);
+      /** Shards of `items` in `files`, one shard's transcripts in memory at a time; the number of shards. */
+      const writeShards = async (items: readonly ManifestItem[], files: readonly DatasetFile[]) => {
+        const count = shardCount(items.length, perShard);
+        for (let shard = 0; shard < count; shard++) {
+          const rows: CuratedRow[] = [];
+          const local: ChatMessage[][] = [];
+          for (const item of items.slice(shard * perShard, (shard + 1) * perShard)) {
+            const { turns } = await transcriptOf(item);
+            const plannedItem = planned.get(item.itemHash);
+            if (!plannedItem)
+              throw filesMissing(`item ${item.itemHash} of manifest.json is not in plan.jsonl`);
+            for (const t of turns) {
+              latencyMs.cloud.push(t.cloudLatencyMs);
+              latencyMs.local.push(t.localLatencyMs);
+            }
+            const row = conversationRow({
+              campaignId: manifest.campaignId,
+              item,
+              planned: plannedItem,
+              turns,
+            });
+            rows.push({ ...row, droppedBy: item.droppedBy ?? [] });
+            local.push(localMessages(turns, row.metadata.local.system_prompt));
           }
-          const row = conversationRow({
-            campaignId: manifest.campaignId,
-            item,
-            planned: plannedItem,
-            turns: transcript.turns,
-          });
-          rows.push(row);
-          local.push(toPerspectiveLine(localMessages(transcript.turns, row.metadata.local.system_prompt)));
+          for (const [file, content] of await shardFiles(rows, local, files, createdBy)) {
+            const name = fileName(file, shard, count);
+            await store.write(key(name), content);
+            written.push(name);
+          }
+          Context.current().heartbeat({ files: files[0]!.stem, shard, of: count });
         }
-        const name = (stem: string, ext: string) => shardName(stem, ext, shard, count);
-        const perspective = (stem: string) => `${PERSPECTIVES_FOLDER}/${name(stem, 'jsonl')}`;
-        const files: [string, string | Uint8Array][] = [
-          [name('conversations', 'parquet'), await conversationsParquet(rows, createdBy)],
-          [name('conversations', 'jsonl'), lines(rows.map(toMessagesLine))],
-          [name('sharegpt', 'jsonl'), lines(rows.map(toShareGptLine))],
-          [perspective('cloud'), lines(rows.map((r) => toPerspectiveLine(r.messages)))],
-          [perspective('local'), lines(local)],
-        ];
-        for (const [file, content] of files) {
-          await store.write(key(file), content);
-          written.push(file);
-        }
-        Context.current().heartbeat({ shard, of: count });
-      }
+        return count;
+      };
+      const trainShards = await writeShards(kept, TRAIN_FILES);
+      // No dropped split when none was dropped: the `datasets` library refuses to load an empty split.
+      const droppedShards = dropped.length > 0 ? await writeShards(dropped, DROPPED_FILES) : 0;
 
-      const keepMain = new Set(
-        MAIN_FILES.map(([stem, ext]) =>
-          [...Array(count).keys()].map((s) => shardName(stem, ext, s, count)),
-        ).flat(),
-      );
-      await removeStale(
-        store,
-        campaignKey(campaignId),
-        (n) => MAIN_FILES.some(([stem, ext]) => isShardOf(n, stem, ext)),
-        keepMain,
-      );
-      const keepPerspectives = new Set(
-        PERSPECTIVES.flatMap((stem) =>
-          [...Array(count).keys()].map((s) => shardName(stem, 'jsonl', s, count)),
-        ),
-      );
-      await removeStale(
-        store,
-        key(PERSPECTIVES_FOLDER),
-        (n) => PERSPECTIVES.some((stem) => isShardOf(n, stem, 'jsonl')),
-        keepPerspectives,
-      );
+      // Files of an earlier attempt or run that this one did not write (another shard count, no dropped split).
+      const writtenIn = (prefix: string) =>
+        new Set(
+          written
+            .filter((n) => n.startsWith(prefix) && !n.slice(prefix.length).includes('/'))
+            .map((n) => n.slice(prefix.length)),
+        );
+      const ours = (perspective: boolean) => (n: string) =>
+        ALL_FILES.some((f) => !!f.perspective === perspective && isShardOf(n, f.stem, f.ext));
+      await removeStale(store, campaignKey(campaignId), ours(false), writtenIn(''));
+      await removeStale(store, key(PERSPECTIVES_FOLDER), ours(true), writtenIn(`${PERSPECTIVES_FOLDER}/`));
 
+      const parquetGlob = (stem: string, count: number, perspective = false) =>
+        fileGlob({ stem, ext: 'parquet', perspective }, count);
       const card = datasetCard(manifest, {
-        rows: items.length,
+        rows: kept.length,
         shardRows: perShard,
         nearDuplicates: { count: nearDuplicateOf.size, leftOut: dedup },
         configs: [
-          ['default', shardGlob('conversations', 'parquet', count)],
-          ['messages', shardGlob('conversations', 'jsonl', count)],
-          ['sharegpt', shardGlob('sharegpt', 'jsonl', count)],
-          ['cloud_perspective', `${PERSPECTIVES_FOLDER}/${shardGlob('cloud', 'jsonl', count)}`],
-          ['local_perspective', `${PERSPECTIVES_FOLDER}/${shardGlob('local', 'jsonl', count)}`],
+          {
+            name: 'default',
+            splits: [
+              ['train', parquetGlob('conversations', trainShards)],
+              ...(droppedShards > 0
+                ? [['dropped', parquetGlob('dropped', droppedShards)] as [string, string]]
+                : []),
+            ],
+          },
+          { name: 'messages', splits: [['train', parquetGlob('messages', trainShards)]] },
+          { name: 'sharegpt', splits: [['train', parquetGlob('sharegpt', trainShards)]] },
+          { name: 'cloud_perspective', splits: [['train', parquetGlob('cloud', trainShards, true)]] },
+          { name: 'local_perspective', splits: [['train', parquetGlob('local', trainShards, true)]] },
         ],
       });
       await store.write(key(CARD_FILE), card);

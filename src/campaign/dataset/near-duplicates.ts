@@ -87,19 +87,19 @@ const SEEDS: Uint32Array = (() => {
  * a × b modulo 2³², from two products that stay exact in a double. Not Math.imul: in some runtimes (Jest's module
  * sandbox) each call of it costs a hundred times a multiplication, and the signatures make millions.
  */
-function mul32(a: number, b: number): number {
+export function mul32(a: number, b: number): number {
   return ((a & 0xffff) * b + ((((a >>> 16) * b) & 0xffff) << 16)) >>> 0;
 }
 
 /** MurmurHash3's 32-bit finalizer: spreads every input bit over the output. */
-function mix32(value: number): number {
+export function mix32(value: number): number {
   let h = value >>> 0;
   h = mul32(h ^ (h >>> 16), 0x85ebca6b);
   h = mul32(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-function fnv1a(text: string): number {
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = mul32(hash ^ text.charCodeAt(i), 0x01000193);
   return hash;

@@ -2,6 +2,8 @@
 import type { EndReason, Turn } from '../../contracts/conversation';
 import { similarity } from '../../conversation/workflows/repetition';
 import type { QualityFlags } from '../../contracts/campaign';
+import { conversationDiversity } from './diversity';
+import { round } from './numbers';
 
 /** The token limit each side ran with, where known: a reply that reached it was cut short. */
 export interface ReplyLimits {
@@ -18,7 +20,8 @@ interface Reply {
 /**
  * Replies are the model outputs in conversation order (each turn's answer, then its question); the seed query is
  * no reply. maxRepetition compares each reply with every earlier one (word-token Jaccard, as the workflow's
- * repetition stop does), over the whole conversation rather than the stop's window.
+ * repetition stop does), over the whole conversation rather than the stop's window. The diversity figures are
+ * diversity.ts's.
  */
 export function qualityFlags(
   turns: readonly Turn[],
@@ -43,10 +46,6 @@ export function qualityFlags(
     resamples: turns.reduce((n, t) => n + (t.resamples ? t.resamples.cloud + t.resamples.local : 0), 0),
     meanReplyChars: replies.length === 0 ? 0 : round(chars / replies.length, 1),
     ...(endReason === undefined ? {} : { endReason }),
+    ...conversationDiversity(turns, endReason),
   };
-}
-
-export function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }

@@ -52,6 +52,11 @@ export interface ConversationRow {
       max_repetition: number;
       resamples: number;
       mean_reply_chars: number;
+      distinct_1: number;
+      distinct_2: number;
+      cloud_turn_overlap: number | null;
+      local_turn_overlap: number | null;
+      collapsed: boolean;
     } | null;
     judge: { score: number | null; rationale: string; model: string } | null;
   };
@@ -78,6 +83,11 @@ function quality(flags: QualityFlags | undefined): ConversationRow['metadata']['
         max_repetition: flags.maxRepetition,
         resamples: flags.resamples,
         mean_reply_chars: flags.meanReplyChars,
+        distinct_1: flags.distinct1,
+        distinct_2: flags.distinct2,
+        cloud_turn_overlap: flags.turnOverlap.cloud,
+        local_turn_overlap: flags.turnOverlap.local,
+        collapsed: flags.collapsed,
       }
     : null;
 }
@@ -161,20 +171,31 @@ export function conversationRow(args: {
   };
 }
 
-export function toMessagesLine(row: ConversationRow): string {
-  return JSON.stringify(row);
+/** A line of conversations.jsonl; of dropped.jsonl with the rules that dropped it. */
+export function toMessagesLine(row: ConversationRow, droppedBy: readonly string[] = []): string {
+  return JSON.stringify(droppedBy.length > 0 ? { ...row, dropped_by: droppedBy } : row);
+}
+
+export interface ShareGptRecord {
+  id: string;
+  system?: string;
+  conversations: { from: 'human' | 'gpt'; value: string }[];
 }
 
 /** ShareGPT: `human` for user, `gpt` for assistant; the system prompt apart. */
-export function toShareGptLine(row: ConversationRow): string {
+export function shareGptRecord(row: ConversationRow): ShareGptRecord {
   const system = row.messages.find((m) => m.role === 'system')?.content;
-  return JSON.stringify({
+  return {
     id: row.id,
     ...(system === undefined ? {} : { system }),
     conversations: row.messages
       .filter((m) => m.role !== 'system')
       .map((m) => ({ from: m.role === 'user' ? 'human' : 'gpt', value: m.content })),
-  });
+  };
+}
+
+export function toShareGptLine(row: ConversationRow): string {
+  return JSON.stringify(shareGptRecord(row));
 }
 
 /** Only `messages`: the shape chat fine-tuning takes as it is. Line i is conversations.jsonl's line i. */

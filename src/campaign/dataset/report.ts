@@ -3,12 +3,14 @@
  * fetched when it is viewed), from the manifest and, with the dataset, the per-turn latencies of the transcripts.
  * Pure: the same input gives the same bytes.
  */
+import { estimateReportSection } from './estimate-vs-actual';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { CampaignManifest, ManifestItem } from '../../contracts/campaign';
 import { campaignKey } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
-import { round } from './quality';
+import { round } from './numbers';
+import { curationSection, diversitySection } from './report-metrics';
 
 export const REPORT_FILE = 'report.html';
 
@@ -268,6 +270,7 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
           card('batch-turns', 'turns answered in a batch', formatInt(totals.batchTurns ?? 0)),
         ]),
     '</div>',
+    estimateReportSection(manifest, esc),
     '<h2>End reasons</h2>',
     bars(
       countBy(
@@ -315,6 +318,8 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
       ]),
       '#d08c2f',
     ),
+    diversitySection(manifest),
+    curationSection(manifest),
     '<h2>Judge scores</h2>',
     judged.length === 0
       ? '<p class="none">no judge, or no conversation judged yet</p>'

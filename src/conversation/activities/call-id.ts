@@ -13,3 +13,11 @@ export function callRequestId(
   const id = `${workflowId}:${info.activityId}:${info.attempt}`;
   return isWellFormedRequestId(id) ? id : undefined;
 }
+
+/**
+ * The key that routes a conversation side's calls to one replica of an endpoint (see replicas.ts): the conversation's
+ * workflow id and the side, the same for every turn, attempt and resample.
+ */
+export function routeKey(info: Pick<Info, 'workflowExecution'>, side: 'cloud' | 'local'): string {
+  return `${info.workflowExecution?.workflowId ?? 'standalone'}\u0000${side}`;
+}

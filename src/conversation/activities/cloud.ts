@@ -3,7 +3,7 @@ import { FailureType } from '../../contracts/conversation';
 import { isUpstreamError } from '../../contracts/errors';
 import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import { priceCall, type ModelPrices } from '../../models/prices';
-import { callRequestId } from './call-id';
+import { callRequestId, routeKey } from './call-id';
 import { attemptTimeLeftMs } from '../../shared/activity/deadline';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
 import { upstreamFailure } from '../../shared/activity/upstream-failure';
@@ -55,6 +55,7 @@ export function makeAskCloud(
     const started = Date.now();
     const context = Context.current();
     const callMaxTokens = input.maxTokens ?? maxTokens;
+    let replica: number | undefined;
     if (tokensPerMinute) await reserveTokens(tokensPerMinute, input, callMaxTokens, started);
     let result;
     try {
@@ -76,6 +77,8 @@ export function makeAskCloud(
                 signal: context.cancellationSignal,
                 timeoutMs: attemptTimeLeftMs(context.info, started),
                 requestId: callRequestId(context.info),
+                routeKey: routeKey(context.info, 'cloud'),
+                onReplica: (index) => (replica = index),
               },
             ),
         ),
@@ -96,6 +99,7 @@ export function makeAskCloud(
       latencyMs: result.latencyMs,
       requestId: result.requestId,
       startedAt: new Date(started).toISOString(),
+      ...(replica !== undefined && { replica }),
     };
   };
 }

@@ -1,13 +1,21 @@
 /** Thin typed client for the LLM REST service's `POST /api/v1/generate`, with the transport injectable. */
 import { REQUEST_TIMEOUT_HEADER } from '../../contracts/deadline';
-import { DeadlineExceededError, UpstreamError } from '../../contracts/errors';
+import {
+  BadUpstreamResponseError,
+  DeadlineExceededError,
+  messageOf,
+  UpstreamError,
+} from '../../contracts/errors';
 import { errorBodySchema, generateResponseSchema } from '../../contracts/llm-rest';
+import { parseRetryAfter } from '../../contracts/retry-after';
+import { withoutUrls } from '../../contracts/text';
 import type { GenerateRequestBody, GenerateResponseBody } from '../../contracts/llm-rest';
 import { DEFAULT_CLOUD_MAX_TOKENS } from '../../contracts/limits';
 import { answerWithOpenAi } from '../../models/openai-answer';
 import type { OpenAiApi, OpenAiClient } from '../../models/openai-client';
+import type { ReplicaRoute } from '../../models/replicas';
 
-export interface GenerateOptions {
+export interface GenerateOptions extends ReplicaRoute {
   /** Aborts the call (the activity was cancelled). */
   signal?: AbortSignal;
   /** This call's time, when shorter than the client's `timeoutMs` (the activity's remaining time). */
@@ -33,7 +41,8 @@ export interface LlmServiceClientOptions {
  * Each call waits at most min(timeoutMs, options.timeoutMs) and tells the service so in `X-Request-Timeout-Ms`,
  * so the service (and every hop behind it) gives up first and answers; none left: a DeadlineExceededError without
  * a call. Throws UpstreamError. `retryable` is the service's own verdict (`error.details.retryable`) when it gives one,
- * else false for 4xx (except 408/429) and true for 5xx, timeouts and an unreachable service.
+ * else false for 4xx (except 408/429) and true for 5xx, timeouts and an unreachable service; `retryAfterMs` is the
+ * wait the model server asked for (`error.details.retryAfterMs`, else the `Retry-After` header).
  */
 export function createLlmServiceClient({
   baseUrl,
@@ -78,9 +87,15 @@ export function createLlmServiceClient({
             },
           );
         }
-        throw new UpstreamError(503, 'LLM_SERVICE_UNREACHABLE', `LLM service unreachable at ${url}`, true, {
-          cause: err,
-        });
+        throw new UpstreamError(
+          503,
+          'LLM_SERVICE_UNREACHABLE',
+          `LLM service unreachable: ${withoutUrls(messageOf(err))}`,
+          true,
+          {
+            cause: err,
+          },
+        );
       }
       const body = parseJson(text);
       if (!res.ok) {
@@ -90,16 +105,14 @@ export function createLlmServiceClient({
           : { code: 'LLM_SERVICE_ERROR', message: `LLM service answered ${res.status}`, details: undefined };
         const retryable =
           details?.retryable ?? (res.status >= 500 || res.status === 408 || res.status === 429);
-        throw new UpstreamError(res.status, code, message, retryable);
+        const retryAfterMs = details?.retryAfterMs ?? parseRetryAfter(res.headers);
+        throw new UpstreamError(res.status, code, message, retryable, {
+          ...(retryable && retryAfterMs !== undefined && { retryAfterMs }),
+        });
       }
       const parsed = generateResponseSchema.safeParse(body);
       if (!parsed.success) {
-        throw new UpstreamError(
-          502,
-          'BAD_UPSTREAM_RESPONSE',
-          'LLM service answered 200 with an unexpected body',
-          true,
-        );
+        throw new BadUpstreamResponseError('LLM service answered 200 with an unexpected body');
       }
       return parsed.data;
     },
@@ -139,6 +152,8 @@ export function openAiAnswerClient(client: OpenAiClient, api: OpenAiApi, model: 
           ...(options.signal && { signal: options.signal }),
           ...(options.timeoutMs !== undefined && { deadline: started + options.timeoutMs }),
           ...(requestId && { requestId }),
+          ...(options.routeKey !== undefined && { routeKey: options.routeKey }),
+          ...(options.onReplica && { onReplica: options.onReplica }),
         },
       );
       return {

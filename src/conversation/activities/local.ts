@@ -1,6 +1,13 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { httpStatusOf, isUpstreamError } from '../../contracts/errors';
+import {
+  BadUpstreamResponseError,
+  httpStatusOf,
+  isBadUpstreamResponse,
+  isUpstreamError,
+  messageOf,
+} from '../../contracts/errors';
 import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
+import { withoutUrls } from '../../contracts/text';
 import type { OllamaClient } from '../../models/ollama-client';
 import type { OpenAiCallOptions } from '../../models/openai-client';
 import {
@@ -10,10 +17,11 @@ import {
   renderQuestionPrompt,
   type TokenUsage,
 } from '../../contracts/conversation';
-import { firstQuestion, nextQuestionPrompt } from '../../models/base-model-prompt';
+import { firstQuestion, nextQuestionPrompt, type Exchange } from '../../models/base-model-prompt';
+import { questionMessages } from '../../models/question-prompt';
 import { priceCall, type ModelPrices } from '../../models/prices';
-import { askedBeforeNote, resampledQuestionPrompt } from '../../models/resample-prompt';
-import { callRequestId } from './call-id';
+import { askedBeforeNote, questionOpening } from '../../models/resample-prompt';
+import { callRequestId, routeKey } from './call-id';
 import { attemptTimeLeftMs } from '../../shared/activity/deadline';
 import { ollamaQuestionServer, type QuestionServer } from './question-server';
 import { withHeartbeats } from '../../shared/activity/heartbeat';
@@ -43,11 +51,6 @@ interface LocalReply {
   finishReason: string;
 }
 
-/** The default prompt; a conversation may set its own `local.questionTemplate`. */
-export function followUpPrompt(question: string, answer: string): string {
-  return renderQuestionPrompt(DEFAULT_QUESTION_TEMPLATE, { question, answer });
-}
-
 function isQuestionServer(client: LocalDeps['client']): client is QuestionServer {
   return 'isChatModel' in client;
 }
@@ -66,15 +69,12 @@ export function makeAskLocal(
     const res = await server.chat(
       {
         model,
-        messages: [
-          { role: 'system', content: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT },
-          {
-            role: 'user',
-            content:
-              renderQuestionPrompt(input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE, input) +
-              (input.resample ? `\n\n${askedBeforeNote(input.resample)}` : ''),
-          },
-        ],
+        messages: questionMessages({
+          exchanges: exchangesOf(input),
+          systemPrompt: input.systemPrompt ?? DEFAULT_LOCAL_SYSTEM_PROMPT,
+          template: templateOf(input),
+          ...(input.resample && { note: askedBeforeNote(input.resample) }),
+        }),
         maxTokens: input.maxTokens ?? maxTokens,
         temperature: input.temperature,
         ...(input.resample && { seed: input.resample.seed }),
@@ -84,22 +84,21 @@ export function makeAskLocal(
     return { question: res.text.trim(), model: res.model, usage: res.usage, finishReason: res.finishReason };
   }
 
-  /** The system prompt frames the transcript; a question template, when set, stands in for the exchange. */
+  /**
+   * The system prompt frames the transcript; a question template, when set, stands in for each exchange. A
+   * resample starts the question for the model (see resample-prompt.ts), which then completes it.
+   */
   async function complete(model: string, input: AskLocalInput, call: OpenAiCallOptions): Promise<LocalReply> {
-    const exchange = {
-      question: input.question,
-      answer: input.answer,
+    const opening = input.resample ? questionOpening(input.resample) : '';
+    const transcript = nextQuestionPrompt({
+      exchanges: exchangesOf(input),
       framing: input.systemPrompt,
-      body: input.questionTemplate ? renderQuestionPrompt(input.questionTemplate, input) : undefined,
-    };
-    // A resample starts the question for the model (see resample-prompt.ts), which then completes it.
-    const { prompt, opening } = input.resample
-      ? resampledQuestionPrompt({ ...exchange, context: input.resample })
-      : { prompt: nextQuestionPrompt(exchange), opening: '' };
+      ...(input.questionTemplate !== undefined && { template: templateOf(input) }),
+    });
     const res = await server.complete(
       {
         model,
-        prompt,
+        prompt: opening ? `${transcript} ${opening}` : transcript,
         maxTokens: input.maxTokens ?? maxTokens,
         temperature: input.temperature,
         ...(input.resample && { seed: input.resample.seed }),
@@ -121,10 +120,13 @@ export function makeAskLocal(
     const started = Date.now();
     // A cancelled attempt (conversation timeout or cancel, heartbeat or startToClose timeout) stops the generation.
     const context = Context.current();
-    const call = {
+    let replica: number | undefined;
+    const call: OpenAiCallOptions = {
       signal: context.cancellationSignal,
       requestId: callRequestId(context.info),
       deadline: started + attemptTimeLeftMs(context.info, started),
+      routeKey: routeKey(context.info, 'local'),
+      onReplica: (index) => (replica = index),
     };
     const request = {
       provider: server.provider,
@@ -170,20 +172,39 @@ export function makeAskLocal(
       ...priceCall(prices, answeredBy, reply.usage),
       latencyMs: finished - started,
       finishedAt: new Date(finished).toISOString(),
+      ...(replica !== undefined && { replica }),
     };
   };
 }
 
+/** The conversation the local model sees: the exchanges kept in context, then the one it follows up on. */
+function exchangesOf(input: AskLocalInput): Exchange[] {
+  return [...(input.history ?? []), { question: input.question, answer: input.answer }];
+}
+
+function templateOf(input: AskLocalInput): (exchange: Exchange) => string {
+  const template = input.questionTemplate ?? DEFAULT_QUESTION_TEMPLATE;
+  return (exchange) => renderQuestionPrompt(template, exchange);
+}
+
 /**
  * A model server's failure as the activity failure Temporal retries (or not); shared with the campaign judge. Ollama's
- * ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient. An
- * OpenAI-compatible server's UpstreamError says itself, with the wait a 429 asked for.
+ * ResponseError carries the HTTP status: 4xx (e.g. unknown model) is permanent, the rest transient; a 200 whose body
+ * is not JSON is a bad reply (see upstreamFailure). An OpenAI-compatible server's UpstreamError says itself, with the
+ * wait a 429 asked for.
  */
 export function localFailure(err: unknown, model: string): unknown {
-  // A cancellation (the conversation timed out or was cancelled) stays what it is.
-  if (!(err instanceof Error) || err instanceof CancelledFailure) return err;
-  if (isUpstreamError(err)) {
-    return upstreamFailure(err, {
+  // A cancellation (the conversation timed out or was cancelled) stays what it is. Errors are read by shape: the
+  // fetch under the Ollama client may throw them from another realm (a test runner's), where `instanceof` fails.
+  if (err === null || typeof err !== 'object' || err instanceof CancelledFailure) return err;
+  const message = withoutUrls(messageOf(err));
+  const upstream = isBadUpstreamResponse(err)
+    ? new BadUpstreamResponseError(`Ollama (${model}) sent a reply that is not JSON: ${message}`, {
+        cause: err,
+      })
+    : err;
+  if (isUpstreamError(upstream)) {
+    return upstreamFailure(upstream, {
       unavailable: FailureType.LocalUnavailable,
       rejected: FailureType.LocalRejected,
     });
@@ -192,9 +213,9 @@ export function localFailure(err: unknown, model: string): unknown {
   const permanent = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
   return ApplicationFailure.create({
     type: permanent ? FailureType.LocalRejected : FailureType.LocalUnavailable,
-    message: `Ollama (${model}): ${err.message}`,
+    message: `Ollama (${model}): ${message}`,
     nonRetryable: permanent,
     details: status === undefined ? [] : [{ statusCode: status }],
-    cause: err,
+    ...(err instanceof Error && { cause: err }),
   });
 }

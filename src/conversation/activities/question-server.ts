@@ -6,6 +6,7 @@
 import type { TokenUsage } from '../../contracts/conversation';
 import { chatTemplateCheck, completionOptions, completionSampling } from '../../models/base-model-prompt';
 import type { OllamaCallOptions, OllamaClient } from '../../models/ollama-client';
+import type { QuestionMessage } from '../../models/question-prompt';
 import type { OpenAiApi, OpenAiCallOptions, OpenAiClient } from '../../models/openai-client';
 
 export interface QuestionCall {
@@ -31,7 +32,7 @@ export interface QuestionServer {
   /** A chat model is asked through the chat API; a base model continues a transcript (base-model-prompt.ts). */
   isChatModel(model: string): Promise<boolean>;
   chat(
-    request: QuestionCall & { messages: { role: 'system' | 'user'; content: string }[] },
+    request: QuestionCall & { messages: QuestionMessage[] },
     call: OpenAiCallOptions,
   ): Promise<ServerReply>;
   /** The transcript continued with the base-model sampling (stop sequences included). */
@@ -41,9 +42,11 @@ export interface QuestionServer {
 /** Ollama's own API: the template `/api/show` reports tells a chat model from a base one. */
 export function ollamaQuestionServer(client: OllamaClient): QuestionServer {
   // Ollama stops generating when the request goes away; the activity's cancellation is its deadline.
-  const ollamaCall = ({ signal, requestId }: OpenAiCallOptions): OllamaCallOptions => ({
+  const ollamaCall = ({ signal, requestId, routeKey, onReplica }: OpenAiCallOptions): OllamaCallOptions => ({
     ...(signal && { signal }),
     ...(requestId && { requestId }),
+    ...(routeKey !== undefined && { routeKey }),
+    ...(onReplica && { onReplica }),
   });
   return {
     provider: 'ollama',

@@ -1,9 +1,10 @@
 /** Activity inputs and outputs. Type-only, so the workflow may import it (the workflow bundle never loads activity code). */
 import type { ChatMessage } from '../../contracts/chat';
+import type { Exchange } from '../../models/base-model-prompt';
 import type { CallMode, EndReason, TokenUsage, Turn } from '../../contracts/conversation';
 
 export interface AskCloudInput {
-  /** The recent conversation window, ending with the query to answer. */
+  /** The conversation as far as its context keeps it, ending with the query to answer. */
   messages: ChatMessage[];
   system?: string;
   temperature?: number;
@@ -32,9 +33,14 @@ export interface AskCloudOutput {
   mode?: CallMode;
   /** A batch answer's tokens at the on-demand price. */
   onDemandCostUsd?: number;
+  /** Which of the endpoint's replicas answered (its position in `baseUrls`); unset for an endpoint of one server. */
+  replica?: number;
 }
 
 export interface AskLocalInput {
+  /** The exchanges before `question` that the conversation's context keeps (oldest first); unset: none. */
+  history?: Exchange[];
+  /** The last question, and the answer to follow up on. */
   question: string;
   answer: string;
   /** Unset: the worker's OLLAMA_MODEL. */
@@ -77,6 +83,8 @@ export interface AskLocalOutput {
   latencyMs: number;
   /** ISO 8601 UTC, when the local model finished. */
   finishedAt: string;
+  /** Which of the endpoint's replicas answered (its position in `baseUrls`); unset for an endpoint of one server. */
+  replica?: number;
 }
 
 /** Where the conversation's model calls go (see ProviderQueueDeps). */

@@ -8,6 +8,7 @@ import client from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { EndReason } from '../../contracts/conversation';
 import { priceCall, type ModelPrices } from '../../models/prices';
+import type { ReplicaStats } from '../../models/replicas';
 import { serveMetrics } from '../../shared/metrics-server';
 
 /** The GenAI conventions' advised buckets. */
@@ -38,6 +39,8 @@ export interface ConversationMetrics {
   observeModelCall(call: ModelCallObservation): void;
   /** When a conversation's transcript is exported: its end reason and each turn's wall time. */
   observeConversation(endReason: EndReason, turnDurationsMs: number[]): void;
+  /** Serves the calls, errors, calls in flight and ejection of each replica of these endpoints. */
+  watchReplicas(endpoints: readonly { endpoint: string; stats: () => ReplicaStats[] }[]): void;
 }
 
 export function createConversationMetrics(registry: Registry, prices?: ModelPrices): ConversationMetrics {
@@ -96,8 +99,41 @@ export function createConversationMetrics(registry: Registry, prices?: ModelPric
     registers: [registry],
   });
 
+  const watched: { endpoint: string; stats: () => ReplicaStats[] }[] = [];
+  const replicaGauge = (name: string, help: string, value: (s: ReplicaStats) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['endpoint', 'replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const { endpoint, stats } of watched) {
+          for (const s of stats()) this.set({ endpoint, replica: String(s.index) }, value(s));
+        }
+      },
+    });
+  replicaGauge(
+    'llm_endpoint_replica_calls',
+    'Calls sent to each replica of an endpoint (its position in baseUrls), since the worker started',
+    (s) => s.calls,
+  );
+  replicaGauge(
+    'llm_endpoint_replica_errors',
+    'Calls a replica failed as a server (no connection, timeout, 5xx, 429), since the worker started',
+    (s) => s.errors,
+  );
+  replicaGauge('llm_endpoint_replica_in_flight', 'Calls in flight at each replica', (s) => s.inFlight);
+  replicaGauge(
+    'llm_endpoint_replica_ejected',
+    '1 while a replica is ejected for failing calls in a row (docs/production.md)',
+    (s) => (s.ejected ? 1 : 0),
+  );
+
   return {
     registry,
+    watchReplicas(endpoints) {
+      watched.push(...endpoints);
+    },
     observeModelCall({ side, provider, endpoint, model, outcome, durationSeconds, usage }) {
       calls.inc({ side, endpoint, provider, model, outcome });
       duration.observe(

@@ -85,28 +85,25 @@ export function wordSetSimilarity(a: string, b: string): number {
   return jaccard(wa, wb);
 }
 
-export interface RepeatOptions {
-  /** Also a repeat: a word set at least WORD_SET_REPEAT similar (unset in runs from before, see the workflow). */
-  wordSets?: boolean;
-}
-
 export interface Repeat {
   /** The earlier message it repeats (its position in `earlier`). */
   index: number;
   similarity: number;
 }
 
-/** The earlier message `candidate` is most similar to, when that similarity reaches `threshold`. */
+/**
+ * The earlier message `candidate` is most similar to, when that similarity reaches `threshold` (word trigrams) or
+ * WORD_SET_REPEAT (word sets).
+ */
 export function findRepeat(
   candidate: string,
   earlier: readonly string[],
   threshold: number = DEFAULT_NOVELTY.threshold,
-  { wordSets = false }: RepeatOptions = {},
 ): Repeat | undefined {
   let best: Repeat | undefined;
   earlier.forEach((text, index) => {
     const trigrams = noveltySimilarity(candidate, text);
-    const words = wordSets ? wordSetSimilarity(candidate, text) : 0;
+    const words = wordSetSimilarity(candidate, text);
     if (trigrams < threshold && words < WORD_SET_REPEAT) return;
     const similarity = Math.max(trigrams, words);
     if (!best || similarity > best.similarity) best = { index, similarity };
@@ -118,9 +115,8 @@ export function isRepeat(
   candidate: string,
   earlier: readonly string[],
   threshold: number = DEFAULT_NOVELTY.threshold,
-  options: RepeatOptions = {},
 ): boolean {
-  return findRepeat(candidate, earlier, threshold, options) !== undefined;
+  return findRepeat(candidate, earlier, threshold) !== undefined;
 }
 
 export type Side = 'cloud' | 'local';

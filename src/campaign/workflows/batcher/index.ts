@@ -5,104 +5,29 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { batchWaitsMs, DEFAULT_BATCH_MIN_RECORDS, MAX_BATCH_RECORDS } from '../../../contracts/batch-spec';
 import {
-  batchWaitsMs,
-  DEFAULT_BATCH_MIN_RECORDS,
-  MAX_BATCH_RECORDS,
-  type CloudBatch,
-} from '../../contracts/batch-spec';
-import {
-  BATCH_REQUEST_REJECTED,
   cloudBatchAnswerSignal,
   cloudBatchSignal,
   finishCloudBatchSignal,
   type CloudBatchAnswer,
-} from '../../contracts/batcher';
-import type { CloudBatchJobActivities } from './activities';
-import type { TurnOutcome } from '../../models/bedrock-batch/jobs';
+} from '../../../contracts/batcher';
+import { collectBatchJob, describeBatchJob, stopBatchJob, submitBatchJob } from './activities';
+import {
+  key,
+  sortTurns,
+  type CloudBatchCarry,
+  type CloudBatchInput,
+  type CloudBatchStats,
+  type Job,
+  type Waiting,
+} from './state';
+import type { TurnOutcome } from '../../../models/bedrock-batch/jobs';
 
-/**
- * How often a batch record is tried before its turn goes on demand: answers with a retryable error line, and jobs
- * that ended without answering it (PartiallyCompleted, Expired, Failed).
- */
-export const MAX_RECORD_ERRORS = 3;
-export const MAX_UNANSWERED_JOBS = 3;
-
-export interface CloudBatchInput {
-  campaignId: string;
-  cloudBatch: CloudBatch;
-}
-
-/** One turn waiting for its answer. */
-interface Waiting {
-  conversationId: string;
-  turn: number;
-  modelId: string;
-  /** Workflow time it arrived (epoch ms). */
-  since: number;
-  recordErrors: number;
-  unansweredJobs: number;
-}
-
-interface Job {
-  jobArn: string;
-  jobName: string;
-  modelId: string;
-  turns: Waiting[];
-  submittedAt: number;
-  nextPollAt: number;
-  pollDelayMs: number;
-  /** We asked Bedrock to stop it (a cancel), so `Stopped` is ours, not a user's. */
-  stopping: boolean;
-}
-
-export interface CloudBatchStats {
-  jobs: number;
-  /** Turns answered in a job, sent on demand, failed, stopped. */
-  answered: number;
-  onDemand: number;
-  failed: number;
-  stopped: number;
-  /** Records sent again after a partial, expired or failed job, or a retryable error line. */
-  resubmitted: number;
-}
-
-/** What a run hands to the next when it continues-as-new. */
-export interface CloudBatchCarry {
-  active: string[];
-  waiting: Waiting[];
-  jobs: Job[];
-  nextSubmission: number;
-  lastJoinAt: number;
-  finishing: boolean;
-  stats: CloudBatchStats;
-}
-
-const { submitBatchJob, describeBatchJob, collectBatchJob } = proxyActivities<CloudBatchJobActivities>({
-  startToCloseTimeout: '10 minutes',
-  scheduleToCloseTimeout: '2 hours',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: [BATCH_REQUEST_REJECTED],
-  },
-});
-const { stopBatchJob } = proxyActivities<CloudBatchJobActivities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '30 minutes',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    nonRetryableErrorTypes: [BATCH_REQUEST_REJECTED],
-  },
-});
-
-const key = (conversationId: string, turn: number) => `${conversationId}#${turn}`;
+export type { CloudBatchCarry, CloudBatchInput, CloudBatchStats } from './state';
 
 /**
  * The batcher of a batch campaign (`cloudBatchWorkflow`, id `<campaign workflow id>-cloud-batch`): its
@@ -274,36 +199,15 @@ export async function cloudBatchWorkflow(
         });
         return { outcomes: job.turns.map((): TurnOutcome => ({ kind: 'missing' })) };
       });
-    const answered: Waiting[] = [];
-    const failed: { w: Waiting; message: string }[] = [];
-    const toOnDemand: Waiting[] = [];
-    const stopped: Waiting[] = [];
-    job.turns.forEach((w, i) => {
-      const outcome: TurnOutcome = collected.outcomes[i] ?? { kind: 'missing' };
-      if (outcome.kind === 'answered') answered.push(w);
-      else if (status === 'Stopped' && !job.stopping) stopped.push(w);
-      else if (outcome.kind === 'error' && !outcome.retryable) {
-        failed.push({
-          w,
-          message: `Bedrock refused the record (${outcome.errorCode}): ${outcome.errorMessage}`,
-        });
-      } else {
-        if (outcome.kind === 'error') w.recordErrors += 1;
-        else w.unansweredJobs += 1;
-        if (w.recordErrors >= MAX_RECORD_ERRORS || w.unansweredJobs >= MAX_UNANSWERED_JOBS)
-          toOnDemand.push(w);
-        else {
-          stats.resubmitted += 1;
-          waiting.set(key(w.conversationId, w.turn), w);
-        }
-      }
-    });
+    const { answered, failed, toOnDemand, stopped, again } = sortTurns(job, status, collected.outcomes);
+    stats.resubmitted += again.length;
+    for (const w of again) waiting.set(key(w.conversationId, w.turn), w);
     log.info('batch job ended', {
       campaignId,
       jobArn: job.jobArn,
       status,
       answered: answered.length,
-      waitingAgain: job.turns.length - answered.length - failed.length - toOnDemand.length - stopped.length,
+      waitingAgain: again.length,
       onDemand: toOnDemand.length,
       failed: failed.length,
       stopped: stopped.length,
@@ -368,16 +272,12 @@ export async function cloudBatchWorkflow(
       if (sendDue(now)) await send();
       await poll(Date.now());
       if (finishing && active.size === 0 && waiting.size === 0 && jobs.length === 0) return stats;
-      const { continueAsNewSuggested, targetWorkerDeploymentVersionChanged } = workflowInfo();
-      if (
-        (continueAsNewSuggested || targetWorkerDeploymentVersionChanged) &&
-        jobs.every((j) => j.nextPollAt > Date.now())
-      ) {
-        // Each run is pinned to its build; the next starts on the Current Version (an upgrade moves here).
-        const continueAsNew = makeContinueAsNewFunc<typeof cloudBatchWorkflow>({
+      // A new Current Version (an upgrade) also continues as new: each run is pinned, the next starts on it.
+      const { continueAsNewSuggested: full, targetWorkerDeploymentVersionChanged: upgraded } = workflowInfo();
+      if ((full || upgraded) && jobs.every((j) => j.nextPollAt > Date.now())) {
+        return await makeContinueAsNewFunc<typeof cloudBatchWorkflow>({
           initialVersioningBehavior: 'AUTO_UPGRADE',
-        });
-        return await continueAsNew(input, {
+        })(input, {
           active: [...active],
           waiting: [...waiting.values()],
           jobs,
