@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default), and on request `levers`, `features`, `memory` and `query-latency` (docs/performance.md). Prints one
- * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard`, `estimate`
+ * and `report` (docs/performance.md). Prints one table and merges the figures into bench-results/latest.json
+ * (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,11 +12,15 @@ import { repoRoot } from '../src/stack/paths';
 import { runBatchBench } from './batch';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
+import { runDatasetBench } from './dataset';
+import { runEstimateBench } from './estimate';
 import { runClusterBench } from './cluster';
 import { runFeaturesBench, runQueryLatencyBench } from './features';
+import { GuardFailure, runGuardBench } from './guard';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
+import { runReportBench } from './report';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
 import { runCeilingBench, runThroughputBench } from './throughput';
@@ -33,9 +38,16 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   campaign: () => runCampaignBench(),
   cluster: () => runClusterBench(),
   batch: () => runBatchBench(),
+  dataset: () => runDatasetBench(),
+  guard: () => runGuardBench(),
+  estimate: () => runEstimateBench(),
+  report: () => runReportBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency` and `batch` run only when named. */
+/**
+ * `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard`, `estimate` and `report` run only
+ * when named.
+ */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
@@ -53,6 +65,11 @@ const TARGETS: Record<string, string> = {
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',
   'campaign.vsOneByOne': '≥ 0.9',
   'batch.costVsOnDemand': '≤ 0.5',
+  'dataset.metricsSecondsPer10k': '≤ 30',
+  'dataset.stepPeakRssMb': '≤ 300',
+  'estimate.tokensError': '≤ 0.2 (worst)',
+  'estimate.costError': '≤ 0.2 (worst)',
+  'estimate.wallTimeError': '≤ 0.2 (worst)',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */
@@ -79,9 +96,14 @@ async function main(): Promise<void> {
     // first run
   }
   const rows: string[][] = [];
+  const failures: GuardFailure[] = [];
   for (const part of parts) {
     console.error(`[bench] ${part}…`);
-    const figures = await PARTS[part]!();
+    const figures = await PARTS[part]!().catch((err: unknown) => {
+      if (!(err instanceof GuardFailure)) throw err;
+      failures.push(err);
+      return err.figures;
+    });
     for (const [key, value] of Object.entries(figures)) {
       const summary = typeof value === 'number' ? undefined : value;
       setPath(results, key, summary ? summary.median : value);
@@ -105,6 +127,8 @@ async function main(): Promise<void> {
   console.log(line(['figure', 'median (min–max)', 'target']));
   for (const row of rows) console.log(line(row));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+  for (const failure of failures) console.error(`\n[bench] guard failed: ${failure.message}`);
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

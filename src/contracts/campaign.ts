@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ConversationInput, EndReason, TokenUsage } from './conversation';
+import type { EstimateComparison, EstimateRecord } from './campaign-estimate';
 
 export const CAMPAIGN_WORKFLOW_TYPE = 'campaignWorkflow';
 /**
@@ -106,6 +107,8 @@ export interface PlanMeta {
   specHash: string;
   seedsFile?: { name: string; sha256: string };
   parent?: { campaignId: string; reusedItems: number };
+  /** The estimate.json made of this spec before it started, and how many of its pilot's items it took over. */
+  estimate?: EstimateRecord & { pilotReusedItems?: number };
 }
 
 export type ItemState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -122,6 +125,11 @@ export interface ItemOutcome {
   usage: { cloud: TokenUsage; local: TokenUsage };
   /** USD from MODEL_PRICES_FILE; models without a price cost 0 and are listed in `unpricedModels`. */
   costUsd: number;
+  /**
+   * `costUsd` per side, each call at the price of the way it was answered (batch or on demand): what `byModel`
+   * sums. Unset in outcomes recorded before it (byModel then prices their tokens on demand).
+   */
+  costUsdBySide?: { cloud: number; local: number };
   unpricedModels?: string[];
   /** In a batch campaign: the cost had every cloud turn been asked on demand, and the turns answered in a batch. */
   onDemandCostUsd?: number;
@@ -302,12 +310,15 @@ export interface ManifestItem {
 export interface ModelProvenance {
   side: 'cloud' | 'local';
   model: string;
+  /** The endpoint that served it, when not the side's default (as in an item's `sampling`). */
+  endpoint?: string;
   /** Ollama: the digest and details from /api/tags and /api/show. */
   digest?: string;
+  /** Ollama's /api/show details; an OpenAI-compatible server's /v1/models entry (owner, creation time…). */
   details?: Record<string, unknown>;
-  /** Cloud: the region the Lambda calls Bedrock in, where known. */
+  /** Bedrock (the Lambda path): the region the Lambda calls Bedrock in, where known. */
   region?: string;
-  /** Why the look-up failed (Ollama unreachable, model unknown); tried again at the next checkpoint. */
+  /** Why the look-up failed (server unreachable, model unknown); each model is looked up once per campaign. */
   lookupError?: string;
 }
 
@@ -354,6 +365,8 @@ export interface CampaignManifest {
   startedAt: string;
   updatedAt: string;
   endedAt?: string;
+  /** When an estimate was made of the spec before it started: the estimate beside what the campaign spent. */
+  estimate?: EstimateComparison;
   /** Written with the dataset: diversity and collapse over every conversation that said something. */
   diversity?: DatasetDiversity;
   /** Written with the dataset when the spec has `curate`. */

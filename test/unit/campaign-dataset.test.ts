@@ -6,9 +6,14 @@ import { isShardOf, shardCount, shardGlob, shardName } from '../../src/campaign/
 import { sizeCategory } from '../../src/campaign/dataset/card';
 import { formatInt, quantile } from '../../src/campaign/dataset/report';
 import type { Turn } from '../../src/contracts/conversation';
+import type { CampaignItem, ItemOutcome, ManifestItem } from '../../src/contracts/campaign';
+import { usageTotals } from '../../src/contracts/conversation';
+import { byModel, manifestItems, modelsOf } from '../../src/campaign/dataset/manifest';
 import type { ActivitiesDeps } from '../../src/conversation/activities';
 import type { Config } from '../../src/shared/config';
 import { datasetDepsFromConfig } from '../../src/worker/dependencies';
+import { estimateSettingsFromConfig } from '../../src/campaign/estimate-settings';
+import { loadConfig } from '../../src/shared/config';
 import { LocalStore } from '../../src/output/local-store';
 
 describe('parseVerdict', () => {
@@ -199,5 +204,122 @@ describe('datasetDepsFromConfig', () => {
     const out = datasetDepsFromConfig(config, deps, { OLLAMA_MODEL: 'llama3.2:1b' });
     expect(out.cloudModelDefault).toBe('llama3.2:1b');
     expect(out).not.toHaveProperty('awsRegion');
+  });
+
+  test.each([
+    [{ MODEL_PROVIDER: 'bedrock', BEDROCK_MODEL_ID: 'amazon.nova-lite-v1:0' }, 'amazon.nova-lite-v1:0'],
+    [{ MODEL_PROVIDER: 'ollama', OLLAMA_MODEL: 'llama3.2:1b' }, 'llama3.2:1b'],
+    [
+      { MODEL_PROVIDER: 'openai', OLLAMA_MODEL: 'gemma3:270m', OPENAI_MODEL: 'Qwen/Qwen2.5-7B' },
+      'Qwen/Qwen2.5-7B',
+    ],
+  ])("the cloud side's default model is the one the Lambda's provider answers with: %p", (env, model) => {
+    expect(datasetDepsFromConfig(config, deps, env).cloudModelDefault).toBe(model);
+    expect(estimateSettingsFromConfig({ ...loadConfig({}) }, env).defaults.cloudModel).toBe(model);
+  });
+});
+
+describe('the manifest names the model that answered, on every provider and endpoint', () => {
+  const item = (index: number, cloud?: { endpoint?: string; model?: string }): CampaignItem => ({
+    itemHash: `hash-${index}`,
+    index,
+    seed: { id: `s${index}`, query: 'Why?' },
+    pairIndex: 0,
+    grid: {},
+    repeat: 0,
+    conversation: { initialQuery: 'Why?', ...(cloud && { cloud }) },
+  });
+  const outcome = (index: number): ItemOutcome => ({
+    itemHash: `hash-${index}`,
+    conversationId: `c-${index}`,
+    state: 'completed',
+    turns: 1,
+    usage: { cloud: { inputTokens: 1, outputTokens: 1 }, local: { inputTokens: 1, outputTokens: 1 } },
+    costUsd: 0,
+  });
+  // What the worker said the cloud side's default was with MODEL_PROVIDER=openai before: its OLLAMA_MODEL.
+  const defaults = { cloudModel: 'gemma3:270m', localModel: 'gemma3:270m' };
+
+  it.each([
+    ['the default cloud endpoint (the Lambda, whatever its provider)', undefined, 'cloud'],
+    ['a named endpoint', { endpoint: 'fleet' }, 'fleet'],
+  ])(
+    '%s: sampling, the models looked up (provenance, the card models) and byModel name the served model',
+    (_what, cloud, endpoint) => {
+      const plan = [item(0, cloud), item(1, cloud)];
+      const items = manifestItems({
+        plan,
+        outcomes: new Map([['hash-0', outcome(0)]]),
+        running: new Set(['hash-1']),
+        facts: new Map([['hash-0', { models: { cloud: 'Qwen/Qwen2.5-7B', local: 'gemma3:270m' } }]]),
+        defaults,
+      });
+      expect(items[0]!.sampling!.cloud.model).toBe('Qwen/Qwen2.5-7B');
+      // Only models that answered are looked up: the running item's default is not one.
+      expect(modelsOf(items)).toEqual([
+        { side: 'cloud', endpoint, model: 'Qwen/Qwen2.5-7B' },
+        { side: 'local', endpoint: 'local', model: 'gemma3:270m' },
+      ]);
+      expect(Object.keys(byModel(items))).toEqual([
+        endpoint === 'cloud' ? 'cloud:Qwen/Qwen2.5-7B' : 'cloud@fleet:Qwen/Qwen2.5-7B',
+        'local:gemma3:270m',
+      ]);
+    },
+  );
+});
+
+describe('batch turns are priced once, at the price of the way they were answered', () => {
+  const usage = { inputTokens: 1000, outputTokens: 1000 };
+  const local = { inputTokens: 10, outputTokens: 10 };
+  /** On demand 1 + 2 USD per 1 000 tokens; in a batch half that. */
+  const prices = { m: { inputPer1k: 1, outputPer1k: 2, batchInputPer1k: 0.5, batchOutputPer1k: 1 } };
+  const turn = (mode: 'batch' | 'on_demand'): Turn =>
+    ({
+      cloudModel: 'm',
+      localModel: 'l',
+      cloudUsage: usage,
+      localUsage: local,
+      cloudCost: { costUsd: mode === 'batch' ? 1.5 : 3, priced: true },
+      localCost: { costUsd: 0, priced: false },
+      cloudMode: mode,
+      ...(mode === 'batch' && { cloudOnDemandCostUsd: 3 }),
+    }) as Turn;
+
+  it('byModel, the totals and the turns agree on a mixed batch/on-demand campaign', () => {
+    const conversations = [
+      [turn('batch'), turn('batch'), turn('on_demand')],
+      [turn('on_demand'), turn('batch')],
+    ];
+    const sumOfTurns = conversations.flat().reduce((s, t) => s + t.cloudCost!.costUsd, 0);
+    const items = conversations.map((turns, i): ManifestItem => {
+      const totals = usageTotals(turns);
+      return {
+        itemHash: `h${i}`,
+        index: i,
+        conversationId: `c${i}`,
+        seedId: `s${i}`,
+        pairIndex: 0,
+        grid: {},
+        repeat: 0,
+        state: 'completed',
+        models: { cloud: 'm', local: 'l' },
+        outcome: {
+          itemHash: `h${i}`,
+          conversationId: `c${i}`,
+          state: 'completed',
+          turns: turns.length,
+          usage: totals.usage,
+          costUsd: totals.costUsd,
+          costUsdBySide: totals.costUsdBySide,
+        },
+      };
+    });
+    const rows = byModel(items, prices);
+    const totalCost = items.reduce((s, i) => s + i.outcome!.costUsd, 0);
+
+    expect(sumOfTurns).toBe(3 * 1.5 + 2 * 3);
+    expect(rows['cloud:m']!.costUsd).toBe(sumOfTurns);
+    expect(totalCost).toBe(sumOfTurns);
+    expect(Object.values(rows).reduce((s, r) => s + r.costUsd, 0)).toBe(totalCost);
   });
 });

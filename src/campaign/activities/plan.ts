@@ -13,6 +13,7 @@ import type { CampaignSpec } from '../../contracts/campaign-spec';
 import { campaignKey, PLAN_FILE, PLAN_META_FILE, readManifest, readText } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
 import { specHashOf } from '../identity';
+import { readEstimateRecord } from '../estimate-record';
 import { resolveCampaign } from '../validate';
 
 /** A page of items stays well below Temporal's 2 MB payload limit whatever `limit` asks. */
@@ -87,12 +88,24 @@ export function makePlanActivities({ store, inputDir }: PlanDeps) {
     const valid = await resolveCampaign(spec, { inputDir, campaignId });
     if (!valid.ok) throw invalidSpec(valid.issues);
     const reusable = spec.extends ? await completedItems(spec.extends) : new Map<string, ItemOutcome>();
+    // An estimate made of this very spec: recorded, and its pilot's items taken over like a parent's.
+    const record = await readEstimateRecord(store, campaignId);
+    const estimate = record?.specHash === specHash ? record : undefined;
+    const fromPilot = estimate?.pilot
+      ? await completedItems(estimate.pilot.campaignId)
+      : new Map<string, ItemOutcome>();
     let reusedItems = 0;
+    let pilotReusedItems = 0;
     const items = valid.items.map((item) => {
       const reuse = reusable.get(item.itemHash);
-      if (!reuse) return item;
-      reusedItems++;
-      return { ...item, reuse };
+      if (reuse) {
+        reusedItems++;
+        return { ...item, reuse };
+      }
+      const piloted = fromPilot.get(item.itemHash);
+      if (!piloted) return item;
+      pilotReusedItems++;
+      return { ...item, reuse: piloted };
     });
     await store.write(
       keyOf(campaignId, PLAN_FILE),
@@ -105,6 +118,7 @@ export function makePlanActivities({ store, inputDir }: PlanDeps) {
       itemCount: items.length,
       ...(valid.seedsFile ? { seedsFile: valid.seedsFile } : {}),
       ...(spec.extends && { parent: { campaignId: spec.extends, reusedItems } }),
+      ...(estimate && { estimate: { ...estimate, ...(estimate.pilot && { pilotReusedItems }) } }),
     };
     await store.write(keyOf(campaignId, PLAN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
     return planOf(meta);
