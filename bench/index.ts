@@ -1,9 +1,8 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `guard` (docs/performance.md). Prints one
- * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `estimate`
- * (docs/performance.md). Prints one
- * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard`, `estimate`
+ * and `report` (docs/performance.md). Prints one table and merges the figures into bench-results/latest.json
+ * (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +20,7 @@ import { GuardFailure, runGuardBench } from './guard';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
+import { runReportBench } from './report';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
 import { runCeilingBench, runThroughputBench } from './throughput';
@@ -41,9 +41,13 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   dataset: () => runDatasetBench(),
   guard: () => runGuardBench(),
   estimate: () => runEstimateBench(),
+  report: () => runReportBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard` and `estimate` run only when named. */
+/**
+ * `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard`, `estimate` and `report` run only
+ * when named.
+ */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {

@@ -8,6 +8,8 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import express from 'express';
 import type { Request, RequestHandler } from 'express';
 import { isUtf8 } from 'node:buffer';
+import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
@@ -37,7 +39,8 @@ import { describeIssues, formatPath } from '../contracts/campaign-issues';
 import { pilotSizeOf, runEstimate, type PilotSize } from './estimate-run';
 import { PilotError } from './estimate-sources';
 import { MAX_PILOT_ITEMS } from '../contracts/campaign-spec';
-import { renderReport, REPORT_FILE, reportContentSecurityPolicy, transcriptLinks } from './dataset/report';
+import { renderReport, REPORT_FILE, reportContentSecurityPolicy } from './dataset/report';
+import { VIEWER_CONVERSATIONS_FOLDER, VIEWER_FOLDER } from './dataset/viewer/data';
 import { campaignKey, readManifest, readText } from '../output/campaign-files';
 import type { OutputStore } from '../output/store';
 import type { EstimateSettings } from './estimate-settings';
@@ -98,6 +101,28 @@ const startQuery = z
     }
   })
   .transform((q) => ({ dryRun: q.dryRun === 'true', ...(q.pilot !== undefined && { pilot: q.pilot }) }));
+
+/** The report's files besides the page: route, folder in the campaign's folder, file-name pattern and its rule. */
+const REPORT_FILES: [route: string, folder: string, pattern: RegExp, rule: string][] = [
+  ['/:id/viewer/:file', VIEWER_FOLDER, /^index\.js$/, 'must be index.js'],
+  [
+    '/:id/viewer/conversations/:file',
+    VIEWER_CONVERSATIONS_FOLDER,
+    /^[0-9a-f]{12}\.js$/,
+    'must be <item hash: 12 hex digits>.js',
+  ],
+  [
+    '/:id/conversations/:file',
+    'conversations',
+    /^[0-9a-f]{12}\.(csv|jsonl)$/,
+    'must be <item hash: 12 hex digits>.csv or .jsonl',
+  ],
+];
+const REPORT_FILE_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.jsonl': 'text/plain; charset=utf-8',
+};
 
 /** How often the live report page of a running campaign reloads itself. */
 export const REPORT_REFRESH_SECONDS = 3;
@@ -219,17 +244,15 @@ export function campaignRoutes({
     if (!manifest) {
       throw new NotFoundError(`Campaign ${campaignId} has no report yet: its first checkpoint writes it`);
     }
-    const link = transcriptLinks(store, campaignId);
     let html: string | undefined;
     if (description.status.name === 'RUNNING') {
       const view = await campaign.query(campaignStatusQuery);
       const live = view
         ? { ...manifest, status: view.status, counts: view.counts, totals: view.totals }
         : manifest;
-      html = renderReport({ manifest: live, link, refreshSeconds: REPORT_REFRESH_SECONDS });
+      html = renderReport({ manifest: live, refreshSeconds: REPORT_REFRESH_SECONDS });
     } else {
-      html =
-        (await readText(store, campaignKey(campaignId, REPORT_FILE))) ?? renderReport({ manifest, link });
+      html = (await readText(store, campaignKey(campaignId, REPORT_FILE))) ?? renderReport({ manifest });
     }
     res
       .set('Content-Security-Policy', reportContentSecurityPolicy())
@@ -237,6 +260,30 @@ export function campaignRoutes({
       .type('html')
       .send(html);
   });
+
+  /**
+   * The files the report page reads beside it, at the same place relative to /campaigns/:id/report as they are to
+   * report.html in the campaign's folder: the viewer's scripts, and the transcripts its table links to. Each name
+   * is checked against its one pattern; nothing else in the folder is served.
+   */
+  for (const [route, folder, pattern, rule] of REPORT_FILES) {
+    router.get(route, async (req, res) => {
+      const campaignId = idOf(req);
+      const file = typeof req.params.file === 'string' ? req.params.file : '';
+      if (!pattern.test(file)) throw invalid('path', [{ field: 'file', message: rule }]);
+      const key = campaignKey(campaignId, `${folder}/${file}`);
+      const stored = await store.openRead(key);
+      if (!stored) throw new NotFoundError(`Campaign ${campaignId} has no ${folder}/${file}`);
+      res
+        .type(REPORT_FILE_TYPES[path.posix.extname(file)]!)
+        .set('X-Content-Type-Options', 'nosniff')
+        .set('Cache-Control', 'no-store');
+      if (stored.size !== undefined) res.setHeader('Content-Length', String(stored.size));
+      pipeline(stored.body, res, (err) => {
+        if (err) logger.warn({ err, campaignId, file: `${folder}/${file}` }, 'report file stream broke off');
+      });
+    });
+  }
 
   for (const [action, signal, status] of [
     ['pause', pauseCampaignSignal, 'paused'],
@@ -296,7 +343,8 @@ export function campaignRoutes({
 function idOf(req: Request): string {
   const checked = campaignIdParam.safeParse(req.params.id);
   if (checked.success) return checked.data;
-  throw new ValidationError(`Invalid campaign id: ${checked.error.issues[0]!.message}`);
+  const message = checked.error.issues[0]!.message;
+  throw new ValidationError(`Invalid campaign id: ${message}`, [{ field: 'id', message }]);
 }
 
 function parsePage(query: unknown) {

@@ -39,6 +39,7 @@ import {
   type ChatMessage,
 } from './records';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
+import { ConversationViewWriter, viewedItems, writeViewerIndex } from './viewer/write';
 import { DEFAULT_SHARD_ROWS, isShardOf, shardCount, shardGlob, shardName } from './shards';
 import type { DatasetDeps, WriteDatasetInput, WriteDatasetOutput } from './types';
 
@@ -111,47 +112,45 @@ async function transcriptKeys(
   return { keys, missing: missing.sort() };
 }
 
-/** The content of one shard's files, from its rows. */
-async function shardFiles(
+/** The content of each of one shard's files, from its rows: one file at a time, so only one is in memory. */
+async function* shardFiles(
   rows: readonly CuratedRow[],
   local: readonly ChatMessage[][],
   files: readonly DatasetFile[],
   createdBy: string,
-): Promise<Map<DatasetFile, string | Uint8Array>> {
-  const contents = new Map<DatasetFile, string | Uint8Array>();
+): AsyncGenerator<[DatasetFile, string | Uint8Array]> {
   for (const file of files) {
     const parquet = file.ext === 'parquet';
     switch (file.stem) {
       case 'conversations':
       case 'dropped':
-        contents.set(
+        yield [
           file,
           parquet
             ? await parquetFile(CONVERSATIONS_TABLE, rows, createdBy)
             : lines(rows.map(({ droppedBy: rules, ...row }) => toMessagesLine(row, rules))),
-        );
+        ];
         break;
       case 'messages':
-        contents.set(file, await parquetFile(MESSAGES_TABLE, rows, createdBy));
+        yield [file, await parquetFile(MESSAGES_TABLE, rows, createdBy)];
         break;
       case 'sharegpt':
-        contents.set(
+        yield [
           file,
           parquet ? await parquetFile(SHAREGPT_TABLE, rows, createdBy) : lines(rows.map(toShareGptLine)),
-        );
+        ];
         break;
       default: {
         const messages = file.stem === 'cloud' ? rows.map((r) => r.messages) : local;
-        contents.set(
+        yield [
           file,
           parquet
             ? await parquetFile(PERSPECTIVE_TABLE, messages, createdBy)
             : lines(messages.map(toPerspectiveLine)),
-        );
+        ];
       }
     }
   }
-  return contents;
 }
 
 /**
@@ -189,22 +188,28 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
 
       // A first pass, the transcripts read one at a time: each conversation's near-duplicate signature, its
       // quality flags with the diversity figures (computed here too for items checkpointed by an older build),
-      // and the dataset's diversity.
+      // and the dataset's diversity; and the viewer's file of each conversation no checkpoint wrote (an older
+      // build's).
       const signatures = [];
       const tally = new DiversityTally();
       const qualityOf = new Map<string, QualityFlags>();
+      const viewed = await viewedItems(store, campaignId);
+      const views = new ConversationViewWriter(store, campaignId);
       for (const item of said) {
-        const { turns, endReason } = await transcriptOf(item);
+        const transcript = await transcriptOf(item);
+        const { turns, endReason } = transcript;
         const ended = item.outcome?.endReason ?? endReason;
+        const limits = { cloud: item.sampling?.cloud.maxTokens, local: item.sampling?.local.maxTokens };
+        if (!viewed.has(item.itemHash)) await views.add(item, transcript, limits);
         signatures.push({
           itemHash: item.itemHash,
           index: item.index,
           signature: signatureOf(conversationText(turns)),
         });
-        const limits = { cloud: item.sampling?.cloud.maxTokens, local: item.sampling?.local.maxTokens };
         const flags = item.quality ?? qualityFlags(turns, limits, ended);
         qualityOf.set(item.itemHash, { ...flags, ...tally.add(item, turns, ended) });
       }
+      await views.flush();
       const { nearDuplicateOf } = clusterSignatures(signatures);
       const diversity = tally.finish(nearDuplicateOf);
 
@@ -273,7 +278,7 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
             rows.push({ ...row, droppedBy: item.droppedBy ?? [] });
             local.push(localMessages(turns, row.metadata.local.system_prompt));
           }
-          for (const [file, content] of await shardFiles(rows, local, files, createdBy)) {
+          for await (const [file, content] of shardFiles(rows, local, files, createdBy)) {
             const name = fileName(file, shard, count);
             await store.write(key(name), content);
             written.push(name);
@@ -325,10 +330,9 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
 
       const serialized = serializeManifest(manifest);
       if (serialized !== serializeManifest(stored)) await store.write(key(MANIFEST_FILE), serialized);
-      await store.write(
-        key(REPORT_FILE),
-        renderReport({ manifest, latencyMs, link: transcriptLinks(store, campaignId) }),
-      );
+      const link = transcriptLinks(store, campaignId);
+      await writeViewerIndex(store, manifest, link);
+      await store.write(key(REPORT_FILE), renderReport({ manifest, latencyMs }));
       written.push(REPORT_FILE);
       return { files: written.sort() };
     } catch (err) {
