@@ -23,7 +23,7 @@ import {
 import type { CampaignStatusView } from '../contracts/campaign';
 import { estimateOf, estimateSettingsFromConfig } from '../campaign/estimate-settings';
 import type { CampaignEstimate, MeasuredRate, Side } from '../campaign/estimate';
-import { startCampaign } from '../campaign/start';
+import { startCampaign, writeCampaignPlan } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
 import { loadModelEndpoints, type EndpointCatalog } from '../models/endpoints';
 import type { ValidCampaign } from '../campaign/validate';
@@ -453,6 +453,11 @@ async function main(argv: string[]): Promise<number> {
   return withClient(config, async (client) => {
     if (command.kind === 'signal') return sendSignal(client, command.action, command.campaignId, io);
     if (command.kind === 'attach') return attach(client, config, command.campaignId, command.pollMs, io);
+    const planIssues = await writeCampaignPlan(openOutputStore(config), campaign!);
+    if (planIssues.length > 0) {
+      io.err(planIssues.map((i) => `campaign: ${i.path}: ${i.message}`).join('\n'));
+      return 2;
+    }
     const started = await startCampaign(client, config.TEMPORAL_TASK_QUEUE, campaign!);
     if (started.existing && started.sameSpec === false) {
       io.err(
