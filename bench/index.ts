@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default), and on request `levers`, `features`, `memory` and `query-latency` (docs/performance.md). Prints one
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `guard` (docs/performance.md). Prints one
  * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
@@ -11,8 +11,10 @@ import { repoRoot } from '../src/stack/paths';
 import { runBatchBench } from './batch';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
+import { runDatasetBench } from './dataset';
 import { runClusterBench } from './cluster';
 import { runFeaturesBench, runQueryLatencyBench } from './features';
+import { GuardFailure, runGuardBench } from './guard';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
@@ -33,9 +35,11 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   campaign: () => runCampaignBench(),
   cluster: () => runClusterBench(),
   batch: () => runBatchBench(),
+  dataset: () => runDatasetBench(),
+  guard: () => runGuardBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency` and `batch` run only when named. */
+/** `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset` and `guard` run only when named. */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
@@ -52,6 +56,8 @@ const TARGETS: Record<string, string> = {
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',
   'campaign.vsOneByOne': '≥ 0.9',
   'batch.costVsOnDemand': '≤ 0.5',
+  'dataset.metricsSecondsPer10k': '≤ 30',
+  'dataset.stepPeakRssMb': '≤ 300',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */
@@ -78,9 +84,14 @@ async function main(): Promise<void> {
     // first run
   }
   const rows: string[][] = [];
+  const failures: GuardFailure[] = [];
   for (const part of parts) {
     console.error(`[bench] ${part}…`);
-    const figures = await PARTS[part]!();
+    const figures = await PARTS[part]!().catch((err: unknown) => {
+      if (!(err instanceof GuardFailure)) throw err;
+      failures.push(err);
+      return err.figures;
+    });
     for (const [key, value] of Object.entries(figures)) {
       const summary = typeof value === 'number' ? undefined : value;
       setPath(results, key, summary ? summary.median : value);
@@ -104,6 +115,8 @@ async function main(): Promise<void> {
   console.log(line(['figure', 'median (min–max)', 'target']));
   for (const row of rows) console.log(line(row));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+  for (const failure of failures) console.error(`\n[bench] guard failed: ${failure.message}`);
+  if (failures.length > 0) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

@@ -1,11 +1,13 @@
 /**
  * Throughput: 200 concurrent 5-turn conversations with 500 ms model fakes through our full path, the Temporal
  * floor and the fair plain loop, one after the other within each run; the CPU each process spent per turn, the
- * worker's peak RSS and the history phases of a sample of each durable path's conversations.
+ * worker's peak RSS, and the history phases and history profile (history-profile.ts) of a sample of each durable
+ * path's conversations.
  * BENCH_CONVERSATIONS (e.g. `20` for a quick check, `50,200,800` for scaling) sets the concurrency levels; the
  * headline keys are those of 200, else of the first level. `ceiling` measures our path with zero-latency fakes.
  */
 import { historyPhases, type Phases } from './history-phases';
+import { historyProfile } from './history-profile';
 import { rssMb, startBenchStack, type BenchStack } from './full-stack';
 import { conversationPaths, type Finished } from './paths';
 import { benchRuns, summarize, type Summary } from './stats';
@@ -141,9 +143,14 @@ export async function runThroughputBench(runs = benchRuns()): Promise<Record<str
           ['ours', ours],
           ['floor', floor],
         ] as const) {
-          const phases = await historyPhases(stack.client, measured.workflowIds.slice(0, PHASE_SAMPLE));
+          const sample = measured.workflowIds.slice(0, PHASE_SAMPLE);
+          const phases = await historyPhases(stack.client, sample);
           for (const [phase, ms] of Object.entries(phases) as [keyof Phases, number][])
             add(`${prefix}.phases.${name}.${phase}`, ms);
+          const profile = await historyProfile(stack.client, sample, sample.length * TURNS);
+          add(`${prefix}.history.${name}.eventsPerTurn`, profile.eventsPerTurn);
+          add(`${prefix}.history.${name}.workflowTasksPerTurn`, profile.workflowTasksPerTurn);
+          add(`${prefix}.history.${name}.payloadBytesPerTurn`, profile.payloadBytesPerTurn);
         }
       }
     }

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadLambdaConfig } from '../src/models/lambda-config';
 import { createHandler } from './create-handler';
-import { createProvider } from './providers';
+import { createProvider } from './providers/from-config';
 
 export { createHandler } from './create-handler';
 export type {

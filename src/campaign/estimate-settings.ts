@@ -3,7 +3,7 @@
  * default model and answer length, and the provider caps. Assembled once by the process that answers estimates (the
  * Conversation API, the campaign CLI) from the same environment the worker reads.
  */
-import { loadLambdaConfig } from '../models/lambda-config';
+import { lambdaDefaultModel, loadLambdaConfig } from '../models/lambda-config';
 import { DEFAULT_CAMPAIGN_CONCURRENCY } from '../contracts/campaign-spec';
 import { loadModelPrices } from '../models/prices';
 import type { Config } from '../shared/config';
@@ -26,7 +26,7 @@ export type EstimateConfig = Pick<
   | 'LOCAL_MAX_CALLS_PER_SECOND'
 >;
 
-/** The cloud side's default model is the Lambda's: BEDROCK_MODEL_ID with MODEL_PROVIDER=bedrock, else its OLLAMA_MODEL. */
+/** The cloud side's default model is the Lambda's (lambdaDefaultModel: its MODEL_PROVIDER's model variable). */
 export function estimateSettingsFromConfig(
   config: EstimateConfig,
   lambdaEnv: NodeJS.ProcessEnv = process.env,
@@ -35,7 +35,7 @@ export function estimateSettingsFromConfig(
   return {
     prices: loadModelPrices(config.MODEL_PRICES_FILE),
     defaults: {
-      cloudModel: cloud.MODEL_PROVIDER === 'bedrock' ? cloud.BEDROCK_MODEL_ID : cloud.OLLAMA_MODEL,
+      cloudModel: lambdaDefaultModel(cloud),
       localModel: config.OLLAMA_MODEL,
       cloudMaxTokens: config.CLOUD_MAX_TOKENS,
       localMaxTokens: config.LOCAL_MAX_TOKENS,

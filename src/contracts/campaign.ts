@@ -302,12 +302,15 @@ export interface ManifestItem {
 export interface ModelProvenance {
   side: 'cloud' | 'local';
   model: string;
+  /** The endpoint that served it, when not the side's default (as in an item's `sampling`). */
+  endpoint?: string;
   /** Ollama: the digest and details from /api/tags and /api/show. */
   digest?: string;
+  /** Ollama's /api/show details; an OpenAI-compatible server's /v1/models entry (owner, creation time…). */
   details?: Record<string, unknown>;
-  /** Cloud: the region the Lambda calls Bedrock in, where known. */
+  /** Bedrock (the Lambda path): the region the Lambda calls Bedrock in, where known. */
   region?: string;
-  /** Why the look-up failed (Ollama unreachable, model unknown); tried again at the next checkpoint. */
+  /** Why the look-up failed (server unreachable, model unknown); each model is looked up once per campaign. */
   lookupError?: string;
 }
 

@@ -62,3 +62,19 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv = process.env): LambdaCo
   }
   return parsed.data;
 }
+
+/**
+ * The model the Lambda's provider answers with when a request names none: BEDROCK_MODEL_ID, OLLAMA_MODEL or
+ * OPENAI_MODEL, as MODEL_PROVIDER says. Where the worker names the cloud side's default model (the manifest, the
+ * estimate), it is this one.
+ */
+export function lambdaDefaultModel(config: LambdaConfig): string {
+  switch (config.MODEL_PROVIDER) {
+    case 'bedrock':
+      return config.BEDROCK_MODEL_ID;
+    case 'ollama':
+      return config.OLLAMA_MODEL;
+    case 'openai':
+      return config.OPENAI_MODEL;
+  }
+}

@@ -273,3 +273,38 @@ function quote(text: string): string {
   const flat = withoutUrls(text).replace(/\s+/g, ' ').trim();
   return flat.length > QUOTED_CHARS ? `${flat.slice(0, QUOTED_CHARS)}…` : flat || '(empty)';
 }
+
+/** One entry of an OpenAI-compatible server's `GET /models`: the id, and whatever else the server says of it. */
+export type ServedModel = { id: string } & Record<string, unknown>;
+
+/**
+ * The models an OpenAI-compatible server serves (`GET /models`), for a dataset's provenance. Fails with an
+ * UpstreamError that names the server by `label` (never its URL).
+ */
+export async function listOpenAiModels({
+  baseUrl,
+  apiKey,
+  label = 'OpenAI-compatible server',
+  timeoutMs = 10_000,
+  fetch: send = fetch,
+}: OpenAiClientOptions): Promise<ServedModel[]> {
+  let res: Response;
+  let text: string;
+  try {
+    res = await send(`${baseUrl.replace(/\/+$/, '')}/models`, {
+      headers: { accept: 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await res.text();
+  } catch (err) {
+    throw isTimeoutError(err)
+      ? new UpstreamTimeoutError(`${label}: no answer to GET /models within ${timeoutMs} ms`, { cause: err })
+      : new UpstreamError(503, 'UPSTREAM_UNAVAILABLE', `${label} is unreachable: ${messageOf(err)}`, true, {
+          cause: err,
+        });
+  }
+  if (!res.ok) throw statusError(label, res.status, text, res.headers);
+  const data = (parseJson(label, text, res.headers.get('content-type')) as { data?: unknown }).data;
+  if (!Array.isArray(data)) throw badResponse(label, `no data list in ${quote(text)}`);
+  return data.filter((m): m is ServedModel => typeof (m as { id?: unknown } | null)?.id === 'string');
+}

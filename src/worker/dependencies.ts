@@ -3,7 +3,7 @@
  * server), prices and budgets for the conversation's activities, and the campaign's plan and dataset activities.
  */
 import { BedrockClient } from '@aws-sdk/client-bedrock';
-import { loadLambdaConfig } from '../models/lambda-config';
+import { lambdaDefaultModel, loadLambdaConfig } from '../models/lambda-config';
 import {
   makeCloudBatchJobActivities,
   makeDatasetActivities,
@@ -22,7 +22,9 @@ import {
   type ModelEndpoint,
   type ModelEndpoints,
 } from '../models/endpoints';
-import { createOpenAiClient, replicatedOpenAiClient } from '../models/openai-client';
+import { createOpenAiClient, listOpenAiModels, replicatedOpenAiClient } from '../models/openai-client';
+import type { ModelSource } from '../campaign/dataset/provenance';
+import { DEFAULT_ENDPOINTS } from '../contracts/limits';
 import { createReplicaSet, type ReplicaSet, type ReplicaStats } from '../models/replicas';
 import { createTokenBucket } from '../conversation/activities/token-bucket';
 import { createBatchJobs, type BatchJobs } from '../models/bedrock-batch/jobs';
@@ -179,10 +181,15 @@ function overReplicas<C>(
 }
 
 /** The campaign's plan activities (INPUT_DIR, the output store) and dataset activities, over the worker's clients. */
-export function campaignActivitiesFromConfig(config: Config, deps: ConfiguredDeps): CampaignActivityImpls {
+export function campaignActivitiesFromConfig(
+  config: Config,
+  deps: ConfiguredDeps,
+  endpoints?: ModelEndpoints,
+  env: NodeJS.ProcessEnv = process.env,
+): CampaignActivityImpls {
   return {
     ...makePlanActivities({ store: deps.output.store, inputDir: config.INPUT_DIR }),
-    ...makeDatasetActivities(datasetDepsFromConfig(config, deps)),
+    ...makeDatasetActivities(datasetDepsFromConfig(config, deps, env, endpoints)),
     ...makeCloudBatchJobActivities(deps.cloudBatch.jobs),
   };
 }
@@ -190,25 +197,54 @@ export function campaignActivitiesFromConfig(config: Config, deps: ConfiguredDep
 /**
  * The dataset activities' dependencies in the worker: its clients, the output store, prices and token defaults. The cloud
  * side is described as the Lambda's variables in this process's environment configure it (the same `.env` as the
- * local gateway's Lambda): with MODEL_PROVIDER=bedrock, BEDROCK_MODEL_ID and AWS_REGION; else its OLLAMA_MODEL and
- * no region. The transcripts' own model names take precedence in the manifest.
+ * local gateway's Lambda): its MODEL_PROVIDER's model (lambdaDefaultModel), and with MODEL_PROVIDER=bedrock its
+ * AWS_REGION. The transcripts' own model names take precedence in the manifest. Each endpoint's models are looked up
+ * for provenance at that endpoint (`modelSources`): Ollama's /api/show, an OpenAI-compatible server's /v1/models.
  */
 export function datasetDepsFromConfig(
   config: Config,
   deps: ActivitiesDeps,
   lambdaEnv: NodeJS.ProcessEnv = process.env,
+  endpoints?: ModelEndpoints,
 ): DatasetDeps {
   const cloud = loadLambdaConfig(lambdaEnv);
-  const bedrock = cloud.MODEL_PROVIDER === 'bedrock';
+  const awsRegion = cloud.MODEL_PROVIDER === 'bedrock' ? cloud.AWS_REGION : undefined;
+  const modelSources = new Map<string, ModelSource>([
+    [DEFAULT_ENDPOINTS.local, { kind: 'ollama', client: deps.ollama.client }],
+    [DEFAULT_ENDPOINTS.cloud, { kind: 'bedrock', ...(awsRegion && { region: awsRegion }) }],
+  ]);
+  for (const endpoint of endpoints?.all ?? []) {
+    if (modelSources.has(endpoint.name)) continue;
+    modelSources.set(endpoint.name, modelSourceOf(endpoint, lambdaEnv));
+  }
   return {
     store: deps.output.store,
     ollama: deps.ollama.client,
     llmService: deps.llmService.client,
     temporalNamespace: config.TEMPORAL_NAMESPACE,
-    ...(bedrock ? { awsRegion: cloud.AWS_REGION } : {}),
-    cloudModelDefault: bedrock ? cloud.BEDROCK_MODEL_ID : cloud.OLLAMA_MODEL,
+    ...(awsRegion ? { awsRegion } : {}),
+    modelSources,
+    cloudModelDefault: lambdaDefaultModel(cloud),
     localModelDefault: deps.ollama.model,
     maxTokensDefault: { cloud: deps.llmService.maxTokens, local: deps.ollama.maxTokens },
     ...(deps.llmService.prices ? { prices: deps.llmService.prices } : {}),
   };
+}
+
+/** Where an endpoint's models are described: the endpoint itself (its first replica), named, never by URL. */
+function modelSourceOf(endpoint: ModelEndpoint, env: NodeJS.ProcessEnv): ModelSource {
+  switch (endpoint.kind) {
+    case 'ollama':
+      return { kind: 'ollama', client: createOllamaClient(endpoint.baseUrl) };
+    case 'openai': {
+      const options = {
+        baseUrl: endpoint.baseUrl,
+        apiKey: endpointApiKey(endpoint, env),
+        label: `endpoint ${endpoint.name}`,
+      };
+      return { kind: 'openai', models: () => listOpenAiModels(options) };
+    }
+    case 'bedrock':
+      return { kind: 'bedrock' };
+  }
 }

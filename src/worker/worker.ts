@@ -264,7 +264,7 @@ export async function runWorkerProcess(): Promise<void> {
       activities: {
         ...deps,
         metrics,
-        campaign: campaignActivities(campaignActivitiesFromConfig(config, deps)),
+        campaign: campaignActivities(campaignActivitiesFromConfig(config, deps, endpoints)),
       },
       tuning: workerTuningFromConfig(config),
       providers,

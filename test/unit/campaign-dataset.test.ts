@@ -6,9 +6,13 @@ import { isShardOf, shardCount, shardGlob, shardName } from '../../src/campaign/
 import { sizeCategory } from '../../src/campaign/dataset/card';
 import { formatInt, quantile } from '../../src/campaign/dataset/report';
 import type { Turn } from '../../src/contracts/conversation';
+import type { CampaignItem, ItemOutcome } from '../../src/contracts/campaign';
+import { byModel, manifestItems, modelsOf } from '../../src/campaign/dataset/manifest';
 import type { ActivitiesDeps } from '../../src/conversation/activities';
 import type { Config } from '../../src/shared/config';
 import { datasetDepsFromConfig } from '../../src/worker/dependencies';
+import { estimateSettingsFromConfig } from '../../src/campaign/estimate-settings';
+import { loadConfig } from '../../src/shared/config';
 import { LocalStore } from '../../src/output/local-store';
 
 describe('parseVerdict', () => {
@@ -200,4 +204,65 @@ describe('datasetDepsFromConfig', () => {
     expect(out.cloudModelDefault).toBe('llama3.2:1b');
     expect(out).not.toHaveProperty('awsRegion');
   });
+
+  test.each([
+    [{ MODEL_PROVIDER: 'bedrock', BEDROCK_MODEL_ID: 'amazon.nova-lite-v1:0' }, 'amazon.nova-lite-v1:0'],
+    [{ MODEL_PROVIDER: 'ollama', OLLAMA_MODEL: 'llama3.2:1b' }, 'llama3.2:1b'],
+    [
+      { MODEL_PROVIDER: 'openai', OLLAMA_MODEL: 'gemma3:270m', OPENAI_MODEL: 'Qwen/Qwen2.5-7B' },
+      'Qwen/Qwen2.5-7B',
+    ],
+  ])("the cloud side's default model is the one the Lambda's provider answers with: %p", (env, model) => {
+    expect(datasetDepsFromConfig(config, deps, env).cloudModelDefault).toBe(model);
+    expect(estimateSettingsFromConfig({ ...loadConfig({}) }, env).defaults.cloudModel).toBe(model);
+  });
+});
+
+describe('the manifest names the model that answered, on every provider and endpoint', () => {
+  const item = (index: number, cloud?: { endpoint?: string; model?: string }): CampaignItem => ({
+    itemHash: `hash-${index}`,
+    index,
+    seed: { id: `s${index}`, query: 'Why?' },
+    pairIndex: 0,
+    grid: {},
+    repeat: 0,
+    conversation: { initialQuery: 'Why?', ...(cloud && { cloud }) },
+  });
+  const outcome = (index: number): ItemOutcome => ({
+    itemHash: `hash-${index}`,
+    conversationId: `c-${index}`,
+    state: 'completed',
+    turns: 1,
+    usage: { cloud: { inputTokens: 1, outputTokens: 1 }, local: { inputTokens: 1, outputTokens: 1 } },
+    costUsd: 0,
+  });
+  // What the worker said the cloud side's default was with MODEL_PROVIDER=openai before: its OLLAMA_MODEL.
+  const defaults = { cloudModel: 'gemma3:270m', localModel: 'gemma3:270m' };
+
+  it.each([
+    ['the default cloud endpoint (the Lambda, whatever its provider)', undefined, 'cloud'],
+    ['a named endpoint', { endpoint: 'fleet' }, 'fleet'],
+  ])(
+    '%s: sampling, the models looked up (provenance, the card models) and byModel name the served model',
+    (_what, cloud, endpoint) => {
+      const plan = [item(0, cloud), item(1, cloud)];
+      const items = manifestItems({
+        plan,
+        outcomes: new Map([['hash-0', outcome(0)]]),
+        running: new Set(['hash-1']),
+        facts: new Map([['hash-0', { models: { cloud: 'Qwen/Qwen2.5-7B', local: 'gemma3:270m' } }]]),
+        defaults,
+      });
+      expect(items[0]!.sampling!.cloud.model).toBe('Qwen/Qwen2.5-7B');
+      // Only models that answered are looked up: the running item's default is not one.
+      expect(modelsOf(items)).toEqual([
+        { side: 'cloud', endpoint, model: 'Qwen/Qwen2.5-7B' },
+        { side: 'local', endpoint: 'local', model: 'gemma3:270m' },
+      ]);
+      expect(Object.keys(byModel(items))).toEqual([
+        endpoint === 'cloud' ? 'cloud:Qwen/Qwen2.5-7B' : 'cloud@fleet:Qwen/Qwen2.5-7B',
+        'local:gemma3:270m',
+      ]);
+    },
+  );
 });

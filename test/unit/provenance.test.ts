@@ -1,5 +1,6 @@
 /** The manifest's provenance names each model without a path of the machine that made the dataset. */
 import { modelProvenance, withoutMachinePaths } from '../../src/campaign/dataset/provenance';
+import type { ModelSource } from '../../src/campaign/dataset/provenance';
 import { outputRelativePath } from '../../src/output/files';
 import { ollamaClient } from '../helpers/ollama-client';
 
@@ -45,10 +46,81 @@ describe('provenance without machine paths', () => {
       }),
       tags: async () => ({ models: [{ name: 'gemma3:270m', model: 'gemma3:270m', digest: 'abc' }] }),
     });
-    const [local] = await modelProvenance([{ side: 'local', model: 'gemma3:270m' }], [], { ollama });
+    const [local] = await modelProvenance(
+      [{ side: 'local', endpoint: 'local', model: 'gemma3:270m' }],
+      [],
+      new Map([['local', { kind: 'ollama', client: ollama } as const]]),
+    );
     expect(local).toMatchObject({ side: 'local', model: 'gemma3:270m', digest: 'abc' });
     expect(local!.details).toMatchObject({ parent_model: BLOB, family: 'gemma3' });
     expect(JSON.stringify(local)).not.toMatch(/\/home\/|\.tools/);
+  });
+});
+
+describe('provenance from the endpoint that served the model, once per campaign', () => {
+  const never = jest.fn(async () => {
+    throw new Error('the default Ollama must not be asked about another endpoint’s model');
+  });
+  const defaultOllama = ollamaClient({ show: never, tags: never });
+
+  it('asks an openai endpoint’s /v1/models, an ollama endpoint’s /api/show, and Bedrock nothing', async () => {
+    const models = jest.fn(async () => [
+      { id: 'fleet-model', object: 'model', owned_by: 'vllm', created: 1_700_000_000 },
+    ]);
+    const boxOllama = ollamaClient({
+      show: async () => ({ template: '', details: { family: 'llama' } }),
+      tags: async () => ({ models: [{ name: 'box-model:latest', model: 'box-model:latest', digest: 'd1' }] }),
+    });
+    const sources = new Map<string, ModelSource>([
+      ['local', { kind: 'ollama', client: defaultOllama }],
+      ['cloud', { kind: 'bedrock', region: 'eu-west-1' }],
+      ['fleet', { kind: 'openai', models }],
+      ['box', { kind: 'ollama', client: boxOllama }],
+    ]);
+    const refs = [
+      { side: 'local', endpoint: 'fleet', model: 'fleet-model' },
+      { side: 'cloud', endpoint: 'fleet', model: 'fleet-model' },
+      { side: 'local', endpoint: 'box', model: 'box-model' },
+      { side: 'cloud', endpoint: 'cloud', model: 'anthropic.claude-3-haiku-20240307-v1:0' },
+    ] as const;
+    const found = await modelProvenance(refs, [], sources);
+
+    expect(never).not.toHaveBeenCalled();
+    expect(found).toEqual([
+      { side: 'cloud', model: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'eu-west-1' },
+      {
+        side: 'cloud',
+        endpoint: 'fleet',
+        model: 'fleet-model',
+        details: { object: 'model', owned_by: 'vllm', created: 1_700_000_000 },
+      },
+      { side: 'local', endpoint: 'box', model: 'box-model', digest: 'd1', details: { family: 'llama' } },
+      {
+        side: 'local',
+        endpoint: 'fleet',
+        model: 'fleet-model',
+        details: { object: 'model', owned_by: 'vllm', created: 1_700_000_000 },
+      },
+    ]);
+
+    // The next checkpoints keep what was found, a failed look-up too: nothing is asked again.
+    models.mockClear();
+    const failing = new Map<string, ModelSource>([
+      ['fleet', { kind: 'openai', models: async () => Promise.reject(new Error('connection refused')) }],
+    ]);
+    const first = await modelProvenance(
+      [{ side: 'cloud', endpoint: 'fleet', model: 'other' }],
+      found,
+      failing,
+    );
+    expect(first.find((p) => p.model === 'other')).toMatchObject({ lookupError: 'connection refused' });
+    const again = await modelProvenance(
+      [...refs, { side: 'cloud', endpoint: 'fleet', model: 'other' }],
+      first,
+      sources,
+    );
+    expect(again).toEqual(first);
+    expect(models).not.toHaveBeenCalled();
   });
 });
 

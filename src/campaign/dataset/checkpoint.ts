@@ -24,7 +24,8 @@ import {
   type SamplingDefaults,
   type TranscriptFacts,
 } from './manifest';
-import { codeProvenance, modelProvenance } from './provenance';
+import { codeProvenance, modelProvenance, type ModelSource } from './provenance';
+import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import { qualityFlags } from './quality';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
 import { readTranscript } from '../../output/transcript-record';
@@ -68,8 +69,20 @@ function withKeys(store: OutputStore, outcome: ItemOutcome): ItemOutcome {
   };
 }
 
+/** Where the models of each endpoint are looked up: the worker's sources, else the two default endpoints. */
+export function modelSourcesOf(deps: DatasetDeps): ReadonlyMap<string, ModelSource> {
+  return (
+    deps.modelSources ??
+    new Map<string, ModelSource>([
+      [DEFAULT_ENDPOINTS.local, { kind: 'ollama', client: deps.ollama }],
+      [DEFAULT_ENDPOINTS.cloud, { kind: 'bedrock', ...(deps.awsRegion ? { region: deps.awsRegion } : {}) }],
+    ])
+  );
+}
+
 export function makeCheckpointCampaign(deps: DatasetDeps) {
   const defaults = samplingDefaults(deps);
+  const sources = modelSourcesOf(deps);
   return async function checkpointCampaign(input: CheckpointInput): Promise<CheckpointOutput> {
     try {
       const { store } = deps;
@@ -113,7 +126,7 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         input,
         items,
         prices: deps.prices,
-        models: await modelProvenance(modelsOf(items), previous?.provenance.models ?? [], deps),
+        models: await modelProvenance(modelsOf(items), previous?.provenance.models ?? [], sources),
         code: previous?.provenance ?? (await codeProvenance()),
         temporalNamespace: previous?.provenance.temporalNamespace ?? deps.temporalNamespace,
         previous,

@@ -38,23 +38,28 @@ import type {
 import type { EndReason, Turn } from '../../contracts/conversation';
 import { normalizedWords } from '../../conversation/workflows/novelty';
 import { sideModel } from './manifest';
-import { fnv1a, mix32 } from './near-duplicates';
+import { fnv1a, mix32 as imported } from './near-duplicates';
 import { round } from './numbers';
 
 export const COLLAPSE_OVERLAP = 0.5;
 export const COLLAPSE_RUN = 2;
 /** Conversations in each group's self-similarity sample, at most. */
 export const SAMPLE_SIZE = 100;
-export const EXACT_DISTINCT = 4096;
+export const EXACT_DISTINCT = 256;
 export const COMPRESSION_PIECE = 128 * 1024;
 const WINDOW = 32 * 1024;
 const HLL_BITS = 14;
 const HLL_REGISTERS = 1 << HLL_BITS;
+/** 2^-rank for every rank a register can hold. */
+const INVERSE_POWERS = Array.from({ length: 34 }, (_, r) => 2 ** -r);
 
 export type ConversationDiversity = Pick<
   QualityFlags,
   'distinct1' | 'distinct2' | 'turnOverlap' | 'collapsed'
 >;
+
+/** A local binding: called millions of times, and a module loader may put a getter on each imported name. */
+const mix32 = imported;
 
 type Side = 'cloud' | 'local';
 const SIDES = ['cloud', 'local'] as const;
@@ -168,7 +173,7 @@ export class DistinctCounter {
     let sum = 0;
     let zeros = 0;
     for (const r of this.registers!) {
-      sum += 2 ** -r;
+      sum += INVERSE_POWERS[r]!;
       if (r === 0) zeros++;
     }
     let estimate = ((0.7213 / (1 + 1.079 / m)) * m * m) / sum;
@@ -360,10 +365,13 @@ export class DiversityTally {
           localModel: sideModel(item, 'local'),
         })
         .get(item.pairIndex)!;
+    // A spec without a grid has one cell, the whole dataset: its figures are the dataset's (see finish).
+    const gridded = Object.keys(item.grid).length > 0;
     const key = cellKey(item.grid);
-    const cell =
-      this.cells.get(key) ?? this.cells.set(key, { tally: new GroupTally(), grid: item.grid }).get(key)!;
-    for (const group of [this.dataset, pair.tally, cell.tally, this.seed.tally]) {
+    const cell = gridded
+      ? (this.cells.get(key) ?? this.cells.set(key, { tally: new GroupTally(), grid: item.grid }).get(key)!)
+      : undefined;
+    for (const group of [this.dataset, pair.tally, this.seed.tally, ...(cell ? [cell.tally] : [])]) {
       group.add(item.itemHash, replies, grams, own.collapsed);
     }
     return own;
@@ -377,9 +385,10 @@ export class DiversityTally {
   finish(nearDuplicateOf: ReadonlyMap<string, string>): DatasetDiversity {
     this.closeSeed();
     const near = (group: Unfinished) => withNearDuplicates(group, nearDuplicateOf);
+    const dataset = near(this.dataset.finish());
     return {
       sampleSize: SAMPLE_SIZE,
-      dataset: near(this.dataset.finish()),
+      dataset,
       pairs: [...this.pairs]
         .sort(([a], [b]) => a - b)
         .map(([pairIndex, p]) => ({
@@ -388,7 +397,10 @@ export class DiversityTally {
           localModel: p.localModel,
           ...near(p.tally.finish()),
         })),
-      gridCells: [...this.cells.values()].map((c) => ({ grid: c.grid, ...near(c.tally.finish()) })),
+      gridCells:
+        this.cells.size === 0 && dataset.conversations > 0
+          ? [{ grid: {}, ...dataset }]
+          : [...this.cells.values()].map((c) => ({ grid: c.grid, ...near(c.tally.finish()) })),
       seeds: this.seeds.map(({ seedId, ...group }) => ({ seedId, ...near(group) })),
     };
   }

@@ -10,6 +10,7 @@ import type {
   QualityFlags,
   SideSampling,
 } from '../../contracts/campaign';
+import type { ModelRef } from './provenance';
 import { round } from './numbers';
 import type { CheckpointInput, PriceTable } from './types';
 
@@ -29,9 +30,15 @@ export interface TranscriptFacts {
 export const UNNAMED_CLOUD_MODEL = 'cloud-default';
 export const UNNAMED_LOCAL_MODEL = 'local-default';
 
+/**
+ * A side's sampling: the model the item asked for, else the one that answered it (`answered`, from its
+ * transcript), else the worker's default for the side's default endpoint; another endpoint's own model is named
+ * once it has answered.
+ */
 export function itemSampling(
   item: CampaignItem,
   defaults: SamplingDefaults,
+  answered?: { cloud: string; local: string },
 ): { cloud: SideSampling; local: SideSampling } {
   const side = (
     name: 'cloud' | 'local',
@@ -39,9 +46,8 @@ export function itemSampling(
     model: string | undefined,
     maxTokens: number | undefined,
   ): SideSampling => {
-    // The worker's default model is the default endpoint's; another endpoint's is its own (see `models`).
     const endpoint = options?.endpoint === DEFAULT_ENDPOINTS[name] ? undefined : options?.endpoint;
-    const resolvedModel = options?.model ?? (endpoint === undefined ? model : undefined);
+    const resolvedModel = options?.model ?? answered?.[name] ?? (endpoint === undefined ? model : undefined);
     const resolvedMax = options?.maxTokens ?? maxTokens;
     return {
       ...(endpoint === undefined ? {} : { endpoint }),
@@ -91,7 +97,7 @@ export function manifestItems(args: {
       grid: item.grid,
       repeat: item.repeat,
       state: outcome?.state ?? (args.running.has(item.itemHash) ? 'running' : 'pending'),
-      sampling: itemSampling(item, args.defaults),
+      sampling: itemSampling(item, args.defaults, facts?.models),
       ...(facts?.models ? { models: facts.models } : {}),
       ...(outcome ? { outcome } : {}),
       ...(facts?.quality ? { quality: facts.quality } : {}),
@@ -153,14 +159,15 @@ export function byModelKey(side: 'cloud' | 'local', endpoint: string, model: str
   return endpoint === DEFAULT_ENDPOINTS[side] ? `${side}:${model}` : `${side}@${endpoint}:${model}`;
 }
 
-/** The models the plan asks for and the transcripts report, once each. */
-export function modelsOf(items: readonly ManifestItem[]): { side: 'cloud' | 'local'; model: string }[] {
-  const seen = new Map<string, { side: 'cloud' | 'local'; model: string }>();
+/** The models that answered, as the transcripts report them, with the endpoint that served each, once each. */
+export function modelsOf(items: readonly ManifestItem[]): ModelRef[] {
+  const seen = new Map<string, ModelRef>();
   for (const item of items) {
     for (const side of ['cloud', 'local'] as const) {
-      for (const model of [item.sampling?.[side].model, item.models?.[side]]) {
-        if (model !== undefined) seen.set(`${side}\u0000${model}`, { side, model });
-      }
+      const model = item.models?.[side];
+      if (model === undefined) continue;
+      const endpoint = item.sampling?.[side].endpoint ?? DEFAULT_ENDPOINTS[side];
+      seen.set(`${side}\u0000${endpoint}\u0000${model}`, { side, endpoint, model });
     }
   }
   return [...seen.values()];

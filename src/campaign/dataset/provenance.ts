@@ -1,13 +1,16 @@
 /**
- * Where a campaign's data came from: each model as its provider describes it, and the code that ran it. Looked up
- * at the first checkpoint and kept in the manifest; a look-up that failed is tried again at the next one.
+ * Where a campaign's data came from: each model as the endpoint that served it describes it, and the code that ran
+ * it. Each model is looked up once, at the first checkpoint that sees it answer, and kept in the manifest (a failed
+ * look-up too, with its error): a campaign's checkpoints do not ask the model servers again.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { messageOf } from '../../contracts/errors';
+import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import type { OllamaClient } from '../../models/ollama-client';
+import type { ServedModel } from '../../models/openai-client';
 import type { ModelProvenance } from '../../contracts/campaign';
 
 const run = promisify(execFile);
@@ -15,8 +18,19 @@ const PACKAGE_NAME = 'llm-conversation-service';
 
 export interface ModelRef {
   side: 'cloud' | 'local';
+  /** The endpoint that served the model (the side's default endpoint's name when the item named none). */
+  endpoint: string;
   model: string;
 }
+
+/**
+ * How to ask an endpoint about its models, by its kind: Ollama's `/api/tags` and `/api/show`, an OpenAI-compatible
+ * server's `GET /models`, or for Bedrock (the Lambda path) nothing beyond the model id and the region.
+ */
+export type ModelSource =
+  | { kind: 'ollama'; client: Pick<OllamaClient, 'tags' | 'show'> }
+  | { kind: 'openai'; models: () => Promise<ServedModel[]> }
+  | { kind: 'bedrock'; region?: string };
 
 /** Ollama's name for a model given without a tag. */
 function withTag(model: string): string {
@@ -43,49 +57,75 @@ export function withoutMachinePaths(value: unknown): unknown {
   return value;
 }
 
-/** A local model: its digest from `/api/tags`, its details from `/api/show`. */
-async function localModel(ollama: OllamaClient, model: string): Promise<ModelProvenance> {
+/** A model of an Ollama endpoint: its digest from `/api/tags`, its details from `/api/show`. */
+async function ollamaModel(
+  client: Pick<OllamaClient, 'tags' | 'show'>,
+  model: string,
+): Promise<Omit<ModelProvenance, 'side' | 'model'>> {
+  const [tags, show] = await Promise.all([client.tags(), client.show({ model })]);
+  const tag = tags.models.find((m) => withTag(m.name) === withTag(model) || m.model === model);
+  const details = withoutMachinePaths({ ...show.details }) as Record<string, unknown>;
+  if (show.parameters) details.parameters = show.parameters;
+  if (show.capabilities) details.capabilities = show.capabilities;
+  return {
+    ...(tag?.digest ? { digest: tag.digest } : {}),
+    details,
+    ...(tag ? {} : { lookupError: 'not listed by /api/tags' }),
+  };
+}
+
+/** A model of an OpenAI-compatible endpoint: its entry in `GET /models` (owner, creation time, and so on). */
+async function openAiModel(
+  models: () => Promise<ServedModel[]>,
+  model: string,
+): Promise<Omit<ModelProvenance, 'side' | 'model'>> {
+  const entry = (await models()).find((m) => m.id === model);
+  if (!entry) return { lookupError: 'not listed by /v1/models' };
+  const details = Object.fromEntries(Object.entries(entry).filter(([key]) => key !== 'id'));
+  return { details: withoutMachinePaths(details) as Record<string, unknown> };
+}
+
+async function lookUp(ref: ModelRef, source: ModelSource | undefined): Promise<ModelProvenance> {
+  const own = {
+    side: ref.side,
+    model: ref.model,
+    ...(ref.endpoint === DEFAULT_ENDPOINTS[ref.side] ? {} : { endpoint: ref.endpoint }),
+  };
+  if (!source) return { ...own, lookupError: `no endpoint ${ref.endpoint} in this worker` };
+  if (source.kind === 'bedrock') return { ...own, ...(source.region ? { region: source.region } : {}) };
   try {
-    const [tags, show] = await Promise.all([ollama.tags(), ollama.show({ model })]);
-    const tag = tags.models.find((m) => withTag(m.name) === withTag(model) || m.model === model);
-    const details = withoutMachinePaths({ ...show.details }) as Record<string, unknown>;
-    if (show.parameters) details.parameters = show.parameters;
-    if (show.capabilities) details.capabilities = show.capabilities;
     return {
-      side: 'local',
-      model,
-      ...(tag?.digest ? { digest: tag.digest } : {}),
-      details,
-      ...(tag ? {} : { lookupError: 'not listed by /api/tags' }),
+      ...own,
+      ...(source.kind === 'ollama'
+        ? await ollamaModel(source.client, ref.model)
+        : await openAiModel(source.models, ref.model)),
     };
   } catch (err) {
-    return { side: 'local', model, lookupError: messageOf(err) };
+    return { ...own, lookupError: messageOf(err) };
   }
 }
 
+const keyOf = (m: { side: string; endpoint?: string; model: string }) =>
+  `${m.side}\u0000${m.endpoint ?? DEFAULT_ENDPOINTS[m.side as 'cloud' | 'local']}\u0000${m.model}`;
+
 /**
- * The models' provenance: `previous` entries are kept as they are (so a retried checkpoint writes the same bytes),
- * except those whose look-up failed, which are looked up again with the models not seen before.
+ * The models' provenance: `previous` entries are kept as they are (so a retried checkpoint writes the same bytes,
+ * and a model is asked about once per campaign), and the models not seen before are looked up at the endpoint that
+ * served them (`sources`, by endpoint name).
  */
 export async function modelProvenance(
   models: readonly ModelRef[],
   previous: readonly ModelProvenance[],
-  deps: { ollama: OllamaClient; awsRegion?: string },
+  sources: ReadonlyMap<string, ModelSource>,
 ): Promise<ModelProvenance[]> {
-  const key = (m: ModelRef) => `${m.side}\u0000${m.model}`;
-  const known = new Map(previous.filter((p) => p.lookupError === undefined).map((p) => [key(p), p]));
-  const wanted = new Map(models.map((m) => [key(m), m]));
-  for (const p of previous) if (!wanted.has(key(p))) wanted.set(key(p), p);
-  const result = await Promise.all(
-    [...wanted.values()].map(
-      async (m): Promise<ModelProvenance> =>
-        known.get(key(m)) ??
-        (m.side === 'local'
-          ? localModel(deps.ollama, m.model)
-          : { side: 'cloud', model: m.model, ...(deps.awsRegion ? { region: deps.awsRegion } : {}) }),
-    ),
-  );
-  return result.sort((a, b) => key(a).localeCompare(key(b)));
+  const known = new Map(previous.map((p) => [keyOf(p), p]));
+  const added = models.filter((m) => !known.has(keyOf(m)));
+  const fresh = new Map(added.map((m) => [keyOf(m), m]));
+  const result = [
+    ...previous,
+    ...(await Promise.all([...fresh.values()].map((m) => lookUp(m, sources.get(m.endpoint))))),
+  ];
+  return result.sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
 }
 
 /** The package's version and, in a git checkout, its commit: from the folder this module runs in upwards. */

@@ -2,6 +2,7 @@
 import type { ModelPrices } from '../../models/prices';
 import type { OutputStore } from '../../output/store';
 import type { OllamaClient } from '../../models/ollama-client';
+import type { ModelSource } from './provenance';
 import type { LlmServiceClient } from '../../conversation/activities/llm-service-client';
 import type {
   CampaignCounts,
@@ -20,13 +21,18 @@ export type PriceTable = ModelPrices;
 export interface DatasetDeps {
   /** OUTPUT_DIR or OUTPUT_URL: every file goes under `campaigns/<campaignId>/` in it. */
   store: OutputStore;
-  /** Provenance (`/api/tags`, `/api/show`) and the judge on the local side. */
+  /** The judge on the local side; provenance of the default local endpoint's models unless `modelSources` says. */
   ollama: OllamaClient;
   /** The judge on the cloud side; without it a cloud judge fails (non-retryable). */
   llmService?: LlmServiceClient;
   temporalNamespace: string;
   /** The region the cloud side calls Bedrock in, where known. */
   awsRegion?: string;
+  /**
+   * Where each endpoint's models are looked up for provenance, by endpoint name. Unset: the two defaults, `ollama`
+   * for the local side and Bedrock (with `awsRegion`) for the cloud side.
+   */
+  modelSources?: ReadonlyMap<string, ModelSource>;
   /** The models a conversation gets when its spec names none (the Lambda's BEDROCK_MODEL_ID, OLLAMA_MODEL). */
   cloudModelDefault?: string;
   localModelDefault?: string;
