@@ -26,6 +26,8 @@ export interface BenchStackOptions {
   env?: Record<string, string>;
   /** The cloud side (the Lambda's Ollama provider) gets a fake Ollama of its own, so each side's calls are counted apart. */
   separateCloudFake?: boolean;
+  /** Extra environment for the fake Ollama(s), e.g. FAKE_PROFILE (test/fixtures/fake-ollama-process.ts). */
+  fakeEnv?: Record<string, string>;
   /** Rewrites how components start, e.g. to drop a dynamic config value for an A/B (levers.ts). */
   adjust?: (specs: Specs) => Specs;
   /**
@@ -59,6 +61,7 @@ export async function startBenchStack({
   realOllama = false,
   env = {},
   separateCloudFake = false,
+  fakeEnv = {},
   adjust = (specs) => specs,
   frontOllama,
 }: BenchStackOptions): Promise<BenchStack> {
@@ -97,7 +100,7 @@ export async function startBenchStack({
     name,
     command: process.execPath,
     args: [compiledEntry('test/fixtures/fake-ollama-process.ts')],
-    env: { FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: port },
+    env: { ...fakeEnv, FAKE_LATENCY_MS: String(latencyMs), FAKE_OLLAMA_PORT: port },
     prepare: specs.gateway.prepare,
     ready: () => httpOk(`http://127.0.0.1:${port}/api/version`),
     readyTimeoutMs: 30_000,

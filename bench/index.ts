@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- part...]`: overhead, throughput, ceiling, real-model, cloud, campaign and cluster benchmarks
- * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch` and `guard` (docs/performance.md). Prints one
- * table and merges the figures into bench-results/latest.json (git-ignored), which other tooling reads.
+ * (default), and on request `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard`, `estimate`
+ * and `report` (docs/performance.md). Prints one table and merges the figures into bench-results/latest.json
+ * (git-ignored), which other tooling reads.
  * Every figure is the median of several runs with min–max; every ratio is computed within one run.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,12 +13,14 @@ import { runBatchBench } from './batch';
 import { runCampaignBench } from './campaign';
 import { runCloudBench } from './cloud';
 import { runDatasetBench } from './dataset';
+import { runEstimateBench } from './estimate';
 import { runClusterBench } from './cluster';
 import { runFeaturesBench, runQueryLatencyBench } from './features';
 import { GuardFailure, runGuardBench } from './guard';
 import { runLeversBench } from './levers';
 import { runMemoryBench } from './memory';
 import { runOverheadBench } from './overhead';
+import { runReportBench } from './report';
 import { runRealModelBench } from './real-model';
 import { fmt, type Summary } from './stats';
 import { runCeilingBench, runThroughputBench } from './throughput';
@@ -37,9 +40,14 @@ const PARTS: Record<string, () => Promise<Record<string, Summary | number>>> = {
   batch: () => runBatchBench(),
   dataset: () => runDatasetBench(),
   guard: () => runGuardBench(),
+  estimate: () => runEstimateBench(),
+  report: () => runReportBench(),
 };
 
-/** `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset` and `guard` run only when named. */
+/**
+ * `levers`, `features`, `memory`, `query-latency`, `batch`, `dataset`, `guard`, `estimate` and `report` run only
+ * when named.
+ */
 const DEFAULT_PARTS = ['overhead', 'throughput', 'ceiling', 'real-model', 'cloud', 'campaign', 'cluster'];
 
 const TARGETS: Record<string, string> = {
@@ -58,6 +66,9 @@ const TARGETS: Record<string, string> = {
   'batch.costVsOnDemand': '≤ 0.5',
   'dataset.metricsSecondsPer10k': '≤ 30',
   'dataset.stepPeakRssMb': '≤ 300',
+  'estimate.tokensError': '≤ 0.2 (worst)',
+  'estimate.costError': '≤ 0.2 (worst)',
+  'estimate.wallTimeError': '≤ 0.2 (worst)',
 };
 
 /** `{"a.b": 1}` → `{a: {b: 1}}`, merged into `into`. */

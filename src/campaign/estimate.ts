@@ -18,6 +18,8 @@ import type { NoveltyOption } from '../contracts/conversation';
 import { DEFAULT_FRAMING } from '../models/base-model-prompt';
 import type { ModelPrices } from '../models/prices';
 import type { CampaignItem, JudgeSpec } from '../contracts/campaign';
+import type { EstimateBasis, ExpectedFigures, Interval } from '../contracts/campaign-estimate';
+import type { MeasuredEstimate } from './estimate-measured';
 
 /** Chat-template markers around one message, at most (role headers, turn delimiters). */
 export const TEMPLATE_TOKENS_BOUND = 16;
@@ -111,6 +113,15 @@ export interface CampaignEstimate {
   /** The campaign's budget stops it before these figures when they exceed it. */
   budget?: { maxTokens?: number; maxCostUsd?: number };
   assumptions: string[];
+  /** Where `expected` comes from; with a pilot or past runs, `measured` holds their figures. */
+  basis: EstimateBasis;
+  measured?: MeasuredEstimate & {
+    /** The campaigns the figures were measured on. */
+    from: string[];
+    pilot?: { campaignId: string; items: number };
+  };
+  /** What the campaign is expected to spend, each figure with an interval: recorded for the comparison after it. */
+  expected: ExpectedFigures;
 }
 
 const encoder = new TextEncoder();
@@ -330,7 +341,7 @@ export function estimateCampaign(input: EstimateInput): CampaignEstimate {
   for (const m of byModel) bySide[m.side] += m.calls;
   const expectedCalls = Math.ceil([...perModel.values()].reduce((n, c) => n + c.calls.expected, 0));
 
-  return {
+  const estimate: Omit<CampaignEstimate, 'expected'> = {
     items: input.items.length,
     turns: { max: maxTurns, expected: Math.round(expectedTurns) },
     modelCalls: { max: sum((m) => m.calls), expected: expectedCalls, bySide },
@@ -353,6 +364,59 @@ export function estimateCampaign(input: EstimateInput): CampaignEstimate {
     wallTime: wallTime(input, [...perModel.values()]),
     ...(input.budget ? { budget: input.budget } : {}),
     assumptions: assumptions(input),
+    basis: 'assumptions',
+  };
+  return { ...estimate, expected: assumedFigures(estimate) };
+}
+
+/**
+ * The expected figures from the assumptions: the interval runs from replies of half the assumed length (none cut
+ * short, no resample) to the upper bound.
+ */
+function assumedFigures(e: Omit<CampaignEstimate, 'expected'>): ExpectedFigures {
+  const interval = (expected: number, high: number): Interval => ({ expected, low: expected / 2, high });
+  const side = (s: Side, k: 'input' | 'output') =>
+    interval(
+      e.byModel.filter((m) => m.side === s).reduce((n, m) => n + m.expected[k], 0),
+      e.byModel.filter((m) => m.side === s).reduce((n, m) => n + m.max[k], 0),
+    );
+  // The caps give only the least time; without a measured rate there is no expected one.
+  const wall = e.wallTime.measuredSeconds;
+  return {
+    turns: { expected: e.turns.expected, low: e.items, high: e.turns.max },
+    tokens: {
+      cloud: { input: side('cloud', 'input'), output: side('cloud', 'output') },
+      local: { input: side('local', 'input'), output: side('local', 'output') },
+    },
+    costUsd: interval(e.costUsd.expected, e.costUsd.max),
+    wallTimeSeconds: wall === null ? null : { expected: wall, low: wall / 2, high: wall * 2 },
+  };
+}
+
+/** The estimate with the figures a pilot or past runs measured as its expected figures (the bounds stay). */
+export function withMeasured(
+  estimate: CampaignEstimate,
+  basis: Exclude<EstimateBasis, 'assumptions'>,
+  measured: NonNullable<CampaignEstimate['measured']>,
+): CampaignEstimate {
+  const { tokens, turns, costUsd } = measured;
+  // The caps allow no less than their least time, whatever the measured rate says.
+  const atCaps = estimate.wallTime.atCapsSeconds ?? 0;
+  const wall = measured.wallTimeSeconds;
+  return {
+    ...estimate,
+    basis,
+    measured,
+    expected: {
+      turns,
+      tokens: { cloud: tokens.cloud, local: tokens.local },
+      costUsd,
+      wallTimeSeconds: wall && {
+        expected: Math.max(atCaps, wall.expected),
+        low: Math.max(atCaps, wall.low),
+        high: Math.max(atCaps, wall.high),
+      },
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * A campaign's plan in the output store: its items in `campaigns/<campaignId>/plan.jsonl` (one CampaignItem a line,
  * in index order) and `plan.json` beside them (the spec's hash, the seeds file's digest, what it takes over from the
- * campaign it extends). Written once per campaign, by whichever boundary expanded the spec first: the API or the
+ * campaign it extends, the estimate made of it before it started). Written once per campaign, by whichever boundary expanded the spec first: the API or the
  * CLI before they start the workflow, else the workflow's plan activity (a start from the Temporal CLI).
  */
 import { CAMPAIGN_ID_RULE, isCampaignId } from '../contracts/campaign';
@@ -10,6 +10,7 @@ import type { SpecIssue } from '../contracts/campaign-issues';
 import type { CampaignSpec } from '../contracts/campaign-spec';
 import { campaignKey, PLAN_FILE, PLAN_META_FILE, readManifest, readText } from '../output/campaign-files';
 import type { OutputStore } from '../output/store';
+import { readEstimateRecord } from './estimate-record';
 import { specHashOf } from './identity';
 import type { CampaignValidation } from './validate';
 
@@ -42,7 +43,8 @@ export function campaignIdIssue(campaignId: string): SpecIssue[] {
 /**
  * The campaign's plan: the one written already for the same spec (a retry, a restarted campaign, a start after the
  * API planned it), kept as it is even if the seeds file has changed since, so the campaign runs the items it was
- * planned with; else `expand()`'s items written, those the spec's `extends` takes over marked. A plan for another
+ * planned with; else `expand()`'s items written, those the spec's `extends` (or the pilot of an estimate made of this
+ * spec) takes over marked. A plan for another
  * spec under the same id is refused, and a bad spec leaves no trace in the store.
  */
 export async function planOnce(
@@ -73,12 +75,25 @@ export async function planOnce(
   if (!valid.ok) return valid;
   const reusable = spec.extends ? await completedItems(store, spec.extends) : new Map<string, ItemOutcome>();
   if (!(reusable instanceof Map)) return { ok: false, issues: reusable };
+  // An estimate made of this very spec: recorded, and its pilot's items taken over like a parent's.
+  const record = await readEstimateRecord(store, campaignId);
+  const estimate = record?.specHash === specHash ? record : undefined;
+  const fromPilot = estimate?.pilot
+    ? await completedItems(store, estimate.pilot.campaignId)
+    : new Map<string, ItemOutcome>();
+  if (!(fromPilot instanceof Map)) return { ok: false, issues: fromPilot };
   let reusedItems = 0;
+  let pilotReusedItems = 0;
   const items = valid.items.map((item): CampaignItem => {
     const reuse = reusable.get(item.itemHash);
-    if (!reuse) return item;
-    reusedItems++;
-    return { ...item, reuse };
+    if (reuse) {
+      reusedItems++;
+      return { ...item, reuse };
+    }
+    const piloted = fromPilot.get(item.itemHash);
+    if (!piloted) return item;
+    pilotReusedItems++;
+    return { ...item, reuse: piloted };
   });
   await store.write(
     campaignKey(campaignId, PLAN_FILE),
@@ -91,6 +106,7 @@ export async function planOnce(
     itemCount: items.length,
     ...(valid.seedsFile ? { seedsFile: valid.seedsFile } : {}),
     ...(spec.extends && { parent: { campaignId: spec.extends, reusedItems } }),
+    ...(estimate && { estimate: { ...estimate, ...(estimate.pilot && { pilotReusedItems }) } }),
   };
   await store.write(campaignKey(campaignId, PLAN_META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
   return { ok: true, plan: planOf(meta) };

@@ -2,15 +2,23 @@
  * The campaign routes of the Conversation API, mounted at `/campaigns` by its app (which has already applied the
  * rate limit and the bearer key): start a campaign from a JSON or YAML spec, follow it, pause, resume or cancel it.
  */
-import { isGrpcServiceError } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowFailedError } from '@temporalio/client';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import express from 'express';
 import type { Request, RequestHandler } from 'express';
 import { isUtf8 } from 'node:buffer';
+import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { HttpError, NotFoundError, UnsupportedMediaTypeError, ValidationError } from '../contracts/errors';
+import {
+  HttpError,
+  messageOf,
+  NotFoundError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from '../contracts/errors';
 import { workflowResource } from '../shared/workflow-resource';
 import type { WorkflowClient } from '../shared/workflow-resource';
 import { CAMPAIGN_ID, END_REASON, TURNS_COMPLETED } from '../conversation/search-attributes';
@@ -28,8 +36,11 @@ import {
   resumeCampaignSignal,
 } from '../contracts/campaign';
 import { describeIssues, formatPath } from '../contracts/campaign-issues';
-import { estimateOf } from './estimate-settings';
-import { renderReport, REPORT_FILE, reportContentSecurityPolicy, transcriptLinks } from './dataset/report';
+import { pilotSizeOf, runEstimate, type PilotSize } from './estimate-run';
+import { PilotError } from './estimate-sources';
+import { MAX_PILOT_ITEMS } from '../contracts/campaign-spec';
+import { renderReport, REPORT_FILE, reportContentSecurityPolicy } from './dataset/report';
+import { VIEWER_CONVERSATIONS_FOLDER, VIEWER_FOLDER } from './dataset/viewer/data';
 import { campaignKey, readManifest, readText } from '../output/campaign-files';
 import type { OutputStore } from '../output/store';
 import type { EstimateSettings } from './estimate-settings';
@@ -65,11 +76,53 @@ const pageQuery = z
   })
   .strict();
 
-/** `POST /campaigns?dryRun=true`: the estimate, nothing started. */
+/**
+ * `POST /campaigns?dryRun=true`: the estimate, nothing started; `&pilot=<items|auto>` runs a pilot of that many items
+ * first (and answers when it has ended).
+ */
 const startQuery = z
-  .object({ dryRun: z.enum(['true', 'false']).optional() })
+  .object({
+    dryRun: z.enum(['true', 'false']).optional(),
+    pilot: z
+      .string()
+      .refine(
+        (v) => v === 'auto' || (/^\d{1,6}$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_PILOT_ITEMS),
+        {
+          message: `must be auto or a number of items, 1..${MAX_PILOT_ITEMS}`,
+        },
+      )
+      .transform((v): PilotSize => (v === 'auto' ? 'auto' : Number(v)))
+      .optional(),
+  })
   .strict()
-  .transform((q) => ({ dryRun: q.dryRun === 'true' }));
+  .superRefine((q, ctx) => {
+    if (q.pilot !== undefined && q.dryRun !== 'true') {
+      ctx.addIssue({ code: 'custom', path: ['pilot'], message: 'goes with dryRun=true' });
+    }
+  })
+  .transform((q) => ({ dryRun: q.dryRun === 'true', ...(q.pilot !== undefined && { pilot: q.pilot }) }));
+
+/** The report's files besides the page: route, folder in the campaign's folder, file-name pattern and its rule. */
+const REPORT_FILES: [route: string, folder: string, pattern: RegExp, rule: string][] = [
+  ['/:id/viewer/:file', VIEWER_FOLDER, /^index\.js$/, 'must be index.js'],
+  [
+    '/:id/viewer/conversations/:file',
+    VIEWER_CONVERSATIONS_FOLDER,
+    /^[0-9a-f]{12}\.js$/,
+    'must be <item hash: 12 hex digits>.js',
+  ],
+  [
+    '/:id/conversations/:file',
+    'conversations',
+    /^[0-9a-f]{12}\.(csv|jsonl)$/,
+    'must be <item hash: 12 hex digits>.csv or .jsonl',
+  ],
+];
+const REPORT_FILE_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.jsonl': 'text/plain; charset=utf-8',
+};
 
 /** How often the live report page of a running campaign reloads itself. */
 export const REPORT_REFRESH_SECONDS = 3;
@@ -91,7 +144,7 @@ export function campaignRoutes({
     `${config.PUBLIC_BASE_URL ?? ''}/campaigns/${encodeURIComponent(campaignId)}`;
 
   router.post('/', async (req, res) => {
-    const { dryRun } = parseQuery(startQuery, req.query, 'dryRun');
+    const { dryRun, pilot } = parseQuery(startQuery, req.query, 'dryRun, pilot');
     const valid = await validateCampaign(req.body ?? {}, {
       inputDir: config.INPUT_DIR,
       ...(endpoints && { endpoints }),
@@ -103,13 +156,34 @@ export function campaignRoutes({
       );
     }
     if (dryRun) {
-      // The spec checked and planned, nothing started and nothing written: what it would cost.
+      // The spec checked and planned, nothing of it started: what it would cost, recorded for the campaign after.
+      const size = pilot === undefined ? undefined : pilotSizeOf(valid, pilot);
+      if (size && !size.ok) throw invalid('query', [{ field: 'pilot', message: size.message }]);
+      const made = await runEstimate({
+        campaign: valid,
+        settings: estimate,
+        store,
+        ...(size?.ok && {
+          pilot: {
+            client,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            inputDir: config.INPUT_DIR,
+            size: size.items,
+          },
+        }),
+      }).catch((err: unknown) => {
+        if (err instanceof PilotError || err instanceof WorkflowFailedError) {
+          throw new HttpError(422, 'PILOT_FAILED', `The pilot gave no estimate: ${messageOf(err)}`);
+        }
+        throw err;
+      });
       res.json({
         dryRun: true,
         campaignId: valid.campaignId,
         workflowId: campaignWorkflowId(valid.campaignId),
         itemCount: valid.items.length,
-        estimate: estimateOf(valid, estimate),
+        estimate: made.estimate,
+        recorded: made.recorded,
       });
       return;
     }
@@ -177,17 +251,15 @@ export function campaignRoutes({
     if (!manifest) {
       throw new NotFoundError(`Campaign ${campaignId} has no report yet: its first checkpoint writes it`);
     }
-    const link = transcriptLinks(store, campaignId);
     let html: string | undefined;
     if (description.status.name === 'RUNNING') {
       const view = await campaign.query(campaignStatusQuery);
       const live = view
         ? { ...manifest, status: view.status, counts: view.counts, totals: view.totals }
         : manifest;
-      html = renderReport({ manifest: live, link, refreshSeconds: REPORT_REFRESH_SECONDS });
+      html = renderReport({ manifest: live, refreshSeconds: REPORT_REFRESH_SECONDS });
     } else {
-      html =
-        (await readText(store, campaignKey(campaignId, REPORT_FILE))) ?? renderReport({ manifest, link });
+      html = (await readText(store, campaignKey(campaignId, REPORT_FILE))) ?? renderReport({ manifest });
     }
     res
       .set('Content-Security-Policy', reportContentSecurityPolicy())
@@ -195,6 +267,30 @@ export function campaignRoutes({
       .type('html')
       .send(html);
   });
+
+  /**
+   * The files the report page reads beside it, at the same place relative to /campaigns/:id/report as they are to
+   * report.html in the campaign's folder: the viewer's scripts, and the transcripts its table links to. Each name
+   * is checked against its one pattern; nothing else in the folder is served.
+   */
+  for (const [route, folder, pattern, rule] of REPORT_FILES) {
+    router.get(route, async (req, res) => {
+      const campaignId = idOf(req);
+      const file = typeof req.params.file === 'string' ? req.params.file : '';
+      if (!pattern.test(file)) throw invalid('path', [{ field: 'file', message: rule }]);
+      const key = campaignKey(campaignId, `${folder}/${file}`);
+      const stored = await store.openRead(key);
+      if (!stored) throw new NotFoundError(`Campaign ${campaignId} has no ${folder}/${file}`);
+      res
+        .type(REPORT_FILE_TYPES[path.posix.extname(file)]!)
+        .set('X-Content-Type-Options', 'nosniff')
+        .set('Cache-Control', 'no-store');
+      if (stored.size !== undefined) res.setHeader('Content-Length', String(stored.size));
+      pipeline(stored.body, res, (err) => {
+        if (err) logger.warn({ err, campaignId, file: `${folder}/${file}` }, 'report file stream broke off');
+      });
+    });
+  }
 
   for (const [action, signal, status] of [
     ['pause', pauseCampaignSignal, 'paused'],
@@ -254,7 +350,8 @@ export function campaignRoutes({
 function idOf(req: Request): string {
   const checked = campaignIdParam.safeParse(req.params.id);
   if (checked.success) return checked.data;
-  throw new ValidationError(`Invalid campaign id: ${checked.error.issues[0]!.message}`);
+  const message = checked.error.issues[0]!.message;
+  throw new ValidationError(`Invalid campaign id: ${message}`, [{ field: 'id', message }]);
 }
 
 function parsePage(query: unknown) {

@@ -11,6 +11,7 @@ import { campaignSpecSchema } from '../contracts/campaign-spec';
 import type { CampaignSpec } from '../contracts/campaign-spec';
 import type { CampaignItem } from '../contracts/campaign';
 import { DEFAULT_CATALOG, endpointIssues, type EndpointCatalog } from '../models/endpoints';
+import { pilotItems, pilotSizeProblem } from './pilot-sample';
 
 /**
  * The spec is the campaign workflow's input, and Temporal refuses a payload over 2 MB: past this size, seeds
@@ -90,12 +91,19 @@ export async function resolveCampaign(
   const campaignId = fixedId ?? campaignIdFor(spec);
   const expansion = expandCampaign(spec, campaignId, seeds);
   if (!expansion.ok) return expansion;
+  let items = expansion.items;
+  if (spec.pilot) {
+    // A pilot runs a stratified sample of the items, under the ids they have in every campaign of this spec.
+    const problem = pilotSizeProblem(items, spec.pilot.items);
+    if (problem) return { ok: false, issues: [{ path: 'pilot.items', message: problem }] };
+    items = pilotItems(items, spec.pilot.items);
+  }
   return {
     ok: true,
     spec,
     campaignId,
     specHash: specHashOf(spec),
-    items: expansion.items,
+    items,
     ...(seedsFile ? { seedsFile } : {}),
   };
 }

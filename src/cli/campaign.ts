@@ -21,8 +21,12 @@ import {
   resumeCampaignSignal,
 } from '../contracts/campaign';
 import type { CampaignStatusView } from '../contracts/campaign';
-import { estimateOf, estimateSettingsFromConfig } from '../campaign/estimate-settings';
+import { estimateSettingsFromConfig } from '../campaign/estimate-settings';
 import type { CampaignEstimate, MeasuredRate, Side } from '../campaign/estimate';
+import { concurrencyOf, pilotSizeOf, runEstimate, type PilotSize } from '../campaign/estimate-run';
+import { estimateBasisText, estimateRatioLine } from '../campaign/dataset/estimate-vs-actual';
+import type { Interval } from '../contracts/campaign-estimate';
+import { MAX_PILOT_ITEMS } from '../contracts/campaign-spec';
 import { startCampaign, writeCampaignPlan } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
 import { loadModelEndpoints, type EndpointCatalog } from '../models/endpoints';
@@ -30,14 +34,14 @@ import type { ValidCampaign } from '../campaign/validate';
 import { fileErrorCode, messageOf } from '../contracts/errors';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
-import { campaignKey } from '../output/campaign-files';
+import { campaignKey, readManifest } from '../output/campaign-files';
 import { openOutputStore } from '../output/open-store';
 import type { OutputStore } from '../output/store';
 import { unsuccessfulCloseOf } from '../shared/temporal-errors';
 
 export const USAGE = `Usage:
   npm run campaign -- <spec.yaml|spec.json> [--id <campaignId>] [--detach] [--poll <ms>]
-  npm run campaign -- --estimate <spec.yaml|spec.json> [--cloud-rate <tokens/s>] [--local-rate <tokens/s>]
+  npm run campaign -- --estimate [--pilot <items|auto>] <spec.yaml|spec.json> [--cloud-rate <tokens/s>] [--local-rate <tokens/s>]
   npm run campaign -- attach <campaignId> [--poll <ms>]
   npm run campaign -- --pause <campaignId> | --resume <campaignId> | --cancel <campaignId>
 
@@ -50,7 +54,14 @@ Options (the rest from the environment / .env, as for the services):
       --detach            start the campaign, print its id and leave
       --poll <ms>         how often progress is polled (default 1000)
       --estimate          check the spec and print what it would cost (items, model calls, tokens, USD, wall
-                          time), as an upper bound and as expected; starts nothing, writes nothing
+                          time), as an upper bound and as expected (each with an interval): measured on the
+                          earlier campaigns with the same settings when there are any, else assumed. Starts
+                          nothing; writes only campaigns/<id>/estimate.json, which the campaign started after it
+                          compares itself with
+      --pilot <items|auto>
+                          with --estimate: first run a stratified sample of that many items (auto: a cheap
+                          default, every pair and grid cell in it) for real as a campaign of its own, and
+                          measure the expected figures on it; the campaign started after takes its items over
       --cloud-rate, --local-rate <tokens/s>
                           with --estimate: a model server's measured output tokens per second (all its calls
                           together), for a wall time from it
@@ -70,7 +81,14 @@ export class UsageError extends Error {
 export type CampaignCommand =
   | { kind: 'help' }
   | { kind: 'start'; specFile: string; id?: string; detach: boolean; pollMs: number }
-  | { kind: 'estimate'; specFile: string; id?: string; rates: Partial<Record<Side, MeasuredRate>> }
+  | {
+      kind: 'estimate';
+      specFile: string;
+      id?: string;
+      rates: Partial<Record<Side, MeasuredRate>>;
+      pilot?: PilotSize;
+      pollMs: number;
+    }
   | { kind: 'attach'; campaignId: string; pollMs: number }
   | { kind: 'signal'; action: 'pause' | 'resume' | 'cancel'; campaignId: string };
 
@@ -84,6 +102,7 @@ const OPTIONS = {
   estimate: { type: 'boolean' },
   'cloud-rate': { type: 'string' },
   'local-rate': { type: 'string' },
+  pilot: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -131,6 +150,7 @@ export function parseCampaignArgs(argv: string[]): CampaignCommand {
       throw new UsageError(`--${side}-rate must be a number of tokens per second above 0`);
     rates[side] = { outputTokensPerSecond: rate };
   }
+  if (values.pilot !== undefined && !values.estimate) throw new UsageError('--pilot goes with --estimate');
   if (values.estimate) {
     if (values.detach) throw new UsageError('--estimate starts nothing: it takes no --detach');
     return {
@@ -138,6 +158,8 @@ export function parseCampaignArgs(argv: string[]): CampaignCommand {
       specFile: positionals[0]!,
       ...(values.id === undefined ? {} : { id: checkedId(values.id, '--id') }),
       rates,
+      ...(values.pilot !== undefined && { pilot: parsePilotSize(values.pilot) }),
+      pollMs,
     };
   }
   return {
@@ -147,6 +169,15 @@ export function parseCampaignArgs(argv: string[]): CampaignCommand {
     detach: values.detach ?? false,
     pollMs,
   };
+}
+
+function parsePilotSize(value: string): PilotSize {
+  if (value === 'auto') return 'auto';
+  const items = Number(value);
+  if (!Number.isInteger(items) || items < 1 || items > MAX_PILOT_ITEMS) {
+    throw new UsageError(`--pilot must be auto or a number of items, 1..${MAX_PILOT_ITEMS}`);
+  }
+  return items;
 }
 
 /**
@@ -257,7 +288,42 @@ export function formatEstimate(campaignId: string, e: CampaignEstimate): string[
     `wall time: ${wall(e.wallTime.atCapsSeconds, 'the least the caps allow')}, ${wall(e.wallTime.measuredSeconds, 'at the measured rates')}`,
     ...(e.budget ? [`budget: ${JSON.stringify(e.budget)} (the campaign stops there)`] : []),
     ...e.assumptions.map((a) => `  · ${a}`),
+    ...expectedLines(e),
   ];
+}
+
+/** `12,345 (11,000–13,700)` */
+function interval(i: Interval, format: (n: number) => string = count): string {
+  return `${format(i.expected)} (${format(i.low)}–${format(i.high)})`;
+}
+
+/** The expected figures, each with its interval, and where they come from. */
+function expectedLines(e: CampaignEstimate): string[] {
+  const x = e.expected;
+  const round = (n: number) => count(Math.round(n));
+  const lines = [
+    `expected (interval), from ${estimateBasisText({ basis: e.basis, from: e.measured?.from ?? [], ...(e.measured?.pilot && { pilot: e.measured.pilot }) })}:`,
+    `  turns: ${interval(x.turns, round)}`,
+    `  tokens: cloud ${interval(x.tokens.cloud.input, round)} in, ${interval(x.tokens.cloud.output, round)} out; ` +
+      `local ${interval(x.tokens.local.input, round)} in, ${interval(x.tokens.local.output, round)} out` +
+      (e.measured ? `; total ${interval(e.measured.tokens.total, round)}` : ''),
+    ...(e.measured ? [`  resamples: ${interval(e.measured.resamples, round)}`] : []),
+    `  cost: ${interval(x.costUsd, usd)}`,
+    `  wall time: ${x.wallTimeSeconds ? interval(x.wallTimeSeconds, (s) => duration(s * 1000)) : '-'}` +
+      (e.measured?.secondsPerTurn
+        ? ` (${count(e.items - e.measured.doneItems)} items to run, at ` +
+          `${(e.measured.secondsPerTurn.a + e.measured.secondsPerTurn.b).toFixed(2)}–` +
+          `${(e.measured.secondsPerTurn.a + e.measured.secondsPerTurn.b * Math.max(1, e.measured.secondsPerTurn.maxObservedLoad)).toFixed(2)} s a turn ` +
+          `from 1 to ${e.measured.secondsPerTurn.maxObservedLoad.toFixed(1)} conversations at once)`
+        : ''),
+  ];
+  if (e.measured?.pilot) {
+    lines.push(
+      `the campaign started after this estimate takes the pilot's ${e.measured.doneItems} completed items over ` +
+        '(no model call repeated)',
+    );
+  }
+  return lines;
 }
 
 interface Io {
@@ -392,8 +458,11 @@ async function attach(
       );
       return 130;
     }
-    if (view) formatEnd(view, openOutputStore(config)).forEach(io.out);
+    const store = openOutputStore(config);
+    if (view) formatEnd(view, store).forEach(io.out);
     else io.out(`campaign ${campaignId} has ended`);
+    const compared = (await readManifest(store, campaignId))?.estimate;
+    if (compared) io.out(estimateRatioLine(compared));
     return 0;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
@@ -407,6 +476,59 @@ async function attach(
   } finally {
     process.off('SIGINT', onInterrupt);
   }
+}
+
+/** `--estimate`, with a pilot run first when asked: prints the estimate, records it for the campaign. */
+async function estimate(
+  config: Config,
+  campaign: ValidCampaign,
+  command: Extract<CampaignCommand, { kind: 'estimate' }>,
+  io: Io,
+): Promise<number> {
+  const store = openOutputStore(config);
+  const settings = estimateSettingsFromConfig(config);
+  const print = ({ estimate, recorded }: Awaited<ReturnType<typeof runEstimate>>) => {
+    formatEstimate(campaign.campaignId, estimate).forEach(io.out);
+    io.out(
+      recorded
+        ? `recorded in ${store.location(campaignKey(campaign.campaignId, 'estimate.json'))}: start the campaign ` +
+            'with the same spec and it is compared with this estimate'
+        : 'not recorded: the campaign has started already, or a pilot estimate of this spec is recorded',
+    );
+    return 0;
+  };
+  if (command.pilot === undefined) {
+    return print(await runEstimate({ campaign, settings, store, rates: command.rates }));
+  }
+  const size = pilotSizeOf(campaign, command.pilot);
+  if (!size.ok) {
+    io.err(`campaign: --pilot: ${size.message}`);
+    return 2;
+  }
+  io.out(
+    `pilot: ${size.items} of ${campaign.items.length} items (every pair and grid cell), run for real at ` +
+      `concurrency ${Math.min(concurrencyOf(campaign), size.items)}…`,
+  );
+  return withClient(config, async (client) =>
+    print(
+      await runEstimate({
+        campaign,
+        settings,
+        store,
+        rates: command.rates,
+        pilot: {
+          client,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          inputDir: config.INPUT_DIR,
+          size: size.items,
+          follow: (handle, pilotId) => {
+            io.out(`pilot campaign ${pilotId} (follow it alone with: npm run campaign -- attach ${pilotId})`);
+            return follow(client, handle, command.pollMs, io);
+          },
+        },
+      }),
+    ),
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -444,11 +566,7 @@ async function main(argv: string[]): Promise<number> {
     io.out(USAGE);
     return 0;
   }
-  if (command.kind === 'estimate') {
-    const estimate = estimateOf(campaign!, estimateSettingsFromConfig(config), command.rates);
-    formatEstimate(campaign!.campaignId, estimate).forEach(io.out);
-    return 0;
-  }
+  if (command.kind === 'estimate') return estimate(config, campaign!, command, io);
 
   return withClient(config, async (client) => {
     if (command.kind === 'signal') return sendSignal(client, command.action, command.campaignId, io);

@@ -37,6 +37,7 @@ export const MAX_CAMPAIGN_ITEMS = 100_000;
 export const MAX_SEEDS = 100_000;
 export const MAX_PAIRS = 50;
 export const MAX_REPEATS = 1000;
+export const MAX_PILOT_ITEMS = 10_000;
 
 const text = (max: number) =>
   z.string().trim().min(1).max(max).refine(isWellFormedText, NOT_WELL_FORMED_MESSAGE);
@@ -155,6 +156,17 @@ function buildSpecSchema() {
         .optional(),
       /** The cloud side in Bedrock batch inference jobs instead of on demand (see contracts/batch-spec.ts). */
       cloudBatch: cloudBatchSchema().optional(),
+      /**
+       * This campaign runs a stratified sample of `items` of the spec's items (every pair and grid cell in it): the
+       * pilot of the campaign `of`, which takes its completed items over (see campaign/pilot.ts).
+       */
+      pilot: z
+        .object({
+          items: z.number().int().min(1).max(MAX_PILOT_ITEMS),
+          of: z.string().regex(idPattern, CAMPAIGN_ID_RULE),
+        })
+        .strict()
+        .optional(),
     })
     .strict()
     .superRefine((spec, ctx) => {

@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ConversationInput, EndReason, TokenUsage } from './conversation';
+import type { EstimateComparison, EstimateRecord } from './campaign-estimate';
 
 export const CAMPAIGN_WORKFLOW_TYPE = 'campaignWorkflow';
 /**
@@ -106,6 +107,8 @@ export interface PlanMeta {
   specHash: string;
   seedsFile?: { name: string; sha256: string };
   parent?: { campaignId: string; reusedItems: number };
+  /** The estimate.json made of this spec before it started, and how many of its pilot's items it took over. */
+  estimate?: EstimateRecord & { pilotReusedItems?: number };
 }
 
 export type ItemState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
@@ -357,6 +360,8 @@ export interface CampaignManifest {
   startedAt: string;
   updatedAt: string;
   endedAt?: string;
+  /** When an estimate was made of the spec before it started: the estimate beside what the campaign spent. */
+  estimate?: EstimateComparison;
   /** Written with the dataset: diversity and collapse over every conversation that said something. */
   diversity?: DatasetDiversity;
   /** Written with the dataset when the spec has `curate`. */

@@ -11,6 +11,7 @@ import type { ConversationInput } from '../contracts/conversation';
 import { DEFAULT_ENDPOINTS } from '../contracts/limits';
 import { DEFAULT_CATALOG, type EndpointCatalog } from '../models/endpoints';
 import { staticDetails, staticSummary } from './summary';
+import { startAttributes } from './search-attributes';
 
 export { staticDetails, staticSummary };
 import type { conversationWorkflow } from './workflows/conversation';
@@ -96,6 +97,7 @@ export async function startConversation(
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       staticSummary: staticSummary(input),
       staticDetails: staticDetails(input),
+      typedSearchAttributes: startAttributes(input),
     });
     return { handle, workflowId, runId: handle.firstExecutionRunId, status: 'RUNNING' };
   } catch (err) {

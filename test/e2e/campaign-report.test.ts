@@ -1,6 +1,6 @@
 /**
- * report.html in headless Chromium (as the Web UI test opens the Temporal UI): it renders with the network cut off,
- * its figures (counts, tokens, cost, per-model rows, judge scores) are the manifest's, its links lead to the
+ * report.html in headless Chromium (as the Web UI test opens the Temporal UI): it renders with the network cut off
+ * (nothing loads but the page and its viewer's files), its figures (counts, tokens, cost, per-model rows, judge scores) are the manifest's, its links lead to the
  * transcripts, and a screenshot is kept in test-output/.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -94,10 +94,12 @@ const int = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 async function openReport(): Promise<{ page: Page; requests: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const requests: string[] = [];
-  // Only the page itself may load: anything else (a CDN, a font, an image) would need the network.
+  // Only the page and the viewer's files beside it may load: anything else (a CDN, a font, an image) would need the
+  // network.
+  const own = pathToFileURL(folder).href;
   await page.route('**/*', (route) => {
     const url = route.request().url();
-    if (url === pathToFileURL(path.join(folder, 'report.html')).href) return route.continue();
+    if (url === `${own}/report.html` || url.startsWith(`${own}/viewer/`)) return route.continue();
     requests.push(url);
     return route.abort();
   });
@@ -109,7 +111,7 @@ const figure = (page: Page, name: string) => page.locator(`[data-figure="${name}
 
 it('renders offline with the manifest figures, the model table, the judge scores and transcript links', async () => {
   const { page, requests } = await openReport();
-  await page.getByRole('heading', { name: 'Conversations' }).waitFor({ timeout: 60_000 });
+  await page.locator('#conversations[data-ready]').waitFor({ timeout: 60_000 });
   expect(requests).toEqual([]);
 
   expect(await figure(page, 'items')).toBe(int(manifest.items.length));

@@ -27,6 +27,14 @@ export interface FixtureItem {
   truncatedAt?: number;
   /** Every answer the same text. */
   repeating?: boolean;
+  /** Text each cloud answer ends with (e.g. markup a page must show as text). */
+  answerSuffix?: string;
+}
+
+/** Fewer seeds than items, and more of the spec (pairs, a grid): the plan then has seeds × pairs × cells items. */
+export interface FolderOptions {
+  seeds?: number;
+  spec?: Partial<CampaignSpec>;
 }
 
 export interface CampaignFixture {
@@ -47,7 +55,7 @@ export function fixtureTurns(itemIndex: number, seed: string, spec: FixtureItem)
   for (let n = 1; n <= spec.turns; n++) {
     const cloudResponse = spec.repeating
       ? 'The same answer, given again and again.'
-      : `Answer ${itemIndex}.${n}: ${query.length} characters asked, "quoted", with, commas and =formula-like text.`;
+      : `Answer ${itemIndex}.${n}: ${query.length} characters asked, "quoted", with, commas and =formula-like text.${spec.answerSuffix ?? ''}`;
     const localResponse = `Question ${itemIndex}.${n + 1}: what about part ${n}?`;
     const start = T0 + itemIndex * 60_000 + n * 5_000;
     turns.push({
@@ -88,8 +96,12 @@ export async function buildCampaignFolder(
   outputDir: string,
   campaignId: string,
   items: readonly FixtureItem[],
+  options: FolderOptions = {},
 ): Promise<CampaignFixture> {
-  const seeds = items.map((_, i) => ({ id: `seed-${i}`, query: `Seed question ${i}: why is the sky blue?` }));
+  const seeds = Array.from({ length: options.seeds ?? items.length }, (_, i) => ({
+    id: `seed-${i}`,
+    query: `Seed question ${i}: why is the sky blue?`,
+  }));
   const spec: CampaignSpec = {
     campaignId,
     name: `Fixture campaign ${campaignId}`,
@@ -101,6 +113,7 @@ export async function buildCampaignFolder(
       },
     ],
     maxTurns: 3,
+    ...options.spec,
   };
   // Planned by the plan activity itself: plan.jsonl and plan.json as a campaign has them.
   const planner = makePlanActivities({
@@ -112,6 +125,8 @@ export async function buildCampaignFolder(
     workflowId: `campaign-${campaignId}`,
     spec,
   });
+  if (itemCount !== items.length)
+    throw new Error(`the spec plans ${itemCount} items, the fixture has ${items.length}`);
   const plan = await planner.campaignItems({ campaignId, offset: 0, limit: itemCount });
 
   const exportTranscript = makeExportTranscript({ store: new LocalStore(outputDir) });

@@ -31,6 +31,7 @@ import {
   type FixtureItem,
 } from '../helpers/campaign-folder';
 import { repoRoot } from '../helpers/tools';
+import { readViewerIndex } from '../helpers/viewer-files';
 import { until } from '../helpers/wait';
 import { LocalStore } from '../../src/output/local-store';
 
@@ -420,8 +421,11 @@ describe('checkpointCampaign and writeCampaignDataset', () => {
         csvPath: `campaigns/fixture-1/conversations/${fixture.plan[0]!.itemHash}.csv`,
         jsonlPath: `campaigns/fixture-1/conversations/${fixture.plan[0]!.itemHash}.jsonl`,
       });
-      const report = readFileSync(path.join(folder, 'report.html'), 'utf8');
-      expect(report).toContain(`href="conversations/${fixture.plan[0]!.itemHash}.csv"`);
+      // The report's table links each transcript relative to the page.
+      expect(readViewerIndex(folder).rows[0]).toMatchObject({
+        csv: `conversations/${fixture.plan[0]!.itemHash}.csv`,
+        jsonl: `conversations/${fixture.plan[0]!.itemHash}.jsonl`,
+      });
     });
   });
 });
@@ -502,7 +506,7 @@ describe('near-duplicates', () => {
         manifest: JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest,
         rows: jsonLines(path.join(folder, 'conversations.jsonl')),
         card: readFileSync(path.join(folder, 'README.md'), 'utf8'),
-        report: readFileSync(path.join(folder, 'report.html'), 'utf8'),
+        viewer: readViewerIndex(folder),
       };
     };
     const [first, twin] = [fixture.plan[1]!.itemHash, fixture.plan[3]!.itemHash];
@@ -517,7 +521,10 @@ describe('near-duplicates', () => {
     expect(kept.rows).toHaveLength(4);
     expect(kept.card).toContain('1 conversations are near-duplicates of an earlier one');
     expect(kept.card).toContain('kept in the files here');
-    expect(kept.report).toContain(`data-near-duplicate-of="${first}"`);
+    expect(kept.viewer.rows[3]).toMatchObject({
+      nearDuplicateOf: first,
+      flags: expect.arrayContaining(['near-duplicate']) as unknown,
+    });
 
     const deduped = await datasetOf(true);
     expect(deduped.manifest.items.find((i) => i.itemHash === twin)?.nearDuplicateOf).toBe(first);

@@ -750,17 +750,13 @@ test('search attributes are upserted when a filterable value changes, not after 
 
   const history = await handle.fetchHistory();
   const upserts = (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
-  // In the first task the start's (models, turns 0); after turn 1 the cloud model that answered; at the end the
-  // turns and the end reason. None for turns 2 and 3.
+  // None at the start (the start set the local model and 0 turns, see startAttributes); after turn 1 the cloud model
+  // that answered; at the end the turns and the end reason. None for turns 2 and 3.
   expect(
     upserts.map((e) =>
       Object.keys(e.upsertWorkflowSearchAttributesEventAttributes!.searchAttributes!.indexedFields!).sort(),
     ),
-  ).toEqual([
-    ['ConversationLocalModel', 'ConversationTurns'],
-    ['ConversationCloudModel'],
-    ['ConversationEndReason', 'ConversationTurns'],
-  ]);
+  ).toEqual([['ConversationCloudModel'], ['ConversationEndReason', 'ConversationTurns']]);
   const description = await handle.describe();
   expect(description.typedSearchAttributes.get(TURNS_COMPLETED)).toBe(4);
   expect(description.typedSearchAttributes.get(END_REASON)).toBe('max_turns');

@@ -447,7 +447,7 @@ describe('POST /campaigns: a good spec', () => {
   });
 });
 
-describe('POST /campaigns?dryRun=true: the estimate, nothing started, nothing written', () => {
+describe('POST /campaigns?dryRun=true: the estimate, nothing started, only the estimate recorded', () => {
   // The campaigns started by the tests before wrote their plans.
   beforeEach(() => rm(path.join(config.OUTPUT_DIR, 'campaigns'), { recursive: true, force: true }));
 
@@ -473,8 +473,35 @@ describe('POST /campaigns?dryRun=true: the estimate, nothing started, nothing wr
       },
     });
     expect(res.body.estimate.tokens.max.total).toBeGreaterThan(res.body.estimate.tokens.expected.total);
+    // No finished campaign ran these settings: the assumptions, said so, and recorded for the campaign after.
+    expect(res.body.estimate.basis).toBe('assumptions');
+    expect(res.body.estimate.assumptions.join('\n')).toContain('no finished campaign in the output store');
+    expect(res.body.recorded).toBe(true);
     expect(fake.workflow.start).not.toHaveBeenCalled();
-    expect(await readdir(config.OUTPUT_DIR)).toEqual([]);
+    expect(await readdir(path.join(config.OUTPUT_DIR, 'campaigns', campaignId))).toEqual(['estimate.json']);
+  });
+
+  test.each([
+    ['dryRun=true&pilot=many', 'pilot', 'must be auto or a number of items'],
+    ['dryRun=true&pilot=0', 'pilot', 'must be auto or a number of items, 1..'],
+    ['dryRun=false&pilot=2', 'pilot', 'goes with dryRun=true'],
+  ])('?%s is a 400 naming the field, nothing started', async (query, field, message) => {
+    const { app, fake } = fakeClient();
+    const res = await request(app).post(`/campaigns?${query}`).send(good);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain(field);
+    expect(res.body.error.message).toContain(message);
+    expect(fake.workflow.start).not.toHaveBeenCalled();
+  });
+
+  test('a pilot smaller than the pairs × grid cells is a 400 naming pilot, nothing started', async () => {
+    const { app, fake } = fakeClient();
+    const res = await request(app)
+      .post('/campaigns?dryRun=true&pilot=1')
+      .send({ ...good, pairs: [{}, { cloud: { temperature: 0.5 } }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain('pilot: a pilot of 1 cannot hold one item of each of the spec');
+    expect(fake.workflow.start).not.toHaveBeenCalled();
   });
 
   test('a bad spec is still a 400 naming the field; a bad dryRun value or an unknown parameter too', async () => {
@@ -489,7 +516,7 @@ describe('POST /campaigns?dryRun=true: the estimate, nothing started, nothing wr
     expect(value.body.error.message).toContain('dryRun');
     const unknown = await request(app).post('/campaigns?dryrun=true').send(good);
     expect(unknown.status).toBe(400);
-    expect(unknown.body.error.message).toContain('dryrun: is not a known query parameter (dryRun)');
+    expect(unknown.body.error.message).toContain('dryrun: is not a known query parameter (dryRun, pilot)');
     expect(fake.workflow.start).not.toHaveBeenCalled();
   });
 });

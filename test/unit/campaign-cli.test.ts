@@ -40,7 +40,7 @@ describe('arguments', () => {
     [['--resume', 'abc'], { kind: 'signal', action: 'resume', campaignId: 'abc' }],
     [['--cancel', 'abc'], { kind: 'signal', action: 'cancel', campaignId: 'abc' }],
     [['-h'], { kind: 'help' }],
-    [['--estimate', 'spec.yaml'], { kind: 'estimate', specFile: 'spec.yaml', rates: {} }],
+    [['--estimate', 'spec.yaml'], { kind: 'estimate', specFile: 'spec.yaml', rates: {}, pollMs: 1000 }],
     [
       ['spec.yaml', '--estimate', '--local-rate', '25', '--cloud-rate', '80.5', '--id', 'x'],
       {
@@ -48,7 +48,16 @@ describe('arguments', () => {
         specFile: 'spec.yaml',
         id: 'x',
         rates: { local: { outputTokensPerSecond: 25 }, cloud: { outputTokensPerSecond: 80.5 } },
+        pollMs: 1000,
       },
+    ],
+    [
+      ['--estimate', '--pilot', '6', 'spec.yaml'],
+      { kind: 'estimate', specFile: 'spec.yaml', rates: {}, pilot: 6, pollMs: 1000 },
+    ],
+    [
+      ['--estimate', '--pilot', 'auto', 'spec.yaml'],
+      { kind: 'estimate', specFile: 'spec.yaml', rates: {}, pilot: 'auto', pollMs: 1000 },
     ],
   ])('%j', (argv, command) => {
     expect(parseCampaignArgs(argv)).toEqual(command);
@@ -68,6 +77,8 @@ describe('arguments', () => {
     [['spec.yaml', '--local-rate', '5'], /--local-rate goes with --estimate/],
     [['spec.yaml', '--estimate', '--cloud-rate', '0'], /--cloud-rate must be a number of tokens per second/],
     [['spec.yaml', '--estimate', '--detach'], /--estimate starts nothing/],
+    [['spec.yaml', '--pilot', '4'], /--pilot goes with --estimate/],
+    [['spec.yaml', '--estimate', '--pilot', 'some'], /--pilot must be auto or a number of items/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseCampaignArgs(argv)).toThrow(UsageError);
     expect(() => parseCampaignArgs(argv)).toThrow(message);
@@ -158,6 +169,11 @@ describe('spec files', () => {
     expect(stdout).toContain('12 conversations, up to 36 turns (nothing started)');
     expect(stdout).toMatch(/model calls: at most 216, expected 72 \(cloud 108, local 108 at most\)/);
     expect(stdout).toMatch(/wall time: .*at the measured rates: \d+m\d\ds/);
+    // No campaign has run here: the assumptions, said so, each figure with an interval; recorded for the campaign.
+    expect(stdout).toContain('expected (interval), from fixed assumptions');
+    expect(stdout).toMatch(/cost: \$\d+\.\d{4} \(\$\d+\.\d{4}–\$\d+\.\d{4}\)/);
+    expect(stdout).toContain('no finished campaign in the output store ran');
+    expect(stdout).toMatch(/recorded in .*estimate\.json/);
   }, 120_000);
 
   test("docs/campaigns.md's example spec is valid: 12 conversations", async () => {

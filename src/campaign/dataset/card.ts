@@ -3,6 +3,7 @@
  * point at the files), then how the data was made. Built from the manifest only, so a retried export writes the
  * same bytes. `license` is left empty for the user to fill in.
  */
+import { estimateCardSection } from './estimate-vs-actual';
 import type { CampaignManifest, GroupDiversity } from '../../contracts/campaign';
 import { COLLAPSE_OVERLAP, COLLAPSE_RUN } from './diversity';
 
@@ -145,6 +146,7 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
         ]
       : []),
     '',
+    ...estimateCardSection(manifest),
     '## Models',
     '',
     '| model | side | endpoint | input tokens | output tokens | cost USD |',

@@ -29,6 +29,7 @@ import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import { qualityFlags } from './quality';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
 import { readTranscript } from '../../output/transcript-record';
+import { ConversationViewWriter, writeViewerIndex } from './viewer/write';
 import type { CheckpointInput, CheckpointOutput, DatasetDeps } from './types';
 
 export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {
@@ -39,9 +40,13 @@ export function samplingDefaults(deps: DatasetDeps): SamplingDefaults {
   };
 }
 
-/** Quality flags and the models from an item's transcript; nothing when it wrote none. */
+/**
+ * Quality flags and the models from an item's transcript, whose page for the report's viewer it writes; nothing
+ * when it wrote none.
+ */
 async function transcriptFacts(
   store: OutputStore,
+  views: ConversationViewWriter,
   outcome: ItemOutcome,
   limits: { cloud?: number; local?: number },
 ): Promise<TranscriptFacts> {
@@ -50,6 +55,7 @@ async function transcriptFacts(
   const transcript = await readTranscript(store, key);
   if (!transcript) return {};
   const first = transcript.turns[0];
+  if (first) await views.add(outcome, transcript, limits);
   return {
     quality: qualityFlags(transcript.turns, limits, outcome.endReason ?? transcript.endReason),
     ...(first ? { models: { cloud: first.cloudModel, local: first.localModel } } : {}),
@@ -103,6 +109,7 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
       );
 
       const facts = new Map<string, TranscriptFacts>();
+      const views = new ConversationViewWriter(store, input.campaignId);
       for (const item of plan) {
         const outcome = outcomes.get(item.itemHash);
         if (!outcome) continue;
@@ -112,9 +119,10 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         } else {
           const sampling = itemSampling(item, defaults);
           const limits = { cloud: sampling.cloud.maxTokens, local: sampling.local.maxTokens };
-          facts.set(item.itemHash, await transcriptFacts(store, outcome, limits));
+          facts.set(item.itemHash, await transcriptFacts(store, views, outcome, limits));
         }
       }
+      await views.flush();
       const items = manifestItems({
         plan,
         outcomes,
@@ -137,10 +145,9 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         serializeManifest(manifest),
       );
       // The page from the manifest alone (the dataset's export adds the latencies): something to look at meanwhile.
-      await store.write(
-        campaignKey(input.campaignId, REPORT_FILE),
-        renderReport({ manifest, link: transcriptLinks(store, input.campaignId) }),
-      );
+      const link = transcriptLinks(store, input.campaignId);
+      await writeViewerIndex(store, manifest, link);
+      await store.write(campaignKey(input.campaignId, REPORT_FILE), renderReport({ manifest }));
       return { manifestPath, items: items.length };
     } catch (err) {
       throw toFileFailure(err);

@@ -39,6 +39,7 @@ import {
   type ChatMessage,
 } from './records';
 import { renderReport, REPORT_FILE, transcriptLinks } from './report';
+import { ConversationViewWriter, viewedItems, writeViewerIndex } from './viewer/write';
 import { DEFAULT_SHARD_ROWS, isShardOf, shardCount, shardGlob, shardName } from './shards';
 import type { DatasetDeps, WriteDatasetInput, WriteDatasetOutput } from './types';
 
@@ -189,22 +190,28 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
 
       // A first pass, the transcripts read one at a time: each conversation's near-duplicate signature, its
       // quality flags with the diversity figures (computed here too for items checkpointed by an older build),
-      // and the dataset's diversity.
+      // and the dataset's diversity; and the viewer's file of each conversation no checkpoint wrote (an older
+      // build's).
       const signatures = [];
       const tally = new DiversityTally();
       const qualityOf = new Map<string, QualityFlags>();
+      const viewed = await viewedItems(store, campaignId);
+      const views = new ConversationViewWriter(store, campaignId);
       for (const item of said) {
-        const { turns, endReason } = await transcriptOf(item);
+        const transcript = await transcriptOf(item);
+        const { turns, endReason } = transcript;
         const ended = item.outcome?.endReason ?? endReason;
+        const limits = { cloud: item.sampling?.cloud.maxTokens, local: item.sampling?.local.maxTokens };
+        if (!viewed.has(item.itemHash)) await views.add(item, transcript, limits);
         signatures.push({
           itemHash: item.itemHash,
           index: item.index,
           signature: signatureOf(conversationText(turns)),
         });
-        const limits = { cloud: item.sampling?.cloud.maxTokens, local: item.sampling?.local.maxTokens };
         const flags = item.quality ?? qualityFlags(turns, limits, ended);
         qualityOf.set(item.itemHash, { ...flags, ...tally.add(item, turns, ended) });
       }
+      await views.flush();
       const { nearDuplicateOf } = clusterSignatures(signatures);
       const diversity = tally.finish(nearDuplicateOf);
 
@@ -325,10 +332,9 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
 
       const serialized = serializeManifest(manifest);
       if (serialized !== serializeManifest(stored)) await store.write(key(MANIFEST_FILE), serialized);
-      await store.write(
-        key(REPORT_FILE),
-        renderReport({ manifest, latencyMs, link: transcriptLinks(store, campaignId) }),
-      );
+      const link = transcriptLinks(store, campaignId);
+      await writeViewerIndex(store, manifest, link);
+      await store.write(key(REPORT_FILE), renderReport({ manifest, latencyMs }));
       written.push(REPORT_FILE);
       return { files: written.sort() };
     } catch (err) {

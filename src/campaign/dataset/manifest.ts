@@ -1,4 +1,5 @@
 /** manifest.json's content from the plan, the outcomes so far and what the transcripts say: pure. */
+import { estimateComparison } from './estimate-vs-actual';
 import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import type {
   CampaignItem,
@@ -224,6 +225,7 @@ export function buildManifest(args: {
     startedAt: input.startedAt,
     updatedAt: checkpointTime(input, args.previous),
     ...(input.endedAt === undefined ? {} : { endedAt: input.endedAt }),
+    ...(args.plan?.estimate && { estimate: estimateComparison(args.plan.estimate, args.items, input) }),
     items: args.items,
   };
 }

@@ -1,15 +1,18 @@
 /**
- * report.html: one self-contained page about a campaign (inline CSS, SVG and a few lines of script; nothing
- * fetched when it is viewed), from the manifest and, with the dataset, the per-turn latencies of the transcripts.
- * Pure: the same input gives the same bytes.
+ * report.html: one page about a campaign (inline CSS and SVG; nothing fetched from elsewhere), from the manifest and,
+ * with the dataset, the per-turn latencies of the transcripts. Its conversation table and viewer (viewer/) read the
+ * script files beside it in the campaign's folder. Pure: the same input gives the same bytes.
  */
+import { estimateReportSection } from './estimate-vs-actual';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { CampaignManifest, ManifestItem } from '../../contracts/campaign';
+import type { CampaignManifest } from '../../contracts/campaign';
 import { campaignKey } from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
 import { round } from './numbers';
 import { curationSection, diversitySection } from './report-metrics';
+import { VIEWER_SCRIPT } from './viewer/client';
+import { viewerScriptElement, viewerSection, VIEWER_STYLE } from './viewer/page';
 
 export const REPORT_FILE = 'report.html';
 
@@ -17,14 +20,15 @@ export interface ReportInput {
   manifest: CampaignManifest;
   /** Every turn's latency per side, from the transcripts; unset at a checkpoint, which reads no transcripts. */
   latencyMs?: { cloud: number[]; local: number[] };
-  /** A transcript's link from the page (relative to the campaign's folder), from its location as recorded. */
-  link: (location: string | undefined) => string | undefined;
   /** The page reloads itself this often (the live page of a running campaign); unset: a page that stays. */
   refreshSeconds?: number;
 }
 
+/** A transcript's link from the page (relative to the campaign's folder), from its location as recorded. */
+export type TranscriptLink = (location: string | undefined) => string | undefined;
+
 /** Links relative to the campaign's folder, for the transcripts in `store`; none for a location elsewhere. */
-export function transcriptLinks(store: OutputStore, campaignId: string): ReportInput['link'] {
+export function transcriptLinks(store: OutputStore, campaignId: string): TranscriptLink {
   const folder = campaignKey(campaignId);
   return (location) => {
     const key = location === undefined ? undefined : store.keyOf(location);
@@ -143,41 +147,6 @@ function countBy<T>(values: readonly T[], key: (v: T) => string | undefined): [s
   return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b));
 }
 
-function itemRow(item: ManifestItem, link: { csv?: string; jsonl?: string } | undefined): string {
-  const o = item.outcome;
-  const tokens = o
-    ? o.usage.cloud.inputTokens +
-      o.usage.cloud.outputTokens +
-      o.usage.local.inputTokens +
-      o.usage.local.outputTokens
-    : 0;
-  const q = item.quality;
-  const files = [
-    link?.csv ? `<a href="${esc(link.csv)}">csv</a>` : '',
-    link?.jsonl ? `<a href="${esc(link.jsonl)}">jsonl</a>` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  const cells = [
-    String(item.index),
-    esc(item.seedId),
-    String(item.pairIndex),
-    String(item.repeat),
-    `<span class="state ${item.state}">${item.state}</span>`,
-    esc(o?.endReason ?? (o?.error ? o.error.type : '')),
-    o ? String(o.turns) : '',
-    o ? formatInt(tokens) : '',
-    o ? formatUsd(o.costUsd) : '',
-    (q ? `${q.emptyReplies}/${q.truncatedReplies}/${q.maxRepetition.toFixed(2)}` : '') +
-      (item.nearDuplicateOf
-        ? ` <span class="near-duplicate" data-near-duplicate-of="${esc(item.nearDuplicateOf)}">near-duplicate of ${esc(item.nearDuplicateOf)}</span>`
-        : ''),
-    o?.judge ? (o.judge.score === null ? '–' : String(o.judge.score)) : '',
-    files,
-  ];
-  return `<tr data-item="${esc(item.itemHash)}" title="${esc(o?.judge?.rationale ?? o?.error?.message ?? item.conversationId)}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
-}
-
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;padding:0 16px;color:#222}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -187,26 +156,21 @@ h3{font-size:14px;margin:8px 0}.sub{color:#666;margin:0 0 12px}.none{color:#888;
 .progress{display:flex;height:16px;border-radius:4px;overflow:hidden;background:#eee;margin:10px 0}
 .progress div{height:100%}.chart text{font-size:11px;fill:#333}.sides{display:flex;flex-wrap:wrap;gap:24px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left}
-th{background:#f6f6f6}td:nth-child(n+7):nth-child(-n+11){text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f6f6}
 .state.completed{color:#2f7a45}.state.failed{color:#b5474b}.state.skipped{color:#8c6d46}.state.running{color:#3b6ea5}
 .warn{color:#b5474b}input{margin:6px 0;padding:4px 6px;width:280px}`;
 
-/** Filters the table by any text in a row; the page works without it. */
-const SCRIPT = `
-document.getElementById('filter').addEventListener('input',function(e){var t=e.target.value.toLowerCase();
-document.querySelectorAll('#items tbody tr').forEach(function(r){r.style.display=r.textContent.toLowerCase().indexOf(t)<0?'none':''})});`;
-
-/** A transcript file as a link relative to the page. */
 /**
  * What the page may load when it is served over HTTP (the API's default is nothing at all): its own script, by its
- * hash, and inline styles (the progress bars' widths are style attributes).
+ * hash, the viewer's data files from the same origin (GET /campaigns/:id/viewer/…), and inline styles (the progress
+ * bars' widths are style attributes).
  */
 export function reportContentSecurityPolicy(): string {
-  const script = createHash('sha256').update(SCRIPT).digest('base64');
-  return `default-src 'none'; script-src 'sha256-${script}'; style-src 'unsafe-inline'; frame-ancestors 'none'`;
+  const script = createHash('sha256').update(VIEWER_SCRIPT).digest('base64');
+  return `default-src 'none'; script-src 'sha256-${script}' 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'`;
 }
 
-export function renderReport({ manifest, latencyMs, link, refreshSeconds }: ReportInput): string {
+export function renderReport({ manifest, latencyMs, refreshSeconds }: ReportInput): string {
   const { counts, totals } = manifest;
   const itemCount = manifest.items.length;
   const done = counts.completed + counts.failed + counts.skipped;
@@ -269,6 +233,7 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
           card('batch-turns', 'turns answered in a batch', formatInt(totals.batchTurns ?? 0)),
         ]),
     '</div>',
+    estimateReportSection(manifest, esc),
     '<h2>End reasons</h2>',
     bars(
       countBy(
@@ -329,26 +294,15 @@ export function renderReport({ manifest, latencyMs, link, refreshSeconds }: Repo
           ]),
           '#7b62a3',
         ),
-    '<h2>Conversations</h2>',
-    '<input id="filter" type="search" placeholder="filter rows (seed, state, end reason…)">',
-    '<table id="items"><thead><tr><th>#</th><th>seed</th><th>pair</th><th>repeat</th><th>state</th><th>end reason</th>' +
-      '<th>turns</th><th>tokens</th><th>cost</th><th>empty/truncated/repetition</th><th>judge</th><th>transcript</th></tr></thead><tbody>' +
-      manifest.items
-        .map((i) =>
-          itemRow(i, {
-            csv: link(i.outcome?.csvPath),
-            jsonl: link(i.outcome?.jsonlPath),
-          }),
-        )
-        .join('\n') +
-      '</tbody></table>',
+    viewerSection(),
   ];
   return (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    (refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : '') +
-    `<title>${esc(manifest.name ?? manifest.campaignId)} · campaign report</title><style>${STYLE}</style></head>\n<body>\n` +
+    (refreshSeconds ? `<noscript><meta http-equiv="refresh" content="${refreshSeconds}"></noscript>` : '') +
+    `<title>${esc(manifest.name ?? manifest.campaignId)} · campaign report</title><style>${STYLE}${VIEWER_STYLE}</style></head>\n` +
+    (refreshSeconds ? `<body data-refresh="${refreshSeconds}">\n` : '<body>\n') +
     sections.filter(Boolean).join('\n') +
-    `\n<script>${SCRIPT}</script>\n</body></html>\n`
+    `\n${viewerScriptElement()}\n</body></html>\n`
   );
 }

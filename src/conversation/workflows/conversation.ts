@@ -24,7 +24,7 @@ import type {
   EndReason,
 } from '../../contracts/conversation';
 import { cloudBatchAnswerSignal, type CloudBatchRoute } from '../../contracts/batcher';
-import { CLOUD_MODEL, END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../search-attributes';
+import { END_REASON, startAttributes, TURNS_COMPLETED } from '../search-attributes';
 import type { ExportTranscriptOutput, ProviderTaskQueues } from '../activities/types';
 import { exportTranscript, providerTaskQueues } from './activities';
 import { tellBatcher } from './cloud-turn';
@@ -71,11 +71,11 @@ export async function conversationWorkflow(
   };
   const showDetails = () => setCurrentDetails(currentDetails(settings, state));
   listen(state, showDetails, settings, route);
-  upsertSearchAttributes([
-    ...(settings.cloud?.model ? [{ key: CLOUD_MODEL, value: settings.cloud.model }] : []),
-    ...(settings.local?.model ? [{ key: LOCAL_MODEL, value: settings.local.model }] : []),
-    { key: TURNS_COMPLETED, value: state.turns.length },
-  ]);
+  const current = workflowInfo().typedSearchAttributes;
+  const unset = startAttributes(settings, state.turns.length).filter(
+    ({ key, value }) => current.get(key) !== value,
+  );
+  if (unset.length > 0) upsertSearchAttributes(unset);
   showDetails();
 
   let outcome: LoopEnd;

@@ -23,7 +23,7 @@ import type {
 import type { CampaignSpec } from '../../../contracts/campaign-spec';
 import { pauseSignal, stopSignal, usageTotals } from '../../../contracts/conversation';
 import type { ConversationResult } from '../../../contracts/conversation';
-import { CAMPAIGN_ID } from '../../../conversation/search-attributes';
+import { CAMPAIGN_ID, startAttributes } from '../../../conversation/search-attributes';
 import { staticSummary } from '../../../conversation/summary';
 import { conversationWorkflow } from '../../../conversation/workflows/conversation';
 import { conversationOutcome, judgeConversation } from './activities';
@@ -142,7 +142,7 @@ async function runItem(run: CampaignRun, conversation: Running): Promise<ItemOut
       workflowTaskTimeout: CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
       // An item runs once: an id used before (running or closed) is refused, and its result is read instead.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [{ key: CAMPAIGN_ID, value: campaignId }],
+      typedSearchAttributes: [{ key: CAMPAIGN_ID, value: campaignId }, ...startAttributes(item.conversation)],
       staticSummary: staticSummary(item.conversation),
     });
     conversation.handle = handle;
