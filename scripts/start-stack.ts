@@ -3,7 +3,8 @@
  * .data/, or a Temporal server on PostgreSQL in .data/postgres; Web UI either way), Ollama (unless one answers
  * already), the local API Gateway with the Lambda handler, the LLM REST service, WORKER_COUNT workers and the
  * Conversation API; with TRACING=jaeger also Jaeger, which every service sends its spans to. Ctrl-C stops everything
- * it started.
+ * it started. `npm start` while a stack runs on the same data folder upgrades that stack's workers to the code as it
+ * is now (src/stack/upgrade.ts).
  * `tsx scripts/start-stack.ts temporal` (npm run start:temporal) starts only the named components.
  */
 import { mkdirSync } from 'node:fs';
@@ -14,7 +15,15 @@ import { jaegerQueryUrl } from '../src/stack/jaeger';
 import { LOCAL_BATCH_BUCKET, localBatchEnv } from '../src/stack/bedrock-batch';
 import { closeTaskQueueProbe } from '../src/stack/task-queue';
 import { dataDir } from '../src/stack/paths';
-import { ComponentFailedError, httpOk, Supervisor, tcpOpen, writeJson } from '../src/stack/supervisor';
+import { ComponentFailedError, httpOk, Supervisor, tcpOpen } from '../src/stack/supervisor';
+import { prepareBuild, stackBuildId } from '../src/stack/builds';
+import {
+  removeStackState,
+  requestUpgrade,
+  runningStack,
+  StackBuilds,
+  writeStackState,
+} from '../src/stack/upgrade';
 
 const ORDER: StackComponent[] = [
   'temporal',
@@ -52,12 +61,24 @@ async function main(): Promise<void> {
       (n !== 'bedrock-batch' || config.BEDROCK_BATCH === 'local'),
   );
   const names = wanted.length > 0 ? ORDER.filter((n) => wanted.includes(n)) : all;
+  const buildId = stackBuildId(config);
+
+  const running = runningStack(dataDir);
+  if (running !== undefined && wanted.length === 0) {
+    await prepareBuild(buildId);
+    requestUpgrade(dataDir, running, buildId);
+    console.log(
+      `[stack] a stack runs on ${dataDir} (process ${running}): asked it to upgrade its workers to build ${buildId}; its terminal shows how it goes`,
+    );
+    return;
+  }
 
   const logDir = path.join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   let shuttingDown = false;
   const supervisor = new Supervisor(logDir, (error) => void shutdown(1, error));
-  const specs = componentSpecs(config, dataDir);
+  const specs = componentSpecs(config, dataDir, buildId);
+  const builds = new StackBuilds(supervisor, config, dataDir, buildId, (m) => console.log(`[stack] ${m}`));
 
   async function shutdown(code: number, error?: Error): Promise<void> {
     if (shuttingDown) return;
@@ -65,10 +86,20 @@ async function main(): Promise<void> {
     if (error) console.error(`\n[stack] ${error.message}`);
     console.log('[stack] stopping…');
     await supervisor.stopAll();
+    removeStackState(dataDir);
     await closeTaskQueueProbe();
     console.log('[stack] stopped');
     process.exit(code);
   }
+  // An upgrade request (see runningStack above); SIGHUP's default would end the stack.
+  let started = false;
+  process.on('SIGHUP', () => {
+    const requested = builds.requested();
+    if (!requested) return;
+    if (started) void builds.upgrade(requested);
+    else
+      console.log(`[stack] still starting: run npm start again once it is ready to upgrade to ${requested}`);
+  });
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
@@ -89,16 +120,23 @@ async function main(): Promise<void> {
       );
       await supervisor.startChains(chains);
     }
+    if (names.includes('worker')) await builds.resumeDraining();
   } catch (error) {
     await shutdown(1, error instanceof Error ? error : new Error(String(error)));
     return;
   }
   await closeTaskQueueProbe();
-  writeJson(path.join(dataDir, 'stack.json'), { pid: process.pid, components: supervisor.pids() });
-  printReady(config, logDir, names);
+  writeStackState(dataDir, supervisor);
+  started = true;
+  printReady(config, logDir, names, buildId);
 }
 
-function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names: StackComponent[]): void {
+function printReady(
+  config: ReturnType<typeof loadConfig>,
+  logDir: string,
+  names: StackComponent[],
+  buildId: string,
+): void {
   const api = `http://127.0.0.1:${config.CONVERSATION_API_PORT}`;
   // The key itself stays out of the terminal; the shell fills it in.
   const auth = config.CONVERSATION_API_KEY ? ' -H "Authorization: Bearer $CONVERSATION_API_KEY"' : '';
@@ -110,7 +148,7 @@ function printReady(config: ReturnType<typeof loadConfig>, logDir: string, names
   API Gateway        http://127.0.0.1:${config.GATEWAY_PORT}/generate
   Temporal           ${config.TEMPORAL_ADDRESS}   Web UI ${config.TEMPORAL_UI_URL}   (${backend(config)})
   Ollama             ${config.OLLAMA_HOST}   model ${config.OLLAMA_MODEL}
-  Workers            ${config.WORKER_COUNT} on task queue ${config.TEMPORAL_TASK_QUEUE}
+  Workers            ${config.WORKER_COUNT} on task queue ${config.TEMPORAL_TASK_QUEUE}, build ${buildId} of ${config.WORKER_DEPLOYMENT_NAME} (npm start again upgrades them)
   Worker metrics     ${config.WORKER_METRICS_ADDRESS ? `http://${config.WORKER_METRICS_ADDRESS}/metrics` : 'off'}   conversations ${config.CONVERSATION_METRICS_ADDRESS ? `http://${config.CONVERSATION_METRICS_ADDRESS}/metrics` : 'off'}
   Batch mode         ${names.includes('bedrock-batch') ? `Bedrock stand-in ${localBatchEnv(config).AWS_ENDPOINT_URL_BEDROCK}, S3 ${localBatchEnv(config).AWS_ENDPOINT_URL_S3} (bucket ${LOCAL_BATCH_BUCKET})` : 'off (BEDROCK_BATCH=local to run it here)'}
   Traces             ${names.includes('jaeger') ? `Jaeger ${jaegerQueryUrl(config)} (query API /api/traces)` : 'off (TRACING=jaeger to run Jaeger)'}

@@ -125,6 +125,11 @@ export interface ItemOutcome {
   usage: { cloud: TokenUsage; local: TokenUsage };
   /** USD from MODEL_PRICES_FILE; models without a price cost 0 and are listed in `unpricedModels`. */
   costUsd: number;
+  /**
+   * `costUsd` per side, each call at the price of the way it was answered (batch or on demand): what `byModel`
+   * sums. Unset in outcomes recorded before it (byModel then prices their tokens on demand).
+   */
+  costUsdBySide?: { cloud: number; local: number };
   unpricedModels?: string[];
   /** In a batch campaign: the cost had every cloud turn been asked on demand, and the turns answered in a batch. */
   onDemandCostUsd?: number;

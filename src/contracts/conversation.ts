@@ -137,6 +137,8 @@ export interface ConversationResult {
    */
   usage?: { cloud: TokenUsage; local: TokenUsage };
   costUsd?: number;
+  /** `costUsd` per side: each call at the price of the way it was answered (a batch turn at the batch price). */
+  costUsdBySide?: { cloud: number; local: number };
   unpricedModels?: string[];
   /** In a batch campaign: what the turns would have cost all on demand, and how many were answered in a batch. */
   onDemandCostUsd?: number;
@@ -163,10 +165,10 @@ export interface UnrecordedCall {
 export function usageTotals(
   turns: Turn[],
   unrecorded: readonly UnrecordedCall[] = [],
-): Required<Pick<ConversationResult, 'usage' | 'costUsd' | 'unpricedModels'>> &
+): Required<Pick<ConversationResult, 'usage' | 'costUsd' | 'costUsdBySide' | 'unpricedModels'>> &
   Pick<ConversationResult, 'onDemandCostUsd' | 'batchTurns'> {
   const usage = { cloud: { inputTokens: 0, outputTokens: 0 }, local: { inputTokens: 0, outputTokens: 0 } };
-  let costUsd = 0;
+  const costUsdBySide = { cloud: 0, local: 0 };
   let onDemandCostUsd = 0;
   let batchTurns = 0;
   let batchCampaign = false;
@@ -174,7 +176,7 @@ export function usageTotals(
   for (const call of unrecorded) {
     usage[call.side].inputTokens += call.usage.inputTokens;
     usage[call.side].outputTokens += call.usage.outputTokens;
-    costUsd += call.cost.costUsd;
+    costUsdBySide[call.side] += call.cost.costUsd;
     onDemandCostUsd += call.cost.costUsd;
     if (!call.cost.priced) unpriced.add(call.model);
   }
@@ -186,13 +188,15 @@ export function usageTotals(
     usage.cloud.outputTokens += t.cloudUsage.outputTokens;
     usage.local.inputTokens += t.localUsage.inputTokens;
     usage.local.outputTokens += t.localUsage.outputTokens;
-    costUsd += (t.cloudCost?.costUsd ?? 0) + (t.localCost?.costUsd ?? 0);
+    costUsdBySide.cloud += t.cloudCost?.costUsd ?? 0;
+    costUsdBySide.local += t.localCost?.costUsd ?? 0;
     if (t.cloudCost?.priced === false) unpriced.add(t.cloudModel);
     if (t.localCost?.priced === false) unpriced.add(t.localModel);
   }
   return {
     usage,
-    costUsd,
+    costUsd: costUsdBySide.cloud + costUsdBySide.local,
+    costUsdBySide,
     unpricedModels: [...unpriced].sort(),
     ...(batchCampaign ? { onDemandCostUsd, batchTurns } : {}),
   };

@@ -23,6 +23,7 @@ import {
   MIN_CONTEXT_TOKENS,
 } from '../contracts/limits';
 import { isAddressOrSubnet } from './net';
+import { BUILD_ID, BUILD_ID_RULE, DEFAULT_DEPLOYMENT_NAME, DEPLOYMENT_NAME } from '../contracts/deployment';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const url = (fallback: string) => z.url({ protocol: /^https?$/ }).default(fallback);
@@ -214,6 +215,26 @@ const variables = z.object({
   /** Unset: sized from WORKER_EXPECTED_CONVERSATIONS. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
   WORKER_MAX_POLLERS: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * Worker Deployment Versioning (docs/production.md, "Upgrading"): the deployment every worker of this service
+   * polls for, and this worker's build in it. Unset, the build id is the package version and the git commit (with a
+   * hash of uncommitted changes); where there is no git checkout (an image), set it, e.g. to the image tag.
+   */
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .max(200)
+    .regex(DEPLOYMENT_NAME, 'letters, digits, - and _ only')
+    .default(DEFAULT_DEPLOYMENT_NAME),
+  WORKER_BUILD_ID: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().max(255).regex(BUILD_ID, BUILD_ID_RULE).optional(),
+  ),
+  /**
+   * When this worker makes its build the deployment's Current Version (where new workflows start): `if-unset`, only
+   * when the deployment has none (a first start); `always`, once it polls (what `npm start` does for its build);
+   * `never`, left to `temporal worker deployment set-current-version` (a rolling deploy with a ramp).
+   */
+  WORKER_SET_CURRENT: z.enum(['if-unset', 'always', 'never']).default('if-unset'),
   /** A workflow bundle prebuilt by `npm run build:workflows`; unset, the worker bundles the workflows at start. */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /**

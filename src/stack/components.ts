@@ -11,7 +11,7 @@ import { workerNodeArgs } from '../worker/memory';
 import { jaegerSpec, otlpEnv } from './jaeger';
 import { bedrockBatchStandInReady, localBatchEnv, localS3Spec } from './bedrock-batch';
 import { temporalServerSpec, temporalUiSpec } from './temporal-server';
-import { writeWorkflowBundle } from './workflow-bundle-file';
+import { BUILD_BUNDLE, BUILD_WORKER_ENTRY, buildDir, prepareBuild, stackBuildId } from './builds';
 
 /**
  * What `npm start` and `npm run start:temporal` name: `temporal` is TEMPORAL_BACKEND's processes; `jaeger` runs
@@ -52,21 +52,31 @@ export function temporalAddress(config: Config) {
 }
 
 /**
- * Dynamic config for the dev server. Eager activities: the server hands a just-scheduled activity straight back to
- * the worker that scheduled it. Other values were measured and not kept (docs/performance.md, `levers`).
+ * Dynamic config for the dev server (the PostgreSQL backend's is scripts/temporal/server/dynamicconfig.yaml). Eager
+ * activities: the server hands a just-scheduled activity straight back to the worker that scheduled it. Other values
+ * were measured and not kept (docs/performance.md, `levers`). Drainage: a build no longer current says whether
+ * workflows are still pinned to it every few seconds instead of every 3 minutes, so an upgrade stops the previous
+ * build's workers soon after its last workflow ends.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG = ['system.enableActivityEagerExecution=true'];
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  'system.enableActivityEagerExecution=true',
+  'matching.wv.VersionDrainageStatusRefreshInterval="5s"',
+  'matching.wv.VersionDrainageStatusVisibilityGracePeriod="5s"',
+];
 
 /**
  * How each component starts; the dev server keeps its SQLite file in `dataDir`, PostgreSQL its cluster. `temporal`
  * is the backend TEMPORAL_BACKEND names.
  */
-export function componentSpecs(config: Config, dataDir: string): Record<ComponentName, ComponentSpec> {
+export function componentSpecs(
+  config: Config,
+  dataDir: string,
+  buildId = stackBuildId(config),
+): Record<ComponentName, ComponentSpec> {
   const temporal = hostPort(config.TEMPORAL_ADDRESS);
   const ui = hostPort(config.TEMPORAL_UI_URL);
   const ollama = hostPort(config.OLLAMA_HOST);
   const local = (port: number, route: string) => `http://127.0.0.1:${port}${route}`;
-  const workflowBundle = path.join(dataDir, 'workflow-bundle.js');
   // TRACING=jaeger: every service exports its spans to the stack's Jaeger (otherwise OTEL_* pass through as set).
   const tracing = config.TRACING === 'jaeger' ? otlpEnv(config) : undefined;
   // BEDROCK_BATCH=local: the worker's (and the stand-in's) AWS endpoints are the local ones.
@@ -141,21 +151,7 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
       () => httpOk(local(config.LLM_SERVICE_PORT, '/health')),
       tracing,
     ),
-    worker: {
-      ...nodeService(
-        'worker',
-        'src/worker/worker.ts',
-        () => workerPolling(config),
-        undefined,
-        workerNodeArgs(config.WORKER_MAIN_HEAP_MB),
-      ),
-      // The worker loads a bundle built here, so it never runs webpack itself (about 150 MB less resident).
-      prepare: once(async () => {
-        await buildServices();
-        await writeWorkflowBundle(workflowBundle);
-      }),
-      env: { WORKFLOW_BUNDLE_PATH: workflowBundle, ...tracing, ...batch },
-    },
+    worker: workerSpec(config, buildId, { ...tracing, ...batch }),
     api: nodeService(
       'api',
       'src/api/server.ts',
@@ -167,9 +163,27 @@ export function componentSpecs(config: Config, dataDir: string): Record<Componen
   };
 }
 
-function once<T>(work: () => Promise<T>): () => Promise<T> {
-  let result: Promise<T> | undefined;
-  return () => (result ??= work());
+/**
+ * A worker of one build, run from that build's folder (builds.ts) with the bundle built there, so it never runs
+ * webpack itself (about 150 MB less resident). It makes its build the Current Version once it polls; it is ready
+ * once Temporal sees this build poll its task queues.
+ */
+export function workerSpec(config: Config, buildId: string, env: NodeJS.ProcessEnv = {}): ComponentSpec {
+  const dir = buildDir(buildId);
+  return {
+    name: 'worker',
+    command: process.execPath,
+    args: [...workerNodeArgs(config.WORKER_MAIN_HEAP_MB), path.join(dir, BUILD_WORKER_ENTRY)],
+    prepare: () => prepareBuild(buildId),
+    ready: () => workerPolling(config, buildId),
+    readyTimeoutMs: 60_000,
+    env: {
+      ...env,
+      WORKER_BUILD_ID: buildId,
+      WORKER_SET_CURRENT: 'always',
+      WORKFLOW_BUNDLE_PATH: path.join(dir, BUILD_BUNDLE),
+    },
+  };
 }
 
 /**

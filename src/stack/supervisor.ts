@@ -118,6 +118,14 @@ export class Supervisor {
     if (failed) throw failed.reason;
   }
 
+  /** Gives a running component another name, e.g. to start a new one under its name beside it. */
+  rename(from: string, to: string): void {
+    const entry = this.running.get(from);
+    if (!entry || this.running.has(to)) return;
+    this.running.delete(from);
+    this.running.set(to, entry);
+  }
+
   pids(): Record<string, number> {
     return Object.fromEntries([...this.running].map(([name, r]) => [name, r.child.pid ?? -1]));
   }

@@ -6,9 +6,9 @@ const connections = new Map<string, Promise<Connection>>();
 
 /**
  * A worker is ready once it polls its task queues, which is what Temporal itself reports: the main queue for
- * workflows, and each provider queue for the model calls.
+ * workflows, and each provider queue for the model calls; with `buildId`, a worker of that build.
  */
-export async function workerPolling(config: Config): Promise<boolean> {
+export async function workerPolling(config: Config, buildId?: string): Promise<boolean> {
   const address = config.TEMPORAL_ADDRESS;
   if (!connections.has(address)) connections.set(address, Connection.connect({ address }));
   const connection = await connections.get(address)!.catch((err: unknown) => {
@@ -27,7 +27,7 @@ export async function workerPolling(config: Config): Promise<boolean> {
         taskQueue: { name },
         taskQueueType,
       });
-      return pollers.length > 0;
+      return pollers.some((p) => buildId === undefined || p.deploymentOptions?.buildId === buildId);
     }),
   );
   return polled.every(Boolean);

@@ -12,7 +12,8 @@ import {
   Runtime,
   Worker,
 } from '@temporalio/worker';
-import type { LogLevel, WorkflowBundleOption } from '@temporalio/worker';
+import type { LogLevel, WorkerDeploymentOptions, WorkflowBundleOption } from '@temporalio/worker';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import v8 from 'node:v8';
 import { loadConfig } from '../shared/config';
 import type { Config } from '../shared/config';
@@ -30,6 +31,7 @@ import { sizeWorkflowHeap, workerMemoryPlan } from './memory';
 import { startTelemetry } from '../shared/telemetry/index';
 import { activitiesDepsFromConfig, campaignActivitiesFromConfig } from './dependencies';
 import { slotsWarning } from './slots';
+import { makeCurrent, workerDeploymentVersion } from './deployment';
 import { loadLambdaConfig } from '../models/lambda-config';
 import { endpointTaskQueue, isCapped, loadModelEndpoints, type ModelEndpoints } from '../models/endpoints';
 
@@ -43,6 +45,20 @@ export interface WorkerDeps {
   tuning?: WorkerTuning;
   /** Activity interceptors and the workflow span sink (see tracing.ts); unset, nothing traced. */
   tracing?: WorkerTracing;
+  /** The build this worker is, in its Worker Deployment; unset (the time-skipping test server), unversioned. */
+  deployment?: WorkerDeploymentVersion;
+}
+
+/**
+ * Every workflow is pinned to the build that started it: a conversation never meets other code; the campaign and
+ * the batcher continue-as-new onto the Current Version (initialVersioningBehavior AUTO_UPGRADE).
+ */
+function deploymentOptions(version: WorkerDeploymentVersion | undefined): Partial<{
+  workerDeploymentOptions: WorkerDeploymentOptions;
+}> {
+  return version
+    ? { workerDeploymentOptions: { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' } }
+    : {};
 }
 
 /** The conversation's activity dependencies, and the campaign's activities (tests may leave them out). */
@@ -126,6 +142,7 @@ export function createWorker({
   workflowBundle,
   tuning,
   tracing,
+  deployment,
 }: WorkerDeps): Promise<Worker> {
   // Conversations spend nearly all their time waiting on models, so activity slots, not CPU, bound throughput.
   const pollers = tuning && { type: 'autoscaling' as const, maximum: tuning.maxPollers };
@@ -138,6 +155,7 @@ export function createWorker({
     // take it: after that worker died, each of its workflows pays it once, a campaign's next starts included (the
     // TypeScript SDK's default is 10 s; 5 s is the Go and Java SDKs').
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    ...deploymentOptions(deployment),
     ...(tuning && {
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTasks,
@@ -158,7 +176,7 @@ export function createWorker({
  * providers. An uncapped provider's queue is still polled, so calls that runs recorded under caps scheduled there still run.
  */
 export async function createWorkers(deps: WorkerDeps & { providers: ProviderQueues }): Promise<Worker[]> {
-  const { connection, namespace, providers, tuning, tracing } = deps;
+  const { connection, namespace, providers, tuning, tracing, deployment } = deps;
   const activityDeps: WorkerActivitiesDeps = {
     ...deps.activities,
     taskQueues: {
@@ -176,6 +194,8 @@ export async function createWorkers(deps: WorkerDeps & { providers: ProviderQueu
       namespace,
       taskQueue: queue.taskQueue,
       activities: calls,
+      // The same version as the main queue's: a pinned workflow's model calls go to its own build's workers.
+      ...deploymentOptions(deployment),
       ...(queue.maxConcurrentCalls > 0 && { maxConcurrentActivityTaskExecutions: queue.maxConcurrentCalls }),
       ...(queue.maxCallsPerSecond > 0 && { maxTaskQueueActivitiesPerSecond: queue.maxCallsPerSecond }),
       ...(tuning && {
@@ -254,6 +274,7 @@ export async function runWorkerProcess(): Promise<void> {
   const progress = metrics && createCampaignProgressMetrics(metrics.registry);
   const campaignActivities = (impls: CampaignActivityImpls) =>
     progress ? withCampaignProgress(impls, progress) : impls;
+  const deployment = workerDeploymentVersion(config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const providers = providerQueuesFromConfig(config, endpoints);
@@ -269,6 +290,7 @@ export async function runWorkerProcess(): Promise<void> {
       tuning: workerTuningFromConfig(config),
       providers,
       tracing: await workerTracing(),
+      deployment,
       ...(config.WORKFLOW_BUNDLE_PATH && { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }),
     });
     logger.info(
@@ -279,13 +301,15 @@ export async function runWorkerProcess(): Promise<void> {
         endpoints: providers.endpoints,
         namespace: config.TEMPORAL_NAMESPACE,
         address: config.TEMPORAL_ADDRESS,
+        deployment,
+        setCurrent: config.WORKER_SET_CURRENT,
         mainHeapLimitMb: Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20),
       },
       'worker started',
     );
     const slots = slotsWarning(config, loadLambdaConfig(process.env));
     if (slots) logger.warn({ ollamaHost: config.OLLAMA_HOST, slots: config.OLLAMA_NUM_PARALLEL }, slots);
-    await runAll(workers);
+    await runAll(workers, (signal) => makeCurrent(connection, config, deployment, logger, signal));
     logger.info('worker stopped');
   } finally {
     await connection.close();
@@ -312,16 +336,21 @@ async function serveConversationMetrics(
   }
 }
 
-/** Runs the Workers together: one failing shuts the others down, so the process never half-works. */
-async function runAll(workers: Worker[]): Promise<void> {
-  await Promise.all(
-    workers.map((w) =>
-      w.run().catch((err: unknown) => {
-        for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
-        throw err;
-      }),
-    ),
-  );
+/**
+ * Runs the Workers together: one failing shuts the others down, so the process never half-works; so does `polling`
+ * (work that needs them polling, e.g. making this build current) failing. `polling` is aborted once they stop.
+ */
+async function runAll(workers: Worker[], polling: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const stopAll = (err: unknown) => {
+    for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+    throw err;
+  };
+  const stopped = new AbortController();
+  const running = Promise.all(workers.map((w) => w.run().catch(stopAll))).finally(() => stopped.abort());
+  await Promise.all([
+    running,
+    polling(stopped.signal).catch((err: unknown) => stopped.signal.aborted || stopAll(err)),
+  ]);
 }
 
 if (require.main === module) {

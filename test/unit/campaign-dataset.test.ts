@@ -6,7 +6,8 @@ import { isShardOf, shardCount, shardGlob, shardName } from '../../src/campaign/
 import { sizeCategory } from '../../src/campaign/dataset/card';
 import { formatInt, quantile } from '../../src/campaign/dataset/report';
 import type { Turn } from '../../src/contracts/conversation';
-import type { CampaignItem, ItemOutcome } from '../../src/contracts/campaign';
+import type { CampaignItem, ItemOutcome, ManifestItem } from '../../src/contracts/campaign';
+import { usageTotals } from '../../src/contracts/conversation';
 import { byModel, manifestItems, modelsOf } from '../../src/campaign/dataset/manifest';
 import type { ActivitiesDeps } from '../../src/conversation/activities';
 import type { Config } from '../../src/shared/config';
@@ -265,4 +266,60 @@ describe('the manifest names the model that answered, on every provider and endp
       ]);
     },
   );
+});
+
+describe('batch turns are priced once, at the price of the way they were answered', () => {
+  const usage = { inputTokens: 1000, outputTokens: 1000 };
+  const local = { inputTokens: 10, outputTokens: 10 };
+  /** On demand 1 + 2 USD per 1 000 tokens; in a batch half that. */
+  const prices = { m: { inputPer1k: 1, outputPer1k: 2, batchInputPer1k: 0.5, batchOutputPer1k: 1 } };
+  const turn = (mode: 'batch' | 'on_demand'): Turn =>
+    ({
+      cloudModel: 'm',
+      localModel: 'l',
+      cloudUsage: usage,
+      localUsage: local,
+      cloudCost: { costUsd: mode === 'batch' ? 1.5 : 3, priced: true },
+      localCost: { costUsd: 0, priced: false },
+      cloudMode: mode,
+      ...(mode === 'batch' && { cloudOnDemandCostUsd: 3 }),
+    }) as Turn;
+
+  it('byModel, the totals and the turns agree on a mixed batch/on-demand campaign', () => {
+    const conversations = [
+      [turn('batch'), turn('batch'), turn('on_demand')],
+      [turn('on_demand'), turn('batch')],
+    ];
+    const sumOfTurns = conversations.flat().reduce((s, t) => s + t.cloudCost!.costUsd, 0);
+    const items = conversations.map((turns, i): ManifestItem => {
+      const totals = usageTotals(turns);
+      return {
+        itemHash: `h${i}`,
+        index: i,
+        conversationId: `c${i}`,
+        seedId: `s${i}`,
+        pairIndex: 0,
+        grid: {},
+        repeat: 0,
+        state: 'completed',
+        models: { cloud: 'm', local: 'l' },
+        outcome: {
+          itemHash: `h${i}`,
+          conversationId: `c${i}`,
+          state: 'completed',
+          turns: turns.length,
+          usage: totals.usage,
+          costUsd: totals.costUsd,
+          costUsdBySide: totals.costUsdBySide,
+        },
+      };
+    });
+    const rows = byModel(items, prices);
+    const totalCost = items.reduce((s, i) => s + i.outcome!.costUsd, 0);
+
+    expect(sumOfTurns).toBe(3 * 1.5 + 2 * 3);
+    expect(rows['cloud:m']!.costUsd).toBe(sumOfTurns);
+    expect(totalCost).toBe(sumOfTurns);
+    expect(Object.values(rows).reduce((s, r) => s + r.costUsd, 0)).toBe(totalCost);
+  });
 });

@@ -116,8 +116,10 @@ export function sideModel(item: ManifestItem, side: 'cloud' | 'local'): string {
 }
 
 /**
- * Tokens and cost per side, endpoint and model over the items that ran, in key order (see byModelKey); a model
- * missing from `prices` costs 0. Two sides on one model are two rows, as are two endpoints serving it.
+ * Tokens and cost per side, endpoint and model over the items that ran, in key order (see byModelKey). The cost is
+ * the sum of the items' own (each turn at the price of the way it was answered, so a batch turn at the batch
+ * price); an outcome recorded before it carried one is priced from `prices` on demand; a model missing from
+ * `prices` costs 0. Two sides on one model are two rows, as are two endpoints serving it.
  */
 export function byModel(
   items: readonly ManifestItem[],
@@ -142,7 +144,9 @@ export function byModel(
       entry.inputTokens += usage.inputTokens;
       entry.outputTokens += usage.outputTokens;
       const price = prices[model];
-      if (price) {
+      const cost = item.outcome.costUsdBySide?.[side];
+      if (cost !== undefined) entry.costUsd += cost;
+      else if (price) {
         entry.costUsd +=
           (usage.inputTokens / 1000) * price.inputPer1k + (usage.outputTokens / 1000) * price.outputPer1k;
       }

@@ -1,7 +1,7 @@
 import {
   CancellationScope,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   getExternalWorkflowHandle,
   isCancellation,
   log,
@@ -272,8 +272,12 @@ export async function cloudBatchWorkflow(
       if (sendDue(now)) await send();
       await poll(Date.now());
       if (finishing && active.size === 0 && waiting.size === 0 && jobs.length === 0) return stats;
-      if (workflowInfo().continueAsNewSuggested && jobs.every((j) => j.nextPollAt > Date.now())) {
-        return await continueAsNew<typeof cloudBatchWorkflow>(input, {
+      // A new Current Version (an upgrade) also continues as new: each run is pinned, the next starts on it.
+      const { continueAsNewSuggested: full, targetWorkerDeploymentVersionChanged: upgraded } = workflowInfo();
+      if ((full || upgraded) && jobs.every((j) => j.nextPollAt > Date.now())) {
+        return await makeContinueAsNewFunc<typeof cloudBatchWorkflow>({
+          initialVersioningBehavior: 'AUTO_UPGRADE',
+        })(input, {
           active: [...active],
           waiting: [...waiting.values()],
           jobs,

@@ -198,6 +198,7 @@ function completedOutcome(conversation: Running, result: ConversationResult): It
     turns: result.completedTurns,
     usage: result.usage ?? totals!.usage,
     costUsd: result.costUsd ?? totals!.costUsd,
+    costUsdBySide: result.costUsdBySide ?? usageTotals(result.turns).costUsdBySide,
     ...((result.unpricedModels ?? totals!.unpricedModels).length > 0 && {
       unpricedModels: result.unpricedModels ?? totals!.unpricedModels,
     }),

@@ -17,6 +17,8 @@ export async function continueAsNew(run: CampaignRun): Promise<never> {
   // The next run's task timeout is ours even when the campaign was started without it (the Temporal CLI).
   const continueWith = makeContinueAsNewFunc<CampaignWorkflow>({
     workflowTaskTimeout: CAMPAIGN_WORKFLOW_TASK_TIMEOUT,
+    // Each run is pinned to its build; the next starts on the Current Version (an upgrade moves here).
+    initialVersioningBehavior: 'AUTO_UPGRADE',
   });
   return continueWith(run.spec, {
     itemCount: state.itemCount,

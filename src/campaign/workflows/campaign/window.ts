@@ -49,7 +49,11 @@ export async function runWindow(
 ): Promise<{ cancelled?: unknown }> {
   const { state, concurrency, campaignId } = run;
   let startedThisRun = 0;
-  const runFull = () => startedThisRun >= ITEMS_PER_RUN || workflowInfo().continueAsNewSuggested;
+  // A new Current Version (an upgrade) also ends the run: the next one starts on it (end.ts, continueAsNew).
+  const runFull = () =>
+    startedThisRun >= ITEMS_PER_RUN ||
+    workflowInfo().continueAsNewSuggested ||
+    workflowInfo().targetWorkerDeploymentVersionChanged;
   const canStart = () =>
     moreToStart(state) && !state.paused && !runFull() && state.running.size < concurrency;
   // A full run continues-as-new without waiting for its conversations (carried over by id), once each has started.
