@@ -8,7 +8,14 @@ import { CAMPAIGN_ID_RULE, isCampaignId } from '../contracts/campaign';
 import type { CampaignItem, ItemOutcome, PlanMeta } from '../contracts/campaign';
 import type { SpecIssue } from '../contracts/campaign-issues';
 import type { CampaignSpec } from '../contracts/campaign-spec';
-import { campaignKey, PLAN_FILE, PLAN_META_FILE, readManifest, readText } from '../output/campaign-files';
+import {
+  campaignKey,
+  MANIFEST_FILE,
+  PLAN_FILE,
+  PLAN_META_FILE,
+  readManifest,
+  readText,
+} from '../output/campaign-files';
 import type { OutputStore } from '../output/store';
 import { readEstimateRecord } from './estimate-record';
 import { specHashOf } from './identity';
@@ -78,9 +85,12 @@ export async function planOnce(
   // An estimate made of this very spec: recorded, and its pilot's items taken over like a parent's.
   const record = await readEstimateRecord(store, campaignId);
   const estimate = record?.specHash === specHash ? record : undefined;
-  const fromPilot = estimate?.pilot
-    ? await completedItems(store, estimate.pilot.campaignId)
-    : new Map<string, ItemOutcome>();
+  // A pilot removed from the store since leaves nothing to take over: its items run again.
+  const pilotId = estimate?.pilot?.campaignId;
+  const fromPilot =
+    pilotId && (await store.exists(campaignKey(pilotId, MANIFEST_FILE)))
+      ? await completedItems(store, pilotId)
+      : new Map<string, ItemOutcome>();
   if (!(fromPilot instanceof Map)) return { ok: false, issues: fromPilot };
   let reusedItems = 0;
   let pilotReusedItems = 0;
