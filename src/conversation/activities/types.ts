@@ -91,7 +91,7 @@ export interface AskLocalOutput {
 export interface ProviderTaskQueues {
   cloud: string;
   local: string;
-  /** Unset in histories recorded before it: the window of the default context (DEFAULT_CONTEXT_TOKENS). */
+  /** Unset: each side gets the default window (DEFAULT_CONTEXT_TOKENS, the default reply lengths). */
   context?: ConversationContext;
 }
 
