@@ -272,16 +272,18 @@ const count = (value: number) => value.toLocaleString('en-US');
 
 /** The estimate as the CLI prints it: one line per figure, the bound and the expected value side by side. */
 export function formatEstimate(campaignId: string, e: CampaignEstimate): string[] {
+  // With a pilot or past runs, the expected figures are the measured ones below; these are the assumptions'.
+  const expected = e.basis === 'assumptions' ? 'expected' : 'assumed';
   const wall = (seconds: number | null, what: string) =>
     seconds === null ? `${what}: -` : `${what}: ${duration(seconds * 1000)}`;
   return [
     `campaign ${campaignId}: ${count(e.items)} conversations, up to ${count(e.turns.max)} turns (nothing started)`,
-    `model calls: at most ${count(e.modelCalls.max)}, expected ${count(e.modelCalls.expected)} ` +
+    `model calls: at most ${count(e.modelCalls.max)}, ${expected} ${count(e.modelCalls.expected)} ` +
       `(cloud ${count(e.modelCalls.bySide.cloud)}, local ${count(e.modelCalls.bySide.local)}` +
       `${e.modelCalls.bySide.judge ? `, judge ${count(e.modelCalls.bySide.judge)}` : ''} at most)`,
     `tokens: at most ${count(e.tokens.max.total)} (${count(e.tokens.max.input)} in, ${count(e.tokens.max.output)} out), ` +
-      `expected ${count(e.tokens.expected.total)}`,
-    `cost: at most ${usd(e.costUsd.max)}, expected ${usd(e.costUsd.expected)}` +
+      `${expected} ${count(e.tokens.expected.total)}`,
+    `cost: at most ${usd(e.costUsd.max)}, ${expected} ${usd(e.costUsd.expected)}` +
       (e.costUsd.unpricedModels.length
         ? ` (no price for ${e.costUsd.unpricedModels.join(', ')}: counted 0)`
         : ''),

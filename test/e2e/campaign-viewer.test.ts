@@ -168,16 +168,19 @@ const turnsOf = (item: string) => manifest.items.find((i) => i.itemHash === item
  * `label` names the screenshots.
  */
 async function walk(url: string, label: string, keep = false): Promise<void> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const page = await browser.newPage({ viewport: { width: 960, height: 600 } });
   const refused: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') refused.push(m.text());
   });
   page.on('pageerror', (e) => refused.push(e.message));
-  const shot = async (name: string) => {
+  // The walk's screenshots (docs/campaigns.md shows them), the table's with its section at the top.
+  const shot = async (name: string, height = 600) => {
     if (!keep) return;
     mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: path.join(screenshots, `${label}-${name}.png`) });
+    await page.evaluate(`document.getElementById('conversations').scrollIntoView()`);
+    const clip = { x: 0, y: 0, width: 960, height };
+    await page.screenshot({ path: path.join(screenshots, `${label}-${name}.png`), clip });
   };
   try {
     await step(page, `${label}-load`, async () => {
@@ -186,7 +189,7 @@ async function walk(url: string, label: string, keep = false): Promise<void> {
       expect(await rows(page).count()).toBe(manifest.items.length);
       expect(await page.locator('#shown').innerText()).toBe(`12 of 12 conversations`);
     });
-    await shot('table');
+    await shot('table', 480);
 
     await step(page, `${label}-filter`, async () => {
       await page.locator('#f-state').selectOption('failed');
@@ -262,7 +265,7 @@ async function walk(url: string, label: string, keep = false): Promise<void> {
       expect(r.cell).not.toBe(l.cell);
       expect(await page.locator('#panes .pane:nth-child(2) .msg').count()).toBe(1 + 2 * turnsOf(r.item));
     });
-    await shot('compare');
+    await shot('compare', 430);
 
     await step(page, `${label}-untrusted-text`, async () => {
       // Item 0's answers end with markup: it shows as text and runs nothing.

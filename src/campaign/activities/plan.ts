@@ -10,7 +10,14 @@ import type { CampaignItem, ItemOutcome, PlanMeta } from '../../contracts/campai
 import { describeIssues } from '../../contracts/campaign-issues';
 import type { SpecIssue } from '../../contracts/campaign-issues';
 import type { CampaignSpec } from '../../contracts/campaign-spec';
-import { campaignKey, PLAN_FILE, PLAN_META_FILE, readManifest, readText } from '../../output/campaign-files';
+import {
+  campaignKey,
+  MANIFEST_FILE,
+  PLAN_FILE,
+  PLAN_META_FILE,
+  readManifest,
+  readText,
+} from '../../output/campaign-files';
 import type { OutputStore } from '../../output/store';
 import { specHashOf } from '../identity';
 import { readEstimateRecord } from '../estimate-record';
@@ -91,9 +98,12 @@ export function makePlanActivities({ store, inputDir }: PlanDeps) {
     // An estimate made of this very spec: recorded, and its pilot's items taken over like a parent's.
     const record = await readEstimateRecord(store, campaignId);
     const estimate = record?.specHash === specHash ? record : undefined;
-    const fromPilot = estimate?.pilot
-      ? await completedItems(estimate.pilot.campaignId)
-      : new Map<string, ItemOutcome>();
+    // A pilot removed from the store since leaves nothing to take over: its items run again.
+    const pilotId = estimate?.pilot?.campaignId;
+    const fromPilot =
+      pilotId && (await store.exists(keyOf(pilotId, MANIFEST_FILE)))
+        ? await completedItems(pilotId)
+        : new Map<string, ItemOutcome>();
     let reusedItems = 0;
     let pilotReusedItems = 0;
     const items = valid.items.map((item) => {
