@@ -27,7 +27,7 @@ import { concurrencyOf, pilotSizeOf, runEstimate, type PilotSize } from '../camp
 import { estimateBasisText, estimateRatioLine } from '../campaign/dataset/estimate-vs-actual';
 import type { Interval } from '../contracts/campaign-estimate';
 import { MAX_PILOT_ITEMS } from '../contracts/campaign-spec';
-import { startCampaign } from '../campaign/start';
+import { startCampaign, writeCampaignPlan } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
 import { loadModelEndpoints, type EndpointCatalog } from '../models/endpoints';
 import type { ValidCampaign } from '../campaign/validate';
@@ -573,6 +573,11 @@ async function main(argv: string[]): Promise<number> {
   return withClient(config, async (client) => {
     if (command.kind === 'signal') return sendSignal(client, command.action, command.campaignId, io);
     if (command.kind === 'attach') return attach(client, config, command.campaignId, command.pollMs, io);
+    const planIssues = await writeCampaignPlan(openOutputStore(config), campaign!);
+    if (planIssues.length > 0) {
+      io.err(planIssues.map((i) => `campaign: ${i.path}: ${i.message}`).join('\n'));
+      return 2;
+    }
     const started = await startCampaign(client, config.TEMPORAL_TASK_QUEUE, campaign!);
     if (started.existing && started.sameSpec === false) {
       io.err(

@@ -12,7 +12,7 @@ export interface AskCloudInput {
   model?: string;
   /** Unset: the worker's CLOUD_MAX_TOKENS. */
   maxTokens?: number;
-  /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
+  /** The turn this call belongs to (from 1), for traces and metrics; unset: a call outside a conversation's turns. */
   turn?: number;
   /** The model endpoint to call (the conversation's `cloud.endpoint`); unset: the cloud side's default. */
   endpoint?: string;
@@ -55,7 +55,7 @@ export interface AskLocalInput {
   questionTemplate?: string;
   /** Set when the novelty guard refused the question before: this call asks for a new one (see resample-prompt.ts). */
   resample?: LocalResample;
-  /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
+  /** The turn this call belongs to (from 1), for traces and metrics; unset: a call outside a conversation's turns. */
   turn?: number;
   /** The model endpoint to call (the conversation's `local.endpoint`); unset: the local side's default. */
   endpoint?: string;
