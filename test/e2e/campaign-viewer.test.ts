@@ -13,21 +13,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { createApp } from '../../src/api/app';
-import { makeDatasetActivities, type CheckpointInput } from '../../src/campaign/activities/dataset';
 import type { ViewerIndex } from '../../src/campaign/dataset/viewer/data';
 import type { CampaignManifest, ItemOutcome } from '../../src/contracts/campaign';
-import { createOllamaClient } from '../../src/models/ollama-client';
 import { LocalStore } from '../../src/output/local-store';
 import { S3Store } from '../../src/output/s3-store';
 import type { OutputStore } from '../../src/output/store';
 import { loadConfig } from '../../src/shared/config';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { S3Server } from '../fixtures/s3-server';
-import { buildCampaignFolder, PRICES, summarize, type FixtureItem } from '../helpers/campaign-folder';
+import { buildCampaignFolder, writeFixtureDataset, type FixtureItem } from '../helpers/campaign-folder';
 import { launchChromium } from '../helpers/chromium';
 import { repoRoot, requireTool } from '../helpers/tools';
 import { readViewerIndex } from '../helpers/viewer-files';
@@ -77,26 +75,13 @@ beforeAll(async () => {
         }
       : o,
   );
-  const activities = makeDatasetActivities({
-    store: new LocalStore(dir),
-    ollama: createOllamaClient(ollama.url),
-    temporalNamespace: 'default',
-    prices: PRICES,
-  });
-  const activityEnv = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-  const checkpoint: CheckpointInput = {
-    campaignId: CAMPAIGN,
-    workflowId: `campaign-${CAMPAIGN}`,
-    spec: fixture.spec,
-    status: 'completed',
-    ...summarize(outcomes, ITEMS.length),
-    startedAt: fixture.startedAt,
-    endedAt: fixture.endedAt,
+  manifest = await writeFixtureDataset({
+    outputDir: dir,
+    fixture,
     outcomes,
-  };
-  await activityEnv.run(activities.checkpointCampaign, checkpoint);
-  await activityEnv.run(activities.writeCampaignDataset, { campaignId: CAMPAIGN });
-  manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
+    itemCount: ITEMS.length,
+    ollamaUrl: ollama.url,
+  });
   index = readViewerIndex(folder);
 
   [browser, env, s3] = await Promise.all([
