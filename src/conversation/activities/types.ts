@@ -87,10 +87,23 @@ export interface AskLocalOutput {
   replica?: number;
 }
 
-/** Where the conversation's model calls go (see ProviderQueueDeps). */
+/** Where the conversation's model calls go (see ProviderQueueDeps), and how much context each side's endpoint has. */
 export interface ProviderTaskQueues {
   cloud: string;
   local: string;
+  /** Unset: each side gets the default window (DEFAULT_CONTEXT_TOKENS, the default reply lengths). */
+  context?: ConversationContext;
+}
+
+/** An endpoint's context window, and the reply length a conversation that sets none gets there (the worker's). */
+export interface SideContext {
+  contextTokens: number;
+  maxTokens: number;
+}
+
+export interface ConversationContext {
+  cloud: SideContext;
+  local: SideContext;
 }
 
 /** The endpoints a conversation names for its sides (`cloud.endpoint`, `local.endpoint`). */
