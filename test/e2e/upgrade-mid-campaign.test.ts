@@ -19,7 +19,7 @@ import { DEFAULT_DEPLOYMENT_NAME } from '../../src/contracts/deployment';
 import { BUILD_BUNDLE, buildDir } from '../../src/stack/builds';
 import { groupAlive } from '../../src/stack/supervisor';
 import { requestUpgrade } from '../../src/stack/upgrade';
-import { currentBuildId } from '../../src/worker/deployment';
+import { currentBuildId, sourceBuildId } from '../../src/worker/deployment';
 import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FakeOllama, hashedQuestion } from '../fixtures/ollama-server';
@@ -253,6 +253,24 @@ function upgradeMidCampaign(backend: string, env: Record<string, string>) {
     },
     30 * 60_000,
   );
+
+  test(`${backend}: npm start again while the stack runs brings it to the source's build (here back to A)`, async () => {
+    const buildA = sourceBuildId(repoRoot)!;
+    const running = await currentBuildId(connection, 'default', DEFAULT_DEPLOYMENT_NAME);
+    expect(running).toBe(`${buildA}-plus-one-call`);
+    const { stdout } = await promisify(execFile)('npm', ['start'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...stack.env },
+      timeout: 600_000,
+    });
+    expect(stdout).toContain(`asked it to upgrade its workers to build ${buildA}`);
+    await until(stack.output, (o) => o.includes(`build ${running} drained: its workers stopped`), {
+      timeoutMs: 300_000,
+      intervalMs: 250,
+      what: 'build B drained and stopped after the second npm start',
+    });
+    expect(await currentBuildId(connection, 'default', DEFAULT_DEPLOYMENT_NAME)).toBe(buildA);
+  }, 900_000);
 }
 
 describe('an upgrade mid-campaign on the dev server', () => upgradeMidCampaign('dev', {}));
