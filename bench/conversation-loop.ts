@@ -48,7 +48,11 @@ export function createPlainLoop(stackEnv: Record<string, string>) {
     for (let n = 1; n <= maxTurns; n++) {
       const query = turns.at(-1)?.localResponse ?? initialQuery;
       const cloud = await run('askCloud', activities.askCloud, cloudRequest(input, turns, query));
-      const local = await run('askLocal', activities.askLocal, localRequest(input, query, cloud.response, n));
+      const local = await run(
+        'askLocal',
+        activities.askLocal,
+        localRequest(input, query, cloud.response, n, turns),
+      );
       turns.push(turnRecord(n, query, cloud, local));
     }
     await run('exportTranscript', activities.exportTranscript, {

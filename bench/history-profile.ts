@@ -95,3 +95,19 @@ export async function historyProfile(
   for (const id of workflowIds) events.push(...(await allRuns(client, id)));
   return profileEvents(events, turns);
 }
+
+/**
+ * The profile of the workflow with the fewest events among some that did `turnsEach` turns each: what the code
+ * records. A loaded machine adds events of its own to some histories (a workflow task that timed out on its sticky
+ * queue and was scheduled again, a local activity that outlived its workflow task's heartbeat), never to all.
+ */
+export async function leanestProfile(
+  client: Client,
+  workflowIds: string[],
+  turnsEach: number,
+): Promise<HistoryProfile> {
+  const profiles = await Promise.all(
+    workflowIds.map(async (id) => profileEvents(await allRuns(client, id), turnsEach)),
+  );
+  return profiles.reduce((a, b) => (b.eventsPerTurn < a.eventsPerTurn ? b : a));
+}

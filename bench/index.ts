@@ -59,6 +59,7 @@ const TARGETS: Record<string, string> = {
   'throughput.workerPeakRssMb': '≤ 400',
   'realModel.orchestrationShare': '< 0.02',
   'realModel.vsServerBest': '≥ 0.9',
+  'realModel.promptEvalShare': '≤ 0.3',
   'cloud.addedP50Ms': '≤ 2',
   'cloud.reqPerSec': '≥ 2000',
   'cloud.coldStartVsSdkBaseline': '≤ 0.6',

@@ -71,7 +71,7 @@ export async function benchFloorWorkflow(input: FloorInput): Promise<number> {
     const cloud = features.summaries
       ? await askCloud.executeWithOptions({ summary: `turn ${n} · cloud` }, [cloudInput])
       : await askCloud(cloudInput);
-    const localInput = localRequest(input, query, cloud.response, n);
+    const localInput = localRequest(input, query, cloud.response, n, turns);
     const local = features.summaries
       ? await askLocal.executeWithOptions({ summary: `turn ${n} · local` }, [localInput])
       : await askLocal(localInput);

@@ -9,9 +9,9 @@
  *
  * Wall time: a conversation's time per turn grows with the number of conversations running beside it (the model
  * servers share their slots). From the observed items it fits seconds per turn = a + b × load (load: the average
- * number of the campaign's conversations running during the item), measures each item's work in turns at that
- * rate (an item with long replies weighs more), and plays the campaign's remaining items through `concurrency`
- * slots at the rate their load gives.
+ * number of the campaign's conversations running during the item; with loads all alike, a = 0: a busy server),
+ * measures each item's work in turns at that rate (an item with long replies weighs more), and plays the campaign's
+ * remaining items through `concurrency` slots at the rate their load gives.
  */
 import type { TokenUsage } from '../contracts/conversation';
 import type { Interval, SideTokens } from '../contracts/campaign-estimate';
@@ -59,6 +59,8 @@ export interface MeasuredEstimate {
   secondsPerTurn: { a: number; b: number; maxObservedLoad: number } | null;
 }
 
+/** The wall time's interval is at least this much either side. */
+export const MIN_WALL_TIME_SPREAD = 0.15;
 /** The spread a stratum sampled once is given when no stratum was sampled twice. */
 export const DEFAULT_CV = 0.5;
 const Z = 2;
@@ -178,8 +180,11 @@ export function fitSecondsPerTurn(
   const my = points.reduce((n, p) => n + p.turns * p.secondsPerTurn, 0) / w;
   const sxx = points.reduce((n, p) => n + p.turns * (p.load - mx) ** 2, 0);
   const sxy = points.reduce((n, p) => n + p.turns * (p.load - mx) * (p.secondsPerTurn - my), 0);
-  let b = sxx > 1e-9 * w ? sxy / sxx : 0;
-  let a = my - b * mx;
+  // Loads too alike to tell a from b (a pilot that ran all its items at once): a server that is busy, each turn
+  // taking as much longer as more conversations share it.
+  const alike = points.every((p) => p.load <= mx * 1.25 && p.load >= mx / 1.25);
+  let b = alike ? my / mx : sxx > 1e-9 * w ? sxy / sxx : 0;
+  let a = alike ? 0 : my - b * mx;
   if (b < 0) [a, b] = [my, 0];
   else if (a < 0) {
     a = 0;
@@ -272,7 +277,8 @@ function wallTime(
     (o) => work.get(o) ?? mean([...work.values()]),
   );
   const workRel = workTotal.expected > 0 ? (workTotal.high - workTotal.expected) / workTotal.expected : 0;
-  const rel = Math.sqrt(workRel ** 2 + (Z * fit.relativeError) ** 2);
+  // At least MIN_WALL_TIME_SPREAD: how the servers slow down with load is a model, not a measurement.
+  const rel = Math.max(MIN_WALL_TIME_SPREAD, Math.sqrt(workRel ** 2 + (Z * fit.relativeError) ** 2));
   return {
     wallTimeSeconds: { expected: seconds, low: Math.max(0, seconds * (1 - rel)), high: seconds * (1 + rel) },
     secondsPerTurn: { a: fit.a, b: fit.b, maxObservedLoad: Math.max(...points.map((p) => p.load)) },

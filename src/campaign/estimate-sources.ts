@@ -11,7 +11,7 @@ import type { OutputStore } from '../output/store';
 import type { ObservedItem, TargetItem } from './estimate-measured';
 import { campaignIdFor, canonicalJson } from './identity';
 import { stratumOf } from './pilot-sample';
-import { startCampaign } from './start';
+import { startCampaign, writeCampaignPlan } from './start';
 import { resolveCampaign } from './validate';
 import type { ValidCampaign } from './validate';
 
@@ -95,6 +95,9 @@ export async function runPilot(options: PilotOptions): Promise<Measurements & { 
   const pilotId = spec.campaignId!;
   const pilot = await resolveCampaign(spec, { inputDir: options.inputDir, campaignId: pilotId });
   if (!pilot.ok) throw new PilotError(pilot.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+  const planIssues = await writeCampaignPlan(store, pilot);
+  if (planIssues.length > 0)
+    throw new PilotError(planIssues.map((i) => `${i.path}: ${i.message}`).join('; '));
   const started = await startCampaign(options.client, options.taskQueue, pilot);
   await (options.follow ? options.follow(started.handle, pilotId) : started.handle.result());
   const manifest = await readManifest(store, pilotId);

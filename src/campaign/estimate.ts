@@ -6,13 +6,12 @@
  * The bound holds for any model: an answer or question is at most its side's maxTokens; text written in the spec
  * (the seed, system prompts, templates) is counted as one token per UTF-8 byte, which no byte-level tokenizer
  * exceeds; each message adds at most TEMPLATE_TOKENS_BOUND for the chat template's markers. The prompt grows with
- * the turn: the cloud side sees the last HISTORY_TURNS turns, the local side the last exchange (and, when a reply
- * is asked again, the questions asked before). The expected figure takes CHARS_PER_TOKEN characters per token,
+ * the turn: each side sees the whole conversation (the bound leaves out the cut past an endpoint's contextTokens,
+ * which only lowers it), and a local reply asked again also the last few questions asked. The expected figure takes CHARS_PER_TOKEN characters per token,
  * replies of EXPECTED_REPLY_SHARE of maxTokens and no resample, unless a finished campaign's figures are given.
  */
 import { DEFAULT_CLOUD_MAX_TOKENS, DEFAULT_LOCAL_MAX_TOKENS, DEFAULT_MAX_TURNS } from '../contracts/limits';
 import { DEFAULT_LOCAL_SYSTEM_PROMPT, DEFAULT_QUESTION_TEMPLATE } from '../contracts/conversation-input';
-import { HISTORY_TURNS } from '../conversation/workflows/turn';
 import { noveltySettings } from '../conversation/workflows/novelty';
 import type { NoveltyOption } from '../contracts/conversation';
 import { DEFAULT_FRAMING } from '../models/base-model-prompt';
@@ -30,6 +29,8 @@ export const CHARS_PER_TOKEN = 4;
 export const EXPECTED_REPLY_SHARE = 0.6;
 /** The sentence that asks a resample for something new, besides the texts it lists. */
 const RESAMPLE_NOTE_TOKENS_BOUND = 64;
+/** The questions a local resample lists (resample-prompt.ts's LISTED_QUESTIONS), the refused one besides. */
+const LISTED_QUESTIONS = 4;
 /** The judge: at most this many replies per conversation, each of at most JUDGE_MAX_TOKENS. */
 export const JUDGE_CALLS_BOUND = 3;
 export const JUDGE_MAX_TOKENS = 80;
@@ -189,23 +190,26 @@ function conversationCalls(item: CampaignItem, input: EstimateInput): Call[] {
   let largestTurn = 0;
   for (let n = 1; n <= maxTurns; n++) {
     const query = n === 1 ? seed : question;
-    const window = Math.min(n - 1, HISTORY_TURNS);
-    // The window's queries: the seed while it is in the window, then questions.
-    const windowQueries =
-      n - 1 > HISTORY_TURNS ? times(question, window) : add(seed, times(question, window - 1));
-    const cloudPrompt = add(
-      cloudFixed,
+    const window = n - 1;
+    // The earlier turns' queries and answers: the seed, then questions.
+    const earlier =
+      window > 0 ? add(seed, times(question, window - 1), times(answer, window)) : { max: 0, expected: 0 };
+    const cloudPrompt = add(cloudFixed, messages(2 * window + 2), earlier, query);
+    // The local side: each earlier exchange through the template, and its own questions again as its turns.
+    const localPrompt = add(
+      localFixed,
       messages(2 * window + 2),
-      window > 0 ? add(windowQueries, times(answer, window)) : { max: 0, expected: 0 },
+      earlier,
+      times(add(sized(template), question), window),
       query,
+      answer,
     );
-    const localPrompt = add(localFixed, messages(2), query, answer);
     cloudIn = add(cloudIn, cloudPrompt);
     localIn = add(localIn, localPrompt);
     // A resample also shows the refused reply (cloud), or every question asked so far (local), and a note.
     const note: Sized = { max: RESAMPLE_NOTE_TOKENS_BOUND, expected: RESAMPLE_NOTE_TOKENS_BOUND / 2 };
     const cloudResample = add(cloudPrompt, note, larger(answer, query));
-    const localResample = add(localPrompt, note, seed, times(question, n - 1), question);
+    const localResample = add(localPrompt, note, times(question, Math.min(n, LISTED_QUESTIONS + 1)));
     cloudResampleIn = add(cloudResampleIn, cloudResample);
     localResampleIn = add(localResampleIn, localResample);
     const turnMax =

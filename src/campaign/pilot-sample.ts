@@ -25,16 +25,13 @@ export function strata<T extends Pick<CampaignItem, 'pairIndex' | 'grid'>>(
   return groups;
 }
 
-/** Fewer pilot items than this are not worth a pilot: too few to measure the latency under load on. */
-const MIN_DEFAULT_PILOT = 8;
-
 /**
- * The pilot size when none is given: every stratum once, and up to the campaign's concurrency (so the pilot runs
- * at the load the campaign will), but no more than a tenth of the items unless that is below MIN_DEFAULT_PILOT.
+ * The pilot size when none is given: every stratum once, and as many items as the campaign runs at once (its
+ * concurrency), so the pilot measures the time per turn under the load the campaign will put on the model servers.
+ * Cheap: its items are taken over by the campaign, so only the wait for it is extra.
  */
 export function defaultPilotSize(items: readonly CampaignItem[], concurrency: number): number {
-  const cheap = Math.max(MIN_DEFAULT_PILOT, Math.ceil(items.length / 10));
-  return Math.min(items.length, Math.max(strata(items).size, Math.min(concurrency, cheap)));
+  return Math.min(items.length, Math.max(strata(items).size, concurrency));
 }
 
 /** Why `size` cannot be a pilot of these items; undefined when it can. */

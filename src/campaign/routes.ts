@@ -44,7 +44,7 @@ import { VIEWER_CONVERSATIONS_FOLDER, VIEWER_FOLDER } from './dataset/viewer/dat
 import { campaignKey, readManifest, readText } from '../output/campaign-files';
 import type { OutputStore } from '../output/store';
 import type { EstimateSettings } from './estimate-settings';
-import { startCampaign } from './start';
+import { startCampaign, writeCampaignPlan } from './start';
 import { validateCampaign, MAX_SPEC_JSON_BYTES } from './validate';
 import type { EndpointCatalog } from '../models/endpoints';
 import { invalid } from '../shared/validation';
@@ -186,6 +186,13 @@ export function campaignRoutes({
         recorded: made.recorded,
       });
       return;
+    }
+    const planIssues = await writeCampaignPlan(store, valid);
+    if (planIssues.length > 0) {
+      throw new ValidationError(
+        describeIssues(planIssues),
+        planIssues.map((i) => ({ field: i.path, message: i.message })),
+      );
     }
     const started = await startCampaign(client, config.TEMPORAL_TASK_QUEUE, valid).catch(
       temporalErrors(valid.campaignId),

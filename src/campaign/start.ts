@@ -9,6 +9,9 @@ import { campaignWorkflowId } from '../contracts/campaign';
 import { specHashOf } from './identity';
 import type { CampaignSpec } from '../contracts/campaign-spec';
 import { CAMPAIGN_WORKFLOW_TASK_TIMEOUT, CAMPAIGN_WORKFLOW_TYPE } from '../contracts/campaign';
+import type { SpecIssue } from '../contracts/campaign-issues';
+import type { OutputStore } from '../output/store';
+import { planOnce } from './plan-file';
 import type { ValidCampaign } from './validate';
 
 /** What the campaign workflow's memo holds: the hash of the spec it was started with. */
@@ -59,6 +62,29 @@ export function campaignDetails(campaign: ValidCampaign): string {
 }
 
 /**
+ * The workflow's input: the id the items were expanded with travels in the spec, so a plan made from it has the
+ * same items, and its hash is the one the plan records.
+ */
+function workflowInput({ spec, campaignId }: ValidCampaign): CampaignSpec {
+  return { ...spec, campaignId };
+}
+
+/**
+ * Writes the campaign's plan from the items the caller expanded (before it starts the workflow), so the workflow's
+ * plan activity finds it instead of expanding the spec again. The spec's remaining issues, if any: the campaign it
+ * extends has no manifest here. None when another spec planned this campaignId: the start answers with it.
+ */
+export async function writeCampaignPlan(store: OutputStore, campaign: ValidCampaign): Promise<SpecIssue[]> {
+  const { campaignId } = campaign;
+  const planned = await planOnce(
+    store,
+    { campaignId, workflowId: campaignWorkflowId(campaignId), spec: workflowInput(campaign) },
+    () => Promise.resolve(campaign),
+  );
+  return planned.ok || planned.otherSpec ? [] : planned.issues;
+}
+
+/**
  * Starts `campaignWorkflow` with the id `campaign-<campaignId>` and the validated spec as its one argument. An id
  * in use, running or closed, is never started again (REJECT_DUPLICATE; FAIL on a running one, so the start says
  * it existed): the answer is then that campaign.
@@ -70,9 +96,7 @@ export async function startCampaign(
 ): Promise<StartedCampaign> {
   const { campaignId, spec } = campaign;
   const workflowId = campaignWorkflowId(campaignId);
-  // The id the items were expanded with travels in the spec, so the workflow plans the same items; the hash is
-  // the one the plan activity records for this input.
-  const input: CampaignSpec = { ...spec, campaignId };
+  const input = workflowInput(campaign);
   const specHash = specHashOf(input);
   try {
     const handle = await client.workflow.start(CAMPAIGN_WORKFLOW_TYPE, {

@@ -27,7 +27,7 @@ import { concurrencyOf, pilotSizeOf, runEstimate, type PilotSize } from '../camp
 import { estimateBasisText, estimateRatioLine } from '../campaign/dataset/estimate-vs-actual';
 import type { Interval } from '../contracts/campaign-estimate';
 import { MAX_PILOT_ITEMS } from '../contracts/campaign-spec';
-import { startCampaign } from '../campaign/start';
+import { startCampaign, writeCampaignPlan } from '../campaign/start';
 import { validateCampaign } from '../campaign/validate';
 import { loadModelEndpoints, type EndpointCatalog } from '../models/endpoints';
 import type { ValidCampaign } from '../campaign/validate';
@@ -272,16 +272,18 @@ const count = (value: number) => value.toLocaleString('en-US');
 
 /** The estimate as the CLI prints it: one line per figure, the bound and the expected value side by side. */
 export function formatEstimate(campaignId: string, e: CampaignEstimate): string[] {
+  // With a pilot or past runs, the expected figures are the measured ones below; these are the assumptions'.
+  const expected = e.basis === 'assumptions' ? 'expected' : 'assumed';
   const wall = (seconds: number | null, what: string) =>
     seconds === null ? `${what}: -` : `${what}: ${duration(seconds * 1000)}`;
   return [
     `campaign ${campaignId}: ${count(e.items)} conversations, up to ${count(e.turns.max)} turns (nothing started)`,
-    `model calls: at most ${count(e.modelCalls.max)}, expected ${count(e.modelCalls.expected)} ` +
+    `model calls: at most ${count(e.modelCalls.max)}, ${expected} ${count(e.modelCalls.expected)} ` +
       `(cloud ${count(e.modelCalls.bySide.cloud)}, local ${count(e.modelCalls.bySide.local)}` +
       `${e.modelCalls.bySide.judge ? `, judge ${count(e.modelCalls.bySide.judge)}` : ''} at most)`,
     `tokens: at most ${count(e.tokens.max.total)} (${count(e.tokens.max.input)} in, ${count(e.tokens.max.output)} out), ` +
-      `expected ${count(e.tokens.expected.total)}`,
-    `cost: at most ${usd(e.costUsd.max)}, expected ${usd(e.costUsd.expected)}` +
+      `${expected} ${count(e.tokens.expected.total)}`,
+    `cost: at most ${usd(e.costUsd.max)}, ${expected} ${usd(e.costUsd.expected)}` +
       (e.costUsd.unpricedModels.length
         ? ` (no price for ${e.costUsd.unpricedModels.join(', ')}: counted 0)`
         : ''),
@@ -571,6 +573,11 @@ async function main(argv: string[]): Promise<number> {
   return withClient(config, async (client) => {
     if (command.kind === 'signal') return sendSignal(client, command.action, command.campaignId, io);
     if (command.kind === 'attach') return attach(client, config, command.campaignId, command.pollMs, io);
+    const planIssues = await writeCampaignPlan(openOutputStore(config), campaign!);
+    if (planIssues.length > 0) {
+      io.err(planIssues.map((i) => `campaign: ${i.path}: ${i.message}`).join('\n'));
+      return 2;
+    }
     const started = await startCampaign(client, config.TEMPORAL_TASK_QUEUE, campaign!);
     if (started.existing && started.sameSpec === false) {
       io.err(

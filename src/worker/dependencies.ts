@@ -83,6 +83,7 @@ export function activitiesDepsFromConfig(
         apiKey: config.API_KEY,
       }),
       maxTokens: config.CLOUD_MAX_TOKENS,
+      contextTokens: endpoints.defaults.cloud.contextTokens,
       prices,
       ...(config.CLOUD_MAX_TOKENS_PER_MINUTE > 0 && {
         tokensPerMinute: createTokenBucket(config.CLOUD_MAX_TOKENS_PER_MINUTE),
@@ -92,6 +93,7 @@ export function activitiesDepsFromConfig(
       client: createOllamaClient(config.OLLAMA_HOST),
       model: config.OLLAMA_MODEL,
       maxTokens: config.LOCAL_MAX_TOKENS,
+      contextTokens: endpoints.defaults.local.contextTokens,
       prices,
     },
     output: { store: openOutputStore(config), escapeFormulas: config.CSV_ESCAPE_FORMULAS },
@@ -124,10 +126,16 @@ function endpointDeps(
     const cloud = {
       endpoint: name,
       maxTokens: config.CLOUD_MAX_TOKENS,
+      contextTokens: endpoint.contextTokens,
       prices,
       ...(caps.maxTokensPerMinute > 0 && { tokensPerMinute: createTokenBucket(caps.maxTokensPerMinute) }),
     };
-    const local = { endpoint: name, maxTokens: config.LOCAL_MAX_TOKENS, prices };
+    const local = {
+      endpoint: name,
+      maxTokens: config.LOCAL_MAX_TOKENS,
+      contextTokens: endpoint.contextTokens,
+      prices,
+    };
     const deps: EndpointDeps = isCapped(caps) ? { taskQueue: endpointTaskQueue(endpoint, config) } : {};
     if (endpoint.kind === 'bedrock') {
       deps.cloud = {

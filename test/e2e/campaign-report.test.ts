@@ -3,23 +3,18 @@
  * (nothing loads but the page and its viewer's files), its figures (counts, tokens, cost, per-model rows, judge scores) are the manifest's, its links lead to the
  * transcripts, and a screenshot is kept in test-output/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DefaultLogger } from '@temporalio/worker';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium';
-import { makeDatasetActivities, type CheckpointInput } from '../../src/campaign/activities/dataset';
 import type { CampaignManifest, ItemOutcome } from '../../src/contracts/campaign';
-import { createOllamaClient } from '../../src/models/ollama-client';
 import { FakeOllama } from '../fixtures/ollama-server';
-import { buildCampaignFolder, PRICES, summarize, type FixtureItem } from '../helpers/campaign-folder';
+import { buildCampaignFolder, writeFixtureDataset, type FixtureItem } from '../helpers/campaign-folder';
 import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
-import { LocalStore } from '../../src/output/local-store';
 
 const screenshots = path.join(repoRoot, 'test-output');
 
@@ -57,29 +52,14 @@ beforeAll(async () => {
               : { score: 1 + (i % 10), rationale: `rationale ${i}`, model: 'gemma3:270m', attempts: 1 },
         },
   );
-  const activities = makeDatasetActivities({
-    store: new LocalStore(dir),
-    ollama: createOllamaClient(ollama.url),
-    temporalNamespace: 'default',
-    prices: PRICES,
-  });
-  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-  const checkpoint: CheckpointInput = {
-    campaignId: 'report',
-    workflowId: 'campaign-report',
-    spec: {
-      ...fixture.spec,
-      judge: { model: 'gemma3:270m', side: 'local', rubric: 'Stay on topic.' },
-    },
-    status: 'completed',
-    ...summarize(outcomes, ITEMS.length),
-    startedAt: fixture.startedAt,
-    endedAt: fixture.endedAt,
+  manifest = await writeFixtureDataset({
+    outputDir: dir,
+    fixture,
     outcomes,
-  };
-  await env.run(activities.checkpointCampaign, checkpoint);
-  await env.run(activities.writeCampaignDataset, { campaignId: 'report' });
-  manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
+    itemCount: ITEMS.length,
+    ollamaUrl: ollama.url,
+    spec: { judge: { model: 'gemma3:270m', side: 'local', rubric: 'Stay on topic.' } },
+  });
   browser = await launchChromium();
 }, 180_000);
 

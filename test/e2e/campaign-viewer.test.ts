@@ -13,21 +13,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { createApp } from '../../src/api/app';
-import { makeDatasetActivities, type CheckpointInput } from '../../src/campaign/activities/dataset';
 import type { ViewerIndex } from '../../src/campaign/dataset/viewer/data';
 import type { CampaignManifest, ItemOutcome } from '../../src/contracts/campaign';
-import { createOllamaClient } from '../../src/models/ollama-client';
 import { LocalStore } from '../../src/output/local-store';
 import { S3Store } from '../../src/output/s3-store';
 import type { OutputStore } from '../../src/output/store';
 import { loadConfig } from '../../src/shared/config';
 import { FakeOllama } from '../fixtures/ollama-server';
 import { S3Server } from '../fixtures/s3-server';
-import { buildCampaignFolder, PRICES, summarize, type FixtureItem } from '../helpers/campaign-folder';
+import { buildCampaignFolder, writeFixtureDataset, type FixtureItem } from '../helpers/campaign-folder';
 import { launchChromium } from '../helpers/chromium';
 import { repoRoot, requireTool } from '../helpers/tools';
 import { readViewerIndex } from '../helpers/viewer-files';
@@ -77,26 +75,13 @@ beforeAll(async () => {
         }
       : o,
   );
-  const activities = makeDatasetActivities({
-    store: new LocalStore(dir),
-    ollama: createOllamaClient(ollama.url),
-    temporalNamespace: 'default',
-    prices: PRICES,
-  });
-  const activityEnv = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-  const checkpoint: CheckpointInput = {
-    campaignId: CAMPAIGN,
-    workflowId: `campaign-${CAMPAIGN}`,
-    spec: fixture.spec,
-    status: 'completed',
-    ...summarize(outcomes, ITEMS.length),
-    startedAt: fixture.startedAt,
-    endedAt: fixture.endedAt,
+  manifest = await writeFixtureDataset({
+    outputDir: dir,
+    fixture,
     outcomes,
-  };
-  await activityEnv.run(activities.checkpointCampaign, checkpoint);
-  await activityEnv.run(activities.writeCampaignDataset, { campaignId: CAMPAIGN });
-  manifest = JSON.parse(readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as CampaignManifest;
+    itemCount: ITEMS.length,
+    ollamaUrl: ollama.url,
+  });
   index = readViewerIndex(folder);
 
   [browser, env, s3] = await Promise.all([
@@ -168,16 +153,19 @@ const turnsOf = (item: string) => manifest.items.find((i) => i.itemHash === item
  * `label` names the screenshots.
  */
 async function walk(url: string, label: string, keep = false): Promise<void> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  const page = await browser.newPage({ viewport: { width: 960, height: 600 } });
   const refused: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') refused.push(m.text());
   });
   page.on('pageerror', (e) => refused.push(e.message));
-  const shot = async (name: string) => {
+  // The walk's screenshots (docs/campaigns.md shows them), the table's with its section at the top.
+  const shot = async (name: string, height = 600) => {
     if (!keep) return;
     mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: path.join(screenshots, `${label}-${name}.png`) });
+    await page.evaluate(`document.getElementById('conversations').scrollIntoView()`);
+    const clip = { x: 0, y: 0, width: 960, height };
+    await page.screenshot({ path: path.join(screenshots, `${label}-${name}.png`), clip });
   };
   try {
     await step(page, `${label}-load`, async () => {
@@ -186,7 +174,7 @@ async function walk(url: string, label: string, keep = false): Promise<void> {
       expect(await rows(page).count()).toBe(manifest.items.length);
       expect(await page.locator('#shown').innerText()).toBe(`12 of 12 conversations`);
     });
-    await shot('table');
+    await shot('table', 480);
 
     await step(page, `${label}-filter`, async () => {
       await page.locator('#f-state').selectOption('failed');
@@ -262,7 +250,7 @@ async function walk(url: string, label: string, keep = false): Promise<void> {
       expect(r.cell).not.toBe(l.cell);
       expect(await page.locator('#panes .pane:nth-child(2) .msg').count()).toBe(1 + 2 * turnsOf(r.item));
     });
-    await shot('compare');
+    await shot('compare', 430);
 
     await step(page, `${label}-untrusted-text`, async () => {
       // Item 0's answers end with markup: it shows as text and runs nothing.

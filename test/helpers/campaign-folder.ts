@@ -10,6 +10,10 @@ import { makeExportTranscript } from '../../src/conversation/activities/export-t
 import type { ExportTranscriptOutput } from '../../src/conversation/activities/types';
 import type { EndReason, Turn } from '../../src/contracts/conversation';
 import { makePlanActivities } from '../../src/campaign/activities/plan';
+import { makeDatasetActivities, type CheckpointInput } from '../../src/campaign/activities/dataset';
+import type { CampaignManifest } from '../../src/contracts/campaign';
+import { createOllamaClient } from '../../src/models/ollama-client';
+import { readFile } from 'node:fs/promises';
 import type { CampaignItem, ItemOutcome } from '../../src/contracts/campaign';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import type { PriceTable } from '../../src/campaign/activities/dataset';
@@ -207,4 +211,41 @@ export function summarize(outcomes: readonly ItemOutcome[], itemCount: number) {
       turns: sum((o) => o.turns),
     },
   };
+}
+
+/**
+ * The campaign's last checkpoint (status completed, with `outcomes`) and its dataset, written by the real dataset
+ * activities into the folder buildCampaignFolder made; Ollama at `ollamaUrl` answers the provenance look-ups.
+ * Returns the manifest they wrote.
+ */
+export async function writeFixtureDataset(args: {
+  outputDir: string;
+  fixture: CampaignFixture;
+  outcomes: ItemOutcome[];
+  itemCount: number;
+  ollamaUrl: string;
+  spec?: Partial<CampaignSpec>;
+}): Promise<CampaignManifest> {
+  const { outputDir, fixture, outcomes } = args;
+  const activities = makeDatasetActivities({
+    store: new LocalStore(outputDir),
+    ollama: createOllamaClient(args.ollamaUrl),
+    temporalNamespace: 'default',
+    prices: PRICES,
+  });
+  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  const checkpoint: CheckpointInput = {
+    campaignId: fixture.campaignId,
+    workflowId: `campaign-${fixture.campaignId}`,
+    spec: { ...fixture.spec, ...args.spec },
+    status: 'completed',
+    ...summarize(outcomes, args.itemCount),
+    startedAt: fixture.startedAt,
+    endedAt: fixture.endedAt,
+    outcomes,
+  };
+  await env.run(activities.checkpointCampaign, checkpoint);
+  await env.run(activities.writeCampaignDataset, { campaignId: fixture.campaignId });
+  const manifest = path.join(outputDir, 'campaigns', fixture.campaignId, 'manifest.json');
+  return JSON.parse(await readFile(manifest, 'utf8')) as CampaignManifest;
 }

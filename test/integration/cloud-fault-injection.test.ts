@@ -25,7 +25,7 @@ import { startCloudStack } from '../fixtures/cloud-stack';
 import type { CloudStack } from '../fixtures/cloud-stack';
 
 const MODEL = 'anthropic.claude-3-haiku-20240307-v1:0';
-/** askCloud's options in the workflow (src/conversation/workflows/conversation.ts). */
+/** askCloud's options in the workflow (src/conversation/workflows/activities.ts). */
 const CLOUD_START_TO_CLOSE_MS = 90_000;
 const CLOUD_MAX_ATTEMPTS = 6;
 

@@ -552,10 +552,12 @@ describe('the novelty guard', () => {
     expect(result.completedTurns).toBe(1);
     expect(llm.requests).toHaveLength(4);
     expect(llm.requests[1]).toMatchObject({ system: 'Be brief.' });
-    expect(llm.requests[2]).toMatchObject({
-      system: expect.stringMatching(/^Be brief\. Each answer says something that has not been said before/),
-      temperature: 0.85,
-    });
+    // The note goes after the query, at the end: the system prompt and the conversation before stay as cached.
+    expect(llm.requests[2]).toMatchObject({ system: 'Be brief.', temperature: 0.85 });
+    expect(llm.requests[2]!.messages!.slice(0, -1)).toEqual(llm.requests[1]!.messages!.slice(0, -1));
+    expect(llm.requests[2]!.messages!.at(-1)!.content).toMatch(
+      /\n\n\(Say something that has not been said before in the conversation/,
+    );
     expect(llm.requests[3]?.temperature).toBe(1);
     // The three refused calls of turn 2 are in no turn, but their tokens are in the totals.
     expect(result.usage?.cloud).toEqual({ inputTokens: 10 + 20 + 30 + 40, outputTokens: 80 });

@@ -4,7 +4,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -376,7 +376,19 @@ describe('POST /campaigns: a good spec', () => {
       memo: { specHash: specHashOf(campaignSpecSchema().parse({ ...good, campaignId })) },
     });
     expect(options.staticDetails).toContain('- **items**: 2');
-    expect(await readdir(config.OUTPUT_DIR)).toEqual([]);
+    // The items it expanded are the plan (the workflow's plan activity finds it and expands nothing again).
+    const folder = path.join(config.OUTPUT_DIR, 'campaigns', campaignId);
+    expect((await readdir(folder)).sort()).toEqual(['plan.json', 'plan.jsonl']);
+    const meta = JSON.parse(await readFile(path.join(folder, 'plan.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(meta).toMatchObject({
+      campaignId,
+      workflowId: `campaign-${campaignId}`,
+      itemCount: 2,
+      specHash: specHashOf(campaignSpecSchema().parse({ ...good, campaignId })),
+    });
   });
 
   test('YAML gives the same campaign as the same spec in JSON', async () => {
@@ -436,6 +448,9 @@ describe('POST /campaigns: a good spec', () => {
 });
 
 describe('POST /campaigns?dryRun=true: the estimate, nothing started, only the estimate recorded', () => {
+  // The campaigns started by the tests before wrote their plans.
+  beforeEach(() => rm(path.join(config.OUTPUT_DIR, 'campaigns'), { recursive: true, force: true }));
+
   test('answers the items, calls, tokens, cost and wall time of the spec', async () => {
     const { app, fake } = fakeClient();
     const res = await request(app)

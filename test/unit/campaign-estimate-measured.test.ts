@@ -75,9 +75,10 @@ describe('pilot sample', () => {
       "cannot hold one item of each of the spec's 4 pairs × grid cells",
     );
     expect(pilotSizeProblem(items, 81)).toContain("more than the spec's 80 items");
-    // The default: up to the concurrency, no more than a tenth of the items unless that is under 8.
-    expect(defaultPilotSize(items, 16)).toBe(8);
-    expect(defaultPilotSize(items, 4)).toBe(4);
+    // The default: as many as run at once, and every stratum.
+    expect(defaultPilotSize(items, 16)).toBe(16);
+    expect(defaultPilotSize(items, 2)).toBe(4);
+    expect(defaultPilotSize(items.slice(0, 10), 16)).toBe(10);
   });
 
   test('a pilot spec plans only its sample, with the ids the items have in the whole campaign', async () => {
@@ -259,5 +260,38 @@ describe('wall time from the time per turn under load', () => {
     expect(e.wallTimeSeconds!.low).toBeLessThan(e.wallTimeSeconds!.expected);
     expect(e.wallTimeSeconds!.high).toBeGreaterThan(e.wallTimeSeconds!.expected);
     expect(e.secondsPerTurn!.b).toBeGreaterThan(0);
+  });
+
+  test('a pilot that ran all its items at once (loads alike): a busy server, slower in proportion to the load', async () => {
+    const items = await itemsOf({ seeds: seeds(40), pairs: [{}], maxTurns: 3 });
+    const pilot = pilotItems(items, 4);
+    // Truth: a saturated server, 0.25 s a turn per conversation running; the pilot ran 4 at once, the campaign 8.
+    const played = simulate(
+      pilot.map(() => 3),
+      4,
+      0,
+      0.25,
+    );
+    const observedItems = pilot.map((item, k) => observed(item, 100, 20, played.times[k]!));
+    const done = new Set(pilot.map((i) => i.itemHash));
+    const truth = simulate(
+      items.filter((i) => !done.has(i.itemHash)).map(() => 3),
+      8,
+      0,
+      0.25,
+    ).seconds;
+    const e = estimateFromMeasured({
+      items: items.map((i, k) => ({
+        stratum: stratumOf(i),
+        ...(done.has(i.itemHash) && { done: observedItems[pilot.findIndex((p) => p.index === k)]! }),
+      })),
+      observed: observedItems,
+      concurrency: 8,
+      overheadMs: 0,
+    });
+    expect(e.secondsPerTurn).toMatchObject({ a: 0 });
+    expect(Math.abs(e.wallTimeSeconds!.expected / truth - 1)).toBeLessThan(0.05);
+    // The interval is never narrower than the load model's own uncertainty.
+    expect(e.wallTimeSeconds!.high / e.wallTimeSeconds!.expected).toBeGreaterThanOrEqual(1.15);
   });
 });

@@ -6,6 +6,12 @@ import {
   keptFrom,
   localContextStart,
 } from '../../src/conversation/workflows/context-window';
+import {
+  cloudRequest,
+  cloudResampleRequest,
+  localRequest,
+  NEW_ANSWER_NOTE,
+} from '../../src/conversation/workflows/turn';
 
 /** The start each turn of a conversation of `n` items would use. */
 const starts = (sizes: number[], budget: number) =>
@@ -52,5 +58,35 @@ describe('context window', () => {
     expect(cloudContextStart({ cloud: { maxTokens: 3000 } }, context, turns.slice(0, 3), 'next?')).toBe(2);
     expect(localContextStart({}, context, turns, 'q', 'a')).toBeGreaterThan(0);
     expect(estimatedTokens('abcdef')).toBe(2);
+  });
+});
+
+describe("each side's request", () => {
+  const turn = (n: number): Turn =>
+    ({
+      turn: n,
+      query: `Question ${n}?`,
+      cloudResponse: `Answer ${n}.`,
+      localResponse: `Question ${n + 1}?`,
+    }) as Turn;
+  const turns = [turn(1), turn(2), turn(3)];
+
+  it('carries the whole conversation, append-only from one turn to the next', () => {
+    const first = cloudRequest({}, turns.slice(0, 2), 'Question 3?');
+    const next = cloudRequest({}, turns, 'Question 4?');
+    expect(next.messages.slice(0, first.messages.length)).toEqual(first.messages);
+    expect(next.messages).toHaveLength(7);
+    const local = localRequest({}, 'Question 4?', 'Answer 4.', 4, turns);
+    expect(local.history).toEqual(turns.map((t) => ({ question: t.query, answer: t.cloudResponse })));
+    expect(localRequest({}, 'Question 1?', 'Answer 1.', 1, []).history).toBeUndefined();
+  });
+
+  it("puts the cloud resample's note after the query, leaving the system prompt and the rest as they were", () => {
+    const settings = { cloud: { systemPrompt: 'Be brief.' } };
+    const plain = cloudRequest(settings, turns, 'Question 4?');
+    const again = cloudResampleRequest(settings, turns, 'Question 4?', { temperature: 0.9, seed: 1 });
+    expect(again.system).toBe('Be brief.');
+    expect(again.messages.slice(0, -1)).toEqual(plain.messages.slice(0, -1));
+    expect(again.messages.at(-1)!.content).toBe(`Question 4?\n\n(${NEW_ANSWER_NOTE})`);
   });
 });

@@ -28,7 +28,7 @@ import {
 } from '../../src/contracts/conversation';
 import type { ConversationResult } from '../../src/contracts/conversation';
 import { RUNNING_CONVERSATIONS_QUERY } from '../../src/conversation/room-to-start';
-import { END_REASON, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
+import { END_REASON, LOCAL_MODEL, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { loadConfig } from '../../src/shared/config';
 
 /** The configuration's own defaults (what a fresh `.env`-less start uses). */
@@ -149,6 +149,10 @@ describe('POST /conversation', () => {
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       staticSummary: '"Tell me about machine learning" · cloud (default) ⇄ local gemma3:270m',
       staticDetails: expect.stringContaining('- **max turns**: 5'),
+      typedSearchAttributes: [
+        { key: LOCAL_MODEL, value: 'gemma3:270m' },
+        { key: TURNS_COMPLETED, value: 0 },
+      ],
     });
   });
 

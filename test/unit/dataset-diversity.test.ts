@@ -3,7 +3,9 @@
  * small texts (the comments show the sums).
  */
 import { deflateRawSync } from 'node:zlib';
-import type { ManifestItem } from '../../src/contracts/campaign';
+import { parse as parseYaml } from 'yaml';
+import type { CampaignManifest, ManifestItem } from '../../src/contracts/campaign';
+import { datasetCard } from '../../src/campaign/dataset/card';
 import type { Turn } from '../../src/contracts/conversation';
 import { curationSummary, droppedBy, type CurateFacts } from '../../src/campaign/dataset/curate';
 import {
@@ -223,5 +225,39 @@ describe('curate', () => {
       dropped: 2,
       byRule: { minTurns: 2, dropEmpty: 1 },
     });
+  });
+});
+
+describe('the dataset card', () => {
+  test('lists each model once, whichever sides ran it', () => {
+    const manifest = {
+      formatVersion: 1,
+      campaignId: 'c',
+      workflowId: 'campaign-c',
+      status: 'completed',
+      spec: {},
+      startedAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:01:00.000Z',
+      counts: { pending: 0, running: 0, completed: 1, failed: 0, skipped: 0 },
+      totals: { inputTokens: 0, outputTokens: 0, costUsd: 0, turns: 0 },
+      byModel: {},
+      items: [],
+      provenance: {
+        packageVersion: '0.1.0',
+        temporalNamespace: 'default',
+        models: [
+          { side: 'cloud', model: 'gemma3:270m' },
+          { side: 'local', model: 'gemma3:270m' },
+        ],
+      },
+    } as CampaignManifest;
+    const card = datasetCard(manifest, {
+      configs: [{ name: 'default', splits: [['train', 'conversations.parquet']] }],
+      rows: 1,
+      shardRows: 5000,
+      nearDuplicates: { count: 0, leftOut: false },
+    });
+    const header = parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(card)![1]!) as { models: string[] };
+    expect(header.models).toEqual(['gemma3:270m']);
   });
 });

@@ -111,7 +111,10 @@ describe('model endpoints', () => {
       contextTokens: 8192,
       caps: { maxConcurrentCalls: 8 },
     });
-    expect(endpoints.get('fleet')).toMatchObject({ routing: 'round-robin', caps: { maxConcurrentCalls: 100 } });
+    expect(endpoints.get('fleet')).toMatchObject({
+      routing: 'round-robin',
+      caps: { maxConcurrentCalls: 100 },
+    });
   });
 
   it("names the REST service's API_KEY as the cloud default's key when it is set", () => {

@@ -58,7 +58,7 @@ function item(index: number, extra: Partial<ManifestItem> = {}): ManifestItem {
       meanReplyChars: 12,
       distinct1: 0.5,
       distinct2: 0.75,
-      turnOverlap: { cloud: 0.25, local: null },
+      turnOverlap: { cloud: 0.2504, local: null },
       collapsed: false,
     },
     ...extra,
@@ -162,7 +162,6 @@ describe('viewerIndex', () => {
     expect(done).toEqual({
       item: items[0]!.itemHash,
       index: 0,
-      conversationId: items[0]!.conversationId,
       seed: 'seed-0',
       pair: 0,
       cell: 0,

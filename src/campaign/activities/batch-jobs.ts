@@ -1,5 +1,5 @@
 /**
- * The batcher's activities (see workflows/batcher.ts) over the Bedrock batch building blocks: submit a job of
+ * The batcher's activities (see workflows/batcher/) over the Bedrock batch building blocks: submit a job of
  * staged turns, read its status, collect its answers, stop it. A refused request (validation, access, an unknown
  * job) is a non-retryable failure; throttling, quotas and outages are retried by Temporal.
  */

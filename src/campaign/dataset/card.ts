@@ -184,7 +184,9 @@ function body(manifest: CampaignManifest, files: CardFiles): string {
     'Each conversation carries `empty_replies`, `truncated_replies` (replies whose output tokens reached the ' +
       "side's max tokens), `max_repetition` (the highest word-token Jaccard similarity between a reply and an " +
       'earlier one, 0 to 1), `resamples` (replies the novelty guard found repeating what was said before and ' +
-      'asked for again), `mean_reply_chars`, and its `end_reason`' +
+      'asked for again), `mean_reply_chars`, `distinct_1` and `distinct_2` (distinct word unigrams and bigrams over all of ' +
+      "its replies), `cloud_turn_overlap` and `local_turn_overlap` (the mean share of a reply's word trigrams already in " +
+      "the same side's previous reply), `collapsed` (see Diversity), and its `end_reason`" +
       (spec.judge
         ? ", and the judge's `score` (1 to 10, null when the judge gave none) with a one-line rationale."
         : '.'),

@@ -112,47 +112,45 @@ async function transcriptKeys(
   return { keys, missing: missing.sort() };
 }
 
-/** The content of one shard's files, from its rows. */
-async function shardFiles(
+/** The content of each of one shard's files, from its rows: one file at a time, so only one is in memory. */
+async function* shardFiles(
   rows: readonly CuratedRow[],
   local: readonly ChatMessage[][],
   files: readonly DatasetFile[],
   createdBy: string,
-): Promise<Map<DatasetFile, string | Uint8Array>> {
-  const contents = new Map<DatasetFile, string | Uint8Array>();
+): AsyncGenerator<[DatasetFile, string | Uint8Array]> {
   for (const file of files) {
     const parquet = file.ext === 'parquet';
     switch (file.stem) {
       case 'conversations':
       case 'dropped':
-        contents.set(
+        yield [
           file,
           parquet
             ? await parquetFile(CONVERSATIONS_TABLE, rows, createdBy)
             : lines(rows.map(({ droppedBy: rules, ...row }) => toMessagesLine(row, rules))),
-        );
+        ];
         break;
       case 'messages':
-        contents.set(file, await parquetFile(MESSAGES_TABLE, rows, createdBy));
+        yield [file, await parquetFile(MESSAGES_TABLE, rows, createdBy)];
         break;
       case 'sharegpt':
-        contents.set(
+        yield [
           file,
           parquet ? await parquetFile(SHAREGPT_TABLE, rows, createdBy) : lines(rows.map(toShareGptLine)),
-        );
+        ];
         break;
       default: {
         const messages = file.stem === 'cloud' ? rows.map((r) => r.messages) : local;
-        contents.set(
+        yield [
           file,
           parquet
             ? await parquetFile(PERSPECTIVE_TABLE, messages, createdBy)
             : lines(messages.map(toPerspectiveLine)),
-        );
+        ];
       }
     }
   }
-  return contents;
 }
 
 /**
@@ -280,7 +278,7 @@ export function makeWriteCampaignDataset(deps: DatasetDeps) {
             rows.push({ ...row, droppedBy: item.droppedBy ?? [] });
             local.push(localMessages(turns, row.metadata.local.system_prompt));
           }
-          for (const [file, content] of await shardFiles(rows, local, files, createdBy)) {
+          for await (const [file, content] of shardFiles(rows, local, files, createdBy)) {
             const name = fileName(file, shard, count);
             await store.write(key(name), content);
             written.push(name);

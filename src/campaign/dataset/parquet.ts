@@ -138,6 +138,12 @@ function schemaOf<R>(column: Column<R>): object[] {
       ];
 }
 
+/**
+ * Rows per row group: a group's pages are built in memory before they are written, and a conversation's messages
+ * are kilobytes, so small groups keep the step's memory down (readers read a file's groups one after another).
+ */
+const ROW_GROUP_ROWS = 250;
+
 /** The column names of a table, in file order. */
 export const columnNames = <R>(table: Table<R>): string[] => table.columns.map((c) => c.name);
 
@@ -153,6 +159,7 @@ export async function parquetFile<R>(
     columnData: table.columns.map((c) => ({ name: c.name, data: rows.map((r) => c.value(r)) })),
     schema: schema as Parameters<typeof parquetWriteBuffer>[0]['schema'],
     createdBy,
+    rowGroupSize: ROW_GROUP_ROWS,
   });
   return new Uint8Array(buffer);
 }

@@ -22,6 +22,8 @@ export interface CloudDeps {
   endpoint?: string;
   /** Used when the conversation does not set cloud.maxTokens (config CLOUD_MAX_TOKENS). */
   maxTokens: number;
+  /** The endpoint's context window (`contextTokens`); unset: DEFAULT_CONTEXT_TOKENS. */
+  contextTokens?: number;
   /** MODEL_PRICES_FILE; unset: every model unpriced. */
   prices?: ModelPrices;
   /** CLOUD_MAX_TOKENS_PER_MINUTE; unset: no such budget. */

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../../contracts/conversation';
-import { DEFAULT_ENDPOINTS } from '../../contracts/limits';
+import { DEFAULT_CONTEXT_TOKENS, DEFAULT_ENDPOINTS } from '../../contracts/limits';
 import type { OllamaClient } from '../../models/ollama-client';
 import { makeAskCloud } from './cloud';
 import type { CloudDeps } from './cloud';
@@ -82,7 +82,8 @@ export function createActivities({
     exportTranscript: makeExportTranscript(output, metrics),
     /**
      * A local activity: a workflow cannot read the worker's configuration, so it asks once and records it. With
-     * the endpoints it named, each side's calls go to that endpoint's queue.
+     * the endpoints it named, each side's calls go to that endpoint's queue, and its prompts are kept within that
+     * endpoint's context window.
      */
     async providerTaskQueues(chosen?: ChosenEndpoints): Promise<ProviderTaskQueues> {
       const own = Context.current().info.taskQueue;
@@ -90,7 +91,17 @@ export function createActivities({
         const name = chosenEndpoint(side, chosen?.[side]);
         return (name === undefined ? taskQueues?.[side] : endpoints.get(name)!.taskQueue) ?? own;
       };
-      return { cloud: queueOf('cloud'), local: queueOf('local') };
+      const contextOf = (side: 'cloud' | 'local') => {
+        const name = chosenEndpoint(side, chosen?.[side]);
+        const deps =
+          name === undefined ? { cloud: llmService, local: ollama }[side] : endpoints.get(name)![side]!;
+        return { contextTokens: deps.contextTokens ?? DEFAULT_CONTEXT_TOKENS, maxTokens: deps.maxTokens };
+      };
+      return {
+        cloud: queueOf('cloud'),
+        local: queueOf('local'),
+        context: { cloud: contextOf('cloud'), local: contextOf('local') },
+      };
     },
   };
 }

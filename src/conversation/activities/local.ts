@@ -37,6 +37,8 @@ export interface LocalDeps {
   /** Used when the conversation does not set local.model / local.maxTokens (config OLLAMA_MODEL, LOCAL_MAX_TOKENS). */
   model: string;
   maxTokens: number;
+  /** The endpoint's context window (`contextTokens`); unset: DEFAULT_CONTEXT_TOKENS. */
+  contextTokens?: number;
   /** MODEL_PRICES_FILE; unset: every model unpriced (a local model usually costs nothing per token). */
   prices?: ModelPrices;
   /** The endpoint these calls go to, for metrics; unset: the local side's default. */

@@ -12,7 +12,7 @@ export interface AskCloudInput {
   model?: string;
   /** Unset: the worker's CLOUD_MAX_TOKENS. */
   maxTokens?: number;
-  /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
+  /** The turn this call belongs to (from 1), for traces and metrics; unset: a call outside a conversation's turns. */
   turn?: number;
   /** The model endpoint to call (the conversation's `cloud.endpoint`); unset: the cloud side's default. */
   endpoint?: string;
@@ -55,7 +55,7 @@ export interface AskLocalInput {
   questionTemplate?: string;
   /** Set when the novelty guard refused the question before: this call asks for a new one (see resample-prompt.ts). */
   resample?: LocalResample;
-  /** The turn this call belongs to (from 1), for traces and metrics; unset in histories recorded before it. */
+  /** The turn this call belongs to (from 1), for traces and metrics; unset: a call outside a conversation's turns. */
   turn?: number;
   /** The model endpoint to call (the conversation's `local.endpoint`); unset: the local side's default. */
   endpoint?: string;
@@ -87,10 +87,23 @@ export interface AskLocalOutput {
   replica?: number;
 }
 
-/** Where the conversation's model calls go (see ProviderQueueDeps). */
+/** Where the conversation's model calls go (see ProviderQueueDeps), and how much context each side's endpoint has. */
 export interface ProviderTaskQueues {
   cloud: string;
   local: string;
+  /** Unset: each side gets the default window (DEFAULT_CONTEXT_TOKENS, the default reply lengths). */
+  context?: ConversationContext;
+}
+
+/** An endpoint's context window, and the reply length a conversation that sets none gets there (the worker's). */
+export interface SideContext {
+  contextTokens: number;
+  maxTokens: number;
+}
+
+export interface ConversationContext {
+  cloud: SideContext;
+  local: SideContext;
 }
 
 /** The endpoints a conversation names for its sides (`cloud.endpoint`, `local.endpoint`). */

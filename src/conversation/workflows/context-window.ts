@@ -16,17 +16,7 @@ import {
   type Turn,
 } from '../../contracts/conversation';
 import { DEFAULT_FRAMING } from '../../models/base-model-prompt';
-
-/** An endpoint's window, and the reply length a conversation that sets none gets there (the worker's config). */
-export interface SideContext {
-  contextTokens: number;
-  maxTokens: number;
-}
-
-export interface ConversationContext {
-  cloud: SideContext;
-  local: SideContext;
-}
+import type { SideContext } from '../activities/types';
 
 /**
  * Tokens a text takes, from its length alone (the workflow has no tokenizer): 3 characters a token, fewer than

@@ -68,7 +68,7 @@ export function newAnswer(
     (attempt, sampling) =>
       onDemand(
         run,
-        cloudResampleRequest(run.settings, run.state.turns, query, sampling),
+        cloudResampleRequest(run.settings, run.state.turns, query, sampling, run.queues.context?.cloud),
         `turn ${n} · cloud · resample ${attempt}`,
       ),
   );
@@ -91,11 +91,20 @@ export function newQuestion(
     [...said, answer],
     (attempt, sampling, refused) =>
       askLocal.executeWithOptions(onQueue(queues.local, `turn ${n} · local · resample ${attempt}`), [
-        localResampleRequest(settings, query, answer, n, sampling, {
-          attempt,
-          asked: [settings.initialQuery, ...state.turns.map((t) => t.localResponse)],
-          refused: refused.at(-1)!.question,
-        }),
+        localResampleRequest(
+          settings,
+          query,
+          answer,
+          n,
+          sampling,
+          {
+            attempt,
+            asked: [settings.initialQuery, ...state.turns.map((t) => t.localResponse)],
+            refused: refused.at(-1)!.question,
+          },
+          state.turns,
+          queues.context?.local,
+        ),
       ]),
   );
 }

@@ -39,7 +39,7 @@ export async function runTurns(run: ConversationRun): Promise<LoopEnd> {
 
     const n = turns.length + 1;
     const query = turns.at(-1)?.localResponse ?? settings.initialQuery;
-    const first = await cloudAnswer(run, cloudRequest(settings, turns, query), n);
+    const first = await cloudAnswer(run, cloudRequest(settings, turns, query, run.queues.context?.cloud), n);
     if (first === STOPPED) return 'cancelled';
     const said = state.novelty
       ? [settings.initialQuery, ...turns.flatMap((t) => [t.cloudResponse, t.localResponse])]
@@ -56,7 +56,7 @@ export async function runTurns(run: ConversationRun): Promise<LoopEnd> {
     }
     const answer = cloud.reply.response;
     const firstQuestion = await askLocal.executeWithOptions(onQueue(run.queues.local, `turn ${n} · local`), [
-      localRequest(settings, query, answer, n),
+      localRequest(settings, query, answer, n, turns, run.queues.context?.local),
     ]);
     // A question still repeated keeps its turn (its answer is new), and the conversation ends after it.
     const local = await newQuestion(run, soFar, answer, firstQuestion);

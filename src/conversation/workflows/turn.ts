@@ -4,25 +4,42 @@
  */
 import type { ChatMessage } from '../../contracts/chat';
 import type { CallCost, ConversationInput, TokenUsage, Turn } from '../../contracts/conversation';
-import { DEFAULT_FRAMING } from '../../models/base-model-prompt';
+import {
+  DEFAULT_CLOUD_MAX_TOKENS,
+  DEFAULT_CONTEXT_TOKENS,
+  DEFAULT_LOCAL_MAX_TOKENS,
+} from '../../contracts/limits';
+import { cloudContextStart, localContextStart } from './context-window';
 import type {
   AskCloudInput,
   AskCloudOutput,
   AskLocalInput,
   AskLocalOutput,
   ChosenEndpoints,
+  ConversationContext,
   LocalResample,
+  SideContext,
 } from '../activities/types';
 import type { ResampleSampling } from './novelty';
 
-/** How many earlier turns the cloud model sees besides the current query. */
-export const HISTORY_TURNS = 4;
-
 type ModelSettings = Pick<ConversationInput, 'cloud' | 'local'>;
 
-export function cloudRequest(settings: ModelSettings, turns: Turn[], query: string): AskCloudInput {
+/** Each side's window where the worker has not said (see providerTaskQueues): the defaults'. */
+export const DEFAULT_CONTEXT: ConversationContext = {
+  cloud: { contextTokens: DEFAULT_CONTEXT_TOKENS, maxTokens: DEFAULT_CLOUD_MAX_TOKENS },
+  local: { contextTokens: DEFAULT_CONTEXT_TOKENS, maxTokens: DEFAULT_LOCAL_MAX_TOKENS },
+};
+
+/** The cloud call answering `query`: the conversation so far as its context window keeps it, then the query. */
+export function cloudRequest(
+  settings: ModelSettings,
+  turns: readonly Turn[],
+  query: string,
+  context: SideContext = DEFAULT_CONTEXT.cloud,
+): AskCloudInput {
+  const kept = turns.slice(cloudContextStart(settings, context, turns, query));
   return {
-    messages: [...historyWindow(turns), { role: 'user', content: query }],
+    messages: [...historyMessages(kept), { role: 'user', content: query }],
     system: settings.cloud?.systemPrompt,
     temperature: settings.cloud?.temperature,
     model: settings.cloud?.model,
@@ -32,13 +49,21 @@ export function cloudRequest(settings: ModelSettings, turns: Turn[], query: stri
   };
 }
 
+/**
+ * The local call following up on `answer` to `query` in turn `turn`, after the `earlier` turns: those its context
+ * window keeps go along as the history.
+ */
 export function localRequest(
   settings: ModelSettings,
   query: string,
   answer: string,
   turn: number,
+  earlier: readonly Turn[] = [],
+  context: SideContext = DEFAULT_CONTEXT.local,
 ): AskLocalInput {
+  const kept = earlier.slice(localContextStart(settings, context, earlier, query, answer));
   return {
+    ...(kept.length > 0 && { history: kept.map((t) => ({ question: t.query, answer: t.cloudResponse })) }),
     question: query,
     answer,
     model: settings.local?.model,
@@ -60,23 +85,27 @@ export function chosenEndpoints(settings: ModelSettings): ChosenEndpoints | unde
 }
 
 /**
- * Said to the cloud model when the novelty guard refused its answer: in its system prompt, after the conversation's
- * own (or, for a conversation without one, after the framing a base model's transcript opens with, which also reads
- * as a role for a chat model).
+ * Said to the cloud model when the novelty guard refused its answer: after the query it answers, at the very end of
+ * the prompt, so that everything before it is the prompt the model server has cached (the system prompt stays).
  */
 export const NEW_ANSWER_NOTE =
-  'Each answer says something that has not been said before in the conversation, in other words.';
+  'Say something that has not been said before in the conversation, in other words.';
 
-/** The cloud call again, warmer, with NEW_ANSWER_NOTE. */
+/** The cloud call again, warmer, with NEW_ANSWER_NOTE after the query. */
 export function cloudResampleRequest(
   settings: ModelSettings,
-  turns: Turn[],
+  turns: readonly Turn[],
   query: string,
   sampling: ResampleSampling,
+  context: SideContext = DEFAULT_CONTEXT.cloud,
 ): AskCloudInput {
+  const request = cloudRequest(settings, turns, query, context);
   return {
-    ...cloudRequest(settings, turns, query),
-    system: `${settings.cloud?.systemPrompt ?? DEFAULT_FRAMING} ${NEW_ANSWER_NOTE}`,
+    ...request,
+    messages: [
+      ...request.messages.slice(0, -1),
+      { role: 'user', content: `${query}\n\n(${NEW_ANSWER_NOTE})` },
+    ],
     temperature: sampling.temperature,
   };
 }
@@ -89,9 +118,11 @@ export function localResampleRequest(
   turn: number,
   sampling: ResampleSampling,
   resample: Omit<LocalResample, 'seed'>,
+  earlier: readonly Turn[] = [],
+  context: SideContext = DEFAULT_CONTEXT.local,
 ): AskLocalInput {
   return {
-    ...localRequest(settings, query, answer, turn),
+    ...localRequest(settings, query, answer, turn, earlier, context),
     temperature: sampling.temperature,
     resample: { ...resample, seed: sampling.seed },
   };
@@ -155,8 +186,8 @@ export function sumCost(calls: readonly { costUsd: number; priced: boolean }[]):
   };
 }
 
-function historyWindow(turns: Turn[]): ChatMessage[] {
-  return turns.slice(-HISTORY_TURNS).flatMap((t): ChatMessage[] => [
+function historyMessages(turns: readonly Turn[]): ChatMessage[] {
+  return turns.flatMap((t): ChatMessage[] => [
     { role: 'user', content: t.query },
     { role: 'assistant', content: t.cloudResponse },
   ]);

@@ -79,7 +79,7 @@ export const VIEWER_SCRIPT = String.raw`
     if (f.pair && String(row.pair) !== f.pair) return false;
     if (f.cell && String(row.cell) !== f.cell) return false;
     if (f.q) {
-      var text = [row.index, row.seed, row.item, row.conversationId, row.state, row.end, row.flags.join(' '),
+      var text = [row.index, row.seed, row.item, row.state, row.end, row.flags.join(' '),
         index.cells[row.cell] ? index.cells[row.cell].label : ''].join(' ').toLowerCase();
       if (text.indexOf(f.q.toLowerCase()) < 0) return false;
     }

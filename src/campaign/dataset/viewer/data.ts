@@ -11,6 +11,7 @@ import type { Turn } from '../../../contracts/conversation';
 import type { ReplyLimits } from '../quality';
 import type { TranscriptLink } from '../report';
 import { sideModel } from '../manifest';
+import { round } from '../numbers';
 
 /** The viewer's folder in the campaign's folder, and its files' names inside it. */
 export const VIEWER_FOLDER = 'viewer';
@@ -83,7 +84,6 @@ export interface CellView {
 export interface ItemRowView {
   item: string;
   index: number;
-  conversationId: string;
   seed: string;
   pair: number;
   cell: number;
@@ -119,6 +119,9 @@ export interface ViewerIndex {
 
 export const NO_CELL = '(none)';
 
+/** The measures to three decimals (the viewer shows two): 10 000 rows stay smaller. */
+const roundOrNull = (v: number | null) => (v === null ? null : round(v, 3));
+
 function cellLabel(grid: ManifestItem['grid']): string {
   const entries = Object.entries(grid).sort(([a], [b]) => a.localeCompare(b));
   return entries.length === 0 ? NO_CELL : entries.map(([k, v]) => `${k}=${v}`).join(', ');
@@ -143,7 +146,6 @@ export function viewerIndex(manifest: CampaignManifest, link: TranscriptLink): V
     return {
       item: item.itemHash,
       index: item.index,
-      conversationId: item.conversationId,
       seed: item.seedId,
       pair: item.pairIndex,
       cell: cellIndex.get(label)!,
@@ -163,12 +165,16 @@ export function viewerIndex(manifest: CampaignManifest, link: TranscriptLink): V
       ...(note !== undefined && { note }),
       ...(item.nearDuplicateOf !== undefined && { nearDuplicateOf: item.nearDuplicateOf }),
       ...(item.droppedBy?.length && { droppedBy: item.droppedBy }),
-      ...(item.quality && {
+      // A manifest checkpointed by a build before the diversity measures has quality flags without them.
+      ...(item.quality?.turnOverlap && {
         measures: {
-          distinct1: item.quality.distinct1,
-          distinct2: item.quality.distinct2,
-          turnOverlap: item.quality.turnOverlap,
-          maxRepetition: item.quality.maxRepetition,
+          distinct1: round(item.quality.distinct1, 3),
+          distinct2: round(item.quality.distinct2, 3),
+          turnOverlap: {
+            cloud: roundOrNull(item.quality.turnOverlap.cloud),
+            local: roundOrNull(item.quality.turnOverlap.local),
+          },
+          maxRepetition: round(item.quality.maxRepetition, 3),
         },
       }),
       transcript: hasTranscript(item),

@@ -36,7 +36,7 @@ export const VIEWER_STYLE = `
 .filters select,.filters input{margin:0 0 0 4px;padding:3px 4px;width:auto;max-width:260px}#filter{width:240px}
 #items td.num{text-align:right;font-variant-numeric:tabular-nums}#items tr.current{background:#fff6d8}
 #items tbody tr{cursor:pointer}#items tbody tr:hover{background:#f4f8fc}
-button{font:inherit;cursor:pointer}button.open,button.seed{border:0;background:none;color:#3b6ea5;padding:0;text-decoration:underline}
+button{font:inherit;cursor:pointer}button.open,button.seed{border:0;background:none;color:#3b6ea5;padding:0;text-decoration:underline;white-space:nowrap}
 .flags .flag{display:inline-block;font-size:11px;background:#f3e4cf;color:#6b4a16;border-radius:3px;padding:0 4px;margin:0 2px}
 .pages{display:flex;gap:10px;align-items:center;margin:8px 0}.keys{color:#666;font-size:12px}
 #viewer{position:fixed;inset:0;background:#fff;display:flex;flex-direction:column;z-index:10;outline:none}

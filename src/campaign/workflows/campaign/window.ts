@@ -84,10 +84,12 @@ export async function runWindow(
           cause: checkpoint.failure.error instanceof Error ? checkpoint.failure.error : undefined,
         });
       }
-      if (!checkpoint.writing && checkpointDue(state)) {
-        checkpointInBackground(run, checkpoint);
-      } else if (!checkpoint.writing && runEnds()) {
+      // A run that has ended goes on at once, though a checkpoint is due: the continue-as-new writes one, and
+      // checkpointing first while conversations keep ending (each making the next one due) drained the window.
+      if (!checkpoint.writing && runEnds()) {
         return {};
+      } else if (!checkpoint.writing && checkpointDue(state)) {
+        checkpointInBackground(run, checkpoint);
       } else if (canStart() && page.length === 0) {
         const limit = Math.min(PAGE_SIZE, ITEMS_PER_RUN - startedThisRun, state.itemCount - state.cursor);
         page = await campaignItems({ campaignId, offset: state.cursor, limit });
