@@ -13,15 +13,12 @@
  * Both leave out the time the Temporal server itself is down: from its stop until it answers again. The figures go
  * to the log as one JSON line, `campaign-crash-idle`.
  */
-import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { ITEMS_PER_RUN } from '../../src/campaign/workflows/campaign';
-import { startCampaign } from '../../src/campaign/start';
-import { validateCampaign } from '../../src/campaign/validate';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import type { CallLog } from '../fixtures/call-log';
 import { until } from '../helpers/wait';
+import { startValidCampaign } from '../helpers/campaign-start';
 import { sampleCampaignStatus, type StatusSample } from '../helpers/campaign-status-sampler';
 import { withWorkerComponents } from '../helpers/worker-components';
 import { hashedQuestion } from '../fixtures/ollama-server';
@@ -152,11 +149,7 @@ test('a worker SIGKILL and a Temporal restart idle a running campaign at most 10
     concurrency: CONCURRENCY,
   };
   // Started as the API and the CLI start one.
-  const valid = await validateCampaign(spec, { inputDir: stack.outputDir });
-  if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
-  const handle = (await startCampaign(stack.client, 'llm-conversations', valid)).handle as WorkflowHandle<
-    typeof campaignWorkflow
-  >;
+  const handle = await startValidCampaign(stack.client, spec, stack.outputDir);
 
   const sampler = sampleCampaignStatus(stack.client, handle, SAMPLE_MS);
   const { samples } = sampler;
