@@ -16,7 +16,7 @@ import type { Config } from '../shared/config';
 import { currentBuildId } from '../worker/deployment';
 import { buildDir } from './builds';
 import { componentSpecs, stackChains } from './components';
-import { groupAlive, writeJson, type ComponentSpec, type Supervisor } from './supervisor';
+import { writeJson, type ComponentSpec, type Supervisor } from './supervisor';
 
 const UPGRADE_REQUEST = 'upgrade.json';
 const STACK_STATE = 'stack.json';
@@ -26,12 +26,26 @@ const POLL_MS = 1000;
 export function runningStack(dataDir: string): number | undefined {
   const file = path.join(dataDir, STACK_STATE);
   if (!existsSync(file)) return undefined;
-  const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid?: number };
-  if (pid === undefined || pid === process.pid || !groupAlive(pid)) return undefined;
+  const pid = stackPid(file);
+  if (pid === undefined || pid === process.pid || !alive(pid)) return undefined;
   // A stale file's pid may now be another program's: only a stack's own process is asked.
   const cmdline = `/proc/${pid}/cmdline`;
   if (existsSync(cmdline) && !readFileSync(cmdline, 'utf8').includes('start-stack')) return undefined;
   return pid;
+}
+
+function stackPid(file: string): number | undefined {
+  return (JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid;
+}
+
+/** The stack's process runs under npm's process group, not one of its own: probed alone. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Asks the stack `pid` (on `dataDir`) to run `buildId`, whose folder is prepared. */
@@ -44,8 +58,10 @@ export function writeStackState(dataDir: string, supervisor: Supervisor): void {
   writeJson(path.join(dataDir, STACK_STATE), { pid: process.pid, components: supervisor.pids() });
 }
 
+/** Removes this process's stack.json (not another stack's, which a start that failed beside it must leave). */
 export function removeStackState(dataDir: string): void {
-  rmSync(path.join(dataDir, STACK_STATE), { force: true });
+  const file = path.join(dataDir, STACK_STATE);
+  if (existsSync(file) && stackPid(file) === process.pid) rmSync(file, { force: true });
 }
 
 type VersionSummary = temporal.api.deployment.v1.WorkerDeploymentInfo.IWorkerDeploymentVersionSummary;

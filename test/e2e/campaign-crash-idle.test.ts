@@ -13,17 +13,13 @@
  * Both leave out the time the Temporal server itself is down: from its stop until it answers again. The figures go
  * to the log as one JSON line, `campaign-crash-idle`.
  */
-import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
 import { ITEMS_PER_RUN } from '../../src/campaign/workflows/campaign';
-import { startCampaign } from '../../src/campaign/start';
-import { validateCampaign } from '../../src/campaign/validate';
-import { campaignStatusQuery } from '../../src/contracts/campaign';
-import type { CampaignCounts } from '../../src/contracts/campaign';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import type { CallLog } from '../fixtures/call-log';
 import { until } from '../helpers/wait';
+import { startValidCampaign } from '../helpers/campaign-start';
+import { sampleCampaignStatus, type StatusSample } from '../helpers/campaign-status-sampler';
 import { withWorkerComponents } from '../helpers/worker-components';
 import { hashedQuestion } from '../fixtures/ollama-server';
 
@@ -74,16 +70,11 @@ function slotGaps(starts: number[], closes: number[], concurrency: number): Span
   return gaps;
 }
 
-interface Sample {
-  at: number;
-  counts?: CampaignCounts;
-}
-
 /**
  * Stretches from a sample saying the campaign had a free slot and pending items to the next saying it had none. A
  * query not answered (no worker to answer it yet) says nothing either way.
  */
-function sampledGaps(samples: Sample[], concurrency: number): Span[] {
+function sampledGaps(samples: StatusSample[], concurrency: number): Span[] {
   const gaps: Span[] = [];
   let from: number | undefined;
   for (const { at, counts } of samples) {
@@ -158,26 +149,10 @@ test('a worker SIGKILL and a Temporal restart idle a running campaign at most 10
     concurrency: CONCURRENCY,
   };
   // Started as the API and the CLI start one.
-  const valid = await validateCampaign(spec, { inputDir: stack.outputDir });
-  if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
-  const handle = (await startCampaign(stack.client, 'llm-conversations', valid)).handle as WorkflowHandle<
-    typeof campaignWorkflow
-  >;
+  const handle = await startValidCampaign(stack.client, spec, stack.outputDir);
 
-  // The sampler: one query at a time, each given SAMPLE_MS * 10 to answer; a failed one is a sample without counts.
-  const samples: Sample[] = [];
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const at = Date.now();
-      const counts = await stack.client
-        .withDeadline(at + SAMPLE_MS * 10, () => handle.query(campaignStatusQuery))
-        .then((s) => s.counts)
-        .catch(() => undefined);
-      samples.push({ at, ...(counts && { counts }) });
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + SAMPLE_MS - Date.now())));
-    }
-  })();
+  const sampler = sampleCampaignStatus(stack.client, handle, SAMPLE_MS);
+  const { samples } = sampler;
   const completed = (n: number, what: string) =>
     until(
       () => samples.at(-1)?.counts?.completed ?? 0,
@@ -200,8 +175,7 @@ test('a worker SIGKILL and a Temporal restart idle a running campaign at most 10
     const serverDown: Span = { from: serverStoppedAt, to: serverUpAt };
 
     const result = await handle.result();
-    sampling = false;
-    await sampler;
+    await sampler.stop();
 
     expect(result.status).toBe('completed');
     expect(result.counts).toEqual({ pending: 0, running: 0, completed: ITEMS, failed: 0, skipped: 0 });
@@ -265,7 +239,6 @@ test('a worker SIGKILL and a Temporal restart idle a running campaign at most 10
       expect(figure.ms).toBeLessThanOrEqual(TARGET_MS);
     }
   } finally {
-    sampling = false;
-    await sampler;
+    await sampler.stop();
   }
 }, 600_000);

@@ -6,29 +6,27 @@
  * conversations that started on A end on A and the later ones run on B, the campaign continues as new onto B, and
  * A's workers stop once A drains; the dataset is whole. On the dev server, and on PostgreSQL with two workers.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { campaignWorkflow } from '../../src/campaign/workflows/campaign';
-import { startCampaign } from '../../src/campaign/start';
-import { validateCampaign } from '../../src/campaign/validate';
 import { campaignStatusQuery } from '../../src/contracts/campaign';
 import type { CampaignSpec } from '../../src/contracts/campaign-spec';
 import { DEFAULT_DEPLOYMENT_NAME } from '../../src/contracts/deployment';
 import { BUILD_BUNDLE, buildDir } from '../../src/stack/builds';
 import { groupAlive } from '../../src/stack/supervisor';
 import { requestUpgrade } from '../../src/stack/upgrade';
-import { currentBuildId } from '../../src/worker/deployment';
+import { currentBuildId, sourceBuildId } from '../../src/worker/deployment';
 import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { FakeLlmService } from '../fixtures/llm-service-server';
 import { FakeOllama, hashedQuestion } from '../fixtures/ollama-server';
 import { startStack, type StackHandle } from '../helpers/stack';
 import { repoRoot } from '../helpers/tools';
 import { until } from '../helpers/wait';
+import { startValidCampaign } from '../helpers/campaign-start';
 
 const SEEDS = 100;
 const REPEATS = 3;
@@ -160,11 +158,7 @@ function upgradeMidCampaign(backend: string, env: Record<string, string>) {
         maxTurns: TURNS,
         concurrency: CONCURRENCY,
       };
-      const valid = await validateCampaign(spec, { inputDir: stack.outputDir });
-      if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
-      const handle = (await startCampaign(client, 'llm-conversations', valid)).handle as WorkflowHandle<
-        typeof campaignWorkflow
-      >;
+      const handle = await startValidCampaign(client, spec, stack.outputDir);
       await until(
         () => handle.query(campaignStatusQuery).then((s) => s.counts.completed),
         (done) => done >= 30,
@@ -259,6 +253,24 @@ function upgradeMidCampaign(backend: string, env: Record<string, string>) {
     },
     30 * 60_000,
   );
+
+  test(`${backend}: npm start again while the stack runs brings it to the source's build (here back to A)`, async () => {
+    const buildA = sourceBuildId(repoRoot)!;
+    const running = await currentBuildId(connection, 'default', DEFAULT_DEPLOYMENT_NAME);
+    expect(running).toBe(`${buildA}-plus-one-call`);
+    const { stdout } = await promisify(execFile)('npm', ['start'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...stack.env },
+      timeout: 600_000,
+    });
+    expect(stdout).toContain(`asked it to upgrade its workers to build ${buildA}`);
+    await until(stack.output, (o) => o.includes(`build ${running} drained: its workers stopped`), {
+      timeoutMs: 300_000,
+      intervalMs: 250,
+      what: 'build B drained and stopped after the second npm start',
+    });
+    expect(await currentBuildId(connection, 'default', DEFAULT_DEPLOYMENT_NAME)).toBe(buildA);
+  }, 900_000);
 }
 
 describe('an upgrade mid-campaign on the dev server', () => upgradeMidCampaign('dev', {}));
