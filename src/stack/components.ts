@@ -6,7 +6,7 @@ import { ollamaModelsDir, toolsBin } from './paths';
 import { hostPort } from './ports';
 import { postgresSpec } from './postgres';
 import { httpOk, tcpOpen, type ComponentSpec } from './supervisor';
-import { workerPolling } from './task-queue';
+import { workerCurrent } from './task-queue';
 import { workerNodeArgs } from '../worker/memory';
 import { jaegerSpec, otlpEnv } from './jaeger';
 import { bedrockBatchStandInReady, localBatchEnv, localS3Spec } from './bedrock-batch';
@@ -166,7 +166,7 @@ export function componentSpecs(
 /**
  * A worker of one build, run from that build's folder (builds.ts) with the bundle built there, so it never runs
  * webpack itself (about 150 MB less resident). It makes its build the Current Version once it polls; it is ready
- * once Temporal sees this build poll its task queues.
+ * once Temporal sees this build poll its task queues and routes new workflows to it.
  */
 export function workerSpec(config: Config, buildId: string, env: NodeJS.ProcessEnv = {}): ComponentSpec {
   const dir = buildDir(buildId);
@@ -175,7 +175,7 @@ export function workerSpec(config: Config, buildId: string, env: NodeJS.ProcessE
     command: process.execPath,
     args: [...workerNodeArgs(config.WORKER_MAIN_HEAP_MB), path.join(dir, BUILD_WORKER_ENTRY)],
     prepare: () => prepareBuild(buildId),
-    ready: () => workerPolling(config, buildId),
+    ready: () => workerCurrent(config, buildId),
     readyTimeoutMs: 60_000,
     env: {
       ...env,

@@ -1,6 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Config } from '../shared/config';
+import { currentBuildId } from '../worker/deployment';
 
 const connections = new Map<string, Promise<Connection>>();
 
@@ -31,6 +32,18 @@ export async function workerPolling(config: Config, buildId?: string): Promise<b
     }),
   );
   return polled.every(Boolean);
+}
+
+/**
+ * A worker that makes its build current is ready once it polls and the server routes new workflows to its build:
+ * before that, a workflow started on the task queue would wait for a current version.
+ */
+export async function workerCurrent(config: Config, buildId: string): Promise<boolean> {
+  if (!(await workerPolling(config, buildId))) return false;
+  const connection = await connections.get(config.TEMPORAL_ADDRESS)!;
+  return (
+    (await currentBuildId(connection, config.TEMPORAL_NAMESPACE, config.WORKER_DEPLOYMENT_NAME)) === buildId
+  );
 }
 
 export async function closeTaskQueueProbe(): Promise<void> {

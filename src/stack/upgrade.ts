@@ -16,6 +16,7 @@ import type { Config } from '../shared/config';
 import { currentBuildId } from '../worker/deployment';
 import { buildDir } from './builds';
 import { componentSpecs, stackChains } from './components';
+import { workerPolling } from './task-queue';
 import { writeJson, type ComponentSpec, type Supervisor } from './supervisor';
 
 const UPGRADE_REQUEST = 'upgrade.json';
@@ -108,6 +109,7 @@ export class StackBuilds {
       chain.map((spec) => ({
         ...spec,
         name: `${spec.name}@${buildId}`,
+        ready: () => workerPolling(this.config, buildId),
         env: { ...spec.env, WORKER_SET_CURRENT: 'never' },
       })),
     );
