@@ -4,9 +4,8 @@
  * compares itself with the estimate. The real campaign and conversation workflows and activities run on Temporal's
  * test server, with model clients that count their calls.
  */
-import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,11 +17,9 @@ import { validateCampaign } from '../../src/campaign/validate';
 import type { CampaignManifest } from '../../src/contracts/campaign';
 import type { LlmServiceClient } from '../../src/conversation/activities/llm-service-client';
 import { LocalStore } from '../../src/output/local-store';
-import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { createCampaignWorker } from '../helpers/campaign-worker';
 import { ollamaClient } from '../helpers/ollama-client';
-import { registerConversationSearchAttributes } from '../helpers/search-attributes';
-import { requireTool } from '../helpers/tools';
+import { startWorkflowTestEnvironment } from '../helpers/workflow-test-environment';
 
 jest.setTimeout(300_000);
 
@@ -33,18 +30,11 @@ let outputDir: string;
 let inputDir: string;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   dir = await mkdtemp(path.join(tmpdir(), 'campaign-pilot-'));
   outputDir = path.join(dir, 'output');
   inputDir = path.join(dir, 'input');
   await Promise.all([mkdir(outputDir), mkdir(inputDir)]);
-  [env, workflowBundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: requireTool('temporal-test-server') } },
-    }),
-    bundleWorkflowCode({ ...workflowBundling, logger: new DefaultLogger('WARN') }),
-  ]);
-  await registerConversationSearchAttributes(env.connection, env.namespace ?? 'default');
+  ({ env, workflowBundle } = await startWorkflowTestEnvironment());
 }, 300_000);
 
 afterAll(async () => {

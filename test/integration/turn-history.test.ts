@@ -4,8 +4,8 @@
  * every turn of every conversation, so a change that adds one (an upsert, a marker, an activity, a workflow task)
  * fails here and has to say why in this test; `npm run bench -- guard` prices it (docs/performance.md).
  */
-import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,12 +16,10 @@ import { WORKFLOW_TYPE } from '../../src/contracts/conversation';
 import { LOCAL_MODEL, TURNS_COMPLETED } from '../../src/conversation/search-attributes';
 import { startConversation } from '../../src/conversation/start';
 import { createWorker } from '../../src/worker/worker';
-import { workflowBundling } from '../../src/worker/workflow-bundle';
 import { LocalStore } from '../../src/output/local-store';
-import { registerConversationSearchAttributes } from '../helpers/search-attributes';
 import { ollamaClient } from '../helpers/ollama-client';
 import { hashedQuestion } from '../fixtures/ollama-server';
-import { requireTool } from '../helpers/tools';
+import { startWorkflowTestEnvironment } from '../helpers/workflow-test-environment';
 
 jest.setTimeout(120_000);
 
@@ -32,15 +30,8 @@ let workflowBundle: WorkflowBundle;
 let outputDir: string;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
   outputDir = await mkdtemp(path.join(tmpdir(), 'turn-history-'));
-  [env, workflowBundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: requireTool('temporal-test-server') } },
-    }),
-    bundleWorkflowCode({ ...workflowBundling, logger: new DefaultLogger('WARN') }),
-  ]);
-  await registerConversationSearchAttributes(env.connection, env.namespace ?? 'default');
+  ({ env, workflowBundle } = await startWorkflowTestEnvironment());
 }, 300_000);
 
 afterAll(async () => {
