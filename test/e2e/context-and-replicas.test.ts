@@ -144,9 +144,10 @@ test('past a small contextTokens the oldest half is cut at once, and the prompt 
     // Append-only except at a cut, and a cut drops what the rule dropped: the prompt no longer holds that question.
     expect(local[k]!.startsWith(local[k - 1]!)).toBe(!cuts.includes(k));
   }
-  for (const k of cuts) {
-    expect(local[k]).not.toContain(`Question: ${turns[starts[k]! - 1]!.query.replace(/\s+/g, ' ').trim()}\n`);
-  }
+  // Each prompt holds the exchanges the rule kept and no more: counted by their `Answer:` lines, since a base model
+  // may ask the same question twice and a dropped question's text can then still be in the prompt.
+  const answers = (prompt: string) => prompt.match(/^Answer:/gm)?.length ?? 0;
+  for (let k = 0; k < maxTurns; k++) expect(answers(local[k]!)).toBe(k + 1 - starts[k]!);
   // Cuts in large steps: the next cut comes no sooner than 2 turns after the last.
   for (let i = 1; i < cuts.length; i++) expect(cuts[i]! - cuts[i - 1]!).toBeGreaterThanOrEqual(2);
 }, 1_500_000);
@@ -176,8 +177,12 @@ test('a campaign on two replicas keeps each conversation side on one, and comple
   const onA = new Set(proxyA.calls.filter((c) => c.route === '/api/generate').map(conversationOf));
   const onB = new Set(proxyB.calls.filter((c) => c.route === '/api/generate').map(conversationOf));
   expect([...onB].filter((id) => onA.has(id))).toEqual([]);
-  const movedFromB = [...onB];
-
+  const activities = (calls: readonly RecordedCall[], id: string) =>
+    new Set(
+      calls
+        .filter((c) => c.route === '/api/generate' && conversationOf(c) === id)
+        .map((c) => c.requestId.split(':').slice(0, 2).join(':')),
+    ).size;
   await second.stop('ollama-2', { signal: 'SIGKILL' });
   const done = await until(
     () =>
@@ -189,9 +194,15 @@ test('a campaign on two replicas keeps each conversation side on one, and comple
     { timeoutMs: 900_000, intervalMs: 1000, what: 'the campaign to complete' },
   );
   expect(done.body.counts).toMatchObject({ completed: 8, failed: 0 });
-  // The conversations of the killed replica went on on the other one.
-  const laterOnA = new Set(proxyA.calls.filter((c) => c.route === '/api/generate').map(conversationOf));
-  for (const id of movedFromB) expect(laterOnA.has(id)).toBe(true);
+  // The killed replica's conversations that had turns left (one local call a turn) went on on the other one.
+  let moved = 0;
+  for (const id of onB) {
+    const { body } = await api<{ turns: Turn[] }>('GET', `/conversation/${id}`);
+    if (body.turns.length === activities(proxyB.calls, id)) continue;
+    moved++;
+    expect(activities(proxyA.calls, id)).toBeGreaterThan(0);
+  }
+  expect(moved).toBeGreaterThan(0);
   const metrics = await (await fetch(`http://${stack.env.CONVERSATION_METRICS_ADDRESS}/metrics`)).text();
   expect(metrics).toMatch(/llm_endpoint_replica_errors\{endpoint="pair",replica="1"\} [1-9]/);
 }, 1_800_000);
