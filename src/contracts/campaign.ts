@@ -296,6 +296,8 @@ export interface ManifestItem {
   sampling?: { cloud: SideSampling; local: SideSampling };
   /** The models as the transcript reports them (e.g. the cloud side's default resolved), once it ran. */
   models?: { cloud: string; local: string };
+  /** On an endpoint of several replicas: the side's turns and tokens by the replica that answered them. */
+  replicas?: { cloud?: ReplicaUsage; local?: ReplicaUsage };
   outcome?: ItemOutcome;
   quality?: QualityFlags;
   /**
@@ -306,6 +308,9 @@ export interface ManifestItem {
   /** Set by the dataset's export under `curate`: the rules that dropped this conversation into the `dropped` split. */
   droppedBy?: CurateRule[];
 }
+
+/** Turns and tokens per replica of an endpoint, keyed by the replica's position in its `baseUrls`. */
+export type ReplicaUsage = Record<string, { turns: number; inputTokens: number; outputTokens: number }>;
 
 export interface ModelProvenance {
   side: 'cloud' | 'local';
@@ -349,6 +354,11 @@ export interface CampaignManifest {
       outputTokens: number;
       costUsd: number;
       priced: boolean;
+      /**
+       * On an endpoint of several replicas: the turns and tokens each answered (by its position in the endpoint's
+       * `baseUrls`), part of this row's tokens, not beside them.
+       */
+      replicas?: ReplicaUsage;
     }
   >;
   provenance: {

@@ -76,6 +76,12 @@ export interface Turn {
   cloudMode?: CallMode;
   /** A batch turn's cloud tokens at the on-demand price, to compare with `cloudCost`. */
   cloudOnDemandCostUsd?: number;
+  /**
+   * On an endpoint of several replicas (`baseUrls`): the one that answered the side's call, by its position in
+   * `baseUrls`. Unset for an endpoint of one server.
+   */
+  cloudReplica?: number;
+  localReplica?: number;
 }
 
 export interface CallCost {

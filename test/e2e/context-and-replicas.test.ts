@@ -8,9 +8,10 @@
  * - a campaign on an endpoint of two replicas sends every call of a conversation side to one of them, and completes
  *   every item when one replica is killed mid-run.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CampaignManifest } from '../../src/contracts/campaign';
 import type { Turn } from '../../src/contracts/conversation';
 import { localContextStart } from '../../src/conversation/workflows/context-window';
 import { isolatedStackEnv } from '../../src/stack/isolated-env';
@@ -203,6 +204,17 @@ test('a campaign on two replicas keeps each conversation side on one, and comple
     expect(activities(proxyA.calls, id)).toBeGreaterThan(0);
   }
   expect(moved).toBeGreaterThan(0);
+  // The manifest's row for the endpoint splits its turns by the replica that answered them, within the row.
+  const manifest = JSON.parse(
+    readFileSync(path.join(stack.outputDir, 'campaigns', started.body.campaignId, 'manifest.json'), 'utf8'),
+  ) as CampaignManifest;
+  const row = manifest.byModel[`local@pair:${MODEL}`]!;
+  expect(Object.keys(row.replicas ?? {}).sort()).toEqual(['0', '1']);
+  const parts = Object.values(row.replicas!);
+  expect(parts.reduce((n, r) => n + r.inputTokens, 0)).toBe(row.inputTokens);
+  expect(parts.reduce((n, r) => n + r.turns, 0)).toBe(
+    manifest.items.reduce((n, i) => n + (i.outcome?.turns ?? 0), 0),
+  );
   const metrics = await (await fetch(`http://${stack.env.CONVERSATION_METRICS_ADDRESS}/metrics`)).text();
   expect(metrics).toMatch(/llm_endpoint_replica_errors\{endpoint="pair",replica="1"\} [1-9]/);
 }, 1_800_000);

@@ -49,7 +49,8 @@ afterAll(async () => {
 
 test('a slow conversation is carried over the continue-as-new while the next run starts the items after it', async () => {
   const BLOCKED = 'The slow seed?';
-  const count = ITEMS_PER_RUN + 20;
+  // Past two runs' worth: a full run goes on replacing the conversations that end until it can continue.
+  const count = 2 * ITEMS_PER_RUN + 20;
   const seeds = Array.from({ length: count }, (_, i) => (i === ITEMS_PER_RUN - 3 ? BLOCKED : `Seed ${i}?`));
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));

@@ -8,7 +8,7 @@ import { formatInt, quantile } from '../../src/campaign/dataset/report';
 import type { Turn } from '../../src/contracts/conversation';
 import type { CampaignItem, ItemOutcome, ManifestItem } from '../../src/contracts/campaign';
 import { usageTotals } from '../../src/contracts/conversation';
-import { byModel, manifestItems, modelsOf } from '../../src/campaign/dataset/manifest';
+import { byModel, manifestItems, modelsOf, replicaUsage } from '../../src/campaign/dataset/manifest';
 import type { ActivitiesDeps } from '../../src/conversation/activities';
 import type { Config } from '../../src/shared/config';
 import { datasetDepsFromConfig } from '../../src/worker/dependencies';
@@ -321,5 +321,66 @@ describe('batch turns are priced once, at the price of the way they were answere
     expect(rows['cloud:m']!.costUsd).toBe(sumOfTurns);
     expect(totalCost).toBe(sumOfTurns);
     expect(Object.values(rows).reduce((s, r) => s + r.costUsd, 0)).toBe(totalCost);
+  });
+});
+
+describe('an endpoint of several replicas: its byModel row splits turns and tokens by the replica that answered', () => {
+  const turn = (localReplica: number | undefined, tokens: number): Turn =>
+    ({
+      cloudModel: 'm',
+      localModel: 'l',
+      cloudUsage: { inputTokens: 1, outputTokens: 1 },
+      localUsage: { inputTokens: tokens, outputTokens: 1 },
+      ...(localReplica !== undefined && { localReplica }),
+    }) as Turn;
+  const item = (i: number, turns: Turn[]): ManifestItem => {
+    const totals = usageTotals(turns);
+    return {
+      itemHash: `h${i}`,
+      index: i,
+      conversationId: `c${i}`,
+      seedId: `s${i}`,
+      pairIndex: 0,
+      grid: {},
+      repeat: 0,
+      state: 'completed',
+      sampling: {
+        cloud: { model: 'm' },
+        local: { model: 'l', endpoint: 'pair' },
+      } as ManifestItem['sampling'],
+      models: { cloud: 'm', local: 'l' },
+      ...(replicaUsage(turns) && { replicas: replicaUsage(turns) }),
+      outcome: {
+        itemHash: `h${i}`,
+        conversationId: `c${i}`,
+        state: 'completed',
+        turns: turns.length,
+        usage: totals.usage,
+        costUsd: 0,
+      },
+    };
+  };
+
+  it('sums each replica within the row, a failover split between two', () => {
+    // The second conversation moved from replica 1 to 0 after its first turn (its replica failed).
+    const items = [item(0, [turn(0, 10), turn(0, 20)]), item(1, [turn(1, 5), turn(0, 7), turn(0, 9)])];
+    expect(items[1]!.replicas).toEqual({
+      local: {
+        0: { turns: 2, inputTokens: 16, outputTokens: 2 },
+        1: { turns: 1, inputTokens: 5, outputTokens: 1 },
+      },
+    });
+    const row = byModel(items)['local@pair:l']!;
+    expect(row.replicas).toEqual({
+      0: { turns: 4, inputTokens: 46, outputTokens: 4 },
+      1: { turns: 1, inputTokens: 5, outputTokens: 1 },
+    });
+    const parts = Object.values(row.replicas!);
+    expect(parts.reduce((s, r) => s + r.inputTokens, 0)).toBe(row.inputTokens);
+    expect(byModel(items)['cloud:m']!.replicas).toBeUndefined();
+  });
+
+  it('an endpoint of one server has no split', () => {
+    expect(replicaUsage([turn(undefined, 3)])).toBeUndefined();
   });
 });

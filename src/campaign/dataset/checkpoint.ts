@@ -20,6 +20,7 @@ import {
   mergeOutcomes,
   modelsOf,
   outcomeChanged,
+  replicaUsage,
   serializeManifest,
   type SamplingDefaults,
   type TranscriptFacts,
@@ -56,9 +57,11 @@ async function transcriptFacts(
   if (!transcript) return {};
   const first = transcript.turns[0];
   if (first) await views.add(outcome, transcript, limits);
+  const replicas = replicaUsage(transcript.turns);
   return {
     quality: qualityFlags(transcript.turns, limits, outcome.endReason ?? transcript.endReason),
     ...(first ? { models: { cloud: first.cloudModel, local: first.localModel } } : {}),
+    ...(replicas && { replicas }),
   };
 }
 
@@ -115,7 +118,11 @@ export function makeCheckpointCampaign(deps: DatasetDeps) {
         if (!outcome) continue;
         const before: ManifestItem | undefined = previousItems.get(item.itemHash);
         if (before && !outcomeChanged(before, outcome)) {
-          facts.set(item.itemHash, { quality: before.quality, models: before.models });
+          facts.set(item.itemHash, {
+            quality: before.quality,
+            models: before.models,
+            ...(before.replicas && { replicas: before.replicas }),
+          });
         } else {
           const sampling = itemSampling(item, defaults);
           const limits = { cloud: sampling.cloud.maxTokens, local: sampling.local.maxTokens };

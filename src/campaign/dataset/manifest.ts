@@ -9,8 +9,10 @@ import type {
   ModelProvenance,
   PlanMeta,
   QualityFlags,
+  ReplicaUsage,
   SideSampling,
 } from '../../contracts/campaign';
+import type { Turn } from '../../contracts/conversation';
 import type { ModelRef } from './provenance';
 import { round } from './numbers';
 import type { CheckpointInput, PriceTable } from './types';
@@ -25,6 +27,25 @@ export interface SamplingDefaults {
 export interface TranscriptFacts {
   quality?: QualityFlags;
   models?: { cloud: string; local: string };
+  replicas?: ManifestItem['replicas'];
+}
+
+/** Each side's turns and tokens by the replica that answered them; undefined when no turn names a replica. */
+export function replicaUsage(turns: readonly Turn[]): ManifestItem['replicas'] {
+  const bySide: ManifestItem['replicas'] = {};
+  for (const t of turns) {
+    for (const [side, replica, usage] of [
+      ['cloud', t.cloudReplica, t.cloudUsage],
+      ['local', t.localReplica, t.localUsage],
+    ] as const) {
+      if (replica === undefined) continue;
+      const row = ((bySide[side] ??= {})[replica] ??= { turns: 0, inputTokens: 0, outputTokens: 0 });
+      row.turns += 1;
+      row.inputTokens += usage.inputTokens;
+      row.outputTokens += usage.outputTokens;
+    }
+  }
+  return bySide.cloud || bySide.local ? bySide : undefined;
 }
 
 /** A side's model when neither the item nor the worker names one. */
@@ -100,6 +121,7 @@ export function manifestItems(args: {
       state: outcome?.state ?? (args.running.has(item.itemHash) ? 'running' : 'pending'),
       sampling: itemSampling(item, args.defaults, facts?.models),
       ...(facts?.models ? { models: facts.models } : {}),
+      ...(facts?.replicas ? { replicas: facts.replicas } : {}),
       ...(outcome ? { outcome } : {}),
       ...(facts?.quality ? { quality: facts.quality } : {}),
     };
@@ -143,6 +165,7 @@ export function byModel(
       });
       entry.inputTokens += usage.inputTokens;
       entry.outputTokens += usage.outputTokens;
+      addReplicas(entry, item.replicas?.[side]);
       const price = prices[model];
       const cost = item.outcome.costUsdBySide?.[side];
       if (cost !== undefined) entry.costUsd += cost;
@@ -157,6 +180,15 @@ export function byModel(
       .sort()
       .map((model) => [model, { ...totals[model]!, costUsd: round(totals[model]!.costUsd, 6) }]),
   );
+}
+
+function addReplicas(entry: { replicas?: ReplicaUsage }, usage: ReplicaUsage | undefined): void {
+  for (const [replica, u] of Object.entries(usage ?? {})) {
+    const row = ((entry.replicas ??= {})[replica] ??= { turns: 0, inputTokens: 0, outputTokens: 0 });
+    row.turns += u.turns;
+    row.inputTokens += u.inputTokens;
+    row.outputTokens += u.outputTokens;
+  }
 }
 
 /** `<side>:<model>` on the side's default endpoint, `<side>@<endpoint>:<model>` on another. */

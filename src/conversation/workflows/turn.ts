@@ -160,6 +160,8 @@ export function turnRecord(
     localCost: sumCost([...refused.local, local]),
     ...(resampled && { resamples: { cloud: refused.cloud.length, local: refused.local.length } }),
     ...(cloud.mode && { cloudMode: cloud.mode }),
+    ...(cloud.replica !== undefined && { cloudReplica: cloud.replica }),
+    ...(local.replica !== undefined && { localReplica: local.replica }),
     ...([...refused.cloud, cloud].some((c) => c.onDemandCostUsd !== undefined) && {
       cloudOnDemandCostUsd: [...refused.cloud, cloud].reduce(
         (sum, c) => sum + (c.onDemandCostUsd ?? c.costUsd),

@@ -5,14 +5,15 @@
 import { getExternalWorkflowHandle, log, makeContinueAsNewFunc } from '@temporalio/workflow';
 import { finishCloudBatchSignal } from '../../../contracts/batcher';
 import { CAMPAIGN_WORKFLOW_TASK_TIMEOUT } from '../../../contracts/campaign';
-import { checkpoint } from './checkpoint';
 import type { CampaignResult, CampaignRun, CampaignWorkflow } from './state';
 import { counts, currentStatus } from './state';
 
-/** The next run takes the cursor, the counts and totals, the signals so far and the conversations still running. */
+/**
+ * The next run takes the cursor, the counts and totals, the signals so far, the outcomes not yet checkpointed, the
+ * items read ahead and the conversations still running.
+ */
 export async function continueAsNew(run: CampaignRun): Promise<never> {
   const { state, campaignId } = run;
-  await checkpoint(run);
   log.info('continuing as new', { campaignId, cursor: state.cursor, runs: state.runs + 1 });
   // The next run's task timeout is ours even when the campaign was started without it (the Temporal CLI).
   const continueWith = makeContinueAsNewFunc<CampaignWorkflow>({
@@ -30,6 +31,7 @@ export async function continueAsNew(run: CampaignRun): Promise<never> {
     cancelRequested: state.cancelRequested,
     ...(state.stopReason && { stopReason: state.stopReason }),
     unsaved: state.unsaved,
+    ...(state.checkpointed && { checkpointed: state.checkpointed }),
     ...(state.taskQueues && { taskQueues: state.taskQueues }),
     ...(state.seedsFile && { seedsFile: state.seedsFile }),
     runs: state.runs + 1,
@@ -40,6 +42,7 @@ export async function continueAsNew(run: CampaignRun): Promise<never> {
         startedAt: r.startedAt,
       })),
     }),
+    ...(state.nextItems && state.nextItems.length > 0 && { nextItems: state.nextItems }),
   });
 }
 

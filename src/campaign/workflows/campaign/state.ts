@@ -31,8 +31,10 @@ export interface CampaignContinuation {
   paused: boolean;
   cancelRequested: boolean;
   stopReason?: CampaignStopReason;
-  /** Outcomes not yet in manifest.json (none when the checkpoint before continuing succeeded). */
+  /** Outcomes not yet in manifest.json: the next run's checkpoints write them. */
   unsaved: ItemOutcome[];
+  /** The status the last checkpoint wrote. */
+  checkpointed?: CampaignStatus;
   /** Where the judge's calls go (a spec with a judge). */
   taskQueues?: ProviderTaskQueues;
   /** From the plan, for the manifest's provenance. */
@@ -43,6 +45,8 @@ export interface CampaignContinuation {
    * they go on, and this run waits for each by its id.
    */
   inFlight?: InFlight[];
+  /** Items of the plan from `cursor` on, read but not started yet: the next run starts them at once. */
+  nextItems?: CampaignItem[];
 }
 
 export interface InFlight {
@@ -78,8 +82,6 @@ export interface State extends CampaignContinuation {
   endedAt?: string;
   /** Why the campaign failed (its dataset could not be written). */
   failure?: CampaignFailure;
-  /** The status the last checkpoint wrote. */
-  checkpointed?: CampaignStatus;
 }
 
 export type CampaignWorkflow = (

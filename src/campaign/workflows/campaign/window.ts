@@ -16,21 +16,21 @@ import type { CampaignItem } from '../../../contracts/campaign';
 import { campaignItems } from './activities';
 import { checkpointDue, checkpointInBackground, type BackgroundCheckpoint } from './checkpoint';
 import { adopt, launch } from './conversations';
-import {
-  activityFailureOf,
-  currentStatus,
-  type CampaignContinuation,
-  type CampaignRun,
-  type State,
-} from './state';
+import { activityFailureOf, type CampaignContinuation, type CampaignRun, type State } from './state';
 
 /**
- * Continue-as-new design: a run starts at most this many items (fewer when the server suggests continuing), then
- * checkpoints and continues-as-new with the cursor, the counts, the totals, the pause/cancel/budget state and the
- * ids of the conversations still running, which the next run waits for. Each run's history stays near a thousand
- * events (three per child, a few per workflow task, a page of items every PAGE_SIZE) whatever the item count.
+ * Continue-as-new design: a run starts about this many items (fewer when the server suggests continuing), then
+ * continues-as-new with the cursor, the counts, the totals, the pause/cancel/budget state, the outcomes not yet
+ * checkpointed, the items read ahead and the ids of the conversations still running, which the next run waits for.
+ * Each run's history stays near a thousand events (three per child, a few per workflow task, a page of items every
+ * PAGE_SIZE) whatever the item count.
+ *
+ * The window stays full across the boundary: a full run goes on replacing the conversations that end until it can
+ * continue (its checkpoint written, every child started; at most ITEMS_PER_RUN items more), and the
+ * next run starts the items read ahead in its first workflow task, with no activity before it.
  */
 export const ITEMS_PER_RUN = 100;
+/** Items read from the plan at a time; the next page is read while at least this many are still to start. */
 const PAGE_SIZE = 50;
 
 /** Items of the plan not started yet, and nothing (a budget, a cancel) stopped the campaign. */
@@ -49,29 +49,36 @@ export async function runWindow(
 ): Promise<{ cancelled?: unknown }> {
   const { state, concurrency, campaignId } = run;
   let startedThisRun = 0;
-  // A new Current Version (an upgrade) also ends the run: the next one starts on it (end.ts, continueAsNew).
+  // A new Current Version (an upgrade) ends the run at once: the next one starts on it (end.ts, continueAsNew).
+  const upgrading = () => workflowInfo().targetWorkerDeploymentVersionChanged;
   const runFull = () =>
-    startedThisRun >= ITEMS_PER_RUN ||
-    workflowInfo().continueAsNewSuggested ||
-    workflowInfo().targetWorkerDeploymentVersionChanged;
+    upgrading() || startedThisRun >= ITEMS_PER_RUN || workflowInfo().continueAsNewSuggested;
   const canStart = () =>
-    moreToStart(state) && !state.paused && !runFull() && state.running.size < concurrency;
+    moreToStart(state) &&
+    !state.paused &&
+    !upgrading() &&
+    startedThisRun < 2 * ITEMS_PER_RUN &&
+    state.running.size < concurrency;
   // A full run continues-as-new without waiting for its conversations (carried over by id), once each has started.
   const allStarted = () => [...state.running.values()].every((r) => r.handle || r.external);
-  const runEnds = () => (moreToStart(state) ? runFull() && allStarted() : state.running.size === 0);
+  const runEnds = () =>
+    moreToStart(state) ? runFull() && allStarted() && !reading.items : state.running.size === 0;
 
-  let page: CampaignItem[] = [];
+  const reading = new PageReader(run, continuation?.nextItems ?? []);
   const checkpoint: BackgroundCheckpoint = {};
-  // The previous run checkpointed before continuing: a status change from there on is worth a checkpoint.
-  if (continuation) state.checkpointed = currentStatus(state);
-  else checkpointInBackground(run, checkpoint);
+  if (!continuation) checkpointInBackground(run, checkpoint);
   for (const carried of continuation?.inFlight ?? []) adopt(run, carried);
   delete state.inFlight;
+  delete state.nextItems;
   try {
     for (;;) {
+      reading.readAhead();
       await condition(
         () =>
-          !!checkpoint.failure || canStart() || (!checkpoint.writing && (checkpointDue(state) || runEnds())),
+          !!checkpoint.failure ||
+          !!reading.failure ||
+          (canStart() && reading.page.length > 0) ||
+          (!checkpoint.writing && (checkpointDue(state) || runEnds())),
       );
       if (checkpoint.failure) {
         // The status says why the workflow fails: the checkpoint could not write the manifest, so nothing else can.
@@ -84,23 +91,15 @@ export async function runWindow(
           cause: checkpoint.failure.error instanceof Error ? checkpoint.failure.error : undefined,
         });
       }
-      // A run that has ended goes on at once, though a checkpoint is due: the continue-as-new writes one, and
-      // checkpointing first while conversations keep ending (each making the next one due) drained the window.
+      if (reading.failure) throw reading.failure.error;
+      // A run that has ended goes on at once, though a checkpoint is due: the next run writes it.
       if (!checkpoint.writing && runEnds()) {
+        if (moreToStart(state)) state.nextItems = reading.page;
         return {};
       } else if (!checkpoint.writing && checkpointDue(state)) {
         checkpointInBackground(run, checkpoint);
-      } else if (canStart() && page.length === 0) {
-        const limit = Math.min(PAGE_SIZE, ITEMS_PER_RUN - startedThisRun, state.itemCount - state.cursor);
-        page = await campaignItems({ campaignId, offset: state.cursor, limit });
-        if (page.length === 0) {
-          throw ApplicationFailure.nonRetryable(
-            `The plan has no item ${state.cursor} of the ${state.itemCount} it announced`,
-            'CampaignPlanMismatch',
-          );
-        }
-      } else if (canStart()) {
-        const item = page.shift()!;
+      } else if (canStart() && reading.page.length > 0) {
+        const item = reading.page.shift()!;
         state.cursor += 1;
         startedThisRun += 1;
         launch(run, item);
@@ -127,5 +126,40 @@ export async function runWindow(
       await condition(() => state.running.size === 0 && !checkpoint.writing);
     });
     return { cancelled: err };
+  }
+}
+
+/**
+ * The items to start next, from the cursor on, read from the plan a page at a time ahead of the window (the
+ * campaignItems activity, beside the loop), so that starting an item never waits for a read.
+ */
+class PageReader {
+  /** A read in progress. */
+  items?: Promise<void>;
+  failure?: { error: unknown };
+
+  constructor(
+    private readonly run: CampaignRun,
+    readonly page: CampaignItem[],
+  ) {}
+
+  readAhead(): void {
+    const { state, campaignId } = this.run;
+    const offset = state.cursor + this.page.length;
+    if (this.items || this.failure || !moreToStart(state) || this.page.length >= PAGE_SIZE) return;
+    if (offset >= state.itemCount) return;
+    const limit = Math.min(PAGE_SIZE, state.itemCount - offset);
+    this.items = campaignItems({ campaignId, offset, limit })
+      .then((items) => {
+        if (items.length === 0) {
+          throw ApplicationFailure.nonRetryable(
+            `The plan has no item ${offset} of the ${state.itemCount} it announced`,
+            'CampaignPlanMismatch',
+          );
+        }
+        this.page.push(...items);
+      })
+      .catch((error: unknown) => void (this.failure = { error }))
+      .finally(() => (this.items = undefined));
   }
 }
