@@ -5,7 +5,6 @@ import { fileErrorCode, isOutputPathError, messageOf, OutputPathError } from '..
 import { DEFAULT_CSV_ESCAPE_FORMULAS } from '../../contracts/limits';
 import { transcriptToCsv } from '../../output/csv';
 import type { OutputStore } from '../../output/store';
-import { withHeartbeats } from '../../shared/activity/heartbeat';
 import { transcriptToJsonl } from '../../output/transcript-record';
 import type { ConversationMetrics } from '../metrics';
 import type { ExportTranscriptInput, ExportTranscriptOutput } from './types';
@@ -43,9 +42,8 @@ export function makeExportTranscript(deps: ExportDeps, metrics?: ConversationMet
   const csvOptions = { escapeFormulas: deps.escapeFormulas ?? DEFAULT_CSV_ESCAPE_FORMULAS };
   // Counted once the files are written: the export is the one activity every conversation ends with.
   return async function exportTranscript(input: ExportTranscriptInput): Promise<ExportTranscriptOutput> {
-    // Heartbeats while writing (a large transcript to S3 takes a while), so a dead worker is noticed within the
-    // workflow's short heartbeatTimeout rather than at startToClose.
-    const output = await withHeartbeats(write(input), 1_000);
+    // A local activity of the conversation's workflow: its worker's workflow task stands for a heartbeat.
+    const output = await write(input);
     metrics?.observeConversation(
       input.endReason,
       input.turns.map((t) => t.processingTimeMs),

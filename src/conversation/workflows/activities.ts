@@ -83,13 +83,13 @@ export const { stageCloudRequest, readCloudAnswer } = proxyActivities<Conversati
   },
 });
 /**
- * The export writes two files: a worker that dies during it (a crash, a deploy) is noticed by the 5 s heartbeat
- * timeout and the export retried elsewhere in seconds, where the minute's startToClose alone held the conversation
- * (and its campaign slot) for a minute.
+ * The export writes two files, as a local activity: inside the workflow task that ends the conversation, with no
+ * task of its own on the server and without the transcript as its input in the history (a local activity's result
+ * is recorded, its input is not). A worker that dies during it is noticed at the workflow task's timeout (5 s in a
+ * campaign) and the export runs again on the worker that takes the task over.
  */
-export const { exportTranscript } = proxyActivities<ConversationActivities>({
+export const { exportTranscript } = proxyLocalActivities<ConversationActivities>({
   startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '5 seconds',
   scheduleToCloseTimeout: '10 minutes',
   retry: exportRetry,
 });
