@@ -3,6 +3,7 @@
  * each with 500 ms fakes, for the worker as `npm start` runs it and for variants of its process settings, one
  * stack after the other (RSS depends little on what else the machine does).
  */
+import os from 'node:os';
 import { rssMb, startBenchStack, type Specs } from './full-stack';
 import { conversationPaths } from './paths';
 import { summarize, type Summary } from './stats';
@@ -28,7 +29,8 @@ const VARIANTS: Record<string, (specs: Specs) => Specs> = {
   asStarted: (specs) => specs,
   // The workflow heap as V8 sizes it by default (a quarter of the machine's memory), as before the sizing.
   unsized: workerWith([], { WORKER_EXPECTED_CONVERSATIONS: '100000' }),
-  mallocArenas2: workerWith([], { MALLOC_ARENA_MAX: '2' }),
+  // glibc's default malloc arenas (8 a core), as before the stack set MALLOC_ARENA_MAX=2.
+  mallocArenasGlibc: workerWith([], { MALLOC_ARENA_MAX: String(8 * os.cpus().length) }),
   // The main thread's heap as V8 sizes it by default, as before WORKER_MAIN_HEAP_MB.
   mainHeapUnsized: (specs) => ({
     ...specs,
