@@ -26,7 +26,7 @@ import { activityFailureOf, type CampaignContinuation, type CampaignRun, type St
  * PAGE_SIZE) whatever the item count.
  *
  * The window stays full across the boundary: a full run goes on replacing the conversations that end until it can
- * continue (its checkpoint written, every child started; at most ITEMS_PER_RUN items more), and the
+ * continue (its checkpoint written, every child started), and the
  * next run starts the items read ahead in its first workflow task, with no activity before it.
  */
 export const ITEMS_PER_RUN = 100;
@@ -53,16 +53,22 @@ export async function runWindow(
   const upgrading = () => workflowInfo().targetWorkerDeploymentVersionChanged;
   const runFull = () =>
     upgrading() || startedThisRun >= ITEMS_PER_RUN || workflowInfo().continueAsNewSuggested;
+  // Past ITEMS_PER_RUN the run goes on filling the window until it can continue; only an upgrade, or the server's
+  // suggestion (its history grew large), stops the starts sooner.
   const canStart = () =>
     moreToStart(state) &&
     !state.paused &&
     !upgrading() &&
-    startedThisRun < 2 * ITEMS_PER_RUN &&
+    !workflowInfo().continueAsNewSuggested &&
     state.running.size < concurrency;
   // A full run continues-as-new without waiting for its conversations (carried over by id), once each has started.
   const allStarted = () => [...state.running.values()].every((r) => r.handle || r.external);
   const runEnds = () =>
     moreToStart(state) ? runFull() && allStarted() && !reading.items : state.running.size === 0;
+
+  // A full run writes no new checkpoint: waiting for it would hold the continue-as-new while the window drains,
+  // and the next run writes what this one hands it.
+  const checkpointWanted = () => checkpointDue(state) && !(moreToStart(state) && runFull());
 
   const reading = new PageReader(run, continuation?.nextItems ?? []);
   const checkpoint: BackgroundCheckpoint = {};
@@ -78,7 +84,7 @@ export async function runWindow(
           !!checkpoint.failure ||
           !!reading.failure ||
           (canStart() && reading.page.length > 0) ||
-          (!checkpoint.writing && (checkpointDue(state) || runEnds())),
+          (!checkpoint.writing && (checkpointWanted() || runEnds())),
       );
       if (checkpoint.failure) {
         // The status says why the workflow fails: the checkpoint could not write the manifest, so nothing else can.
@@ -96,7 +102,7 @@ export async function runWindow(
       if (!checkpoint.writing && runEnds()) {
         if (moreToStart(state)) state.nextItems = reading.page;
         return {};
-      } else if (!checkpoint.writing && checkpointDue(state)) {
+      } else if (!checkpoint.writing && checkpointWanted()) {
         checkpointInBackground(run, checkpoint);
       } else if (canStart() && reading.page.length > 0) {
         const item = reading.page.shift()!;
