@@ -291,29 +291,7 @@ describe('batch turns are priced once, at the price of the way they were answere
       [turn('on_demand'), turn('batch')],
     ];
     const sumOfTurns = conversations.flat().reduce((s, t) => s + t.cloudCost!.costUsd, 0);
-    const items = conversations.map((turns, i): ManifestItem => {
-      const totals = usageTotals(turns);
-      return {
-        itemHash: `h${i}`,
-        index: i,
-        conversationId: `c${i}`,
-        seedId: `s${i}`,
-        pairIndex: 0,
-        grid: {},
-        repeat: 0,
-        state: 'completed',
-        models: { cloud: 'm', local: 'l' },
-        outcome: {
-          itemHash: `h${i}`,
-          conversationId: `c${i}`,
-          state: 'completed',
-          turns: turns.length,
-          usage: totals.usage,
-          costUsd: totals.costUsd,
-          costUsdBySide: totals.costUsdBySide,
-        },
-      };
-    });
+    const items = conversations.map((turns, i) => completedItem(i, turns));
     const rows = byModel(items, prices);
     const totalCost = items.reduce((s, i) => s + i.outcome!.costUsd, 0);
 
@@ -333,33 +311,11 @@ describe('an endpoint of several replicas: its byModel row splits turns and toke
       localUsage: { inputTokens: tokens, outputTokens: 1 },
       ...(localReplica !== undefined && { localReplica }),
     }) as Turn;
-  const item = (i: number, turns: Turn[]): ManifestItem => {
-    const totals = usageTotals(turns);
-    return {
-      itemHash: `h${i}`,
-      index: i,
-      conversationId: `c${i}`,
-      seedId: `s${i}`,
-      pairIndex: 0,
-      grid: {},
-      repeat: 0,
-      state: 'completed',
-      sampling: {
-        cloud: { model: 'm' },
-        local: { model: 'l', endpoint: 'pair' },
-      } as ManifestItem['sampling'],
-      models: { cloud: 'm', local: 'l' },
-      ...(replicaUsage(turns) && { replicas: replicaUsage(turns) }),
-      outcome: {
-        itemHash: `h${i}`,
-        conversationId: `c${i}`,
-        state: 'completed',
-        turns: turns.length,
-        usage: totals.usage,
-        costUsd: 0,
-      },
-    };
-  };
+  const item = (i: number, turns: Turn[]): ManifestItem => ({
+    ...completedItem(i, turns),
+    sampling: { cloud: { model: 'm' }, local: { model: 'l', endpoint: 'pair' } } as ManifestItem['sampling'],
+    ...(replicaUsage(turns) && { replicas: replicaUsage(turns) }),
+  });
 
   it('sums each replica within the row, a failover split between two', () => {
     // The second conversation moved from replica 1 to 0 after its first turn (its replica failed).
@@ -384,3 +340,28 @@ describe('an endpoint of several replicas: its byModel row splits turns and toke
     expect(replicaUsage([turn(undefined, 3)])).toBeUndefined();
   });
 });
+
+/** A completed item of conversation `i` whose turns were `turns`, as a checkpoint records it. */
+function completedItem(i: number, turns: Turn[]): ManifestItem {
+  const totals = usageTotals(turns);
+  return {
+    itemHash: `h${i}`,
+    index: i,
+    conversationId: `c${i}`,
+    seedId: `s${i}`,
+    pairIndex: 0,
+    grid: {},
+    repeat: 0,
+    state: 'completed',
+    models: { cloud: 'm', local: 'l' },
+    outcome: {
+      itemHash: `h${i}`,
+      conversationId: `c${i}`,
+      state: 'completed',
+      turns: turns.length,
+      usage: totals.usage,
+      costUsd: totals.costUsd,
+      costUsdBySide: totals.costUsdBySide,
+    },
+  };
+}
