@@ -7,6 +7,7 @@ import type {
   ActivityInput,
   ContinueAsNewInput,
   DisposeInput,
+  LocalActivityInput,
   Next,
   QueryInput,
   SignalInput,
@@ -59,6 +60,13 @@ export const interceptors = (): WorkflowInterceptors => {
   const outbound: WorkflowOutboundCallsInterceptor = {
     scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) {
       return traced ? traced.outbound.scheduleActivity!(input, next) : next(input);
+    },
+    scheduleLocalActivity(
+      input: LocalActivityInput,
+      next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+    ) {
+      // The transcript's export, and the provider queues' look-up.
+      return traced ? traced.outbound.scheduleLocalActivity!(input, next) : next(input);
     },
     startChildWorkflowExecution(
       input: StartChildWorkflowExecutionInput,
