@@ -104,7 +104,7 @@ test('a slow conversation is carried over the continue-as-new while the next run
     // Every other conversation, those after the first run's last start included, ends while the slow one waits.
     await until(
       async () => calls.local,
-      (n) => n === count - 1,
+      (n) => n >= count - 1, // a retried call on a loaded machine counts twice
       { timeoutMs: 300_000, intervalMs: 200, what: 'every conversation but the slow one done' },
     );
     expect((await handle.describe()).runId).not.toBe(runId);
